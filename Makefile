@@ -1,0 +1,40 @@
+# The doors: make demo, make test, make bench, make lint.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+BENCH_DATA ?= $(abspath ../shared/benchmarks)
+
+.PHONY: demo test test-all bench lint env clean
+
+# A fresh .venv: torch 2.13.0 first (its CPU build lies on disk here), then the package with its extras.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[data,torch,dev]'
+	touch $(STAMP)
+
+env: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m trainer_agent_lab run \
+	  "Train a classifier on the wine data with at least 95% accuracy and fewer than 500 parameters; serve it at 100 requests per second on 512 MB containers." \
+	  --data sklearn:wine --out runs/demo --time-budget 120 --yes
+
+# The suite CI runs: unit tests plus the fast end-to-end runs. Slow acceptance runs: make test-all.
+test: $(STAMP)
+	$(BIN)/ruff check trainer_agent_lab tests
+	$(BIN)/python -m pytest -q -m "not slow" --timeout 900
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -q --timeout 1800
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_tasks.py --tasks $(BENCH_DATA)/tasks.yaml --out benchmarks/results
+
+lint: $(STAMP)
+	$(BIN)/ruff check trainer_agent_lab tests
+
+clean:
+	rm -rf runs .pytest_cache .ruff_cache

@@ -1,0 +1,332 @@
+"""The Server agent's cells, executed for real on small scikit-learn pipelines, and the bundle they write."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression, Ridge, RidgeCV
+from sklearn.model_selection import train_test_split
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from trainer_agent_lab.bundle import serve_app_source
+from trainer_agent_lab.cells.server import bundle_cell, capacity_cell, export_onnx_cell, parity_cell
+
+SEED = 0
+CELLS = {"export": export_onnx_cell, "parity": parity_cell, "capacity": capacity_cell, "bundle": bundle_cell}
+
+
+def make_pipeline(estimator: Any, numeric: list[str], categorical: list[str]) -> Pipeline:
+    """The tabular pipeline shape the Model agent builds: impute + scale / impute + one-hot, then a model."""
+    parts = [("num", Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]),
+              numeric)]
+    if categorical:
+        parts.append(("cat", Pipeline([("impute", SimpleImputer(strategy="most_frequent")),
+                                       ("onehot", OneHotEncoder(handle_unknown="ignore"))]), categorical))
+    return Pipeline([("prep", ColumnTransformer(parts)), ("est", estimator)])
+
+
+def contract(frame: pd.DataFrame, y: np.ndarray, estimator: Any, *, task: str, categorical: list[str] = (),
+             classes: list[str] | None = None, pos_label: int | None = None, threshold: float | None = None,
+             requirements: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The kernel namespace earlier cells leave behind, with a `_report` that records what cells hand back."""
+    categorical = list(categorical)
+    numeric = [c for c in frame.columns if c not in categorical]
+    X_train, X_test, y_train, y_test = train_test_split(frame, y, test_size=0.3, random_state=SEED)
+    model = make_pipeline(estimator, numeric, categorical).fit(X_train, y_train)
+    reports: list[dict[str, Any]] = []
+    return {
+        "SEED": SEED, "_report": lambda **kw: reports.append(kw), "REPORTS": reports,
+        "REQUIREMENTS": {"constraints": [], "qps": None, "container_memory_mb": None, "quantize_int8": False,
+                         **(requirements or {})},
+        "TASK": task, "TARGET": "target", "NUMERIC_FEATURES": numeric, "CATEGORICAL_FEATURES": categorical,
+        "X_train": X_train, "X_test": X_test, "y_train": y_train, "y_test": y_test, "model": model,
+        "CLASSES": classes, "POS_LABEL": pos_label, "THRESHOLD": threshold,
+    }
+
+
+def run_cell(ns: dict[str, Any], name: str) -> dict[str, Any]:
+    """Execute one generated cell in the namespace; return what it reported."""
+    source = CELLS[name]()
+    assert source.startswith("# ") and "trainer_agent_lab" not in source
+    before = len(ns["REPORTS"])
+    exec(compile(source, f"<{name} cell>", "exec"), ns)
+    assert len(ns["REPORTS"]) == before + 1, f"the {name} cell must call _report once"
+    return ns["REPORTS"][-1]
+
+
+def breast_cancer(estimator: Any = None, **kw: Any) -> dict[str, Any]:
+    data = load_breast_cancer(as_frame=True)
+    estimator = LogisticRegression(max_iter=2000) if estimator is None else estimator
+    return contract(data.data, data.target.to_numpy(), estimator, task="classification",
+                    classes=list(data.target_names), **kw)
+
+
+def wine(estimator: Any = None, **kw: Any) -> dict[str, Any]:
+    data = load_wine(as_frame=True)
+    estimator = LogisticRegression(max_iter=2000) if estimator is None else estimator
+    return contract(data.data, data.target.to_numpy(), estimator, task="classification",
+                    classes=list(data.target_names), **kw)
+
+
+def diabetes(estimator: Any = None, **kw: Any) -> dict[str, Any]:
+    """Regression with a string column (sex) and some missing values in both kinds of column."""
+    data = load_diabetes(as_frame=True, scaled=False)
+    frame = data.data.copy()
+    frame["sex"] = np.where(frame["sex"] > 1.5, "male", "female").astype(object)
+    rng = np.random.default_rng(SEED)
+    frame.loc[rng.random(len(frame)) < 0.1, "bmi"] = np.nan
+    frame.loc[rng.random(len(frame)) < 0.1, "sex"] = np.nan
+    estimator = HistGradientBoostingRegressor(max_iter=60, random_state=SEED) if estimator is None else estimator
+    return contract(frame, data.target.to_numpy(dtype=float), estimator, task="regression",
+                    categorical=["sex"], **kw)
+
+
+def shop(estimator: Any = None, **kw: Any) -> dict[str, Any]:
+    """A tiny synthetic frame: two numbers and a colour decide whether someone buys."""
+    rng = np.random.default_rng(SEED)
+    n = 400
+    frame = pd.DataFrame({"price": rng.uniform(1, 100, n).round(2), "visits": rng.poisson(3, n).astype(float),
+                          "colour": rng.choice(["red", "green", "blue"], n).astype(object)})
+    score = -frame["price"] / 30 + frame["visits"] / 2 + (frame["colour"] == "red") + rng.normal(0, 0.5, n)
+    y = (score > 0).to_numpy(dtype=int)
+    estimator = RandomForestClassifier(n_estimators=30, max_depth=6, random_state=SEED) if estimator is None else estimator
+    return contract(frame, y, estimator, task="classification", categorical=["colour"],
+                    classes=["no", "yes"], pos_label=1, **kw)
+
+
+def load_serve_module(bundle_dir: Path) -> Any:
+    """Import the bundle's serve.py as its own module, as `python serve.py` would run it."""
+    spec = importlib.util.spec_from_file_location(f"bundle_serve_{uuid.uuid4().hex}", bundle_dir / "serve.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_all(ns: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: run_cell(ns, name) for name in CELLS}
+
+
+# ---------------------------------------------------------------------------------------------- cells
+
+
+def test_cells_are_standalone_python() -> None:
+    for name, make in CELLS.items():
+        source = make()
+        ast.parse(source)
+        assert source.splitlines()[0].startswith("# "), name
+        assert "_report(" in source.rstrip().splitlines()[-1] or "_report(" in source, name
+        assert "import trainer_agent_lab" not in source and "from trainer_agent_lab" not in source
+
+
+def test_bundle_cell_embeds_serve_py_verbatim() -> None:
+    assignments = [node for node in ast.parse(bundle_cell()).body if isinstance(node, ast.Assign)]
+    serve_py = next(a.value for a in assignments if a.targets[0].id == "SERVE_PY")
+    assert ast.literal_eval(serve_py) == serve_app_source()
+
+
+@pytest.mark.parametrize("make_ns, quantize", [(breast_cancer, False), (wine, True)])
+def test_logistic_regression_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_ns: Any,
+                                        quantize: bool) -> None:
+    monkeypatch.chdir(tmp_path)
+    kw = {"pos_label": 0, "threshold": 0.3} if make_ns is breast_cancer else {}
+    ns = make_ns(requirements={"qps": 500, "container_memory_mb": 4096, "quantize_int8": quantize}, **kw)
+    reports = run_all(ns)
+
+    export = reports["export"]
+    assert (tmp_path / "bundle" / "model.onnx").stat().st_size == export["onnx_bytes"] > 0
+    assert (export["int8_bytes"] is not None) == quantize
+    assert reports["parity"]["parity"]["label_agreement"] >= 0.999
+    assert reports["parity"]["parity"]["max_prob_diff"] < 1e-4
+    assert reports["parity"]["parity"]["rows"] == len(ns["X_test"])
+    if quantize:
+        assert reports["parity"]["parity_int8"]["rows"] == len(ns["X_test"])
+        assert reports["parity"]["int8_metrics"]["accuracy"] > 0.8
+
+    capacity = reports["capacity"]["capacity"]
+    for key in ("p50_ms", "p99_ms", "mean_ms", "batch_rows_per_s", "qps_per_replica", "replica_memory_mb"):
+        assert capacity[key] > 0, key
+    assert capacity["p99_ms"] >= capacity["p50_ms"]
+    assert capacity["replicas_for_target"] == int(np.ceil(500 / (capacity["qps_per_replica"] * 0.7)))
+    assert capacity["fits_container"] is True
+    assert json.loads((tmp_path / "bundle" / "capacity.json").read_text())["qps_per_replica"] > 0
+
+    bundle = reports["bundle"]
+    expected = {"serve.py", "model.onnx", "feature_schema.json", "label_map.json", "sample_request.json",
+                "sample_response.json", "requirements.txt", "capacity.json"}
+    assert expected <= set(bundle["files"])
+    assert ("model.int8.onnx" in bundle["files"]) == quantize
+    assert (tmp_path / "bundle.zip").exists()
+    with zipfile.ZipFile(tmp_path / "bundle.zip") as archive:
+        assert "bundle/serve.py" in archive.namelist()
+    requirements = (tmp_path / "bundle" / "requirements.txt").read_text().split()
+    assert any(line.startswith("onnxruntime==") for line in requirements)
+
+
+def test_threshold_decides_binary_labels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    ns = breast_cancer(pos_label=0, threshold=0.9)
+    run_cell(ns, "export")
+    run_cell(ns, "parity")
+    proba = ns["model"].predict_proba(ns["X_test"])
+    expected = np.where(proba[:, 0] >= 0.9, 0, 1)
+    assert (ns["model_predict"](ns["X_test"])[0] == expected).all()
+    assert (ns["onnx_predict"](ns["onnx_session"](ns["ONNX_PATH"]), ns["X_test"])[0] == expected).all()
+
+
+def test_regression_with_categorical_and_int8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    ns = diabetes(requirements={"quantize_int8": True, "container_memory_mb": 1})
+    reports = run_all(ns)
+    assert reports["export"]["int8_quantised"] is False  # trees: nothing to quantise
+    parity = reports["parity"]["parity"]
+    assert parity["label_agreement"] >= 0.999 and parity["max_abs_diff"] < 1e-2
+    assert set(reports["parity"]["int8_metrics"]) == {"r2"}
+    capacity = reports["capacity"]["capacity"]
+    assert capacity["replicas_for_target"] is None  # no qps asked
+    assert capacity["fits_container"] is False and "MB" in reports["capacity"]["capacity_advice"]
+    schema = json.loads((tmp_path / "bundle" / "feature_schema.json").read_text())
+    assert schema["model_file"] == "model.int8.onnx"
+    assert {i["name"]: i["dtype"] for i in schema["inputs"]}["sex"] == "string"
+    assert json.loads((tmp_path / "bundle" / "label_map.json").read_text()) == {"classes": None}
+
+
+@pytest.mark.parametrize("estimator", [
+    LogisticRegression(max_iter=2000), DecisionTreeClassifier(max_depth=5, random_state=SEED),
+    RandomForestClassifier(n_estimators=20, max_depth=6, random_state=SEED),
+    ExtraTreesClassifier(n_estimators=20, max_depth=6, random_state=SEED),
+    HistGradientBoostingClassifier(max_iter=30, random_state=SEED),
+    MLPClassifier(hidden_layer_sizes=(16,), max_iter=2000, random_state=SEED),
+    KNeighborsClassifier(), GaussianNB(),
+], ids=lambda est: type(est).__name__)
+def test_classifier_families_convert_with_parity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 estimator: Any) -> None:
+    monkeypatch.chdir(tmp_path)
+    ns = shop(estimator, requirements={"quantize_int8": True})
+    run_cell(ns, "export")
+    parity = run_cell(ns, "parity")
+    assert parity["parity"]["label_agreement"] >= 0.999, parity
+    assert parity["parity_int8"]["label_agreement"] >= 0.95, parity
+
+
+@pytest.mark.parametrize("estimator", [
+    Ridge(), RidgeCV(), DecisionTreeRegressor(max_depth=5, random_state=SEED),
+    RandomForestRegressor(n_estimators=20, max_depth=6, random_state=SEED),
+    HistGradientBoostingRegressor(max_iter=30, random_state=SEED),
+    MLPRegressor(hidden_layer_sizes=(16,), learning_rate_init=0.05, max_iter=2000, random_state=SEED),
+    KNeighborsRegressor(),
+], ids=lambda est: type(est).__name__)
+def test_regressor_families_convert_with_parity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                estimator: Any) -> None:
+    monkeypatch.chdir(tmp_path)
+    ns = diabetes(estimator)
+    run_cell(ns, "export")
+    parity = run_cell(ns, "parity")
+    assert parity["parity"]["label_agreement"] >= 0.999, parity
+
+
+# ------------------------------------------------------------------------------------------- serving
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Run all four cells for a random forest with a string column, then load the bundle's app."""
+    root = tmp_path_factory.mktemp("served")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        ns = shop(requirements={"qps": 100})
+        run_all(ns)
+    bundle = root / "bundle"
+    return {"bundle": bundle, "ns": ns, "client": TestClient(load_serve_module(bundle).app)}
+
+
+def test_serve_reproduces_sample_response(served: dict[str, Any]) -> None:
+    bundle = served["bundle"]
+    request = json.loads((bundle / "sample_request.json").read_text())
+    expected = json.loads((bundle / "sample_response.json").read_text())
+    reply = served["client"].post("/predict", json=request)
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["predictions"] == expected["predictions"]
+    assert np.allclose(body["probabilities"], expected["probabilities"], atol=1e-5)
+    assert body["classes"] == ["no", "yes"] and body["model_version"]
+
+    single = served["client"].post("/predict", json={"row": request["rows"][0]})
+    assert single.json()["predictions"] == expected["predictions"][:1]
+
+
+def test_serve_predicts_every_test_row_like_the_model(served: dict[str, Any]) -> None:
+    ns = served["ns"]
+    rows = json.loads(ns["X_test"].to_json(orient="records", double_precision=15))
+    reply = served["client"].post("/predict", json={"rows": rows})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["predictions"] == [ns["CLASSES"][c] for c in ns["model"].predict(ns["X_test"])]
+
+
+def test_serve_health_and_metrics(served: dict[str, Any]) -> None:
+    client = served["client"]
+    assert client.get("/health").json()["status"] == "ok"
+    client.post("/predict", json={"rows": []})
+    metrics = client.get("/metrics")
+    assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
+    assert 'requests_total{path="/predict",status="422"}' in metrics.text
+    assert "request_latency_seconds_bucket" in metrics.text and "errors_total" in metrics.text
+
+
+@pytest.mark.parametrize("payload, status, words", [
+    (b"{not json", 400, "not JSON"),
+    (b'{"rowz": []}', 422, "rows"),
+    (b'{"rows": [{"price": 3.0}]}', 422, "missing columns: visits, colour"),
+    (b'{"rows": [{"price": "cheap", "visits": 1, "colour": "red"}]}', 422, "must be a number"),
+    (b'{"rows": [{"price": 3, "visits": 1, "colour": 7}]}', 422, "must be a string"),
+    (b'{"rows": [5]}', 422, "not an object"),
+])
+def test_serve_rejects_bad_requests_with_4xx(served: dict[str, Any], payload: bytes, status: int,
+                                             words: str) -> None:
+    reply = served["client"].post("/predict", content=payload, headers={"content-type": "application/json"})
+    assert reply.status_code == status and words in reply.json()["detail"]
+
+
+def test_serve_accepts_nulls(served: dict[str, Any]) -> None:
+    reply = served["client"].post("/predict", json={"row": {"price": None, "visits": 2, "colour": None}})
+    assert reply.status_code == 200 and reply.json()["predictions"][0] in ("no", "yes")
+
+
+def test_serve_limits_request_size(served: dict[str, Any]) -> None:
+    row = {"price": 3.0, "visits": 1.0, "colour": "red"}
+    assert served["client"].post("/predict", json={"rows": [row] * 1001}).status_code == 413
+    big = b'{"rows": [], "pad": "' + b"x" * 1_000_001 + b'"}'
+    assert served["client"].post("/predict", content=big).status_code == 413
+
+
+def test_serve_api_key(served: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRAINER_AGENT_API_KEY", "s3cret")
+    row = {"row": {"price": 3.0, "visits": 1.0, "colour": "red"}}
+    assert served["client"].post("/predict", json=row).status_code == 401
+    assert served["client"].post("/predict", json=row, headers={"X-API-Key": "wrong"}).status_code == 401
+    assert served["client"].post("/predict", json=row, headers={"X-API-Key": "s3cret"}).status_code == 200
+    assert served["client"].get("/health").status_code == 200

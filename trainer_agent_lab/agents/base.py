@@ -1,0 +1,94 @@
+"""What every agent has: a profile, the shared run memory, a way to speak, and cells to run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import CellExecutionFailed
+from ..knowledge.sops import PROFILES
+from ..notebook.driver import ExecutionResult, NotebookDriver
+from ..spec import TaskSpec
+
+
+@dataclass
+class Event:
+    """Something a front door may show: an agent's message, a step starting or ending, a cell's progress."""
+
+    kind: str  # "message" | "step" | "cell_start" | "cell_done" | "status"
+    agent: str
+    text: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+EventSink = Callable[[Event], None]
+
+
+@dataclass
+class RunMemory:
+    """What the agents know about a run. Everything here was read back from the notebook's cells."""
+
+    spec: TaskSpec
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    messages: list[Event] = field(default_factory=list)
+    cells: list[ExecutionResult] = field(default_factory=list)
+    repaired: int = 0
+    target: str | None = None
+    task: str | None = None
+    positive_class: str | None = None
+    done_steps: list[str] = field(default_factory=list)
+
+    @property
+    def cells_seconds(self) -> float:
+        """Time spent executing cells."""
+        return sum(c.duration_s for c in self.cells)
+
+
+class Agent:
+    """Base of the four agents: speaks through events, writes cells through the driver.
+
+    Agents never talk to each other or to the user directly: the Task agent (the hub) calls them and
+    relays what they say.
+    """
+
+    name = "Agent"
+
+    def __init__(self, driver: NotebookDriver, memory: RunMemory, emit: EventSink) -> None:
+        self.driver = driver
+        self.memory = memory
+        self._emit = emit
+        self.role = PROFILES[self.name]
+
+    def say(self, text: str, **data: Any) -> None:
+        """A message from this agent (shown in the chat, printed by the CLI)."""
+        event = Event("message", self.name, text, data)
+        self.memory.messages.append(event)
+        self._emit(event)
+
+    def heading(self, title: str, text: str = "") -> str:
+        """Open this agent's section of the notebook with a heading."""
+        body = f"## {self.name} agent — {title}"
+        if text:
+            body += f"\n\n{text}"
+        return self.driver.add_markdown(body, metadata={"trainer_agent": {"agent": self.name}})
+
+    def markdown(self, text: str) -> str:
+        """A markdown cell written by this agent."""
+        return self.driver.add_markdown(text, metadata={"trainer_agent": {"agent": self.name}})
+
+    def run(self, step: str, source: str) -> dict[str, Any]:
+        """Run one code cell for ``step``; return its structured results or raise on error."""
+        self._emit(Event("step", self.name, step, {"state": "started"}))
+        result = self.driver.add_code(source, metadata={"trainer_agent": {"agent": self.name, "step": step}})
+        self.memory.cells.append(result)
+        if not result.ok:
+            assert result.error is not None
+            self._emit(Event("step", self.name, step, {"state": "failed", "error": result.error.summary}))
+            raise CellExecutionFailed(f"The {step} cell failed: {result.error.summary}",
+                                      error=result.error.to_dict())
+        self.memory.results[step] = result.results
+        self.memory.done_steps.append(step)
+        self._emit(Event("step", self.name, step, {"state": "done", "seconds": round(result.duration_s, 2)}))
+        return result.results

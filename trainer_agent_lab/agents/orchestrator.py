@@ -1,0 +1,192 @@
+"""The Orchestrator: one request, end to end, through the four agents, the Task agent as the hub.
+
+Every front door (CLI, magics, chat panel, Python) builds a :class:`NotebookDriver` and calls
+:meth:`Orchestrator.run`. The orchestrator keeps no state the notebook lacks: what it reports was read
+back from the cells' structured results.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..errors import CellExecutionFailed, NeedsInput, TrainerAgentError
+from ..llm.offline import parse_request
+from ..notebook.driver import NotebookDriver
+from ..report import ConstraintRow, RunReport
+from ..spec import TaskSpec
+from .base import Event, EventSink, RunMemory
+from .data import DataAgent
+from .model import ModelAgent
+from .server import ServerAgent
+from .task import TaskAgent
+
+#: Seconds the run keeps back for fitting, evaluation and the Server agent after the model search.
+RESERVE_S = 20.0
+DEFAULT_TIME_BUDGET_S = 300.0
+
+Parser = Callable[..., TaskSpec]
+
+
+def _quiet(event: Event) -> None:
+    """The default event sink: nobody is listening."""
+
+
+class Orchestrator:
+    """Drives the agents over one notebook.
+
+    Parameters
+    ----------
+    driver:
+        Where cells go and run. The orchestrator does not close it: whoever made it does.
+    out_dir:
+        The run folder: ``spec.json`` and ``report.json`` are written here.
+    parse:
+        The request parser (the offline rule-based one by default; an LLM-backed one may replace it).
+    on_event:
+        Called with every :class:`Event` (agent messages, steps, status) for progress display.
+    assume_yes:
+        Answer the agents' questions with their defaults instead of stopping with ``needs_input``.
+    seed:
+        The seed every random step in the notebook uses.
+    """
+
+    def __init__(self, driver: NotebookDriver, out_dir: Path, *, parse: Parser = parse_request,
+                 on_event: EventSink = _quiet, assume_yes: bool = False, seed: int = 42) -> None:
+        self.driver = driver
+        self.out_dir = Path(out_dir)
+        self.parse = parse
+        self.emit = on_event
+        self.assume_yes = assume_yes
+        self.seed = seed
+
+    def run(self, request: str, data: str | None = None, time_budget_s: float | None = None) -> RunReport:
+        """Turn ``request`` into an executed notebook, a model and a bundle; return the report."""
+        started = time.perf_counter()
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        memory = RunMemory(spec=TaskSpec(request=request))
+        plan: list[dict[str, Any]] = []
+        intro: str | None = None
+        report = RunReport(status="failed")
+        task = TaskAgent(self.driver, memory, self.emit)
+        try:
+            memory.spec = self.parse(request, data=[data] if data else None, time_budget_s=time_budget_s)
+            memory.spec.write(self.out_dir / "spec.json")
+            self.driver.set_metadata("trainer_agent", {"request": request, "seed": self.seed,
+                                                       "spec": memory.spec.model_dump(mode="json")})
+            plan = task.plan()
+            intro = task.open_notebook(plan)
+            task.check_budget()
+            self._work(memory, task, started)
+            report = self._succeeded_or_missed(memory)
+        except TrainerAgentError as exc:
+            report = RunReport(status=exc.status, reason=str(exc))  # type: ignore[arg-type]
+            if isinstance(exc, NeedsInput):
+                report.question, report.options = exc.question, exc.options
+            if isinstance(exc, CellExecutionFailed):
+                report.error = exc.error
+            task.say(f"Stopped ({exc.status}): {exc}")
+        except KeyboardInterrupt:
+            report = RunReport(status="failed", reason="The run was interrupted; the notebook so far is saved.")
+        finally:
+            self._finish(report, memory, plan, intro, started)
+        return report
+
+    # -- the SOP, step by step ---------------------------------------------------------------------
+    def _work(self, memory: RunMemory, task: TaskAgent, started: float) -> None:
+        spec = memory.spec
+        if not spec.data:
+            raise NeedsInput("The request names no data.", hint="Pass --data PATH or a reference such as "
+                             "sklearn:wine.", question="Which data should the model learn from?")
+        data = DataAgent(self.driver, memory, self.emit)
+        model = ModelAgent(self.driver, memory, self.emit)
+        server = ServerAgent(self.driver, memory, self.emit)
+
+        data.setup(self.seed, self._requirements(spec))
+        load = data.load(spec.data[0])
+        target, kind = task.decide_target(load, self.assume_yes)
+        profile = data.profile(target, kind)
+        clean = data.clean(target, kind)
+        positive = task.decide_positive_class(profile, clean["classes"]) if kind == "classification" else None
+        split = data.split(target, kind, positive)
+
+        families = model.select(kind, split)
+        budget = spec.time_budget_s or DEFAULT_TIME_BUDGET_S
+        left = budget - (time.perf_counter() - started) - RESERVE_S - 0.1 * budget
+        model.search(kind, families, len(split["classes"] or []), left)
+        model.fit()
+        model.evaluate()
+
+        server.export()
+        server.parity()
+        server.capacity()
+        server.bundle()
+        task.conclude()
+
+    @staticmethod
+    def _requirements(spec: TaskSpec) -> dict[str, Any]:
+        """The measurable part of the spec, as the notebook's ``REQUIREMENTS`` dict."""
+        return {"constraints": [c.model_dump() for c in spec.constraints], "qps": spec.qps,
+                "container_memory_mb": spec.container_memory_mb, "quantize_int8": spec.quantize_int8,
+                "time_budget_s": spec.time_budget_s}
+
+    def _succeeded_or_missed(self, memory: RunMemory) -> RunReport:
+        rows = memory.results.get("conclude", {}).get("constraints", [])
+        missed = [r for r in rows if not r["met"]]
+        if not missed:
+            return RunReport(status="succeeded", reason="Every requirement is met." if rows else
+                             "Trained, evaluated and packaged; the request set no measurable targets.")
+        text = "; ".join(f"{r['name']} {r['actual']!s} (target {r['target']})" for r in missed)
+        return RunReport(status="failed", reason=f"The model was trained and packaged, but these requirements "
+                         f"are not met: {text}. See the constraint table in the notebook.")
+
+    # -- closing ----------------------------------------------------------------------------------
+    def _finish(self, report: RunReport, memory: RunMemory, plan: list[dict[str, Any]], intro: str | None,
+                started: float) -> None:
+        from ..cells.task import requirements_markdown
+
+        r = memory.results
+        report.spec = memory.spec.model_dump(mode="json")
+        report.plan = [{**step, "done": step["step"] in memory.done_steps} for step in plan]
+        report.metrics = r.get("evaluate", {}).get("metrics", {})
+        report.constraints = [ConstraintRow(**row) for row in r.get("conclude", {}).get("constraints", [])]
+        export = r.get("export", {})
+        report.model = {k: v for k, v in {
+            "family": r.get("fit", {}).get("family"), "parameters": r.get("fit", {}).get("parameters"),
+            "onnx_bytes": export.get("onnx_bytes"), "int8_bytes": export.get("int8_bytes"),
+            "threshold": r.get("fit", {}).get("threshold"), "hyperparameters": r.get("fit", {}).get("params"),
+            "int8_metrics": r.get("parity", {}).get("int8_metrics"),
+            "parity": r.get("parity", {}).get("parity"),
+        }.items() if v is not None}
+        report.capacity = r.get("capacity", {}).get("capacity", {})
+        report.notes = list(memory.notes)
+        report.cells = {"total": len(memory.cells), "failed_then_repaired": memory.repaired}
+        bundle = self.out_dir / "bundle"
+        report.paths = {"notebook": str(self.driver.path), "spec": str(self.out_dir / "spec.json")}
+        if bundle.exists():
+            report.paths.update(bundle=str(bundle), bundle_zip=str(self.out_dir / "bundle.zip"))
+        if intro is not None:
+            self.driver.update_markdown(intro, requirements_markdown(memory.spec, plan, set(memory.done_steps)))
+        self.driver.add_markdown(_closing_markdown(report))
+        total = time.perf_counter() - started
+        kernel = float(getattr(self.driver, "kernel_wait_s", 0.0))
+        report.timings = {"total_s": round(total, 3), "cells_s": round(memory.cells_seconds, 3),
+                          "kernel_s": round(kernel, 3),
+                          "agent_s": round(total - memory.cells_seconds - kernel, 3)}
+        report.write(self.out_dir / "report.json")
+        self.emit(Event("status", "Task", report.status, {"reason": report.reason}))
+
+
+def _closing_markdown(report: RunReport) -> str:
+    """The notebook's last cell: outcome, reason, and where the bundle is."""
+    lines = [f"## Outcome: **{report.status}**", "", report.reason]
+    if report.question:
+        lines += ["", f"**Question:** {report.question}"]
+        if report.options:
+            lines.append("Options: " + ", ".join(f"`{o}`" for o in report.options))
+    if "bundle" in report.paths:
+        lines += ["", "The deployment bundle is in `bundle/` (and `bundle.zip`); "
+                  "`python bundle/serve.py --port 8000` serves it."]
+    return "\n".join(lines) + "\n"

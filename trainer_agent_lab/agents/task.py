@@ -1,0 +1,161 @@
+"""The Task agent: the hub. Understands the request, plans, decides the target, concludes."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from ..cells.task import constraint_table_cell, requirements_markdown
+from ..errors import DataError, NeedsInput
+from ..knowledge.sops import PROFILES
+from ..spec import CLASSIFICATION_METRICS, REGRESSION_METRICS, Constraint, TaskSpec, TaskType
+from .base import Agent
+
+#: Below this many seconds nothing useful can be trained, exported and measured.
+MIN_TIME_BUDGET_S = 20.0
+#: Column names that, alone in a table, are taken to be the target.
+TARGET_NAMES = ("target", "label", "labels", "class", "y", "outcome")
+#: Words that name the positive class of a yes/no target.
+POSITIVE_WORDS = ("yes", "true", "1", "positive", "pos", "y", "t")
+
+
+def resolve_target(spec: TaskSpec, columns: list[str], assume_yes: bool) -> str:
+    """The target column: the one the request names, else an obvious one, else ask."""
+    if spec.target:
+        if spec.target in columns:
+            return spec.target
+        folded = [c for c in columns if c.lower() == spec.target.lower()
+                  or re.sub(r"\W+", "_", spec.target.lower()).strip("_") == c.lower()]
+        if len(folded) == 1:
+            return folded[0]
+        if len(folded) > 1:
+            raise NeedsInput(f"The target {spec.target!r} matches several columns: {', '.join(folded)}.",
+                             question="Which column is the target?", options=folded)
+        close = difflib.get_close_matches(spec.target, columns, n=3, cutoff=0.5)
+        hint = f"Closest column names: {', '.join(close)}." if close else f"Columns: {', '.join(columns[:30])}."
+        raise NeedsInput(f"The target column {spec.target!r} is not in the data.", hint=hint,
+                         question="Which column is the target?", options=close or columns[:30])
+    named = [c for c in columns if c.lower() in TARGET_NAMES]
+    if len(named) == 1:
+        return named[0]
+    if assume_yes:
+        return named[-1] if named else columns[-1]
+    options = named or columns[-5:]
+    raise NeedsInput("The request does not say which column to predict, and the data has no single obvious "
+                     "target column.", hint="Name it in the request ('predict the price column').",
+                     question="Which column is the target?", options=options)
+
+
+def resolve_task(spec: TaskSpec, column: dict[str, Any], n_rows: int) -> str:
+    """``classification`` or ``regression``: from the request's words, its metrics, else the target column."""
+    named = {c.name for c in spec.constraints} | set(spec.report_metrics) | {spec.optimize or ""}
+    if spec.task_type in (TaskType.classification, TaskType.text_classification, TaskType.image_classification):
+        task = "classification"
+    elif spec.task_type == TaskType.regression or named & set(REGRESSION_METRICS):
+        task = "regression"
+    elif named & set(CLASSIFICATION_METRICS):
+        task = "classification"
+    else:
+        numeric = column["dtype"].startswith(("int", "float", "uint"))
+        few = column["n_unique"] <= max(20, 0.01 * n_rows) and not column["dtype"].startswith("float")
+        task = "classification" if (not numeric or few or column["n_unique"] <= 2) else "regression"
+    if task == "regression" and not column["dtype"].startswith(("int", "float", "uint")):
+        raise DataError(f"Regression was asked for, but the target {column['name']!r} is not numeric "
+                        f"(dtype {column['dtype']}).",
+                        hint="Pick a numeric target, or ask for a classifier if the values are categories.")
+    return task
+
+
+def resolve_positive_class(hint: str | None, classes: list[str], counts: dict[str, int], target: str) -> str:
+    """The class precision/recall/F1 are about: the one the request names, else a yes-like or rarer one."""
+    lowered = {c.lower(): c for c in classes}
+    if hint:
+        stem = re.sub(r"(ers|er|es|s|ed|ing)$", "", hint.lower().strip())
+        for name, original in lowered.items():
+            if stem and (stem in name or name in hint.lower()):
+                return original
+        if stem and stem in target.lower():  # "churners" for target "churned": the yes-like class
+            for word in POSITIVE_WORDS:
+                if word in lowered:
+                    return lowered[word]
+    for word in POSITIVE_WORDS:
+        if word in lowered:
+            return lowered[word]
+    return min(classes, key=lambda c: (counts.get(c, 0), c))
+
+
+class TaskAgent(Agent):
+    """Parses, plans, decides what the data cannot, and closes the run with the constraint table."""
+
+    name = "Task"
+
+    def check_budget(self) -> None:
+        """Refuse to start when the time budget cannot cover even the smallest run."""
+        budget = self.memory.spec.time_budget_s
+        if budget is not None and budget < MIN_TIME_BUDGET_S:
+            raise NeedsInput(f"A time budget of {budget:g} s is too small: loading, training, exporting and "
+                             f"measuring a model takes at least {MIN_TIME_BUDGET_S:g} s on this machine.",
+                             hint="Re-run with --time-budget 60 or more.",
+                             question="How many seconds may the run take?", options=["60", "120", "300"])
+
+    def plan(self) -> list[dict[str, Any]]:
+        """The plan: every agent's SOP steps, in the order the hub will call them."""
+        return [{"agent": agent, "step": key, "title": title}
+                for agent in ("Task", "Data", "Model", "Server")
+                for key, title in PROFILES[agent].sop]
+
+    def open_notebook(self, plan: list[dict[str, Any]]) -> str:
+        """The first cell: requirements table and plan checklist."""
+        self.say(self._summary())
+        return self.markdown(requirements_markdown(self.memory.spec, plan))
+
+    def _summary(self) -> str:
+        spec = self.memory.spec
+        parts = [f"{c.name} {c.target}" for c in spec.constraints]
+        if spec.qps:
+            parts.append(f"{spec.qps:g} QPS")
+        return "Requirements: " + (", ".join(parts) if parts else "none measurable; I will optimise the "
+                                   "usual metric for the task") + "."
+
+    def decide_target(self, load: dict[str, Any], assume_yes: bool) -> tuple[str, str]:
+        """Choose the target column and the task kind from the loaded data's columns."""
+        columns = [c["name"] for c in load["columns"]]
+        target = resolve_target(self.memory.spec, columns, assume_yes)
+        column = next(c for c in load["columns"] if c["name"] == target)
+        task = resolve_task(self.memory.spec, column, load["rows"])
+        self.memory.target, self.memory.task = target, task
+        self.say(f"Target: {target} ({task}).")
+        return target, task
+
+    def decide_positive_class(self, profile: dict[str, Any], classes: list[str]) -> str | None:
+        """For two classes: which one precision, recall and F1 are about."""
+        if len(classes) < 2:
+            raise DataError(f"The target {self.memory.target!r} has a single class ({classes[0] if classes else 'none'}"
+                            "): there is nothing to tell apart.",
+                            hint="Check the target column, or add rows of the other classes.")
+        small = {k: v for k, v in profile.get("class_counts", {}).items() if v < 2}
+        if small:
+            raise DataError(f"Classes with fewer than 2 rows cannot be split into train and test: {small}.",
+                            hint="Add rows for them or remove them from the data.")
+        if len(classes) != 2:
+            return None
+        positive = resolve_positive_class(self.memory.spec.positive_label, classes,
+                                          profile.get("class_counts", {}), self.memory.target or "")
+        self.memory.positive_class = positive
+        return positive
+
+    def table_constraints(self) -> list[Constraint]:
+        """The rows of the constraint table: the request's constraints, plus memory against the container."""
+        spec = self.memory.spec
+        rows = list(spec.constraints)
+        if spec.container_memory_mb and not spec.constraint("replica_memory_mb"):
+            rows.append(Constraint(name="replica_memory_mb", op="<=", value=spec.container_memory_mb))
+        return rows
+
+    def conclude(self) -> list[dict[str, Any]]:
+        """Write and run the constraint-table cell; return its rows."""
+        self.heading("did we meet the requirements?")
+        rows = [c.model_dump() for c in self.table_constraints()]
+        result = self.run("conclude", constraint_table_cell(rows))
+        return result.get("constraints", [])

@@ -1,0 +1,114 @@
+"""The ``trainer-agent`` command line.
+
+::
+
+    trainer-agent run "REQUEST" [--data PATH_OR_REF] [--out DIR] [--time-budget SECONDS] [--llm offline|openai] [--yes]
+    trainer-agent serve DIR/bundle [--port N]
+
+Exit codes: 0 succeeded, 3 refused or needs input, 1 failed, 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .agents.base import Event
+from .errors import TrainerAgentError
+
+_COLOURS = {"Task": "35", "Data": "34", "Model": "32", "Server": "33"}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="trainer-agent", description="Turn a request into a trained, "
+                                     "evaluated, deployable model, in a notebook that re-runs anywhere.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a request end to end")
+    run.add_argument("request", help="what you need, in words (English or Chinese)")
+    run.add_argument("--data", help="a file or folder, or a bundled set such as sklearn:wine")
+    run.add_argument("--out", type=Path, help="the run folder (default: runs/<timestamp>)")
+    run.add_argument("--time-budget", type=float, dest="time_budget", help="seconds the run may take")
+    run.add_argument("--llm", choices=["offline", "openai"], default="offline",
+                     help="the request parser: offline rules (default) or an OpenAI-compatible endpoint")
+    run.add_argument("--yes", action="store_true", help="answer the agents' questions with their defaults")
+    run.add_argument("--quiet", action="store_true", help="print only the outcome")
+    serve = sub.add_parser("serve", help="serve a bundle over HTTP")
+    serve.add_argument("bundle", type=Path, help="a run's bundle folder")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1")
+    return parser
+
+
+def _printer(quiet: bool):
+    tty = sys.stderr.isatty()
+
+    def show(event: Event) -> None:
+        if quiet or event.kind not in ("message", "status"):
+            return
+        label = f"[{event.agent}]"
+        if tty:
+            label = f"\x1b[{_COLOURS.get(event.agent, '0')}m{label}\x1b[0m"
+        print(f"{label} {event.text}", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .agents.orchestrator import Orchestrator
+    from .notebook.headless import HeadlessDriver
+
+    if args.llm == "openai":
+        print("trainer-agent: --llm openai is not available yet; use --llm offline.", file=sys.stderr)
+        return 2
+    if not args.request.strip():
+        print("trainer-agent: the request is empty; say what model you need.", file=sys.stderr)
+        return 2
+    if args.time_budget is not None and args.time_budget <= 0:
+        print("trainer-agent: --time-budget must be a positive number of seconds.", file=sys.stderr)
+        return 2
+    data = args.data
+    if data and not data.startswith("sklearn:"):
+        data = str(Path(data).expanduser().resolve())
+    out = (args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    driver = HeadlessDriver(out / "notebook.ipynb")
+    try:
+        orchestrator = Orchestrator(driver, out, on_event=_printer(args.quiet), assume_yes=args.yes)
+        report = orchestrator.run(args.request, data=data, time_budget_s=args.time_budget)
+    finally:
+        driver.close()
+    print(f"status: {report.status}", file=sys.stderr)
+    if report.status != "succeeded":
+        print(f"reason: {report.reason}", file=sys.stderr)
+    print(f"notebook: {out / 'notebook.ipynb'}")
+    if "bundle" in report.paths:
+        print(f"bundle: {report.paths['bundle']}")
+    print(f"report: {out / 'report.json'}")
+    return report.exit_code
+
+
+def _serve(args: argparse.Namespace) -> int:
+    serve_py = args.bundle / "serve.py"
+    if not serve_py.exists():
+        print(f"trainer-agent: {args.bundle} is not a bundle (no serve.py in it).", file=sys.stderr)
+        return 2
+    command = [sys.executable, str(serve_py), "--host", args.host, "--port", str(args.port)]
+    return subprocess.call(command, env={**os.environ}, cwd=str(args.bundle))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``trainer-agent`` and ``python -m trainer_agent_lab``."""
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args) if args.command == "run" else _serve(args)
+    except TrainerAgentError as exc:
+        print(f"trainer-agent: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Each agent's profile (who it is) and standard operating procedure (what it does, in order).
+
+The plan checklist at the top of every notebook is drawn from these, so the reader sees the SOP the agents
+follow and which steps ran.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    """An agent's role and its SOP (step key, checklist wording)."""
+
+    name: str
+    role: str
+    sop: tuple[tuple[str, str], ...]
+
+
+TASK = Profile(
+    "Task",
+    "Understands the request, turns it into measurable requirements, checks they can and may be met, "
+    "plans, routes work to the other agents, and reports back with a constraint table.",
+    (("understand", "Parse the request into measurable requirements"),
+     ("target", "Decide the target column and the kind of task"),
+     ("conclude", "Check every requirement against measurements (constraint table)")),
+)
+DATA = Profile(
+    "Data",
+    "Loads, profiles, visualises and cleans the data, then splits it and defines preprocessing.",
+    (("load", "Load the data"),
+     ("profile", "Profile the data: types, missing values, target distribution"),
+     ("clean", "Clean: duplicates, identifiers, constant columns, types, outliers"),
+     ("split", "Split train/test and define ONNX-exportable preprocessing")),
+)
+MODEL = Profile(
+    "Model",
+    "Chooses model families that fit the parameter budget, tunes them for the requested metric, "
+    "trains the best and evaluates it on held-out data.",
+    (("select", "Choose candidate model families within the budget"),
+     ("search", "Tune candidates with cross-validation, optimising the requested metric"),
+     ("fit", "Train the chosen model"),
+     ("evaluate", "Evaluate on the test split, with plots")),
+)
+SERVER = Profile(
+    "Server",
+    "Converts the model to ONNX, checks parity, measures latency, memory and capacity, and writes the "
+    "deployment bundle.",
+    (("export", "Export the whole pipeline to ONNX (and int8 where asked)"),
+     ("parity", "Check the ONNX model agrees with the trained model"),
+     ("capacity", "Measure latency, throughput and memory; size the deployment"),
+     ("bundle", "Write the deployment bundle")),
+)
+
+PROFILES = {p.name: p for p in (TASK, DATA, MODEL, SERVER)}

@@ -1,0 +1,107 @@
+"""The tabular model zoo: which families exist, how their parameters are counted, what they export to.
+
+How parameters are counted (the same rules the generated ``count_parameters`` cell applies):
+
+* linear models (logistic / ridge): every coefficient plus every intercept;
+* trees and tree ensembles: each split node holds 2 parameters (feature index and threshold) and each leaf
+  holds its output values (one per class for classifiers, one for regressors), summed over all trees;
+* boosting: the same per tree, summed over every stage (and class) plus the initial prediction;
+* neural networks (MLP): every weight and bias;
+* k-nearest neighbours: the stored training matrix (rows x encoded features) — kNN keeps its data;
+* kernel SVMs: support vectors x features, plus dual coefficients and intercepts;
+* Gaussian naive Bayes: a mean and a variance per class and feature, plus the class priors.
+
+Fixed preprocessing (imputation values, scaling, one-hot categories) is not counted: it is part of the
+feature schema, not of the model, and it is the same for every family.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Family:
+    """A model family the Model agent can train on tabular data."""
+
+    name: str
+    title: str
+    tasks: tuple[str, ...]
+    counting: str
+    cost: int  # relative training cost, 1 (cheap) .. 5 (expensive); cheap families are tried first
+
+    def min_parameters(self, n_features: int, n_classes: int, n_train: int) -> int:
+        """The fewest parameters a useful member of the family has on this data."""
+        outputs = n_classes if n_classes > 2 else 1
+        leaf = n_classes if n_classes >= 2 else 1
+        return {
+            "logistic_regression": outputs * (n_features + 1),
+            "ridge": n_features + 1,
+            "gaussian_nb": 2 * max(n_classes, 1) * n_features + max(n_classes, 1),
+            # a tree that can tell the classes apart needs about as many leaves as classes
+            "decision_tree": 2 * (max(leaf, 2) - 1) + max(leaf, 2) * leaf,
+            "gradient_boosting": 10 * outputs * 7 + outputs,  # 10 stages of depth-2 trees
+            "random_forest": 10 * (2 * 3 + 4 * leaf),  # 10 trees of 4 leaves
+            "extra_trees": 10 * (2 * 3 + 4 * leaf),
+            "mlp": n_features * 4 + 4 + 4 * outputs + outputs,  # one hidden layer of 4 units
+            "svm": min(n_train, 10 + n_classes) * (n_features + 1),
+            "knn": n_train * n_features,
+        }[self.name]
+
+
+#: The zoo, cheapest first. HistGradientBoosting is left out on purpose: skl2onnx 1.20 cannot convert it
+#: with onnx >= 1.19 (boolean attributes), and every model here must export to ONNX.
+FAMILIES: tuple[Family, ...] = (
+    Family("logistic_regression", "Logistic regression", ("classification",),
+           "coefficients + intercepts", 1),
+    Family("ridge", "Ridge regression", ("regression",), "coefficients + intercept", 1),
+    Family("gaussian_nb", "Gaussian naive Bayes", ("classification",),
+           "2 x classes x features + class priors", 1),
+    Family("decision_tree", "Decision tree", ("classification", "regression"),
+           "2 per split + outputs per leaf", 1),
+    Family("gradient_boosting", "Gradient boosting", ("classification", "regression"),
+           "2 per split + 1 per leaf, all stages", 3),
+    Family("random_forest", "Random forest", ("classification", "regression"),
+           "2 per split + outputs per leaf, all trees", 3),
+    Family("extra_trees", "Extra trees", ("classification", "regression"),
+           "2 per split + outputs per leaf, all trees", 3),
+    Family("mlp", "Multi-layer perceptron", ("classification", "regression"), "weights + biases", 3),
+    Family("svm", "RBF support vector machine", ("classification", "regression"),
+           "support vectors x features + dual coefficients", 4),
+    Family("knn", "k-nearest neighbours", ("classification", "regression"),
+           "stored training rows x features", 2),
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A family judged against the request: kept or left out, and why."""
+
+    family: Family
+    min_parameters: int
+    kept: bool
+    reason: str
+
+
+def candidates(task: str, n_features: int, n_classes: int, n_train: int,
+               max_parameters: float | None, strict: bool = True) -> list[Candidate]:
+    """Judge every family of ``task`` against the parameter budget (``strict``: budget is ``<``)."""
+    judged = []
+    for fam in FAMILIES:
+        if task not in fam.tasks:
+            continue
+        low = fam.min_parameters(n_features, n_classes, n_train)
+        if max_parameters is None:
+            judged.append(Candidate(fam, low, True, "no parameter budget"))
+            continue
+        fits = low < max_parameters if strict else low <= max_parameters
+        reason = (f"smallest useful model has ~{low:,} parameters, within the budget" if fits else
+                  f"needs at least ~{low:,} parameters, over the budget of {max_parameters:,.0f}")
+        judged.append(Candidate(fam, low, fits, reason))
+    return judged
+
+
+def smallest_model(task: str, n_features: int, n_classes: int, n_train: int) -> Candidate:
+    """The family with the fewest parameters that can represent the task at all."""
+    pool = candidates(task, n_features, n_classes, n_train, None)
+    return min(pool, key=lambda c: c.min_parameters)

@@ -1,0 +1,277 @@
+"""Words, units and patterns that the offline request parser (:mod:`.offline`) reads requests with.
+
+Everything here is data: tables of English and Chinese phrasings and the regular-expression fragments
+built from them. The parser's logic lives in :mod:`.offline`. Patterns are compiled with :data:`FLAGS`
+(case-insensitive, ASCII ``\\w``/``\\b``), so ``\\b`` also separates a Latin word from Chinese text
+("R2不低于0.8") and identifiers never swallow Chinese characters.
+"""
+
+from __future__ import annotations
+
+import re
+
+FLAGS = re.IGNORECASE | re.ASCII
+
+
+def alternation(phrases: list[str] | dict[str, object], *, literal: bool = True) -> str:
+    """One regex alternative per phrase, longest first, Latin words bounded by ``\\b``."""
+    parts = []
+    for phrase in sorted(phrases, key=len, reverse=True):
+        body = re.escape(phrase).replace(r"\ ", r"\s+") if literal else phrase
+        if phrase[:1].isascii() and phrase[:1].isalpha():
+            body = r"\b" + body
+        if phrase[-1:].isascii() and phrase[-1:].isalpha():
+            body += r"\b"
+        parts.append(body)
+    return "(?:" + "|".join(parts) + ")"
+
+
+# --------------------------------------------------------------------------------------------- numbers
+#: A number: ``500``, ``0.95``, ``.9``, ``10,000``, ``1e6``; never the tail of ``p99``, ``F1`` or ``v1.2``.
+NUM = r"(?<![\w.])(?:\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?|\d+(?:\.\d+)?(?:e[+-]?\d+)?|\.\d+)"
+PERCENT = r"(?:\s*%|\s*(?:percent|per\s+cent|pct)\b)"
+
+#: Chinese numerals used in "百分之九十" and "一个小时".
+CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+             "八": 8, "九": 9}
+CN_MULTIPLIERS = {"十": 10, "百": 100, "千": 1000}
+CN_NUMERAL = r"[零〇一二两三四五六七八九十百千点]+"
+
+#: English number words used in durations ("an hour", "half an hour", "two minutes").
+WORD_NUMBERS = {"half an": 0.5, "half a": 0.5, "an": 1, "a": 1, "one": 1, "two": 2, "three": 3, "four": 4,
+                "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "fifteen": 15,
+                "twenty": 20, "thirty": 30, "forty-five": 45, "sixty": 60, "半": 0.5}
+
+# ------------------------------------------------------------------------------------------ comparators
+#: Comparators written before a number ("at least 95%", "准确率不低于95%").
+PREFIX_OPS: dict[str, str] = {
+    **dict.fromkeys([
+        "at least", "no less than", "not less than", "no fewer than", "not fewer than", "no lower than",
+        "not lower than", "not below", "minimum of", "a minimum of", "minimum", "min.", "at or above",
+        "greater than or equal to", "equal to or greater than", "more than or equal to", ">=", "=>", "≥",
+        "reach", "reaches", "reaching", "不低于", "至少", "不少于", "大于等于", "大于或等于", "不小于",
+        "达到", "最少", "最低", "起码", "不得低于", "不能低于"], ">="),
+    **dict.fromkeys([
+        "above", "over", "more than", "greater than", "higher than", "better than", "larger than",
+        "bigger than", "exceed", "exceeds", "exceeding", "in excess of", "beyond", "beat", "beats", ">",
+        "高于", "超过", "大于", "优于", "多于"], ">"),
+    **dict.fromkeys([
+        "at most", "no more than", "not more than", "no greater than", "not greater than",
+        "no higher than", "not higher than", "no larger than", "no bigger than", "not exceed",
+        "not to exceed", "never exceed", "not exceeding", "does not exceed", "doesn't exceed", "up to",
+        "within", "maximum of", "a maximum of", "maximum", "max", "at or below", "capped at",
+        "limited to", "less than or equal to", "equal to or less than", "<=", "=<", "≤", "不超过",
+        "不高于", "不大于", "小于等于", "小于或等于", "最多", "至多", "不多于", "控制在", "不得超过",
+        "不能超过", "限制在"], "<="),
+    **dict.fromkeys([
+        "under", "below", "less than", "fewer than", "lower than", "smaller than", "shorter than",
+        "faster than", "beneath", "<", "小于", "低于", "少于", "不到", "不足"], "<"),
+}
+#: Comparators written after a number ("95% or higher", "95%+", "1000万参数以内").
+POSTFIX_OPS: dict[str, str] = {
+    **dict.fromkeys(["or more", "or higher", "or better", "or above", "or greater", "and above", "and up",
+                     "minimum", "at least", "+", "以上", "及以上", "或以上", "或更高"], ">="),
+    **dict.fromkeys(["or less", "or lower", "or fewer", "or below", "or under", "or smaller", "and below",
+                     "maximum", "at most", "tops", "以下", "及以下", "或以下", "以内", "之内", "内"], "<="),
+}
+PREFIX_OP_RE = re.compile(alternation(PREFIX_OPS), FLAGS)
+POSTFIX_OP_RE = re.compile(r"\s*" + alternation(POSTFIX_OPS), FLAGS)
+
+#: Words allowed between a quantity's noun and its number ("parameters must stay under 500").
+FILLER_RE = re.compile(
+    r"\b(?:must|should|shall|will|can|be|is|are|stay|stays|remain|remains|kept|keep|to|of|has|have|having|"
+    r"needs?|with|a|an|the|total|count|budget|number|limit|size|at|around|about|roughly|be\s+kept)\b|"
+    r"要求|需要|需|要|须|必须|应该|应|为|是|在|保持在|保持|量|数|个数|数量|总数|限制|可以|能|得|的|[\s:=()~]",
+    FLAGS)
+
+# ---------------------------------------------------------------------------------------------- metrics
+#: Canonical metric name -> regex alternatives (English and Chinese).
+METRIC_ALIASES: dict[str, list[str]] = {
+    "accuracy": [r"\baccuracy\b", r"\bacc\b", "准确率", "准确度", "正确率", "精度"],
+    "precision": [r"\bprecision\b", "精确率", "精确度", "精准率", "查准率"],
+    "recall": [r"\brecall\b", r"\bsensitivity\b", r"\btrue\s+positive\s+rate\b", r"\btpr\b", "召回率",
+               "查全率", "灵敏度", "敏感度", "召回"],
+    "f1": [r"\bf1(?:[\s-]?score)?\b", r"\bf-1\b", r"\bf-?score\b", r"\bf-?measure\b", "F1分数", "F1值"],
+    "roc_auc": [r"\broc[\s_-]?auc\b", r"\bauroc\b", r"\bauc(?:[\s-]roc)?\b",
+                r"\barea\s+under\s+(?:the\s+)?(?:roc\s+)?curve\b"],
+    "mae": [r"\bmae\b", r"\bmean\s+absolute\s+error\b", "平均绝对误差"],
+    "rmse": [r"\brmse\b", r"\broot[\s-]mean[\s-]squared?[\s-]error\b", "均方根误差"],
+    "r2": [r"\br2\b", r"\br\^2\b", r"\br[\s-]squared\b", r"\bcoefficient\s+of\s+determination\b",
+           "决定系数"],
+}
+METRIC_RE = re.compile("|".join(f"(?P<{name}>{'|'.join(sorted(alts, key=len, reverse=True))})"
+                                for name, alts in METRIC_ALIASES.items()), FLAGS)
+METRIC_ANY = "(?:" + "|".join(a for alts in METRIC_ALIASES.values() for a in alts) + ")"
+#: Metrics a positive class can be named for ("recall on malignant cases").
+CLASS_METRICS = ("precision", "recall", "f1")
+
+#: Words that may sit between a number and the metric it sets ("95% top-1 test accuracy").
+METRIC_ADJECTIVES = (r"(?:(?:test|validation|overall|top-1|balanced|macro|micro|weighted|average|mean|"
+                     r"classification|held-out|holdout|cross-validated|cv)[\s-]+)*")
+#: Words that may follow a metric's value; anything else means the number counts something else.
+VALUE_FOLLOWERS = frozenset({"or", "and", "on", "for", "with", "while", "but", "in", "at", "across", "over",
+                             "when", "if", "to", "is", "the", "of", "as", "so", "using", "by", "within",
+                             "minimum", "maximum", "tops", "whereas", "please", "then", "also"})
+#: Chinese counting words after a number that is not a metric value ("500个样本", "10类").
+CN_COUNT_AFTER = re.compile(r"\s*(?:个|条|行|万|亿|千|类|层|次|倍|秒|毫秒|分钟|小时|样本|张|列|轮|年)")
+OPTIMIZE_RE = re.compile(
+    rf"\b(?:optimi[sz](?:e|es|ing)|maximi[sz](?:e|es|ing)|minimi[sz](?:e|es|ing)|prioriti[sz]e|tune)\s+"
+    rf"(?:for\s+|on\s+)?(?:the\s+)?(?:model'?s\s+)?(?P<m1>{METRIC_ANY})|"
+    rf"(?:优化|最大化|最小化|侧重|重点提升|提升|提高|降低)\s*(?P<m2>{METRIC_ANY})|"
+    rf"以\s*(?P<m3>{METRIC_ANY})\s*为(?:优化)?目标", FLAGS)
+
+# ------------------------------------------------------------------------------------ resource budgets
+COUNT_UNITS = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mil": 1e6, "mn": 1e6, "m": 1e6,
+               "billion": 1e9, "bn": 1e9, "b": 1e9, "千": 1e3, "万": 1e4, "十万": 1e5, "百万": 1e6,
+               "千万": 1e7, "亿": 1e8}
+COUNT_UNIT = (r"(?:(?:thousand|million|billion|mil|mn|bn|k|m|b)(?![a-z])|十万|百万|千万|万|亿|千)")
+PARAM_NOUN = (r"(?:\b(?:trainable\s+|learnable\s+|model\s+)?(?:parameters?|params?)\b|"
+              r"参数量|参数个数|参数数量|参数总量|参数)")
+
+#: Bytes per unit for model-file sizes (decimal MB = 1e6, MiB = 2**20).
+SIZE_BYTES = {"b": 1, "byte": 1, "bytes": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 2**10,
+              "mib": 2**20, "gib": 2**30, "tib": 2**40, "m": 1e6, "g": 1e9, "千字节": 1e3, "兆字节": 1e6,
+              "兆": 1e6, "字节": 1}
+#: Megabytes per unit for container memory (binary: 1 GB = 1024 MB).
+MEMORY_MB = {"b": 2**-20, "byte": 2**-20, "bytes": 2**-20, "kb": 2**-10, "kib": 2**-10, "mb": 1, "mib": 1,
+             "m": 1, "兆": 1, "兆字节": 1, "gb": 1024, "gib": 1024, "g": 1024, "tb": 2**20, "tib": 2**20,
+             "千字节": 2**-10, "字节": 2**-20}
+SIZE_UNIT = (r"(?:(?:[kmgt]i?b|bytes?)(?![a-z])|千字节|兆字节|兆|字节|"
+             r"[mg](?=\s*(?:内存|的?容器|ram\b|memory\b|of\s+(?:ram|memory)\b)))")
+CONTAINER_RE = re.compile(r"\b(?:containers?|pods?|replicas?|instances?|nodes?|machines?|workers?|vms?|"
+                          r"servers?)\b|容器|实例|节点|机器|服务器", FLAGS)
+MEMORY_RE = re.compile(r"\b(?:ram|memory)\b|内存|显存", FLAGS)
+MODEL_FILE_RE = re.compile(r"\b(?:model|onnx|file|artifact|artefact|weights|checkpoint|binary|disk)\b|"
+                           r"模型|文件|体积", FLAGS)
+
+LATENCY_NOUN = (r"(?:\b(?:inference\s+|prediction\s+|response\s+|serving\s+|end-to-end\s+|request\s+)?"
+                r"(?:latency|latencies|response\s+times?)\b|\bp(?:50|90|95|99|999)\b|延迟|时延|响应时间|推理时间)")
+LATENCY_UNIT_MS = {"ms": 1, "msec": 1, "millisecond": 1, "milliseconds": 1, "毫秒": 1, "s": 1000,
+                   "sec": 1000, "secs": 1000, "second": 1000, "seconds": 1000, "秒": 1000, "us": 1e-3,
+                   "μs": 1e-3, "µs": 1e-3, "microsecond": 1e-3, "microseconds": 1e-3, "微秒": 1e-3}
+LATENCY_UNIT = r"(?:(?:ms|msec|milliseconds?|s|secs?|seconds?|us|μs|µs|microseconds?)(?![a-z])|毫秒|微秒|秒)"
+#: Percentile words -> the constraint they set; anything else is ``p99_ms``.
+MEDIAN_RE = re.compile(r"\bp50\b|\b50th\b|\bmedian\b|\bmean\b|\baverage\b|\bavg\b|中位|平均", FLAGS)
+
+QPS_VALUE_FIRST = re.compile(
+    rf"(?P<num>{NUM})\s*(?P<unit>k(?![a-z]))?\s*(?:(?:(?:qps|rps|tps)|(?:requests?|reqs?|queries|predictions|calls|"
+    r"inferences)\s*(?:/\s*s(?:ec(?:ond)?)?|(?:per|a|each)\s+(?:s|sec|second)))(?![a-z])|次/秒|个请求/秒|请求/秒)",
+    FLAGS)
+QPS_NOUN_FIRST = re.compile(
+    rf"(?:\b(?:qps|rps|throughput)\b|每秒(?:处理|响应|支持|承载|承受|服务)?)(?P<between>[^\d]{{0,20}}?)"
+    rf"(?P<num>{NUM})\s*(?P<unit>k(?![a-z]))?", FLAGS)
+
+TIME_UNIT_S = {"h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600, "小时": 3600,
+               "个小时": 3600, "min": 60, "mins": 60, "minute": 60, "minutes": 60, "分钟": 60,
+               "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "秒": 1, "秒钟": 1}
+TIME_VALUE = (rf"(?:(?P<num>{NUM})|(?P<word>\bhalf\s+an?\b|\ban?\b|\b(?:one|two|three|four|five|six|seven|"
+              rf"eight|nine|ten|fifteen|twenty|thirty|forty-five|sixty)\b|半|{CN_NUMERAL}))"
+              r"\s*-?\s*(?P<unit>(?:hours?|hrs?|h|minutes?|mins?|min|seconds?|secs?|sec|s)(?![a-z])|"
+              r"个小时|小时|分钟|秒钟|秒)")
+TIME_BEFORE = (r"(?:\btime\s+budget|\btraining\s+budget|\bbudget|\btime\s+limit|\btraining\s+time|"
+               r"\btrain(?:ing)?\s+(?:for|in|within|under)|\bwithin|\bin|\bunder|\bless\s+than|\bat\s+most|"
+               r"\bno\s+more\s+than|\bmax(?:imum)?|\btakes?|\bspend|\bfinish(?:es)?\s+in|训练时间|时间预算|"
+               r"时间限制|时限|用时|耗时|在)\s*(?:of|is|:|=|为|是|不超过|少于|小于|控制在|在)?\s*"
+               r"(?:about|around|roughly|~)?\s*")
+TIME_AFTER = r"\s*(?:内|以内|之内|time\s+budget|budget|limit|of\s+training|training|of\s+compute)"
+LATENCY_CONTEXT_RE = re.compile(r"\b(?:latency|latencies|respond|responds|response|p\d\d)\b|延迟|时延|响应",
+                                FLAGS)
+
+# ------------------------------------------------------------------------------------------------ data
+#: Bundled scikit-learn sets named in words.
+DATASET_WORDS: list[tuple[str, str]] = [
+    (r"\bwines?\b|葡萄酒|红酒", "sklearn:wine"),
+    (r"\biris\b|鸢尾花?", "sklearn:iris"),
+    (r"(?<![-\d])(?<![-\d]\s)\b(?:handwritten\s+)?digits?\b|手写数字", "sklearn:digits"),
+    (r"\bbreast[\s-]+cancer\b|乳腺癌", "sklearn:breast_cancer"),
+    (r"\bdiabet(?:es|ic)\b|糖尿病", "sklearn:diabetes"),
+]
+DATA_EXTENSIONS = ("csv", "tsv", "parquet", "pq", "json", "jsonl", "ndjson", "txt", "xlsx", "xls",
+                   "feather", "arrow", "npz", "npy", "zip", "gz", "arff")
+SKLEARN_REF = r"\bsklearn:[a-z_0-9]+"
+#: A path: ``data/churn.csv``, ``data/promo/``, ``./x.parquet``, ``~/d.jsonl``, ``/abs/file.csv``.
+PATH_REF = (r"(?<![\w/.~:-])(?:(?:~/|\.{1,2}/|/)(?:[\w-][\w.-]*/)*[\w-][\w.-]*/?|"
+            r"(?:[\w-][\w.-]*/)+(?:[\w-][\w.-]*)?)")
+#: A bare file name (``churn.csv``), read only after a word such as "on" or "from" ("用churn.csv").
+BARE_FILE_REF = (r"(?:\b(?:on|from|using|use|load|read|in|with|file|dataset|data)\s+|[用从取在])"
+                 rf"(?P<ref>[\w-][\w.-]*\.(?:{'|'.join(DATA_EXTENSIONS)}))(?![\w.])")
+#: First folder names that make an extension-less path a data reference (``data/images``).
+DATA_ROOTS = frozenset({"data", "datasets", "dataset", "input", "inputs", "files", "corpus", "raw"})
+
+# ----------------------------------------------------------------------------------------------- task
+REGRESSION_RE = re.compile(r"(?<!logistic\s)\bregress(?:ion|or|ors|ing)?\b|(?<!逻辑)回归", FLAGS)
+CLASSIFICATION_RE = re.compile(
+    r"\bclassif(?:y|ier|iers|ies|ication|ying)\b|\brecogni[sz](?:er|ers|e|ing|ion)\b|"
+    r"\b(?:detect|decide|decides|determine|determines|tell|tells|predict|predicts)\s+whether\b|"
+    r"\bsentiment\b|\bspam\b|\bcategori[sz]e\b|分类|识别|判断.{0,12}是否|预测.{0,12}是否", FLAGS)
+REGRESSION_NOUN_RE = re.compile(
+    r"\b(?:predict|estimate|forecast)\w*\s+(?:the\s+|a\s+|an\s+)?(?:[\w'-]+\s+){0,2}?"
+    r"(?:prices?|progression|values?|amounts?|costs?|sales|revenues?|demand|temperatures?|salar(?:y|ies)|"
+    r"incomes?|ages?|quantit(?:y|ies)|yields?|durations?)\b|"
+    r"\b(?:price|value|cost|sales|revenue|demand|salary)\s+(?:model|predictor|prediction|estimat\w*|"
+    r"forecast\w*)\b|预测.{0,8}(?:价格|房价|销量|销售额|数值|温度|年龄|收入|进展)", FLAGS)
+TEXT_RE = re.compile(r"\b(?:texts?|sentences?|reviews?|tweets?|comments?|e-?mails?|messages?|documents?|"
+                     r"headlines?|sentiment|spam)\b|文本|句子|评论|短信|邮件|新闻|文章", FLAGS)
+IMAGE_RE = re.compile(r"\b(?:images?|photos?|photographs?|pictures?)\b|图片|图像|照片", FLAGS)
+
+# ------------------------------------------------------------------------------------- target, label
+#: Patterns whose group 1 is the target column, tried in order.
+TARGET_PATTERNS = [re.compile(p, FLAGS) for p in (
+    r"\b(?:target|label)(?:\s+column)?\s*[:=]\s*[`'\"]?([A-Za-z_][\w.-]*)",
+    r"\b(?:target|label|outcome|response)\s+(?:column|variable|field)\s+(?:is\s+|=\s*|:\s*|named\s+|"
+    r"called\s+)?[`'\"]?([A-Za-z_][\w.-]*)",
+    r"\bcolumn\s+(?:named\s+|called\s+)?[`'\"]([^`'\"]+)[`'\"]",
+    r"\bcolumn\s+(?:named|called)\s+([A-Za-z_][\w.-]*)",
+    r"\b(?:predict|forecast|estimate|classify|model)(?:s|ing)?\s+(?:the\s+)?[`'\"]?([A-Za-z_][\w.-]*)[`'\"]?"
+    r"\s+(?:column|field|variable)\b",
+    r"\b(?:use|using)\s+(?:the\s+)?[`'\"]?([A-Za-z_][\w.-]*)[`'\"]?\s+(?:column\s+)?as\s+(?:the\s+)?"
+    r"(?:target|label)\b",
+    r"\bpredict(?:s|ing)?\s+[`\"]([^`\"]+)[`\"]",
+    r"预测\s*[`'\"]?([A-Za-z_][\w.-]*)[`'\"]?\s*(?:这一?|这个)?列",
+    r"(?:目标|标签)(?:列|字段|变量)\s*(?:为|是|:|=)?\s*[`'\"]?([A-Za-z_][\w.-]*)",
+    r"以\s*[`'\"]?([A-Za-z_][\w.-]*)[`'\"]?\s*列?\s*(?:作)?为(?:目标|标签)",
+)]
+PREDICT_PHRASE_RE = re.compile(
+    r"\bpredict(?:s|ing)?\s+(?P<phrase>[^.;,:!?()]+?)(?P<rest>\s+(?:from|on|using|with|based\s+on|given|"
+    r"for|in)\b.*|[.;,:!?()]|$)", FLAGS)
+PREDICT_PHRASE_ZH_RE = re.compile(r"预测(?P<phrase>[^，。；,;.!?！？\s]{1,12}?)(?:的模型|模型|[，。；,;.!?！？]|"
+                                  r"从|基于|使用|用|$)")
+#: Words starting a "predict ..." phrase that is a question, not a column ("predict whether ...").
+NOT_A_TARGET = frozenset({"whether", "if", "which", "how", "what", "who", "when", "where", "it", "this",
+                          "that", "them", "these", "those", "something", "是否", "哪些", "哪个", "什么"})
+ARTICLES_RE = re.compile(r"^(?:(?:the|a|an|their|its|our|my|each)\s+)+", FLAGS)
+IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+
+POSITIVE_LABEL_RE = re.compile(
+    r"\s*(?:score\s+)?(?:on|for|of|over)\s+(?:the\s+)?(?:(?:class|label)\s+[`'\"]?(?P<cls>[\w-]+)|"
+    r"(?P<np>[A-Za-z][\w'-]*(?:\s+[A-Za-z][\w'-]*)?)\s+(?:cases|class|classes|samples|examples|instances|"
+    r"ones|label|category|group|patients|customers|users)\b|(?P<word>[A-Za-z][\w'-]*))", FLAGS)
+NOT_A_LABEL = frozenset({"test", "testing", "validation", "holdout", "held-out", "hold-out", "data", "dataset",
+                         "set", "training", "train", "model", "each", "all", "both", "every", "this", "that",
+                         "it", "average", "whole", "at", "least", "most", "above", "below", "under", "over",
+                         "more", "less", "no", "not", "and", "must", "should", "is", "a", "an", "new",
+                         "unseen", "eval", "evaluation", "overall", "full", "same", "our", "my", "your"})
+ZH_LABEL_MARKERS = ("针对", "关于", "对于", "对", "在")
+ZH_LABEL_SUFFIXES = ("上", "样本", "类别", "类", "病例", "数据")
+ZH_LABEL_LEADING = ("要求", "需要", "保证", "确保", "并且", "并", "且")
+ZH_NOT_A_LABEL = re.compile(r"测试|验证|训练|模型|整体|总体|数据集|全部|所有")
+
+# ----------------------------------------------------------------------------------------------- hints
+HINT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [(hint, re.compile(p, FLAGS)) for hint, p in (
+    ("clean", r"\bclean(?:s|ed|ing)?(?:\s+up)?\s+(?:the\s+|this\s+|my\s+|our\s+)?(?:data|dataset|table|csv|"
+              r"file|it|them)\b|\b(?:data\s+cleaning|cleanup|clean-up|deduplicat\w*|duplicates|"
+              r"missing\s+values)\b|清洗|清理|去重|缺失值"),
+    ("outliers", r"\boutliers?\b|\banomal(?:y|ies|ous)\b|异常值|离群"),
+    ("noisy_labels", r"\bnoisy\s+labels?\b|\blabel\s+noise\b|\blabels?\s+(?:may|might|could|can|will)?\s*"
+                     r"(?:contain|have|include)s?\s+(?:some\s+)?(?:mistakes|errors|noise)\b|\bmislabel\w*|"
+                     r"\b(?:wrong|incorrect|bad)\s+labels\b|标签.{0,6}(?:错误|错|噪声|噪音|不准)|错标|噪声标签"),
+    ("unlabeled", r"\bunlabel+ed\b|\bwithout\s+labels\b|\bno\s+labels\b|未标注|无标签|没有标签|未标记"),
+)]
+QUANTIZE_RE = re.compile(r"\bint8\b|\b8[\s-]?bit\b|\bquanti[sz]\w*|量化", FLAGS)
+NO_QUANTIZE_RE = re.compile(r"\b(?:no|without|don'?t|do\s+not|never|skip)\s+(?:\w+\s+)?quanti[sz]|不要?量化|"
+                            r"无需量化|不需要量化", FLAGS)
+
+# -------------------------------------------------------------------------------------------- clauses
+#: Where a clause ends: punctuation (not inside numbers), conjunctions, Chinese clause markers.
+CLAUSE_SEP_RE = re.compile(r"[;!?。；！？\n]|[,，、](?!\d{3})|\.(?=\s|$)|\b(?:and|while|but|whereas|although)\b|"
+                           r"并且|而且|同时|并", FLAGS)

@@ -1,0 +1,94 @@
+"""The one interface every place that runs cells implements: :class:`NotebookDriver`.
+
+Agents only ever talk to a driver: they add markdown, add code (which runs at once), read back the
+:class:`ExecutionResult`, and may interrupt. Backends: headless (a real kernel via nbclient, used by the
+CLI and tests), live (the JupyterLab bridge) and in-kernel (the ``%%traineragent`` magic).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .results import CellError
+
+
+@dataclass
+class ExecutionResult:
+    """What running one code cell gave: its outputs, timing, error and structured results."""
+
+    cell_id: str
+    index: int
+    source: str
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    duration_s: float = 0.0
+    error: CellError | None = None
+    results: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when the cell ran without raising."""
+        return self.error is None
+
+
+#: Called before a cell runs (cell id, index, source) and after (the result): progress for front doors.
+CellHook = Callable[..., None]
+
+
+class NotebookDriver(abc.ABC):
+    """Adds cells to one notebook and runs them in that notebook's kernel.
+
+    Implementations save the notebook after every cell so a crash loses nothing.
+    """
+
+    path: Path
+
+    def __init__(self) -> None:
+        self.on_cell_start: list[CellHook] = []
+        self.on_cell_executed: list[CellHook] = []
+
+    @abc.abstractmethod
+    def add_markdown(self, source: str, *, metadata: dict[str, Any] | None = None) -> str:
+        """Append a markdown cell; return its cell id."""
+
+    @abc.abstractmethod
+    def add_code(self, source: str, *, metadata: dict[str, Any] | None = None) -> ExecutionResult:
+        """Append a code cell, run it, save the notebook and return what it gave."""
+
+    @abc.abstractmethod
+    def update_markdown(self, cell_id: str, source: str) -> None:
+        """Replace a markdown cell's text (the plan checklist ticks as steps finish)."""
+
+    @abc.abstractmethod
+    def replace_code(self, cell_id: str, source: str) -> ExecutionResult:
+        """Replace an existing code cell's source (a repair), run it again and return what it gave."""
+
+    @abc.abstractmethod
+    def interrupt(self) -> None:
+        """Interrupt the kernel (the cell that runs now raises KeyboardInterrupt)."""
+
+    @abc.abstractmethod
+    def save(self) -> Path:
+        """Write the notebook to disk; return its path."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Save, and shut the kernel down if this driver started it."""
+
+    @property
+    @abc.abstractmethod
+    def cells(self) -> list[dict[str, Any]]:
+        """The notebook's cells as nbformat dicts (read-only view)."""
+
+    def set_metadata(self, key: str, value: Any) -> None:
+        """Set a notebook-level metadata entry (request, spec, environment)."""
+        raise NotImplementedError
+
+    def __enter__(self) -> NotebookDriver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,177 @@
+"""The headless backend: nbformat + a real Jupyter kernel driven by nbclient.
+
+The notebook is written to disk after every cell (as papermill does), so if the process dies the work so
+far is on disk, outputs included. Whoever starts the kernel shuts it down: this driver starts its own.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+from nbformat.v4 import nbjson
+
+from ..errors import KernelDied
+from .driver import ExecutionResult, NotebookDriver
+from .results import read_error, read_results
+
+#: Environment for generated kernels: nothing may reach a model hub, and runs must be reproducible.
+KERNEL_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONHASHSEED": "0",
+              "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+
+
+class HeadlessDriver(NotebookDriver):
+    """Runs cells in a kernel it starts, writing the ``.ipynb`` at ``path`` after every cell.
+
+    Parameters
+    ----------
+    path:
+        Where the notebook is written. Its folder is the kernel's working directory.
+    kernel_name:
+        The Jupyter kernel spec to start (``python3`` is the environment this package runs in).
+    startup_timeout:
+        Seconds to wait for the kernel to answer before giving up.
+    start_now:
+        Start the kernel at once, in the background, so it is ready by the first code cell.
+    """
+
+    def __init__(self, path: Path, *, kernel_name: str = "python3", startup_timeout: float = 60,
+                 start_now: bool = True) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.nb = nbformat.v4.new_notebook()
+        self.nb.metadata["kernelspec"] = {"name": kernel_name, "display_name": "Python 3", "language": "python"}
+        self.nb.metadata["language_info"] = {"name": "python"}
+        self._client = NotebookClient(
+            self.nb, timeout=None, allow_errors=True, kernel_name=kernel_name, record_timing=True,
+            startup_timeout=int(startup_timeout), resources={"metadata": {"path": str(self.path.parent)}})
+        self._started = False
+        self._starting: threading.Thread | None = None
+        self._start_error: BaseException | None = None
+        #: Seconds the kernel took to start, and how many of them a cell had to wait for.
+        self.kernel_start_s = 0.0
+        self.kernel_wait_s = 0.0
+        self.save()
+        if start_now:
+            self._starting = threading.Thread(target=self._start_kernel, name="kernel-start", daemon=True)
+            self._starting.start()
+
+    # -- kernel lifetime -------------------------------------------------------------------------
+    def _start_kernel(self) -> None:
+        began = time.perf_counter()
+        try:
+            self._client.km = self._client.create_kernel_manager()
+            self._client.start_new_kernel(cwd=str(self.path.parent), env={**os.environ, **KERNEL_ENV})
+            self._client.start_new_kernel_client()
+            self._started = True
+        except BaseException as exc:  # re-raised in the caller's thread by start()
+            self._start_error = exc
+        self.kernel_start_s = time.perf_counter() - began
+
+    def start(self) -> None:
+        """Start the kernel (or wait for the background start); otherwise the first code cell starts it."""
+        began = time.perf_counter()
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
+        elif not self._started:
+            self._start_kernel()
+        else:
+            return
+        self.kernel_wait_s += time.perf_counter() - began
+        if self._start_error is not None:
+            error, self._start_error = self._start_error, None
+            raise KernelDied(f"The kernel did not start: {error}",
+                             hint="Check that ipykernel is installed in this environment.") from error
+
+    def close(self) -> None:
+        """Validate and save the notebook, and shut down the kernel this driver started."""
+        nbformat.validate(self.nb)
+        self.save()
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
+        if self._started:
+            try:
+                self._client._cleanup_kernel()
+            finally:
+                self._started = False
+
+    def interrupt(self) -> None:
+        """Send an interrupt to the kernel; the running cell ends with KeyboardInterrupt."""
+        if self._started and self._client.km is not None:
+            self._client.km.interrupt_kernel()
+
+    # -- cells -----------------------------------------------------------------------------------
+    @property
+    def cells(self) -> list[dict[str, Any]]:
+        """The notebook's cells."""
+        return list(self.nb.cells)
+
+    def set_metadata(self, key: str, value: Any) -> None:
+        """Set a notebook-level metadata entry and save."""
+        self.nb.metadata[key] = value
+        self.save()
+
+    def add_markdown(self, source: str, *, metadata: dict[str, Any] | None = None) -> str:
+        """Append a markdown cell and save."""
+        cell = nbformat.v4.new_markdown_cell(source, metadata=metadata or {})
+        self.nb.cells.append(cell)
+        self.save()
+        return cell.id
+
+    def add_code(self, source: str, *, metadata: dict[str, Any] | None = None) -> ExecutionResult:
+        """Append a code cell, run it, save, and return its result."""
+        cell = nbformat.v4.new_code_cell(source, metadata=metadata or {})
+        self.nb.cells.append(cell)
+        return self._run(len(self.nb.cells) - 1)
+
+    def update_markdown(self, cell_id: str, source: str) -> None:
+        """Replace a markdown cell's text and save."""
+        next(c for c in self.nb.cells if c.id == cell_id).source = source
+        self.save()
+
+    def replace_code(self, cell_id: str, source: str) -> ExecutionResult:
+        """Replace a code cell's source, clear its outputs, run it again."""
+        index = next(i for i, c in enumerate(self.nb.cells) if c.id == cell_id)
+        cell = self.nb.cells[index]
+        cell.source = source
+        cell.outputs = []
+        return self._run(index)
+
+    def save(self) -> Path:
+        """Write the notebook to ``path`` (atomically: a crash never leaves half a file)."""
+        tmp = self.path.with_suffix(".ipynb.tmp")
+        tmp.write_text(nbjson.writes(self.nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+                       encoding="utf-8")  # nbformat.write would also validate: 2x slower, done in close()
+        os.replace(tmp, self.path)
+        return self.path
+
+    def _run(self, index: int) -> ExecutionResult:
+        cell = self.nb.cells[index]
+        for hook in self.on_cell_start:
+            hook(cell.id, index, cell.source)
+        self.save()
+        self.start()
+        began = time.perf_counter()
+        try:
+            self._client.execute_cell(cell, index)
+        except DeadKernelError as exc:
+            self._started = False
+            self.save()
+            raise KernelDied(f"The kernel died while running cell {index + 1}.",
+                             hint="It may have run out of memory; lower the data size or model size.") from exc
+        duration = time.perf_counter() - began
+        self.save()
+        result = ExecutionResult(cell.id, index, cell.source, list(cell.outputs), duration,
+                                 read_error(cell.outputs, cell.source), read_results(cell.outputs))
+        for hook in self.on_cell_executed:
+            hook(result)
+        return result

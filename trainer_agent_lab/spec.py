@@ -1,0 +1,116 @@
+"""The structured form of a request: :class:`TaskSpec` and its :class:`Constraint` rows.
+
+A request such as "at least 95% accuracy with fewer than 500 parameters" becomes a ``TaskSpec`` whose
+``constraints`` hold ``accuracy >= 0.95`` and ``parameters < 500``. Every constraint is later measured in a
+notebook cell and reported as a row of the constraint table (target, actual, met).
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+from enum import Enum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Op = Literal[">=", ">", "<=", "<"]
+
+_OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
+
+#: Metrics measured on the test split. The higher-is-better ones need ``>=``/``>`` targets.
+CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
+REGRESSION_METRICS = ("mae", "rmse", "r2")
+METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS
+LOWER_IS_BETTER = frozenset({"mae", "rmse"})
+
+#: Non-metric constraints and where their measured value lives in ``report.json``.
+RESOURCE_CONSTRAINTS = {
+    "parameters": "model.parameters",
+    "onnx_bytes": "model.onnx_bytes",
+    "p50_ms": "capacity.p50_ms",
+    "p99_ms": "capacity.p99_ms",
+    "replica_memory_mb": "capacity.replica_memory_mb",
+}
+
+
+class TaskType(str, Enum):
+    """What kind of model is asked for."""
+
+    classification = "classification"
+    regression = "regression"
+    text_classification = "text_classification"
+    image_classification = "image_classification"
+
+
+class Constraint(BaseModel):
+    """One measurable requirement: ``name op value`` (``accuracy >= 0.95``, ``parameters < 500``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="a metric in METRICS or a key of RESOURCE_CONSTRAINTS")
+    op: Op
+    value: float
+
+    @property
+    def target(self) -> str:
+        """The target as the constraint table prints it, e.g. ``">= 0.95"``."""
+        value = int(self.value) if float(self.value).is_integer() and abs(self.value) >= 1 else self.value
+        return f"{self.op} {value:g}" if isinstance(value, float) else f"{self.op} {value}"
+
+    def is_met(self, actual: float | None) -> bool:
+        """Whether a measured value satisfies the constraint (``None`` never does)."""
+        if actual is None:
+            return False
+        return bool(_OPS[self.op](float(actual), self.value))
+
+
+class TaskSpec(BaseModel):
+    """Everything the agents need to know about a request, in measurable terms."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    request: str = Field(description="the user's words, verbatim")
+    language: Literal["en", "zh"] = "en"
+    task_type: TaskType | None = Field(None, description="None: decided from the data")
+    target: str | None = Field(None, description="the column to predict, when the request names one")
+    positive_label: str | None = Field(
+        None, description="words naming the class that precision/recall/F1 are about ('malignant', 'churners')")
+    data: list[str] = Field(default_factory=list, description="data references: paths or sklearn:NAME")
+    constraints: list[Constraint] = Field(default_factory=list)
+    report_metrics: list[str] = Field(default_factory=list, description="metrics asked for without a target")
+    optimize: str | None = Field(None, description="the metric to optimise; default: the first constrained one")
+    qps: float | None = Field(None, description="requests per second the deployment must serve")
+    container_memory_mb: float | None = None
+    quantize_int8: bool = False
+    export_onnx: bool = True
+    time_budget_s: float | None = None
+    hints: list[str] = Field(default_factory=list, description="e.g. 'clean', 'outliers', 'noisy_labels'")
+
+    def constraint(self, name: str) -> Constraint | None:
+        """The constraint on ``name``, if the request set one."""
+        return next((c for c in self.constraints if c.name == name), None)
+
+    @property
+    def metric_constraints(self) -> list[Constraint]:
+        """Constraints on test-set metrics (not on size or speed)."""
+        return [c for c in self.constraints if c.name in METRICS]
+
+    @property
+    def objective(self) -> str | None:
+        """The metric to optimise: the named one, else the first constrained metric, else None."""
+        if self.optimize:
+            return self.optimize
+        metric = self.metric_constraints
+        return metric[0].name if metric else None
+
+    def write(self, path: Path) -> Path:
+        """Write the spec as JSON (``spec.json`` in a run folder)."""
+        path.write_text(json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
+        return path
+
+
+def spec_json_schema() -> dict:
+    """The JSON schema of :class:`TaskSpec` (what an LLM parser's structured output must match)."""
+    return TaskSpec.model_json_schema()
