@@ -96,10 +96,15 @@ class ModelAgent(Agent):
                  f"(cross-validated {objective} {result['cv_metrics'][objective]:.4f}).")
         return result
 
-    def fit(self) -> dict[str, Any]:
-        """Train the chosen configuration on all training rows."""
-        result = self.run("fit", cells.fit_cell())
-        self.say(f"Trained {result['family']} with {result['parameters']:,} parameters.")
+    def fit(self, search: dict[str, Any]) -> dict[str, Any]:
+        """Train the best configuration on all training rows; the next best if it outgrows the budget."""
+        for choice in search["ranked"]:
+            result = self.run("fit", cells.fit_cell(choice["params"], choice["threshold"], choice["cv_metrics"]))
+            if not result["over_budget"]:
+                self.say(f"Trained {result['family']} with {result['parameters']:,} parameters.")
+                return result
+            self.say(f"{result['family']} grew to {result['parameters']:,} parameters on all training rows, "
+                     "over the budget; training the next best configuration.")
         return result
 
     def evaluate(self) -> dict[str, Any]:

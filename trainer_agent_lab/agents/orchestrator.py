@@ -115,8 +115,8 @@ class Orchestrator:
         families = model.select(kind, split)
         budget = spec.time_budget_s or DEFAULT_TIME_BUDGET_S
         left = budget - (time.perf_counter() - started) - RESERVE_S - 0.1 * budget
-        model.search(kind, families, len(split["classes"] or []), left)
-        model.fit()
+        search = model.search(kind, families, len(split["classes"] or []), left)
+        model.fit(search)
         model.evaluate()
 
         server.export()
@@ -170,6 +170,7 @@ class Orchestrator:
         if intro is not None:
             self.driver.update_markdown(intro, requirements_markdown(memory.spec, plan, set(memory.done_steps)))
         self.driver.add_markdown(_closing_markdown(report))
+        self.driver.save()
         total = time.perf_counter() - started
         kernel = float(getattr(self.driver, "kernel_wait_s", 0.0))
         report.timings = {"total_s": round(total, 3), "cells_s": round(memory.cells_seconds, 3),

@@ -42,6 +42,7 @@ SESSION = ort.InferenceSession(str(MODEL_PATH), providers=["CPUExecutionProvider
 OUTPUT_NAMES = [output.name for output in SESSION.get_outputs()]
 COLUMNS = [(item["name"], item["dtype"]) for item in SCHEMA["inputs"]]
 ONNX_NAMES = {item["name"]: item.get("onnx_name", item["name"]) for item in SCHEMA["inputs"]}
+MISSING_TEXT = {item["name"]: item.get("missing", "") for item in SCHEMA["inputs"]}
 CLASSES = LABELS.get("classes")
 PROBA_CODES = LABELS.get("proba_codes") or (list(range(len(CLASSES))) if CLASSES else None)
 
@@ -120,7 +121,8 @@ def parse_rows(body: bytes) -> list[dict[str, Any]]:
 
 
 def build_feed(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
-    """One [rows, 1] array per schema column: float32 (null -> NaN) or strings (null -> "", imputed)."""
+    """One [rows, 1] array per schema column: float32 (null -> NaN, which the model imputes) or strings
+    (null -> the schema's token for missing text)."""
     problems = []
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
@@ -134,9 +136,9 @@ def build_feed(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
             if value is None:
                 continue
             if dtype == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))):
-                problems.append(f"rows[{i}][{name!r}] must be a number or null, not {value!r}")
+                problems.append(f"rows[{i}][{name!r}] must be a number or null, not {value!r:.60}")
             elif dtype == "string" and not isinstance(value, str):
-                problems.append(f"rows[{i}][{name!r}] must be a string or null, not {value!r}")
+                problems.append(f"rows[{i}][{name!r}] must be a string or null, not {value!r:.60}")
     if problems:
         raise RequestError(422, "invalid", "; ".join(problems[:20]))
     feed = {}
@@ -145,7 +147,7 @@ def build_feed(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
         if dtype == "float":
             array = np.array([math.nan if v is None else v for v in values], dtype=np.float32)
         else:
-            array = np.array(["" if v is None else v for v in values], dtype=object)
+            array = np.array([MISSING_TEXT[name] if v is None else v for v in values], dtype=object)
         feed[ONNX_NAMES[name]] = array.reshape(-1, 1)
     return feed
 
@@ -165,7 +167,7 @@ def predictions_from(outputs: dict[str, np.ndarray]) -> dict[str, Any]:
             "classes": [CLASSES[code] for code in PROBA_CODES]}
 
 
-ROW_SCHEMA = {"type": "object", "additionalProperties": True,
+ROW_SCHEMA = {"type": "object", "additionalProperties": True, "required": [name for name, _ in COLUMNS],
               "properties": {name: {"type": ["number" if dtype == "float" else "string", "null"]}
                              for name, dtype in COLUMNS}}
 
@@ -182,7 +184,7 @@ async def predict(request: Request) -> JSONResponse:
         feed = build_feed(parse_rows(await read_body(request)))
     except RequestError as err:
         return error_response(err.status, err.kind, err.detail)
-    outputs = dict(zip(OUTPUT_NAMES, SESSION.run(None, feed)))
+    outputs = dict(zip(OUTPUT_NAMES, SESSION.run(None, feed), strict=True))
     ROWS.inc(len(next(iter(feed.values()))))
     return JSONResponse({**predictions_from(outputs), "model_version": MODEL_VERSION})
 

@@ -23,7 +23,7 @@ from IPython.display import Markdown, display
 
 random.seed(SEED)
 np.random.seed(SEED)
-pio.renderers.default = "plotly_mimetype+notebook_connected"
+pio.renderers.default = "plotly_mimetype"
 pd.set_option("display.max_columns", 40)
 warnings.filterwarnings("ignore", category=FutureWarning)
 
@@ -270,8 +270,9 @@ for col in X.columns:
 NUMERIC_FEATURES = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c])]
 CATEGORICAL_FEATURES = [c for c in X.columns if c not in NUMERIC_FEATURES]
 X[NUMERIC_FEATURES] = X[NUMERIC_FEATURES].astype("float64")
+MISSING_CATEGORY = "missing"
 for col in CATEGORICAL_FEATURES:
-    X[col] = X[col].astype(object).where(X[col].notna(), "missing").astype(str)
+    X[col] = X[col].astype(object).where(X[col].notna(), MISSING_CATEGORY).astype(str)
 
 if TASK == "classification":
     CLASSES = sorted(df[TARGET].astype(str).unique().tolist())
@@ -287,10 +288,15 @@ X_train, X_test, y_train, y_test = train_test_split(
 X_train, X_test = X_train.reset_index(drop=True), X_test.reset_index(drop=True)
 
 
-def make_preprocessor():
-    """Impute and scale numbers, impute and one-hot encode text: all of it exports to ONNX."""
-    numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
-    categorical = OneHotEncoder(handle_unknown="ignore", max_categories=30)
+def make_preprocessor(scale=True):
+    """Impute (and scale) numbers, one-hot encode text: all of it exports to ONNX.
+
+    Trees get unscaled inputs: ONNX scales in float32, and a value scaled onto a split threshold can fall
+    on the other side of it, so an unscaled tree is the one the ONNX model reproduces exactly.
+    """
+    steps = [("impute", SimpleImputer(strategy="median"))] + ([("scale", StandardScaler())] if scale else [])
+    numeric = Pipeline(steps)
+    categorical = OneHotEncoder(handle_unknown="ignore")
     return ColumnTransformer([("num", numeric, NUMERIC_FEATURES), ("cat", categorical, CATEGORICAL_FEATURES)])
 
 

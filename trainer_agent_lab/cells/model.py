@@ -204,7 +204,7 @@ def out_of_fold(pipe):
 
 def objective(trial):
     family = trial.suggest_categorical("family", FAMILIES)
-    oof, n_params = out_of_fold(Pipeline([("prep", make_preprocessor()), ("est", build(family, trial))]))
+    oof, n_params = out_of_fold(Pipeline([("prep", make_preprocessor(scale=family not in TREES)), ("est", build(family, trial))]))
     threshold = None
     if CLASSIFY and N_CLASSES == 2 and TUNE_THRESHOLD:
         threshold, values = tune_threshold(y_train, oof)
@@ -260,10 +260,11 @@ fig = px.scatter(trials, x="parameters", y=OBJECTIVE, color="family", log_x=True
 if PARAM_LIMIT is not None:
     fig.add_vline(x=PARAM_LIMIT, line_dash="dash", annotation_text="parameter budget")
 fig.show()
-BEST = study.best_trial
-_report(trials=len(trials), best_family=BEST.params["family"], best_params=BEST.params,
-        cv_metrics=BEST.user_attrs["metrics"], cv_meets=BEST.user_attrs["meets"],
-        over_budget=BEST.user_attrs["over_budget"], threshold=BEST.user_attrs["threshold"],
+ranked = sorted((t for t in study.trials if t.value is not None), key=lambda t: -t.value)
+_report(trials=len(trials), best_family=ranked[0].params["family"], cv_metrics=ranked[0].user_attrs["metrics"],
+        cv_meets=ranked[0].user_attrs["meets"], over_budget=ranked[0].user_attrs["over_budget"],
+        ranked=[{"params": t.params, "threshold": t.user_attrs["threshold"], "cv_metrics": t.user_attrs["metrics"],
+                 "parameters": t.user_attrs["parameters"]} for t in ranked[:5]],
         leaderboard=leaderboard[["family", OBJECTIVE, "parameters"]].to_dict("records"))
 '''
 
@@ -281,30 +282,27 @@ def search_cell(*, families: list[str], defaults: list[dict[str, Any]], objectiv
 
 
 _FIT = '''
-ranked = sorted((t for t in study.trials if t.value is not None), key=lambda t: -t.value)
-for BEST in ranked[:5]:
-    model = Pipeline([("prep", make_preprocessor()),
-                      ("est", build(BEST.params["family"], optuna.trial.FixedTrial(BEST.params)))])
-    started = time.perf_counter()
-    model.fit(X_train, y_train)
-    FIT_SECONDS = time.perf_counter() - started
-    N_PARAMETERS = count_parameters(model)
-    if PARAM_LIMIT is None or N_PARAMETERS <= PARAM_LIMIT:
-        break
-    print(f"trial {BEST.number} ({BEST.params['family']}) has {N_PARAMETERS:,} parameters once trained on all "
-          "training rows, over the budget: trying the next best")
-THRESHOLD = BEST.user_attrs["threshold"]
-print(f"{BEST.params['family']}: {N_PARAMETERS:,} parameters, trained in {FIT_SECONDS:.2f} s"
+model = Pipeline([("prep", make_preprocessor(scale=PARAMS["family"] not in TREES)),
+                  ("est", build(PARAMS["family"], optuna.trial.FixedTrial(PARAMS)))])
+started = time.perf_counter()
+model.fit(X_train, y_train)
+FIT_SECONDS = time.perf_counter() - started
+N_PARAMETERS = count_parameters(model)
+print(f"{PARAMS['family']}: {N_PARAMETERS:,} parameters, trained in {FIT_SECONDS:.2f} s"
       + (f", decision threshold {THRESHOLD:.3f} on {CLASSES[POS_LABEL]!r}" if THRESHOLD is not None else ""))
-display(model)
-_report(family=BEST.params["family"], parameters=N_PARAMETERS, threshold=THRESHOLD, fit_seconds=FIT_SECONDS,
-        params=BEST.params)
+if PARAM_LIMIT is not None and N_PARAMETERS > PARAM_LIMIT:
+    print(f"Over the budget of {PARAM_LIMIT:,} parameters once trained on every training row.")
+print(model)
+_report(family=PARAMS["family"], parameters=N_PARAMETERS, threshold=THRESHOLD, fit_seconds=FIT_SECONDS,
+        params=PARAMS, over_budget=PARAM_LIMIT is not None and N_PARAMETERS > PARAM_LIMIT)
 '''
 
 
-def fit_cell() -> str:
-    """Refit the best configuration on the whole training split."""
-    return code_cell("Train the chosen model on the whole training split and count its parameters.", _FIT)
+def fit_cell(params: dict[str, Any], threshold: float | None, cv_metrics: dict[str, float]) -> str:
+    """Train the chosen configuration (pinned here, so re-running the notebook trains the same model)."""
+    return code_cell("Train the configuration the search chose (pinned, so a re-run trains the same model) "
+                     "on the whole training split, and count its parameters.", _FIT,
+                     PARAMS=params, THRESHOLD=threshold, CV_METRICS=cv_metrics)
 
 
 _EVALUATE = '''
@@ -312,7 +310,7 @@ from sklearn.inspection import permutation_importance
 
 scores_test = model.predict_proba(X_test) if CLASSIFY else model.predict(X_test)
 METRICS = {k: float(v) for k, v in compute_metrics(y_test, scores_test, THRESHOLD).items()}
-display(pd.DataFrame({"test": METRICS, "cross-validated (train)": BEST.user_attrs["metrics"]}).round(4))
+display(pd.DataFrame({"test": METRICS, "cross-validated (train)": CV_METRICS}).round(4))
 if CLASSIFY:
     if N_CLASSES == 2:
         pred = np.where(scores_test[:, POS_LABEL] >= (THRESHOLD or 0.5), POS_LABEL, 1 - POS_LABEL)

@@ -9,7 +9,8 @@ Each function returns the source of one code cell. The cells rely on the kernel-
 cell                         defines
 ===========================  ===================================================================
 :func:`export_onnx_cell`     ``BUNDLE_DIR``, ``ONNX_PATH``, ``INT8_PATH`` (``None`` unless quantised),
-                             ``ONNX_INPUT_NAMES`` (raw column -> ONNX input name)
+                             ``ONNX_INPUT_NAMES`` (raw column -> ONNX input name),
+                             ``MISSING_CATEGORY`` (what a missing text value is sent as)
 :func:`parity_cell`          ``to_onnx_feed(frame)``, ``onnx_session(path)``, ``onnx_predict(session,
                              frame)``, ``model_predict(frame)``, ``labels_from_proba(proba)``,
                              ``PARITY``
@@ -17,9 +18,10 @@ cell                         defines
 :func:`bundle_cell`          ``BUNDLE_ZIP``
 ===========================  ===================================================================
 
-In ONNX a missing category is the empty string: ``to_onnx_feed`` and the bundle's ``serve.py`` send ``""``
-for a missing value in a string column, and the export cell converts a copy of ``model`` whose string
-imputers look for ``""`` (skl2onnx cannot convert a string imputer that looks for NaN).
+A missing value in a text column is sent to ONNX as ``MISSING_CATEGORY``: ``"missing"``, the category the
+Data agent fills missing text with before training; or ``""`` when the pipeline imputes text itself, in
+which case the export cell converts a copy of ``model`` whose string imputers look for ``""`` (skl2onnx
+cannot convert a string imputer that looks for NaN). ``feature_schema.json`` records it for ``serve.py``.
 """
 
 from __future__ import annotations
@@ -69,12 +71,15 @@ def fitted_parts(estimator):
             yield from fitted_parts(part)
 
 
-# A missing category is "" in ONNX: convert a copy whose string imputers look for "" instead of NaN.
+# What a missing text value is sent as. The Data agent fills missing text with "missing" before training,
+# so the model knows it as a category. A pipeline that imputes text itself (a SimpleImputer looking for NaN)
+# cannot be converted as it is: convert a copy whose string imputers look for "" and send "" instead.
+MISSING_CATEGORY = "missing"
 model_for_onnx = copy.deepcopy(model)
 for part in fitted_parts(model_for_onnx):
     if isinstance(part, SimpleImputer) and part.statistics_.dtype == object:
         if not isinstance(part.missing_values, str):
-            part.missing_values = ""
+            part.missing_values = MISSING_CATEGORY = ""
 
 # One ONNX input per raw column, shape [rows, 1], so the bundle takes raw values.
 initial_types = [(col, FloatTensorType([None, 1])) for col in NUMERIC_FEATURES]
@@ -97,10 +102,15 @@ for opset in range(newest, 14, -1):
     onnx_model = candidate
     break
 if onnx_model is None:
-    hint = ""
-    if "got a boolean" in repr(last_error) + repr(last_error.__cause__):
-        hint = " (skl2onnx's tree converters need protobuf < 7: pip install 'protobuf<7')"
-    raise RuntimeError(f"could not convert the model to ONNX at opsets {newest}..15{hint}") from last_error
+    known_limits = {  # skl2onnx 1.20 messages -> what to do
+        "got a boolean": "skl2onnx's tree converters need protobuf < 7: pip install 'protobuf<7'",
+        "Infrequent categories are not implemented": "skl2onnx groups rare categories (max_categories, "
+        "min_frequency) only when two or more text columns share the encoder: retrain without grouping",
+    }
+    message = repr(last_error) + repr(last_error.__cause__)
+    hints = [hint for text, hint in known_limits.items() if text in message]
+    raise RuntimeError(f"could not convert the model to ONNX at opsets {newest}..15"
+                       + "".join(f"; {hint}" for hint in hints)) from last_error
 # skl2onnx turns column names into identifiers ("mean radius" -> "mean_radius"); inputs keep their order.
 ONNX_INPUT_NAMES = dict(zip([name for name, _ in initial_types], [i.name for i in onnx_model.graph.input]))
 onnx.helper.set_model_props(onnx_model, {"task": TASK, "target": str(TARGET)})
@@ -130,7 +140,8 @@ _report(onnx_path=str(ONNX_PATH), onnx_bytes=onnx_bytes, int8_path=str(INT8_PATH
 
 def export_onnx_cell() -> str:
     """Convert ``model`` to ``bundle/model.onnx`` (one input per raw column), and int8 when asked."""
-    return code_cell("Convert the trained pipeline to ONNX so it can be served without Python pickles", _EXPORT_BODY)
+    return code_cell("Convert the trained pipeline to ONNX so it can be served without Python pickles",
+                     _EXPORT_BODY)
 
 
 _PARITY_BODY = '''
@@ -148,7 +159,7 @@ def to_onnx_feed(frame):
     for col in NUMERIC_FEATURES:
         feed[ONNX_INPUT_NAMES[col]] = frame[col].to_numpy(dtype=np.float32, na_value=np.nan).reshape(-1, 1)
     for col in CATEGORICAL_FEATURES:
-        values = frame[col].astype(object).where(frame[col].notna(), "")  # a missing category is ""
+        values = frame[col].astype(object).where(frame[col].notna(), MISSING_CATEGORY)
         feed[ONNX_INPUT_NAMES[col]] = values.astype(str).to_numpy(dtype=object).reshape(-1, 1)
     return feed
 
@@ -200,7 +211,7 @@ def parity_with_model(path):
     return result, got
 
 
-def test_metric(predictions):
+def score_on_test(predictions):
     """The test metric the Model agent reported: accuracy for classification, r2 for regression."""
     if TASK == "classification":
         return {"accuracy": float(accuracy_score(y_test, predictions))}
@@ -210,20 +221,26 @@ def test_metric(predictions):
 ref, ref_proba = model_predict(X_test)
 PARITY, onnx_pred = parity_with_model(ONNX_PATH)
 parity_int8, int8_metrics = None, None
-rows = {"model.onnx": {**PARITY, **test_metric(onnx_pred)}}
+parity_table = {"model.onnx": {**PARITY, **score_on_test(onnx_pred)}}
 if INT8_PATH is not None and INT8_PATH.exists():
     parity_int8, int8_pred = parity_with_model(INT8_PATH)
-    int8_metrics = test_metric(int8_pred)
-    rows["model.int8.onnx"] = {**parity_int8, **int8_metrics}
-rows["scikit-learn model"] = test_metric(ref)
-print(pd.DataFrame(rows).T.to_string(float_format=lambda v: f"{v:.6g}"))
-_report(parity=PARITY, parity_int8=parity_int8, onnx_metrics=test_metric(onnx_pred), int8_metrics=int8_metrics)
+    int8_metrics = score_on_test(int8_pred)
+    parity_table["model.int8.onnx"] = {**parity_int8, **int8_metrics}
+parity_table["scikit-learn model"] = score_on_test(ref)
+print(pd.DataFrame(parity_table).T.to_string(float_format=lambda v: f"{v:.6g}"))
+if PARITY["label_agreement"] < 0.999:
+    print("ONNX disagrees with the model on some test rows. A common cause: trees behind a StandardScaler "
+          "(scikit-learn scales in float64, ONNX in float32, so values lying on a split move sides); trees "
+          "need no scaling, so train them without it.")
+_report(parity=PARITY, parity_int8=parity_int8, onnx_metrics=score_on_test(onnx_pred),
+        int8_metrics=int8_metrics)
 '''
 
 
 def parity_cell() -> str:
     """Check that ``bundle/model.onnx`` (and the int8 file) predict what ``model`` predicts on X_test."""
-    return code_cell("Check the ONNX model gives the trained pipeline's predictions on the test set", _PARITY_BODY)
+    return code_cell("Check the ONNX model gives the trained pipeline's predictions on the test set",
+                     _PARITY_BODY)
 
 
 _CAPACITY_BODY = '''
@@ -236,7 +253,7 @@ import time
 import numpy as np
 import plotly.graph_objects as go
 
-HTTP_OVERHEAD_MS = 1.0  # assumed cost per request of HTTP + JSON in one uvicorn worker; a load test replaces it
+HTTP_OVERHEAD_MS = 1.0  # assumed cost of HTTP + JSON per request in one uvicorn worker, until a load test
 HEADROOM = 0.7  # plan replicas to run at no more than 70% of their measured capacity
 WARMUP_CALLS, TIMED_CALLS, BATCH_ROWS = 50, 1000, 256
 
@@ -276,22 +293,31 @@ for inp in session.get_inputs():
     if inp.type == "tensor(string)":
         feed[inp.name] = np.array(values, dtype=object).reshape(-1, 1)
     else:
-        feed[inp.name] = np.array([np.nan if v is None else v for v in values], dtype=np.float32).reshape(-1, 1)
+        values = [np.nan if v is None else v for v in values]
+        feed[inp.name] = np.array(values, dtype=np.float32).reshape(-1, 1)
 rows = len(next(iter(feed.values())))
 for i in range(200):
     session.run(None, {name: array[i % rows : i % rows + 1] for name, array in feed.items()})
+# Peak RSS in KiB. On Linux ru_maxrss carries over the parent's peak through fork and exec, so read this
+# process's own high-water mark (VmHWM); elsewhere fall back to ru_maxrss (bytes on macOS) or psutil.
 try:
-    import resource
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(peak_kib / 1024 if sys.platform == "darwin" else peak_kib)  # bytes on macOS, KiB on Linux
-except ImportError:
-    import psutil
-    print(psutil.Process().memory_info().peak_wset / 1024)
+    with open("/proc/self/status") as status:
+        print(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
+except OSError:
+    try:
+        import resource
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(peak / 1024 if sys.platform == "darwin" else peak)
+    except ImportError:
+        import psutil
+        print(psutil.Process().memory_info().peak_wset / 1024)
 """
 replica_columns = {}
 for name, array in to_onnx_feed(X_test.head(200)).items():
     values = array.ravel().tolist()
-    replica_columns[name] = values if array.dtype == object else [None if math.isnan(v) else v for v in values]
+    if array.dtype != object:
+        values = [None if math.isnan(v) else v for v in values]
+    replica_columns[name] = values
 child = subprocess.run([sys.executable, "-c", REPLICA_SCRIPT, str(SERVING_MODEL_PATH)],
                        input=json.dumps(replica_columns), capture_output=True, text=True, timeout=300)
 if child.returncode != 0:
@@ -301,14 +327,17 @@ replica_memory_mb = round(float(child.stdout.strip().splitlines()[-1]) / 1024, 1
 p50_ms, p99_ms, mean_ms = (float(v) for v in (*np.percentile(single_ms, [50, 99]), single_ms.mean()))
 qps_per_replica = math.floor(1000 / (mean_ms + HTTP_OVERHEAD_MS))
 target_qps = REQUIREMENTS.get("qps")
-replicas_for_target = math.ceil(target_qps / (qps_per_replica * HEADROOM)) if target_qps else None
+replicas_for_target = None
+if target_qps:  # a replica slower than 1 request/s still serves a fraction of one
+    per_replica = qps_per_replica or 1000 / (mean_ms + HTTP_OVERHEAD_MS)
+    replicas_for_target = math.ceil(target_qps / (per_replica * HEADROOM))
 container_memory_mb = REQUIREMENTS.get("container_memory_mb")
 fits_container = None if container_memory_mb is None else replica_memory_mb <= container_memory_mb
 advice = None
 if fits_container is False:
-    advice = (f"One replica peaks at {replica_memory_mb:.0f} MB but a container has {container_memory_mb} MB: "
-              f"give each container at least {math.ceil(replica_memory_mb * 1.2)} MB, or serve a smaller "
-              "model (int8 quantisation, fewer or shallower trees, a smaller network).")
+    advice = (f"One replica peaks at {replica_memory_mb:.0f} MB but a container has {container_memory_mb} "
+              f"MB: give each container at least {math.ceil(replica_memory_mb * 1.2)} MB, or serve a "
+              "smaller model (int8 quantisation, fewer or shallower trees, a smaller network).")
 
 CAPACITY = {
     "p50_ms": round(p50_ms, 4), "p99_ms": round(p99_ms, 4), "mean_ms": round(mean_ms, 4),
@@ -341,24 +370,24 @@ _report(capacity=CAPACITY, capacity_advice=advice, serving_model=SERVING_MODEL_P
 
 def capacity_cell() -> str:
     """Measure latency, throughput and replica memory; estimate the replicas the target QPS needs."""
-    return code_cell("Measure latency, throughput and memory of one serving replica, then size the deployment",
-                     _CAPACITY_BODY)
+    return code_cell("Measure latency, throughput and memory of one serving replica, then size the "
+                     "deployment", _CAPACITY_BODY)
 
 
 _BUNDLE_BODY = '''
 import json
-import math
 import shutil
 from importlib import metadata
-from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 
 def json_value(value):
-    """A JSON-ready Python value: numpy scalars unwrapped, NaN as None."""
-    value = value.item() if isinstance(value, np.generic) else value
-    return None if isinstance(value, float) and math.isnan(value) else value
+    """A JSON-ready Python value: missing values (NaN, None, pd.NA) as None, numpy scalars unwrapped."""
+    if not isinstance(value, str) and pd.isna(value):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def write_json(name, payload):
@@ -368,12 +397,13 @@ def write_json(name, payload):
 (BUNDLE_DIR / "serve.py").write_text(SERVE_PY)
 
 inputs = [{"name": col, "onnx_name": ONNX_INPUT_NAMES[col], "dtype": "float",
-           "min": json_value(float(X_train[col].min())), "max": json_value(float(X_train[col].max())),
-           "mean": json_value(float(X_train[col].mean()))} for col in NUMERIC_FEATURES]
-inputs += [{"name": col, "onnx_name": ONNX_INPUT_NAMES[col], "dtype": "string",
+           "min": json_value(X_train[col].min()), "max": json_value(X_train[col].max()),
+           "mean": json_value(X_train[col].mean())} for col in NUMERIC_FEATURES]
+inputs += [{"name": col, "onnx_name": ONNX_INPUT_NAMES[col], "dtype": "string", "missing": MISSING_CATEGORY,
             "categories": sorted(str(v) for v in X_train[col].dropna().unique())[:100]}
            for col in CATEGORICAL_FEATURES]
-serving_file = globals().get("SERVING_MODEL_PATH", ONNX_PATH).name
+# serve.py serves the int8 model when quantisation was asked for (the one the capacity cell measured)
+serving_file = (INT8_PATH if REQUIREMENTS.get("quantize_int8") and INT8_PATH is not None else ONNX_PATH).name
 write_json("feature_schema.json", {"inputs": inputs, "task": TASK, "target": str(TARGET),
                                    "model_file": serving_file})
 
@@ -409,9 +439,11 @@ SERVING_PACKAGES = ["onnxruntime", "numpy", "fastapi", "uvicorn", "prometheus_cl
 (BUNDLE_DIR / "requirements.txt").write_text("\\n".join(pinned(d) for d in SERVING_PACKAGES) + "\\n")
 
 bundle_files = sorted(p.name for p in BUNDLE_DIR.iterdir() if p.is_file())
-BUNDLE_ZIP = shutil.make_archive(str(BUNDLE_DIR), "zip", root_dir=BUNDLE_DIR.parent, base_dir=BUNDLE_DIR.name)
+BUNDLE_ZIP = BUNDLE_DIR.with_suffix(".zip")  # next to the folder; unzips to a bundle/ folder
+shutil.make_archive(str(BUNDLE_DIR), "zip", root_dir=BUNDLE_DIR.parent, base_dir=BUNDLE_DIR.name)
 print(f"{BUNDLE_DIR}/: {', '.join(bundle_files)}")
-print(f"{BUNDLE_ZIP}: {Path(BUNDLE_ZIP).stat().st_size / 1024:.1f} KiB; run it with: python serve.py --port 8000")
+print(f"{BUNDLE_ZIP}: {BUNDLE_ZIP.stat().st_size / 1024:.1f} KiB")
+print(f"serve it: cd {BUNDLE_DIR} && pip install -r requirements.txt && python serve.py --port 8000")
 _report(bundle_dir=str(BUNDLE_DIR), bundle_zip=str(BUNDLE_ZIP), files=bundle_files)
 '''
 

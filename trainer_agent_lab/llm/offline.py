@@ -14,6 +14,8 @@ never becomes a metric target and "5 ms" never becomes a time budget::
 
 from __future__ import annotations
 
+import bisect
+import functools
 import os
 import re
 import unicodedata
@@ -24,33 +26,10 @@ from . import vocabulary as V
 
 __all__ = ["parse_request", "normalize"]
 
-_F = V.FLAGS
-_NUM_RE = re.compile(V.NUM, _F)
-_PERCENT_RE = re.compile(V.PERCENT, _F)
-_CN_PERCENT_RE = re.compile(rf"百分之({V.CN_NUMERAL}|\d+(?:\.\d+)?)")
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
-_METRIC_BEFORE_RE = re.compile(
-    rf"(?P<op>{V.alternation(V.PREFIX_OPS)})?\s*(?<!-)(?P<num>{V.NUM})(?P<pct>{V.PERCENT})?"
-    rf"(?P<post>\s*{V.alternation(V.POSTFIX_OPS)})?\s*(?:的\s*)?{V.METRIC_ADJECTIVES}\s*$", _F)
-_PARAM_VALUE_FIRST = re.compile(
-    rf"(?P<num>{V.NUM})\s*(?P<unit>{V.COUNT_UNIT})?[\s-]*(?:个\s*)?{V.PARAM_NOUN}", _F)
-_PARAM_NOUN_FIRST = re.compile(
-    rf"{V.PARAM_NOUN}(?P<between>[^\d%。;,]{{0,40}}?)(?P<num>{V.NUM})\s*(?P<unit>{V.COUNT_UNIT})?(?:\s*个)?", _F)
-_SIZE_RE = re.compile(rf"(?P<num>{V.NUM})\s*(?P<unit>{V.SIZE_UNIT})", _F)
-_LATENCY_NOUN_FIRST = re.compile(
-    rf"{V.LATENCY_NOUN}(?P<between>[^\d%。;,]{{0,40}}?)(?P<num>{V.NUM})\s*(?P<unit>{V.LATENCY_UNIT})", _F)
-_LATENCY_VALUE_FIRST = re.compile(
-    rf"(?P<num>{V.NUM})\s*(?P<unit>{V.LATENCY_UNIT})[\s-]*(?:of\s+)?(?:(?:p\d+|median|mean|average|tail|"
-    rf"中位数?|平均|的)\s*)*{V.LATENCY_NOUN}", _F)
-_MS_RE = re.compile(rf"(?P<num>{V.NUM})\s*(?P<unit>ms|msec|milliseconds?|毫秒)(?![a-z])", _F)
-_TIME_PATTERNS = (re.compile(V.TIME_BEFORE + V.TIME_VALUE, _F), re.compile(V.TIME_VALUE + V.TIME_AFTER, _F))
-_PATH_RE = re.compile(V.PATH_REF, _F)
-_BARE_FILE_RE = re.compile(V.BARE_FILE_REF, _F)
-_SKLEARN_RE = re.compile(V.SKLEARN_REF, _F)
-_DATASET_RES = [(re.compile(pattern, _F), ref) for pattern, ref in V.DATASET_WORDS]
-_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_DATA_CONTEXT_RE = re.compile(r"\b(?:data|dataset|corpus)\b|数据", _F)
+#: (position in the text, constraint): constraints are reported in the order the request states them.
 _Found = tuple[int, Constraint]
+#: A metric target as read: (position of the number, comparator or None, value, written as a percentage).
+_Read = tuple[int, str | None, float, bool]
 
 
 def parse_request(text: str, data: list[str] | None = None, time_budget_s: float | None = None) -> TaskSpec:
@@ -62,9 +41,9 @@ def parse_request(text: str, data: list[str] | None = None, time_budget_s: float
     norm = normalize(text)
     claimed: set[int] = set()
     found = [*_parameters(norm, claimed), *_sizes(norm, claimed), *_latency(norm, claimed)]
-    qps = _qps(norm, claimed)
-    memory = _container_memory(norm, claimed)
-    budget = time_budget_s if time_budget_s is not None else _time_budget(norm, claimed)
+    qps = _tidy(_qps(norm, claimed))
+    memory = _tidy(_container_memory(norm, claimed))
+    budget = time_budget_s if time_budget_s is not None else _tidy(_time_budget(norm, claimed))
     mentions = list(V.METRIC_RE.finditer(norm))
     found += _metric_constraints(norm, mentions, claimed)
     constraints = _ordered(found)
@@ -75,20 +54,21 @@ def parse_request(text: str, data: list[str] | None = None, time_budget_s: float
     hints = [hint for hint, pattern in V.HINT_PATTERNS if pattern.search(norm)]
     if asked and target is None:
         hints.append(f"asked_target:{asked}")
+    quantize = bool(V.QUANTIZE_RE.search(norm)) and not V.NO_QUANTIZE_RE.search(norm)
     return TaskSpec(
-        request=text, language="zh" if _CJK_RE.search(norm) else "en",
+        request=text, language="zh" if V.CJK_RE.search(norm) else "en",
         task_type=_task_type(norm, constraints, report, optimize), target=target,
         positive_label=_positive_label(norm, mentions), data=_data_refs(norm, data or []),
         constraints=constraints, report_metrics=report, optimize=optimize, qps=qps,
-        container_memory_mb=memory, quantize_int8=bool(V.QUANTIZE_RE.search(norm))
-        and not V.NO_QUANTIZE_RE.search(norm), export_onnx=True, time_budget_s=budget, hints=hints)
+        container_memory_mb=memory, quantize_int8=quantize, export_onnx=True, time_budget_s=budget,
+        hints=hints)
 
 
 # ------------------------------------------------------------------------------------------- helpers
 def normalize(text: str) -> str:
     """NFKC (full-width digits/punctuation, "R²" -> "R2"), straight quotes, "百分之九十" -> "90%"."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    return _CN_PERCENT_RE.sub(lambda m: f"{_cn_number(m.group(1)):g}%", text)
+    text = unicodedata.normalize("NFKC", text).translate(V.QUOTES)
+    return V.CN_PERCENT_RE.sub(lambda m: f"{_cn_number(m.group(1)):g}%", text)
 
 
 def _cn_number(s: str) -> float:
@@ -107,10 +87,12 @@ def _cn_number(s: str) -> float:
 
 
 def _number(s: str) -> float:
+    """The value of a matched number ("10,000" -> 10000.0)."""
     return float(s.replace(",", ""))
 
 
 def _phrase_key(s: str) -> str:
+    """A matched phrase as the vocabulary tables spell it ("At  least" -> "at least")."""
     return " ".join(s.lower().split())
 
 
@@ -129,12 +111,10 @@ def _postfix_op(text: str, end: int) -> str | None:
 def _op_before(text: str, start: int, reach: int = 40) -> str | None:
     """A comparator that ends just before ``start``, with only filler words in between."""
     window = text[max(0, start - reach):start]
-    last = None
-    for last in V.PREFIX_OP_RE.finditer(window):
-        pass
-    if last is None or not _only_filler(window[last.end():]):
+    matches = list(V.PREFIX_OP_RE.finditer(window))
+    if not matches or not _only_filler(window[matches[-1].end():]):
         return None
-    return V.PREFIX_OPS[_phrase_key(last.group())]
+    return V.PREFIX_OPS[_phrase_key(matches[-1].group())]
 
 
 def _only_filler(s: str) -> bool:
@@ -144,7 +124,7 @@ def _only_filler(s: str) -> bool:
 
 def _stands_alone(text: str, end: int) -> bool:
     """Whether the number ending at ``end`` is a bare value (not "500 rows" or "10类")."""
-    if V.POSTFIX_OP_RE.match(text, end) or _PERCENT_RE.match(text, end):
+    if V.POSTFIX_OP_RE.match(text, end) or V.PERCENT_RE.match(text, end) or V.NEXT_METRIC_RE.match(text, end):
         return True
     word = re.match(r"\s*([A-Za-z]+)", text[end:])
     if word:
@@ -152,23 +132,42 @@ def _stands_alone(text: str, end: int) -> bool:
     return not V.CN_COUNT_AFTER.match(text, end)
 
 
-def _clause(text: str, pos: int) -> tuple[int, int]:
-    """The bounds of the clause around ``pos`` (split at punctuation and conjunctions)."""
-    lo = 0
-    for m in V.CLAUSE_SEP_RE.finditer(text):
-        if m.end() <= pos:
-            lo = m.end()
-        elif m.start() >= pos:
-            return lo, m.start()
-    return lo, len(text)
+def _clause(text: str, pos: int, reach: int = 150) -> tuple[int, int]:
+    """The bounds of the clause around ``pos``: split at punctuation and conjunctions, ``reach`` at most."""
+    starts, ends = _separators(text)
+    i = bisect.bisect_right(ends, pos)
+    lo = ends[i - 1] if i else 0
+    j = bisect.bisect_left(starts, pos)
+    hi = starts[j] if j < len(starts) else len(text)
+    return max(lo, pos - reach), min(hi, pos + reach)
+
+
+@functools.lru_cache(maxsize=16)
+def _separators(text: str) -> tuple[list[int], list[int]]:
+    """Start and end offsets of the clause separators in ``text``."""
+    spans = [m.span() for m in V.CLAUSE_SEP_RE.finditer(text)]
+    return [s for s, _ in spans], [e for _, e in spans]
+
+
+def _overlapping(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """Every match of ``pattern``, also those starting inside an earlier one ("p99 latency under 5 ms")."""
+    m = pattern.search(text)
+    while m:
+        yield m
+        m = pattern.search(text, m.start() + 1)
 
 
 def _ordered(found: list[_Found]) -> list[Constraint]:
     """Constraints in the order the request states them, the first one per name."""
     by_name: dict[str, Constraint] = {}
     for _, constraint in sorted(found, key=lambda item: item[0]):
-        by_name.setdefault(constraint.name, constraint)
+        by_name.setdefault(constraint.name, constraint.model_copy(update={"value": _tidy(constraint.value)}))
     return list(by_name.values())
+
+
+def _tidy(value: float | None) -> float | None:
+    """Drop float noise from unit arithmetic (99.9 / 100 -> 0.999, not 0.9990000000000001)."""
+    return None if value is None else float(f"{value:.12g}")
 
 
 # ----------------------------------------------------------------------------------------- resources
@@ -182,8 +181,9 @@ def _quantities(text: str, claimed: set[int], value_first: re.Pattern[str],
         if m.start("num") not in claimed:
             claimed.add(m.start("num"))
             yield m, _postfix_op(text, m.end()) or _op_before(text, m.start("num")) or "<="
-    for m in noun_first.finditer(text):
-        if m.start("num") in claimed or not _only_filler(m.group("between")) or not _stands_alone(text, m.end()):
+    for m in _overlapping(noun_first, text):
+        num = m.start("num")
+        if num in claimed or not _only_filler(m.group("between")) or not _stands_alone(text, m.end()):
             continue
         claimed.add(m.start("num"))
         yield m, _postfix_op(text, m.end()) or _last_op(m.group("between")) or "<="
@@ -192,9 +192,9 @@ def _quantities(text: str, claimed: set[int], value_first: re.Pattern[str],
 def _parameters(text: str, claimed: set[int]) -> list[_Found]:
     """Parameter budgets: "fewer than 500 parameters", "under 2M params", "参数量不超过5万"."""
     found = []
-    for m, op in _quantities(text, claimed, _PARAM_VALUE_FIRST, _PARAM_NOUN_FIRST):
-        unit = V.COUNT_UNITS[m.group("unit").lower()] if m.group("unit") else 1
-        found.append((m.start("num"), Constraint(name="parameters", op=op, value=_number(m.group("num")) * unit)))
+    for m, op in _quantities(text, claimed, V.PARAM_VALUE_FIRST, V.PARAM_NOUN_FIRST):
+        value = _number(m.group("num")) * (V.COUNT_UNITS[m.group("unit").lower()] if m.group("unit") else 1)
+        found.append((m.start("num"), Constraint(name="parameters", op=op, value=value)))
     return found
 
 
@@ -204,26 +204,26 @@ def _sizes(text: str, claimed: set[int]) -> list[_Found]:
     Sizes next to container words are container sizes, read by :func:`_container_memory` instead.
     """
     found = []
-    for m in _SIZE_RE.finditer(text):
+    for m in V.SIZE_RE.finditer(text):
         lo, hi = _clause(text, m.start())
         clause, unit, num = text[lo:hi], m.group("unit").lower(), _number(m.group("num"))
         op = _postfix_op(text, m.end()) or _op_before(text, m.start("num"))
         if m.start() in claimed or V.CONTAINER_RE.search(clause):
             continue
         if V.MEMORY_RE.search(clause):
-            found.append((m.start(), Constraint(name="replica_memory_mb", op=op or "<=",
-                                                value=num * V.MEMORY_MB[unit])))
-        elif V.MODEL_FILE_RE.search(clause) or (op and not _DATA_CONTEXT_RE.search(clause)):
-            found.append((m.start(), Constraint(name="onnx_bytes", op=op or "<=", value=num * V.SIZE_BYTES[unit])))
+            name, value = "replica_memory_mb", num * V.MEMORY_MB[unit]
+        elif V.MODEL_FILE_RE.search(clause) or (op and not V.DATA_CONTEXT_RE.search(clause)):
+            name, value = "onnx_bytes", num * V.SIZE_BYTES[unit]
         else:
             continue
+        found.append((m.start(), Constraint(name=name, op=op or "<=", value=value)))
         claimed.add(m.start())
     return found
 
 
 def _container_memory(text: str, claimed: set[int]) -> float | None:
     """Container size in MB (binary: "2 GB containers" -> 2048, "2G内存的容器" -> 2048)."""
-    for m in _SIZE_RE.finditer(text):
+    for m in V.SIZE_RE.finditer(text):
         lo, hi = _clause(text, m.start())
         if m.start() not in claimed and V.CONTAINER_RE.search(text[lo:hi]):
             claimed.add(m.start())
@@ -234,8 +234,8 @@ def _container_memory(text: str, claimed: set[int]) -> float | None:
 def _latency(text: str, claimed: set[int]) -> list[_Found]:
     """Latency budgets in ms: "p99 latency under 5 ms", "median latency below 2ms", "延迟低于5毫秒"."""
     found = []
-    matches = [*_quantities(text, claimed, _LATENCY_VALUE_FIRST, _LATENCY_NOUN_FIRST)]
-    matches += [(m, _op_before(text, m.start("num")) or "<=") for m in _MS_RE.finditer(text)
+    matches = [*_quantities(text, claimed, V.LATENCY_VALUE_FIRST, V.LATENCY_NOUN_FIRST)]
+    matches += [(m, _op_before(text, m.start("num")) or "<=") for m in V.MS_RE.finditer(text)
                 if m.start("num") not in claimed]
     for m, op in matches:
         claimed.add(m.start("num"))
@@ -249,7 +249,7 @@ def _latency(text: str, claimed: set[int]) -> list[_Found]:
 def _qps(text: str, claimed: set[int]) -> float | None:
     """Requests per second: "200 requests per second", "QPS 100", "每秒100个请求"."""
     for pattern in (V.QPS_VALUE_FIRST, V.QPS_NOUN_FIRST):
-        for m in pattern.finditer(text):
+        for m in _overlapping(pattern, text):
             if m.start("num") in claimed or ("between" in m.groupdict() and not _only_filler(m["between"])):
                 continue
             claimed.add(m.start("num"))
@@ -259,7 +259,7 @@ def _qps(text: str, claimed: set[int]) -> float | None:
 
 def _time_budget(text: str, claimed: set[int]) -> float | None:
     """Training time budget in seconds: "within 5 minutes", "under an hour of training", "10分钟内"."""
-    for pattern in _TIME_PATTERNS:
+    for pattern in V.TIME_PATTERNS:
         for m in pattern.finditer(text):
             lo, hi = _clause(text, m.start())
             if (m.group("num") and m.start("num") in claimed) or V.LATENCY_CONTEXT_RE.search(text[lo:hi]):
@@ -296,23 +296,28 @@ def _metric_constraints(text: str, mentions: list[re.Match[str]], claimed: set[i
     return found
 
 
-def _metric_value(text: str, num: re.Match[str], claimed: set[int]) -> tuple[float, bool, int] | None:
-    """A number usable as a metric target: (value, written as a percentage, end); None for years/counts."""
-    if num.start() in claimed or text[num.start() - 1:num.start()] == "-":
+def _metric_value(text: str, num: re.Match[str], claimed: set[int],
+                  before_metric: bool = False) -> tuple[float, bool, int] | None:
+    """A number usable as a metric target: (value, written as a percentage, end).
+
+    None for numbers already read, names ("class 1", "top-5"), years and counts ("500 rows").
+    """
+    if num.start() in claimed or V.NOT_A_VALUE_BEFORE.search(text, max(0, num.start() - 20), num.start()):
         return None
-    value, pct = _number(num.group()), _PERCENT_RE.match(text, num.end())
+    value, pct = _number(num.group()), V.PERCENT_RE.match(text, num.end())
     if pct:
         return value / 100, True, pct.end()
-    if not _stands_alone(text, num.end()) or (value.is_integer() and 1900 <= value <= 2100):
+    if (not before_metric and not _stands_alone(text, num.end())) or (
+            value.is_integer() and 1900 <= value <= 2100):
         return None
     return value, False, num.end()
 
 
-def _metric_before(text: str, mention: re.Match[str], lo: int, claimed: set[int]):
+def _metric_before(text: str, mention: re.Match[str], lo: int, claimed: set[int]) -> _Read | None:
     """A target written before the metric: "at least 95% accuracy", "95%+ accuracy", "达到95%的准确率"."""
-    m = _METRIC_BEFORE_RE.search(text, lo, mention.start())
-    num = m and _NUM_RE.match(text, m.start("num"))
-    read = num and _metric_value(text, num, claimed)
+    m = V.METRIC_BEFORE_RE.search(text, max(lo, mention.start() - 80), mention.start())
+    num = m and V.NUM_RE.match(text, m.start("num"))
+    read = num and _metric_value(text, num, claimed, before_metric=True)
     if not read:
         return None
     op = (V.POSTFIX_OPS[_phrase_key(m.group("post"))] if m.group("post") else
@@ -320,9 +325,9 @@ def _metric_before(text: str, mention: re.Match[str], lo: int, claimed: set[int]
     return num.start(), op, read[0], read[1]
 
 
-def _metric_after(text: str, mention: re.Match[str], hi: int, claimed: set[int]):
+def _metric_after(text: str, mention: re.Match[str], hi: int, claimed: set[int]) -> _Read | None:
     """A target written after the metric: "accuracy of at least 95%", "recall on X must be >= 0.97"."""
-    for num in _NUM_RE.finditer(text, mention.end(), hi):
+    for num in V.NUM_RE.finditer(text, mention.end(), hi):
         read = _metric_value(text, num, claimed)
         if read:
             value, percent, end = read
@@ -352,6 +357,7 @@ def _positive_label(text: str, mentions: list[re.Match[str]]) -> str | None:
 
 
 def _en_label_after(text: str, end: int) -> str | None:
+    """"recall on malignant cases" -> "malignant"; "F1 on the test set" -> None."""
     m = V.POSITIVE_LABEL_RE.match(text, end)
     if not m:
         return None
@@ -363,17 +369,18 @@ def _en_label_after(text: str, end: int) -> str | None:
 
 
 def _zh_label_before(text: str, start: int) -> str | None:
+    """"对恶性样本的召回率" -> "恶性": the words before "的" after a marker ("对"), less "样本"/"类"."""
     head = text[:start].rstrip()
     if not head.endswith("的"):
         return None
     head = head[:-1]
     i = len(head)
-    while i > 0 and len(head) - i < 12 and (_CJK_RE.match(head[i - 1]) or head[i - 1].isascii()
+    while i > 0 and len(head) - i < 12 and (V.CJK_RE.match(head[i - 1]) or head[i - 1].isascii()
                                              and (head[i - 1].isalnum() or head[i - 1] == "_")):
         i -= 1
     chunk = head[i:]
-    cut = max((chunk.rfind(marker) + len(marker) for marker in V.ZH_LABEL_MARKERS if marker in chunk), default=0)
-    chunk = chunk[cut:]
+    cut = [chunk.rfind(marker) + len(marker) for marker in V.ZH_LABEL_MARKERS if marker in chunk]
+    chunk = chunk[max(cut, default=0):]
     for lead in V.ZH_LABEL_LEADING:
         chunk = chunk.removeprefix(lead)
     changed = True
@@ -413,9 +420,9 @@ def _target(text: str) -> tuple[str | None, str | None]:
 
 def _names_a_file(rest: str) -> bool:
     """Whether ``rest`` starts "from/on/using/in <path>" ("predict target from data/x.csv")."""
-    m = re.match(r"\s+(?:from|on|using|in)\s+(\S+)", rest, _F)
+    m = re.match(r"\s+(?:from|on|using|in)\s+(\S+)", rest, V.FLAGS)
     token = m.group(1).rstrip(".,;:") if m else ""
-    return bool(token) and (bool(_text_paths(token)) or bool(_SKLEARN_RE.fullmatch(token))
+    return bool(token) and (bool(_text_paths(token)) or bool(V.SKLEARN_RE.fullmatch(token))
                             or token.rsplit(".", 1)[-1].lower() in V.DATA_EXTENSIONS)
 
 
@@ -428,8 +435,9 @@ def _is_data_path(path: str) -> bool:
 
 
 def _text_paths(text: str) -> list[tuple[int, str]]:
+    """(position, path) for each data path written in ``text``, a sentence's full stop left off."""
     found = []
-    for m in _PATH_RE.finditer(text):
+    for m in V.PATH_RE.finditer(text):
         path = m.group()
         if path.endswith(".") and path.strip("./"):
             path = path.rstrip(".")
@@ -445,13 +453,13 @@ def _data_refs(text: str, given: list[str]) -> list[str]:
     path means the words describe that file.
     """
     given = [given] if isinstance(given, str) else list(given)
-    found = [(m.start(), m.group().lower()) for m in _SKLEARN_RE.finditer(text)] + _text_paths(text)
+    found = [(m.start(), m.group().lower()) for m in V.SKLEARN_RE.finditer(text)] + _text_paths(text)
     has_path = any(not ref.startswith("sklearn:") for ref in given + [ref for _, ref in found])
     if not has_path:
-        found += [(m.start("ref"), m.group("ref")) for m in _BARE_FILE_RE.finditer(text)]
+        found += [(m.start("ref"), m.group("ref")) for m in V.BARE_FILE_RE.finditer(text)]
         has_path = any(not ref.startswith("sklearn:") for _, ref in found)
     if not has_path:
-        found += [(m.start(), ref) for pattern, ref in _DATASET_RES for m in pattern.finditer(text)]
+        found += [(m.start(), ref) for pattern, ref in V.DATASET_RES for m in pattern.finditer(text)]
     refs, seen = [], set()
     for ref in given + [ref for _, ref in sorted(found)]:
         key = ref.lower() if ref.startswith("sklearn:") else os.path.normpath(ref)
@@ -462,7 +470,8 @@ def _data_refs(text: str, given: list[str]) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------- task
-def _task_type(text: str, constraints: list[Constraint], report: list[str], optimize: str | None) -> TaskType | None:
+def _task_type(text: str, constraints: list[Constraint], report: list[str],
+               optimize: str | None) -> TaskType | None:
     """Regression or (text/image) classification from the words; None when the data must decide."""
     named = {c.name for c in constraints} | set(report) | ({optimize} if optimize else set())
     if V.REGRESSION_RE.search(text):

@@ -13,11 +13,11 @@ import re
 FLAGS = re.IGNORECASE | re.ASCII
 
 
-def alternation(phrases: list[str] | dict[str, object], *, literal: bool = True) -> str:
-    """One regex alternative per phrase, longest first, Latin words bounded by ``\\b``."""
+def alternation(phrases: list[str] | dict[str, object]) -> str:
+    """One regex alternative per literal phrase, longest first, Latin words bounded by ``\\b``."""
     parts = []
     for phrase in sorted(phrases, key=len, reverse=True):
-        body = re.escape(phrase).replace(r"\ ", r"\s+") if literal else phrase
+        body = re.escape(phrase).replace(r"\ ", r"\s+")
         if phrase[:1].isascii() and phrase[:1].isalpha():
             body = r"\b" + body
         if phrase[-1:].isascii() and phrase[-1:].isalpha():
@@ -125,7 +125,7 @@ COUNT_UNITS = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mil": 1e6, "mn": 1e6,
                "billion": 1e9, "bn": 1e9, "b": 1e9, "千": 1e3, "万": 1e4, "十万": 1e5, "百万": 1e6,
                "千万": 1e7, "亿": 1e8}
 COUNT_UNIT = (r"(?:(?:thousand|million|billion|mil|mn|bn|k|m|b)(?![a-z])|十万|百万|千万|万|亿|千)")
-PARAM_NOUN = (r"(?:\b(?:trainable\s+|learnable\s+|model\s+)?(?:parameters?|params?)\b|"
+PARAM_NOUN = (r"(?:\b(?:trainable\s+|learnable\s+|model\s+)?(?:parameters?|params?|weights)\b|"
               r"参数量|参数个数|参数数量|参数总量|参数)")
 
 #: Bytes per unit for model-file sizes (decimal MB = 1e6, MiB = 2**20).
@@ -234,8 +234,8 @@ TARGET_PATTERNS = [re.compile(p, FLAGS) for p in (
 PREDICT_PHRASE_RE = re.compile(
     r"\bpredict(?:s|ing)?\s+(?P<phrase>[^.;,:!?()]+?)(?P<rest>\s+(?:from|on|using|with|based\s+on|given|"
     r"for|in)\b.*|[.;,:!?()]|$)", FLAGS)
-PREDICT_PHRASE_ZH_RE = re.compile(r"预测(?P<phrase>[^，。；,;.!?！？\s]{1,12}?)(?:的模型|模型|[，。；,;.!?！？]|"
-                                  r"从|基于|使用|用|$)")
+PREDICT_PHRASE_ZH_RE = re.compile(
+    r"预测(?P<phrase>[^，。；,;.!?！？\s]{1,12}?)(?:的模型|模型|[，。；,;.!?！？]|从|基于|使用|用|$)")
 #: Words starting a "predict ..." phrase that is a question, not a column ("predict whether ...").
 NOT_A_TARGET = frozenset({"whether", "if", "which", "how", "what", "who", "when", "where", "it", "this",
                           "that", "them", "these", "those", "something", "是否", "哪些", "哪个", "什么"})
@@ -246,11 +246,12 @@ POSITIVE_LABEL_RE = re.compile(
     r"\s*(?:score\s+)?(?:on|for|of|over)\s+(?:the\s+)?(?:(?:class|label)\s+[`'\"]?(?P<cls>[\w-]+)|"
     r"(?P<np>[A-Za-z][\w'-]*(?:\s+[A-Za-z][\w'-]*)?)\s+(?:cases|class|classes|samples|examples|instances|"
     r"ones|label|category|group|patients|customers|users)\b|(?P<word>[A-Za-z][\w'-]*))", FLAGS)
-NOT_A_LABEL = frozenset({"test", "testing", "validation", "holdout", "held-out", "hold-out", "data", "dataset",
-                         "set", "training", "train", "model", "each", "all", "both", "every", "this", "that",
-                         "it", "average", "whole", "at", "least", "most", "above", "below", "under", "over",
-                         "more", "less", "no", "not", "and", "must", "should", "is", "a", "an", "new",
-                         "unseen", "eval", "evaluation", "overall", "full", "same", "our", "my", "your"})
+NOT_A_LABEL = frozenset({
+    "test", "testing", "validation", "holdout", "held-out", "hold-out", "data", "dataset",
+    "set", "training", "train", "model", "each", "all", "both", "every", "this", "that", "it",
+    "average", "whole", "at", "least", "most", "above", "below", "under", "over", "more",
+    "less", "no", "not", "and", "must", "should", "is", "a", "an", "new", "unseen", "eval",
+    "evaluation", "overall", "full", "same", "our", "my", "your"})
 ZH_LABEL_MARKERS = ("针对", "关于", "对于", "对", "在")
 ZH_LABEL_SUFFIXES = ("上", "样本", "类别", "类", "病例", "数据")
 ZH_LABEL_LEADING = ("要求", "需要", "保证", "确保", "并且", "并", "且")
@@ -273,5 +274,35 @@ NO_QUANTIZE_RE = re.compile(r"\b(?:no|without|don'?t|do\s+not|never|skip)\s+(?:\
 
 # -------------------------------------------------------------------------------------------- clauses
 #: Where a clause ends: punctuation (not inside numbers), conjunctions, Chinese clause markers.
-CLAUSE_SEP_RE = re.compile(r"[;!?。；！？\n]|[,，、](?!\d{3})|\.(?=\s|$)|\b(?:and|while|but|whereas|although)\b|"
-                           r"并且|而且|同时|并", FLAGS)
+CLAUSE_SEP_RE = re.compile(r"[;!?。；！？\n]|[,，、](?!\d{3})|\.(?=\s|$)|"
+                           r"\b(?:and|while|but|whereas|although)\b|并且|而且|同时|并", FLAGS)
+
+# ---------------------------------------------------------------------------------- compiled patterns
+#: Patterns the parser applies, composed from the fragments above.
+NUM_RE = re.compile(NUM, FLAGS)
+PERCENT_RE = re.compile(PERCENT, FLAGS)
+CN_PERCENT_RE = re.compile(rf"百分之({CN_NUMERAL}|\d+(?:\.\d+)?)")
+QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+METRIC_BEFORE_RE = re.compile(
+    rf"(?P<op>{alternation(PREFIX_OPS)})?\s*(?<!-)(?P<num>{NUM})(?P<pct>{PERCENT})?"
+    rf"(?P<post>\s*{alternation(POSTFIX_OPS)})?\s*(?:的\s*)?{METRIC_ADJECTIVES}\s*$", FLAGS)
+PARAM_VALUE_FIRST = re.compile(
+    rf"(?P<num>{NUM})\s*(?P<unit>{COUNT_UNIT})?[\s-]*(?:个\s*)?{PARAM_NOUN}", FLAGS)
+PARAM_NOUN_FIRST = re.compile(
+    rf"{PARAM_NOUN}(?P<between>[^\d%。;,]{{0,40}}?)(?P<num>{NUM})\s*(?P<unit>{COUNT_UNIT})?(?:\s*个)?", FLAGS)
+SIZE_RE = re.compile(rf"(?P<num>{NUM})\s*(?P<unit>{SIZE_UNIT})", FLAGS)
+LATENCY_NOUN_FIRST = re.compile(
+    rf"{LATENCY_NOUN}(?P<between>[^\d%。;,]{{0,40}}?)(?P<num>{NUM})\s*(?P<unit>{LATENCY_UNIT})", FLAGS)
+LATENCY_VALUE_FIRST = re.compile(
+    rf"(?P<num>{NUM})\s*(?P<unit>{LATENCY_UNIT})[\s-]*(?:of\s+)?(?:(?:p\d+|median|mean|average|tail|"
+    rf"中位数?|平均|的)\s*)*{LATENCY_NOUN}", FLAGS)
+MS_RE = re.compile(rf"(?P<num>{NUM})\s*(?P<unit>ms|msec|milliseconds?|毫秒)(?![a-z])", FLAGS)
+TIME_PATTERNS = (re.compile(TIME_BEFORE + TIME_VALUE, FLAGS), re.compile(TIME_VALUE + TIME_AFTER, FLAGS))
+PATH_RE = re.compile(PATH_REF, FLAGS)
+BARE_FILE_RE = re.compile(BARE_FILE_REF, FLAGS)
+SKLEARN_RE = re.compile(SKLEARN_REF, FLAGS)
+DATASET_RES = [(re.compile(pattern, FLAGS), ref) for pattern, ref in DATASET_WORDS]
+CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+DATA_CONTEXT_RE = re.compile(r"\b(?:data|dataset|corpus)\b|数据", FLAGS)
+NOT_A_VALUE_BEFORE = re.compile(r"(?:-|\b(?:class|label|category|top|version|v|fold|layer)\s*|第)$", FLAGS)
+NEXT_METRIC_RE = re.compile(rf"\s*{METRIC_ANY}", FLAGS)

@@ -7,7 +7,7 @@ far is on disk, outputs included. Whoever starts the kernel shuts it down: this 
 from __future__ import annotations
 
 import os
-import threading
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ class HeadlessDriver(NotebookDriver):
     startup_timeout:
         Seconds to wait for the kernel to answer before giving up.
     start_now:
-        Start the kernel at once, in the background, so it is ready by the first code cell.
+        Launch the kernel process at once, so it boots while the agents plan.
     """
 
     def __init__(self, path: Path, *, kernel_name: str = "python3", startup_timeout: float = 60,
@@ -53,61 +53,52 @@ class HeadlessDriver(NotebookDriver):
             self.nb, timeout=None, allow_errors=True, kernel_name=kernel_name, record_timing=True,
             startup_timeout=int(startup_timeout), resources={"metadata": {"path": str(self.path.parent)}})
         self._started = False
-        self._starting: threading.Thread | None = None
-        self._start_error: BaseException | None = None
-        #: Seconds the kernel took to start, and how many of them a cell had to wait for.
-        self.kernel_start_s = 0.0
+        self._spawned = False
+        #: Seconds the first code cell waited for the kernel to start and answer.
         self.kernel_wait_s = 0.0
         self.save()
         if start_now:
-            self._starting = threading.Thread(target=self._start_kernel, name="kernel-start", daemon=True)
-            self._starting.start()
+            self._spawn()
 
     # -- kernel lifetime -------------------------------------------------------------------------
-    def _start_kernel(self) -> None:
-        began = time.perf_counter()
-        try:
-            self._client.km = self._client.create_kernel_manager()
-            self._client.start_new_kernel(cwd=str(self.path.parent), env={**os.environ, **KERNEL_ENV})
-            self._client.start_new_kernel_client()
-            self._started = True
-        except BaseException as exc:  # re-raised in the caller's thread by start()
-            self._start_error = exc
-        self.kernel_start_s = time.perf_counter() - began
+    def _spawn(self) -> None:
+        """Launch the kernel process; it boots while the agents plan (connecting waits for it)."""
+        self._client.km = self._client.create_kernel_manager()
+        self._client.start_new_kernel(cwd=str(self.path.parent), env={**os.environ, **KERNEL_ENV})
+        self._spawned = True
 
     def start(self) -> None:
-        """Start the kernel (or wait for the background start); otherwise the first code cell starts it."""
-        began = time.perf_counter()
-        if self._starting is not None:
-            self._starting.join()
-            self._starting = None
-        elif not self._started:
-            self._start_kernel()
-        else:
+        """Start the kernel if needed and wait until it answers (the first code cell does this itself)."""
+        if self._started:
             return
+        began = time.perf_counter()
+        try:
+            if not self._spawned:
+                self._spawn()
+            self._client.start_new_kernel_client()
+        except Exception as exc:
+            raise KernelDied(f"The kernel did not start: {exc}",
+                             hint="Check that ipykernel is installed in this environment.") from exc
+        self._started = True
         self.kernel_wait_s += time.perf_counter() - began
-        if self._start_error is not None:
-            error, self._start_error = self._start_error, None
-            raise KernelDied(f"The kernel did not start: {error}",
-                             hint="Check that ipykernel is installed in this environment.") from error
 
     def close(self) -> None:
         """Validate and save the notebook, and shut down the kernel this driver started."""
         nbformat.validate(self.nb)
         self.save()
-        if self._starting is not None:
-            self._starting.join()
-            self._starting = None
-        if self._started:
+        if self._spawned:
             try:
                 self._client._cleanup_kernel()
             finally:
-                self._started = False
+                self._started = self._spawned = False
 
     def interrupt(self) -> None:
         """Send an interrupt to the kernel; the running cell ends with KeyboardInterrupt."""
-        if self._started and self._client.km is not None:
-            self._client.km.interrupt_kernel()
+        # SIGINT straight to the kernel process: safe from any thread (the kernel manager's own
+        # interrupt is a coroutine bound to the thread that runs the cells, which is busy).
+        process = getattr(getattr(self._client.km, "provisioner", None), "process", None)
+        if self._started and process is not None:
+            process.send_signal(signal.SIGINT)
 
     # -- cells -----------------------------------------------------------------------------------
     @property
@@ -116,15 +107,13 @@ class HeadlessDriver(NotebookDriver):
         return list(self.nb.cells)
 
     def set_metadata(self, key: str, value: Any) -> None:
-        """Set a notebook-level metadata entry and save."""
+        """Set a notebook-level metadata entry (saved with the next cell)."""
         self.nb.metadata[key] = value
-        self.save()
 
     def add_markdown(self, source: str, *, metadata: dict[str, Any] | None = None) -> str:
-        """Append a markdown cell and save."""
+        """Append a markdown cell (written to disk with the next code cell, or by ``save``/``close``)."""
         cell = nbformat.v4.new_markdown_cell(source, metadata=metadata or {})
         self.nb.cells.append(cell)
-        self.save()
         return cell.id
 
     def add_code(self, source: str, *, metadata: dict[str, Any] | None = None) -> ExecutionResult:
@@ -136,7 +125,6 @@ class HeadlessDriver(NotebookDriver):
     def update_markdown(self, cell_id: str, source: str) -> None:
         """Replace a markdown cell's text and save."""
         next(c for c in self.nb.cells if c.id == cell_id).source = source
-        self.save()
 
     def replace_code(self, cell_id: str, source: str) -> ExecutionResult:
         """Replace a code cell's source, clear its outputs, run it again."""

@@ -1,0 +1,29 @@
+"""Shared fixtures: small real files and a headless driver with a real kernel."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture
+def driver(tmp_path):
+    """A headless driver on a fresh kernel, closed after the test."""
+    from trainer_agent_lab.notebook.headless import HeadlessDriver
+
+    d = HeadlessDriver(tmp_path / "nb.ipynb")
+    yield d
+    d.close()
+
+
+def benchmark_data(name: str) -> Path:
+    """A file from the shared benchmarks folder, or skip when this checkout has none."""
+    path = BENCHMARKS / "data" / name
+    if not path.exists():
+        pytest.skip(f"{path} is not present in this checkout")
+    return path
