@@ -11,6 +11,7 @@ Exit codes: 0 succeeded, 3 refused or needs input, 1 failed, 2 usage errors.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import subprocess
 import sys
@@ -67,7 +68,7 @@ def _run(args: argparse.Namespace) -> int:
     if not args.request.strip():
         print("trainer-agent: the request is empty; say what model you need.", file=sys.stderr)
         return 2
-    if args.time_budget is not None and args.time_budget <= 0:
+    if args.time_budget is not None and not 0 < args.time_budget < math.inf:  # NaN fails this too
         print("trainer-agent: --time-budget must be a positive number of seconds.", file=sys.stderr)
         return 2
     data = args.data

@@ -66,6 +66,7 @@ class ModelAgent(Agent):
                           f"{smallest.min_parameters:,} parameters.",
                           hint=f"Allow at least {smallest.min_parameters + 1:,} parameters.")
         self.say(f"Candidates within budget: {', '.join(kept)}.")
+        self.memory.done_steps.append("select")
         return kept
 
     def objective(self, task: str, n_classes: int) -> str:

@@ -74,6 +74,7 @@ class Orchestrator:
         try:
             memory.spec = self.parse(request, data=[data] if data else None, time_budget_s=time_budget_s)
             memory.spec.write(self.out_dir / "spec.json")
+            memory.done_steps.append("understand")
             self.driver.set_metadata("trainer_agent", {"request": request, "seed": self.seed,
                                                        "spec": memory.spec.model_dump(mode="json")})
             plan = task.plan()
@@ -85,8 +86,9 @@ class Orchestrator:
             report = RunReport(status=exc.status, reason=str(exc))  # type: ignore[arg-type]
             if isinstance(exc, NeedsInput):
                 report.question, report.options = exc.question, exc.options
-            if isinstance(exc, CellExecutionFailed):
-                report.error = exc.error
+            failed_cell = exc if isinstance(exc, CellExecutionFailed) else exc.__cause__
+            if isinstance(failed_cell, CellExecutionFailed):  # also a DataError raised from a cell's error
+                report.error = failed_cell.error
             task.say(f"Stopped ({exc.status}): {exc}")
         except KeyboardInterrupt:
             report = RunReport(status="failed", reason="The run was interrupted; the notebook so far is saved.")

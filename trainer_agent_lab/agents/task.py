@@ -31,9 +31,11 @@ def resolve_target(spec: TaskSpec, columns: list[str], assume_yes: bool) -> str:
             return folded[0]
         if len(folded) > 1:
             raise NeedsInput(f"The target {spec.target!r} matches several columns: {', '.join(folded)}.",
-                             question="Which column is the target?", options=folded)
+                             hint=f"Name the one to predict exactly as written, e.g. 'predict the {folded[0]} "
+                             "column'.", question="Which column is the target?", options=folded)
         close = difflib.get_close_matches(spec.target, columns, n=3, cutoff=0.5)
         hint = f"Closest column names: {', '.join(close)}." if close else f"Columns: {', '.join(columns[:30])}."
+        hint += f" Name the target as the data spells it, e.g. 'predict the {(close or columns)[0]} column'."
         raise NeedsInput(f"The target column {spec.target!r} is not in the data.", hint=hint,
                          question="Which column is the target?", options=close or columns[:30])
     named = [c for c in columns if c.lower() in TARGET_NAMES]
@@ -43,7 +45,8 @@ def resolve_target(spec: TaskSpec, columns: list[str], assume_yes: bool) -> str:
         return named[-1] if named else columns[-1]
     options = named or columns[-5:]
     raise NeedsInput("The request does not say which column to predict, and the data has no single obvious "
-                     "target column.", hint="Name it in the request ('predict the price column').",
+                     "target column.", hint=f"Name it in the request, e.g. 'predict the {options[-1]} column' "
+                     f"(answering with the defaults, --yes, would take {options[-1]!r}).",
                      question="Which column is the target?", options=options)
 
 
@@ -125,6 +128,7 @@ class TaskAgent(Agent):
         column = next(c for c in load["columns"] if c["name"] == target)
         task = resolve_task(self.memory.spec, column, load["rows"])
         self.memory.target, self.memory.task = target, task
+        self.memory.done_steps.append("target")
         self.say(f"Target: {target} ({task}).")
         return target, task
 

@@ -215,7 +215,8 @@ for col in [c for c in df.columns if c != TARGET]:
     elif values.isna().mean() > 0.6:
         dropped[col] = f"{values.isna().mean():.0%} missing"
     elif id_name and unique >= 0.5 * n:
-        dropped[col] = "an identifier (named like an ID, nearly unique per row): it carries no signal and would let the model memorise rows"
+        dropped[col] = ("an identifier (named like an ID, nearly unique per row): it carries no signal "
+                        "and would let the model memorise rows")
     elif values.dtype == object and unique >= 0.95 * n:
         dropped[col] = "an identifier (a different text in every row)"
     elif values.dtype == object and unique > max(50, 0.5 * n):

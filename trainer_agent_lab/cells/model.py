@@ -204,7 +204,8 @@ def out_of_fold(pipe):
 
 def objective(trial):
     family = trial.suggest_categorical("family", FAMILIES)
-    oof, n_params = out_of_fold(Pipeline([("prep", make_preprocessor(scale=family not in TREES)), ("est", build(family, trial))]))
+    pipe = Pipeline([("prep", make_preprocessor(scale=family not in TREES)), ("est", build(family, trial))])
+    oof, n_params = out_of_fold(pipe)
     threshold = None
     if CLASSIFY and N_CLASSES == 2 and TUNE_THRESHOLD:
         threshold, values = tune_threshold(y_train, oof)

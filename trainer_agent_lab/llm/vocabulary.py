@@ -226,6 +226,8 @@ TARGET_PATTERNS = [re.compile(p, FLAGS) for p in (
     r"\s+(?:column|field|variable)\b",
     r"\b(?:use|using)\s+(?:the\s+)?[`'\"]?([A-Za-z_][\w.-]*)[`'\"]?\s+(?:column\s+)?as\s+(?:the\s+)?"
     r"(?:target|label)\b",
+    r"\b(?:model|regressor|classifier|regression|classification|predictor)s?\s+(?:model\s+)?(?:for|of|on)\s+"
+    r"(?:the\s+)?[`'\"]?([A-Za-z_][\w.-]*)[`'\"]?\s+(?:column|field|variable)\b",
     r"\bpredict(?:s|ing)?\s+[`\"]([^`\"]+)[`\"]",
     r"预测\s*[`'\"]?([A-Za-z_][\w.-]*)[`'\"]?\s*(?:这一?|这个)?列",
     r"(?:目标|标签)(?:列|字段|变量)\s*(?:为|是|:|=)?\s*[`'\"]?([A-Za-z_][\w.-]*)",

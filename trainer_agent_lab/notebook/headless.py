@@ -88,6 +88,13 @@ class HeadlessDriver(NotebookDriver):
         self.save()
         if self._spawned:
             try:
+                process = getattr(getattr(self._client.km, "provisioner", None), "process", None)
+                if not self._started and process is not None:
+                    # Never connected (the run stopped before its first code cell): nothing in it to shut
+                    # down cleanly, and the graceful path starts with SIGINT, which makes a kernel that is
+                    # still importing print a KeyboardInterrupt traceback onto our stderr.
+                    process.kill()
+                    process.wait(timeout=10)
                 self._client._cleanup_kernel()
             finally:
                 self._started = self._spawned = False

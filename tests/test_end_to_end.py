@@ -1,0 +1,123 @@
+"""One request end to end through the CLI: report contract, notebook shape, re-execution, serving."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from trainer_agent_lab.cells.base import RESULT_MIME
+
+REQUEST = ("Train a classifier on the wine data with at least 95% accuracy and fewer than 500 parameters; "
+           "serve it at 100 requests per second on 512 MB containers.")
+
+
+@pytest.fixture(scope="module")
+def wine_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wine") / "run"
+    proc = subprocess.run([sys.executable, "-m", "trainer_agent_lab", "run", REQUEST, "--data", "sklearn:wine",
+                           "--out", str(out), "--time-budget", "120", "--yes"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"notebook: {out / 'notebook.ipynb'}" in proc.stdout
+    assert "[Model]" in proc.stderr  # the agents speak on stderr
+    return out
+
+
+def test_report_follows_the_contract(wine_run):
+    report = json.loads((wine_run / "report.json").read_text())
+    assert report["status"] == "succeeded"
+    assert {"status", "reason", "spec", "plan", "metrics", "constraints", "model", "capacity", "timings",
+            "cells"} <= set(report)
+    assert report["metrics"]["accuracy"] >= 0.95
+    assert {c["name"]: c["met"] for c in report["constraints"]} == {
+        "accuracy": True, "parameters": True, "replica_memory_mb": True}
+    assert report["model"]["parameters"] < 500 and report["model"]["onnx_bytes"] > 0
+    assert {"p50_ms", "p99_ms", "qps_per_replica", "replicas_for_target", "replica_memory_mb"} <= set(
+        report["capacity"])
+    assert report["capacity"]["replicas_for_target"] >= 1
+    timings = report["timings"]
+    assert timings["total_s"] >= timings["cells_s"] > 0 and timings["agent_s"] >= 0
+    assert report["cells"]["total"] >= 12 and all(step["done"] for step in report["plan"])
+    spec = json.loads((wine_run / "spec.json").read_text())
+    assert spec["qps"] == 100 and spec["container_memory_mb"] == 512
+    for name in ("model.onnx", "serve.py", "sample_request.json", "feature_schema.json", "label_map.json"):
+        assert (wine_run / "bundle" / name).exists(), name
+    assert (wine_run / "bundle.zip").stat().st_size > 0
+
+
+def test_notebook_opens_with_requirements_and_plan_and_explains_every_cell(wine_run):
+    nb = nbformat.read(str(wine_run / "notebook.ipynb"), as_version=4)
+    nbformat.validate(nb)
+    first = nb.cells[0].source
+    assert "| accuracy | >= 0.95 |" in first and "| parameters | < 500 parameters |" in first
+    assert "- [x] **Model**: Tune candidates" in first and "- [ ]" not in first
+    headings = [c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## ")]
+    for agent in ("Data", "Model", "Server", "Task"):
+        assert any(h.startswith(f"## {agent} agent") for h in headings), agent
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.source.startswith("# ") for c in code)
+    assert not any("trainer_agent_lab" in c.source for c in code)
+    assert all(c.execution_count for c in code)
+    assert nb.metadata["trainer_agent"]["request"] == REQUEST
+
+
+def _evaluate_result(nb) -> dict:
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {}).get(RESULT_MIME, {})
+            if "metrics" in data and "importance" in data:
+                return data["metrics"]
+    raise AssertionError("no evaluation result in the notebook")
+
+
+def test_notebook_reruns_in_a_fresh_kernel_with_the_same_metrics(wine_run, tmp_path):
+    nb = nbformat.read(str(wine_run / "notebook.ipynb"), as_version=4)
+    before = _evaluate_result(nb)
+    fresh = nbformat.read(str(wine_run / "notebook.ipynb"), as_version=4)
+    NotebookClient(fresh, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    errors = [o for c in fresh.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
+    assert _evaluate_result(fresh) == before
+    assert (tmp_path / "bundle" / "model.onnx").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_bundle_serves_what_the_notebook_predicted(wine_run):
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "trainer_agent_lab", "serve", str(wine_run / "bundle"),
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):  # bounded wait for start-up
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the bundle's server did not start")
+        sample = json.loads((wine_run / "bundle" / "sample_request.json").read_text())
+        expected = json.loads((wine_run / "bundle" / "sample_response.json").read_text())
+        answer = httpx.post(f"{base}/predict", json=sample, timeout=10)
+        assert answer.status_code == 200
+        assert answer.json()["predictions"] == expected["predictions"]
+        assert 400 <= httpx.post(f"{base}/predict", content=b"{not json", timeout=10).status_code < 500
+        assert "predict" in httpx.get(f"{base}/metrics", timeout=10).text
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
