@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 BENCH_DATA ?= $(abspath ../shared/benchmarks)
 
-.PHONY: demo test test-all bench lint env clean
+.PHONY: demo test test-fast bench lint env clean
 
 # A fresh .venv: torch 2.13.0 first (its CPU build lies on disk here), then the package with its extras.
 $(STAMP): pyproject.toml
@@ -22,13 +22,14 @@ demo: $(STAMP)
 	  "Train a classifier on the wine data with at least 95% accuracy and fewer than 500 parameters; serve it at 100 requests per second on 512 MB containers." \
 	  --data sklearn:wine --out runs/demo --time-budget 120 --yes
 
-# The suite CI runs: unit tests plus the fast end-to-end runs. Slow acceptance runs: make test-all.
+# The suite CI runs: lint, unit tests, end-to-end runs and the core acceptance tasks (marked slow).
 test: $(STAMP)
-	$(BIN)/ruff check trainer_agent_lab tests
-	$(BIN)/python -m pytest -q -m "not slow" --timeout 900
+	$(BIN)/ruff check trainer_agent_lab tests benchmarks
+	$(BIN)/python -m pytest -q --timeout 900 --durations 10
 
-test-all: $(STAMP)
-	$(BIN)/python -m pytest -q --timeout 1800
+# The same without the slow acceptance runs, for quick iterations.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow" --timeout 900
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_tasks.py --tasks $(BENCH_DATA)/tasks.yaml --out benchmarks/results

@@ -1,0 +1,54 @@
+"""TrainerAgent Lab: four agents turn a request into an executed notebook, a model and a deployment bundle.
+
+>>> from trainer_agent_lab import run
+>>> report = run("wine classifier, at least 95% accuracy", "sklearn:wine")  # doctest: +SKIP
+>>> report.status, report.metrics["accuracy"]  # doctest: +SKIP
+"""
+
+from .agents.base import Event, RunMemory
+from .agents.orchestrator import Orchestrator
+from .api import run
+from .errors import (
+    CellExecutionFailed,
+    DataError,
+    KernelDied,
+    LLMError,
+    NeedsInput,
+    Refused,
+    RunInterrupted,
+    SpecError,
+    TrainerAgentError,
+    UsageError,
+)
+from .llm.offline import parse_request
+from .notebook.driver import ExecutionResult, NotebookDriver
+from .notebook.headless import HeadlessDriver
+from .report import RunReport
+from .spec import Constraint, TaskSpec, TaskType
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CellExecutionFailed",
+    "Constraint",
+    "DataError",
+    "Event",
+    "ExecutionResult",
+    "HeadlessDriver",
+    "KernelDied",
+    "LLMError",
+    "NeedsInput",
+    "NotebookDriver",
+    "Orchestrator",
+    "Refused",
+    "RunInterrupted",
+    "RunMemory",
+    "RunReport",
+    "SpecError",
+    "TaskSpec",
+    "TaskType",
+    "TrainerAgentError",
+    "UsageError",
+    "parse_request",
+    "run",
+]

@@ -15,7 +15,6 @@ import math
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from .agents.base import Event
@@ -59,8 +58,7 @@ def _printer(quiet: bool):
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .agents.orchestrator import Orchestrator
-    from .notebook.headless import HeadlessDriver
+    from .api import run
 
     if args.llm == "openai":
         print("trainer-agent: --llm openai is not available yet; use --llm offline.", file=sys.stderr)
@@ -71,17 +69,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.time_budget is not None and not 0 < args.time_budget < math.inf:  # NaN fails this too
         print("trainer-agent: --time-budget must be a positive number of seconds.", file=sys.stderr)
         return 2
-    data = args.data
-    if data and not data.startswith("sklearn:"):
-        data = str(Path(data).expanduser().resolve())
-    out = (args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    driver = HeadlessDriver(out / "notebook.ipynb")
-    try:
-        orchestrator = Orchestrator(driver, out, on_event=_printer(args.quiet), assume_yes=args.yes)
-        report = orchestrator.run(args.request, data=data, time_budget_s=args.time_budget)
-    finally:
-        driver.close()
+    report = run(args.request, args.data, out=args.out, time_budget_s=args.time_budget, assume_yes=args.yes,
+                 on_event=_printer(args.quiet))
+    out = Path(report.paths["notebook"]).parent
     print(f"status: {report.status}", file=sys.stderr)
     if report.status != "succeeded":
         print(f"reason: {report.reason}", file=sys.stderr)

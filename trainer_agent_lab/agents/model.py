@@ -17,6 +17,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "ridge": {"ridge_alpha": 1.0},
     "gaussian_nb": {"nb_smoothing": 1e-9},
     "decision_tree": {"dt_leaves": 32, "dt_min_leaf": 5},
+    "hist_gradient_boosting": {"hgb_stages": 100, "hgb_leaves": 31, "hgb_lr": 0.1, "hgb_l2": 1e-6,
+                               "hgb_min_leaf": 20, "hgb_weight": None},
     "gradient_boosting": {"gb_stages": 100, "gb_leaves": 8, "gb_lr": 0.1, "gb_subsample": 1.0},
     "random_forest": {"random_forest_trees": 100, "random_forest_leaves": 128, "random_forest_weight": None,
                       "random_forest_features": "sqrt", "random_forest_min_leaf": 1},

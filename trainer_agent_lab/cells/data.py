@@ -98,9 +98,9 @@ def load_table(ref):
             return pd.read_json(path, lines=True)
         if suffix == ".json":
             try:
-                return pd.read_json(path, lines=True)
+                return pd.read_json(path)  # one document: an array of records or an object of columns
             except ValueError:
-                return pd.read_json(path)
+                return pd.read_json(path, lines=True)  # JSON lines under a .json name
         if suffix in (".tsv", ".tab"):
             return pd.read_csv(path, sep="\\t")
         return pd.read_csv(path, sep=None, engine="python")
@@ -198,7 +198,12 @@ if duplicates:
     df = df.drop_duplicates().reset_index(drop=True)
     notes.append(f"Dropped {duplicates} duplicate rows (exact copies would leak between train and test).")
 
-for col in [c for c in df.columns if c != TARGET and df[c].dtype == object]:
+def is_text(values):
+    """Whether a column holds text: object columns, and the string dtype pandas 3 reads text as."""
+    return values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
+
+
+for col in [c for c in df.columns if c != TARGET and is_text(df[c])]:
     as_number = pd.to_numeric(df[col].astype(str).str.replace(r"[,$%\\s]", "", regex=True), errors="coerce")
     if df[col].notna().sum() and as_number.notna().sum() >= 0.95 * df[col].notna().sum():
         df[col] = as_number
@@ -217,9 +222,9 @@ for col in [c for c in df.columns if c != TARGET]:
     elif id_name and unique >= 0.5 * n:
         dropped[col] = ("an identifier (named like an ID, nearly unique per row): it carries no signal "
                         "and would let the model memorise rows")
-    elif values.dtype == object and unique >= 0.95 * n:
+    elif is_text(values) and unique >= 0.95 * n:
         dropped[col] = "an identifier (a different text in every row)"
-    elif values.dtype == object and unique > max(50, 0.5 * n):
+    elif is_text(values) and unique > max(50, 0.5 * n):
         dropped[col] = f"free text with {unique} distinct values; a tabular model cannot use it"
 for col, why in dropped.items():
     notes.append(f"Dropped column {col}: {why}.")

@@ -13,7 +13,8 @@ import optuna
 from sklearn import metrics as skm
 from sklearn.base import clone
 from sklearn.ensemble import (ExtraTreesClassifier, ExtraTreesRegressor, GradientBoostingClassifier,
-                              GradientBoostingRegressor, RandomForestClassifier, RandomForestRegressor)
+                              GradientBoostingRegressor, HistGradientBoostingClassifier,
+                              HistGradientBoostingRegressor, RandomForestClassifier, RandomForestRegressor)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import KFold, StratifiedKFold
@@ -37,6 +38,7 @@ LEAF_OUTPUTS = N_CLASSES if CLASSIFY else 1  # values stored per leaf of a singl
 HIGHER_IS_BETTER = {"accuracy", "precision", "recall", "f1", "roc_auc", "r2"}
 D = N_ENCODED
 N = len(X_train)
+TREES = ("decision_tree", "gradient_boosting", "hist_gradient_boosting", "random_forest", "extra_trees")
 
 
 def count_parameters(estimator):
@@ -49,6 +51,9 @@ def count_parameters(estimator):
 
     if hasattr(est, "tree_"):
         return tree_params(est.tree_)
+    if hasattr(est, "_predictors"):  # histogram gradient boosting
+        leaves = [p.nodes["is_leaf"].astype(bool) for stage in est._predictors for p in stage]
+        return int(sum(2 * (~leaf).sum() + leaf.sum() for leaf in leaves) + np.size(est._baseline_prediction))
     if hasattr(est, "estimators_"):
         trees = np.ravel(est.estimators_)
         return sum(tree_params(t.tree_) for t in trees) + int(getattr(est, "n_trees_per_iteration_", 0))
@@ -67,7 +72,7 @@ def count_parameters(estimator):
 
 def estimated_onnx_bytes(family, n_params):
     """ONNX file size a model of this many parameters takes (trees store ~25 bytes per parameter)."""
-    per_param = 25 if family in ("decision_tree", "gradient_boosting", "random_forest", "extra_trees") else 4.5
+    per_param = 25 if family in TREES else 4.5
     return 4000 + per_param * n_params
 
 
@@ -78,8 +83,6 @@ def size_limit(family):
         limit = min(limit, int((0.85 * BYTES_LIMIT - 4000) / (25 if family in TREES else 4.5)))
     return max(limit, 1)
 
-
-TREES = ("decision_tree", "gradient_boosting", "random_forest", "extra_trees")
 
 
 def pick_int(t, name, low, high):
@@ -122,6 +125,16 @@ def build(family, t):
         return cls(n_estimators=stages, max_leaf_nodes=leaves, random_state=SEED,
                    learning_rate=t.suggest_float("gb_lr", 0.01, 0.3, log=True),
                    subsample=t.suggest_float("gb_subsample", 0.6, 1.0))
+    if family == "hist_gradient_boosting":
+        per_stage = OUTPUTS if CLASSIFY else 1
+        stages = pick_int(t, "hgb_stages", 10, max(10, min(500, cap // (per_stage * 10))))
+        leaves = pick_int(t, "hgb_leaves", 3, max(3, min(63, (cap // (stages * per_stage) + 2) // 3)))
+        cls = HistGradientBoostingClassifier if CLASSIFY else HistGradientBoostingRegressor
+        extra = {"class_weight": t.suggest_categorical("hgb_weight", [None, "balanced"])} if CLASSIFY else {}
+        return cls(max_iter=stages, max_leaf_nodes=leaves, early_stopping=False, random_state=SEED,
+                   learning_rate=t.suggest_float("hgb_lr", 0.02, 0.3, log=True),
+                   l2_regularization=t.suggest_float("hgb_l2", 1e-6, 10.0, log=True),
+                   min_samples_leaf=t.suggest_int("hgb_min_leaf", 5, 50, log=True), **extra)
     if family == "mlp":
         widest = max(2, min(256, (cap - OUTPUTS) // (D + 1 + OUTPUTS)))
         hidden = pick_int(t, "mlp_units", 2, widest)

@@ -41,6 +41,7 @@ class Family:
             # a tree that can tell the classes apart needs about as many leaves as classes
             "decision_tree": 2 * (max(leaf, 2) - 1) + max(leaf, 2) * leaf,
             "gradient_boosting": 10 * outputs * 7 + outputs,  # 10 stages of depth-2 trees
+            "hist_gradient_boosting": 10 * outputs * 7 + outputs,
             "random_forest": 10 * (2 * 3 + 4 * leaf),  # 10 trees of 4 leaves
             "extra_trees": 10 * (2 * 3 + 4 * leaf),
             "mlp": n_features * 4 + 4 + 4 * outputs + outputs,  # one hidden layer of 4 units
@@ -49,8 +50,8 @@ class Family:
         }[self.name]
 
 
-#: The zoo, cheapest first. HistGradientBoosting is left out on purpose: skl2onnx 1.20 cannot convert it
-#: with onnx >= 1.19 (boolean attributes), and every model here must export to ONNX.
+#: The zoo, cheapest first. Every family here exports to ONNX with skl2onnx (histogram boosting needs
+#: protobuf < 7, which pyproject pins).
 FAMILIES: tuple[Family, ...] = (
     Family("logistic_regression", "Logistic regression", ("classification",),
            "coefficients + intercepts", 1),
@@ -59,6 +60,8 @@ FAMILIES: tuple[Family, ...] = (
            "2 x classes x features + class priors", 1),
     Family("decision_tree", "Decision tree", ("classification", "regression"),
            "2 per split + outputs per leaf", 1),
+    Family("hist_gradient_boosting", "Histogram gradient boosting", ("classification", "regression"),
+           "2 per split + 1 per leaf, all stages", 2),
     Family("gradient_boosting", "Gradient boosting", ("classification", "regression"),
            "2 per split + 1 per leaf, all stages", 3),
     Family("random_forest", "Random forest", ("classification", "regression"),
