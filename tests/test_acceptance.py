@@ -1,4 +1,4 @@
-"""The core acceptance tasks of ../shared/benchmarks/tasks.yaml, run through the CLI and graded.
+"""The core and refusal acceptance tasks of ../shared/benchmarks/tasks.yaml, run through the CLI and graded.
 
 Each run takes up to its time budget (minutes), so these are marked ``slow``; ``make test`` runs them.
 """
@@ -14,7 +14,8 @@ import yaml
 from .conftest import BENCHMARKS
 
 CORE_TASKS = ["wine-small-model", "breast-cancer-recall", "diabetes-regression", "churn-messy", "house-price",
-              "chinese-request"]
+              "chinese-request", "refuse-impossible-accuracy", "refuse-no-signal", "refuse-unethical",
+              "refuse-missing-label"]
 _RUNNER = Path(__file__).resolve().parents[1] / "benchmarks" / "run_tasks.py"
 
 

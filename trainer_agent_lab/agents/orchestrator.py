@@ -79,6 +79,7 @@ class Orchestrator:
                                                        "spec": memory.spec.model_dump(mode="json")})
             plan = task.plan()
             intro = task.open_notebook(plan)
+            task.check_ethics()
             task.check_budget()
             self._work(memory, task, started)
             report = self._succeeded_or_missed(memory)
@@ -115,6 +116,7 @@ class Orchestrator:
         split = data.split(target, kind, positive)
 
         families = model.select(kind, split)
+        task.check_feasibility(kind)
         budget = spec.time_budget_s or DEFAULT_TIME_BUDGET_S
         left = budget - (time.perf_counter() - started) - RESERVE_S - 0.1 * budget
         search = model.search(kind, families, len(split["classes"] or []), left)
@@ -124,8 +126,8 @@ class Orchestrator:
         server.export()
         server.parity()
         server.capacity()
-        server.bundle()
         task.conclude()
+        server.bundle()
 
     @staticmethod
     def _requirements(spec: TaskSpec) -> dict[str, Any]:

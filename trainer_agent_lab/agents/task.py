@@ -6,12 +6,20 @@ import difflib
 import re
 from typing import Any
 
-from ..cells.task import constraint_table_cell, requirements_markdown
-from ..errors import DataError, NeedsInput
+from ..cells.task import constraint_table_cell, feasibility_cell, requirements_markdown
+from ..errors import DataError, NeedsInput, Refused
+from ..knowledge import ethics
+from ..knowledge.datasets import BUNDLED_TARGETS, bundled_name, mentions
 from ..knowledge.sops import PROFILES
 from ..spec import CLASSIFICATION_METRICS, REGRESSION_METRICS, Constraint, TaskSpec, TaskType
 from .base import Agent
 
+#: The order the hub calls the agents' SOP steps in: the constraint table is checked before packaging, so the
+#: bundle's model card carries it.
+ORDER = (("Task", "understand"), ("Task", "target"), ("Data", "load"), ("Data", "profile"), ("Data", "clean"),
+         ("Data", "split"), ("Model", "select"), ("Task", "feasibility"), ("Model", "search"),
+         ("Model", "fit"), ("Model", "evaluate"), ("Server", "export"), ("Server", "parity"),
+         ("Server", "capacity"), ("Task", "conclude"), ("Server", "bundle"))
 #: Below this many seconds nothing useful can be trained, exported and measured.
 MIN_TIME_BUDGET_S = 20.0
 #: Column names that, alone in a table, are taken to be the target.
@@ -20,8 +28,26 @@ TARGET_NAMES = ("target", "label", "labels", "class", "y", "outcome")
 POSITIVE_WORDS = ("yes", "true", "1", "positive", "pos", "y", "t")
 
 
-def resolve_target(spec: TaskSpec, columns: list[str], assume_yes: bool) -> str:
-    """The target column: the one the request names, else an obvious one, else ask."""
+def asked_target(spec: TaskSpec) -> str | None:
+    """What the request asks to predict, in its own words, when it names no column."""
+    return next((h.split(":", 1)[1] for h in spec.hints if h.startswith("asked_target:")), None)
+
+
+def resolve_target(spec: TaskSpec, columns: list[str], assume_yes: bool, data_ref: str = "") -> str:
+    """The target column: the one the request names, else an obvious one, else ask.
+
+    A thing the request asks to predict that the data does not record is refused (no label, no model).
+    """
+    asked = asked_target(spec)
+    if spec.target is None and asked:
+        hits = [c for c in columns if mentions(asked, c)]
+        if len(hits) == 1:
+            return hits[0]
+        name = bundled_name(data_ref)
+        if not hits and name in BUNDLED_TARGETS and not mentions(asked, BUNDLED_TARGETS[name]):
+            raise Refused(f"The data has no label for {asked}: {data_ref} records {BUNDLED_TARGETS[name]}, and "
+                          f"nothing in it records {asked}, so no model can learn to predict it.",
+                          hint=f"Provide data with a column that holds {asked} for each example.")
     if spec.target:
         if spec.target in columns:
             return spec.target
@@ -102,11 +128,39 @@ class TaskAgent(Agent):
                              hint="Re-run with --time-budget 60 or more.",
                              question="How many seconds may the run take?", options=["60", "120", "300"])
 
+    def check_ethics(self) -> None:
+        """Refuse, with the policy's reason and an alternative, what must not be built."""
+        verdict = ethics.check(self.memory.spec.request)
+        if not verdict.allowed:
+            raise Refused(verdict.reason)
+
+    def check_feasibility(self, task: str) -> dict[str, Any]:
+        """Probe the data before the search: refuse when there is no signal or a target is out of reach."""
+        gated = [c.model_dump() for c in self.memory.spec.metric_constraints
+                 if c.op in (">=", ">") and c.name in ("accuracy", "roc_auc", "r2")
+                 and not (c.name == "roc_auc" and task != "classification")]
+        self.heading("is it feasible?")
+        result = self.run("feasibility", feasibility_cell(gated))
+        if result["no_signal"]:
+            raise Refused(f"The data shows no signal for {self.memory.target}: a quick probe scores "
+                          f"{result['scoring']} {result['score']:.3f} against {result['chance']:.3f} for chance"
+                          + (f", and shuffling the target does as well (permutation p-value {result['p_value']:.2f})"
+                             if result["p_value"] is not None else "") + ".",
+                          hint="The inputs do not predict the target; more informative features are needed.")
+        for gate in result["gates"]:
+            if not gate["reachable"]:
+                raise Refused(f"A {gate['name']} of {gate['target']:g} is out of reach on this data: quick probes "
+                              f"reach {gate['probe']:.3f}, and even an optimistic extrapolation of the learning "
+                              f"curve stops near {gate['optimistic_ceiling']:.3f}.",
+                              hint=f"Lower the {gate['name']} target, or bring more or better data.")
+        self.say(f"Feasible: the data has signal ({result['scoring']} {result['score']:.3f} vs chance "
+                 f"{result['chance']:.3f}).")
+        return result
+
     def plan(self) -> list[dict[str, Any]]:
-        """The plan: every agent's SOP steps, in the order the hub will call them."""
-        return [{"agent": agent, "step": key, "title": title}
-                for agent in ("Task", "Data", "Model", "Server")
-                for key, title in PROFILES[agent].sop]
+        """The plan: every agent's SOP steps, in the order the hub calls them."""
+        titles = {(agent, key): title for agent, profile in PROFILES.items() for key, title in profile.sop}
+        return [{"agent": agent, "step": key, "title": titles[agent, key]} for agent, key in ORDER]
 
     def open_notebook(self, plan: list[dict[str, Any]]) -> str:
         """The first cell: requirements table and plan checklist."""
@@ -124,7 +178,7 @@ class TaskAgent(Agent):
     def decide_target(self, load: dict[str, Any], assume_yes: bool) -> tuple[str, str]:
         """Choose the target column and the task kind from the loaded data's columns."""
         columns = [c["name"] for c in load["columns"]]
-        target = resolve_target(self.memory.spec, columns, assume_yes)
+        target = resolve_target(self.memory.spec, columns, assume_yes, self.memory.spec.data[0])
         column = next(c for c in load["columns"] if c["name"] == target)
         task = resolve_task(self.memory.spec, column, load["rows"])
         self.memory.target, self.memory.task = target, task

@@ -1,15 +1,17 @@
 """Serve the ONNX model in this folder over HTTP: POST /predict, GET /health, GET /metrics.
 
-    python serve.py [--host 127.0.0.1] [--port 8000]
+    python serve.py [--host 127.0.0.1] [--port 8000] [--access-log]
 
 Reads feature_schema.json, label_map.json and the ONNX model that the schema names (model.onnx by default;
 set TRAINER_AGENT_MODEL_FILE to choose another file) from this folder. It never loads pickles.
 Set TRAINER_AGENT_API_KEY to require that header X-API-Key carries that key on POST /predict.
+TRAINER_AGENT_ORT_THREADS sets onnxruntime's threads per request (1 by default: scale with replicas).
 
-POST /predict takes {"rows": [{column: value, ...}, ...]} or {"row": {column: value, ...}}: every column of
-the schema must be present; numbers (or null, which the model imputes) for numeric columns, strings (or
-null) for string columns. It answers {"predictions": [...], "model_version": "..."}, plus "probabilities"
-and "classes" (the probability columns) for classifiers.
+Tabular models: POST /predict takes {"rows": [{column: value, ...}, ...]} or {"row": {column: value, ...}}.
+Every column of the schema must be present: numbers (or null, which the model imputes) for numeric columns,
+strings (or null) for string columns. Text models: {"texts": ["...", ...]} or {"text": "..."}.
+The answer is {"predictions": [...], "model_version": "..."}, plus "probabilities" and "classes" (the
+probability columns) for classifiers. A bad request gets a 4xx status and {"detail": "what is wrong"}.
 """
 
 from __future__ import annotations
@@ -28,18 +30,31 @@ import numpy as np
 import onnxruntime as ort
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 HERE = Path(__file__).resolve().parent
 MAX_BODY_BYTES = 1_000_000
 MAX_ROWS = 1000
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 SCHEMA = json.loads((HERE / "feature_schema.json").read_text())
 LABELS = json.loads((HERE / "label_map.json").read_text())
+KIND = SCHEMA.get("kind", "tabular")  # "tabular": one ONNX input per column; "text": one string input
 MODEL_PATH = HERE / os.environ.get("TRAINER_AGENT_MODEL_FILE", SCHEMA.get("model_file", "model.onnx"))
 MODEL_VERSION = hashlib.sha256(MODEL_PATH.read_bytes()).hexdigest()[:12]
-SESSION = ort.InferenceSession(str(MODEL_PATH), providers=["CPUExecutionProvider"])
+_options = ort.SessionOptions()
+_options.intra_op_num_threads = int(os.environ.get("TRAINER_AGENT_ORT_THREADS", "1"))
+_options.inter_op_num_threads = 1
+SESSION = ort.InferenceSession(str(MODEL_PATH), _options, providers=["CPUExecutionProvider"])
 OUTPUT_NAMES = [output.name for output in SESSION.get_outputs()]
+INPUT_RANKS = {i.name: len(i.shape) if isinstance(i.shape, list) else 2 for i in SESSION.get_inputs()}
 COLUMNS = [(item["name"], item["dtype"]) for item in SCHEMA["inputs"]]
 ONNX_NAMES = {item["name"]: item.get("onnx_name", item["name"]) for item in SCHEMA["inputs"]}
 MISSING_TEXT = {item["name"]: item.get("missing", "") for item in SCHEMA["inputs"]}
@@ -49,13 +64,44 @@ PROBA_CODES = LABELS.get("proba_codes") or (list(range(len(CLASSES))) if CLASSES
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("requests_total", "HTTP requests by path and status.", ["path", "status"],
                    registry=REGISTRY)
-LATENCY = Histogram("request_latency_seconds", "Time to answer a request.", ["path"], registry=REGISTRY,
-                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5))
+LATENCY = Histogram("request_latency_seconds", "Time to answer a request, by path.", ["path"],
+                    registry=REGISTRY, buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                0.5, 1.0, 2.5))
 ERRORS = Counter("errors_total", "Requests answered with an error, by kind.", ["kind"], registry=REGISTRY)
 ROWS = Counter("predicted_rows_total", "Rows predicted.", registry=REGISTRY)
+Gauge("model_info", "The model this process serves.", ["version", "file"],
+      registry=REGISTRY).labels(version=MODEL_VERSION, file=MODEL_PATH.name).set(1)
+PATHS = ("/predict", "/health", "/metrics")
 
-app = FastAPI(title="Model server", version=MODEL_VERSION,
-              description="Predictions from the ONNX model of this bundle.")
+
+class MetricsMiddleware:
+    """Counts requests and times them by path (a plain ASGI middleware: cheaper than an http middleware)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"] if scope["path"] in PATHS else "other"
+        status = 500
+        start = time.perf_counter()
+
+        async def send_and_note(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        except Exception:
+            ERRORS.labels(kind="internal").inc()
+            raise
+        finally:
+            LATENCY.labels(path=path).observe(time.perf_counter() - start)
+            REQUESTS.labels(path=path, status=str(status)).inc()
 
 
 class RequestError(Exception):
@@ -71,59 +117,89 @@ def error_response(status: int, kind: str, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
 
 
-@app.middleware("http")
-async def count_requests(request: Request, call_next):
-    path = request.url.path if request.url.path in ("/predict", "/health", "/metrics") else "other"
-    start = time.perf_counter()
-    try:
-        response = await call_next(request)
-    except Exception:  # count it, then let the server answer 500
-        REQUESTS.labels(path=path, status="500").inc()
-        ERRORS.labels(kind="internal").inc()
-        raise
-    LATENCY.labels(path=path).observe(time.perf_counter() - start)
-    REQUESTS.labels(path=path, status=str(response.status_code)).inc()
-    return response
-
-
 async def read_body(request: Request) -> bytes:
     """The request body, refusing more than MAX_BODY_BYTES without reading it all."""
-    declared = request.headers.get("content-length", "0")
-    if not declared.isdigit():
-        raise RequestError(400, "bad_request", "the Content-Length header is not a number")
-    if int(declared) > MAX_BODY_BYTES:
-        raise RequestError(413, "too_large", f"the body is over {MAX_BODY_BYTES} bytes")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise RequestError(400, "bad_request", "the Content-Length header is not a number")
+        if int(declared) > MAX_BODY_BYTES:
             raise RequestError(413, "too_large", f"the body is over {MAX_BODY_BYTES} bytes")
-    return body
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise RequestError(413, "too_large", f"the body is over {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
-def parse_rows(body: bytes) -> list[dict[str, Any]]:
-    """The rows of a request body, or a RequestError saying what is wrong with it."""
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows; send null for a missing value")
+
+
+def parse_json(body: bytes) -> Any:
+    """The JSON document of a body: NaN and Infinity (which Python's json accepts) are refused."""
+    if not body:
+        raise RequestError(400, "bad_json", "the body is empty; send a JSON object")
     try:
-        payload = json.loads(body)
+        return json.loads(body, parse_constant=_no_constants)
+    except RecursionError:
+        raise RequestError(400, "bad_json", "the JSON is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as err:
-        raise RequestError(400, "bad_json", f"the body is not JSON: {err}") from None
-    if isinstance(payload, dict) and isinstance(payload.get("row"), dict):
-        rows = [payload["row"]]
-    elif isinstance(payload, dict) and isinstance(payload.get("rows"), list):
-        rows = payload["rows"]
+        raise RequestError(400, "bad_json", f"the body is not valid JSON: {err}") from None
+
+
+def _check_text(value: str, where: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RequestError(422, "invalid", f"{where} is not valid Unicode text (lone surrogate)") from None
+    return value
+
+
+def take_items(payload: Any) -> list[Any]:
+    """The rows (tabular) or texts (text models) of a request."""
+    many, one = ("texts", "text") if KIND == "text" else ("rows", "row")
+    if isinstance(payload, dict) and many in payload and isinstance(payload[many], list):
+        items = payload[many]
+    elif isinstance(payload, dict) and one in payload and many not in payload:
+        items = [payload[one]]
     else:
-        raise RequestError(422, "invalid", 'send {"rows": [{column: value, ...}]} or {"row": {...}}')
-    if not rows:
-        raise RequestError(422, "invalid", "no rows to predict")
-    if len(rows) > MAX_ROWS:
-        raise RequestError(413, "too_large", f"{len(rows)} rows; send at most {MAX_ROWS} per request")
-    return rows
+        example = '{"texts": ["..."]} or {"text": "..."}' if KIND == "text" else \
+            '{"rows": [{column: value, ...}]} or {"row": {column: value, ...}}'
+        raise RequestError(422, "invalid", f"send {example}")
+    if not items:
+        raise RequestError(422, "invalid", f"no {many} to predict")
+    if len(items) > MAX_ROWS:
+        raise RequestError(413, "too_large", f"{len(items)} {many}; send at most {MAX_ROWS} per request")
+    return items
 
 
-def build_feed(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
-    """One [rows, 1] array per schema column: float32 (null -> NaN, which the model imputes) or strings
-    (null -> the schema's token for missing text)."""
-    problems = []
+def as_number(value: Any, where: str) -> float:
+    """A JSON number as a finite float32-sized float, or a RequestError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise RequestError(422, "invalid", f"{where} must be a number or null, not {value!r:.60}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number) or abs(number) > FLOAT32_MAX:
+        raise RequestError(422, "invalid", f"{where} is out of range: numbers must be finite and at most "
+                           f"{FLOAT32_MAX:.4g} in size")
+    return number
+
+
+def shaped(name: str, array: np.ndarray) -> np.ndarray:
+    """``array`` as [rows] or [rows, 1], whichever the ONNX input takes."""
+    return array if INPUT_RANKS.get(name, 2) == 1 else array.reshape(-1, 1)
+
+
+def tabular_feed(rows: list[Any]) -> dict[str, np.ndarray]:
+    """One array per schema column: float32 (null -> NaN, which the model imputes) or strings (null -> the
+    schema's token for missing text)."""
+    problems: list[str] = []
+    columns: dict[str, list[Any]] = {name: [] for name, _ in COLUMNS}
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             problems.append(f"rows[{i}] is not an object")
@@ -131,32 +207,55 @@ def build_feed(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
         missing = [name for name, _ in COLUMNS if name not in row]
         if missing:
             problems.append(f"rows[{i}] is missing columns: {', '.join(missing)}")
+            continue
         for name, dtype in COLUMNS:
-            value = row.get(name)
-            if value is None:
-                continue
-            if dtype == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))):
-                problems.append(f"rows[{i}][{name!r}] must be a number or null, not {value!r:.60}")
-            elif dtype == "string" and not isinstance(value, str):
-                problems.append(f"rows[{i}][{name!r}] must be a string or null, not {value!r:.60}")
+            value, where = row[name], f"rows[{i}][{name!r}]"
+            try:
+                if dtype == "float":
+                    columns[name].append(math.nan if value is None else as_number(value, where))
+                elif value is None:
+                    columns[name].append(MISSING_TEXT[name])
+                elif isinstance(value, str):
+                    columns[name].append(_check_text(value, where))
+                else:
+                    raise RequestError(422, "invalid", f"{where} must be a string or null, not {value!r:.60}")
+            except RequestError as err:
+                problems.append(err.detail)
+        if len(problems) >= 20:
+            break
     if problems:
         raise RequestError(422, "invalid", "; ".join(problems[:20]))
     feed = {}
     for name, dtype in COLUMNS:
-        values = [row.get(name) for row in rows]
-        if dtype == "float":
-            array = np.array([math.nan if v is None else v for v in values], dtype=np.float32)
-        else:
-            array = np.array([MISSING_TEXT[name] if v is None else v for v in values], dtype=object)
-        feed[ONNX_NAMES[name]] = array.reshape(-1, 1)
+        array = np.array(columns[name], dtype=np.float32 if dtype == "float" else object)
+        feed[ONNX_NAMES[name]] = shaped(ONNX_NAMES[name], array)
     return feed
+
+
+def text_feed(texts: list[Any]) -> dict[str, np.ndarray]:
+    """The one string input of a text model."""
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise RequestError(422, "invalid", f"texts[{i}] must be a string, not {text!r:.60}")
+        _check_text(text, f"texts[{i}]")
+    name = ONNX_NAMES[COLUMNS[0][0]]
+    return {name: shaped(name, np.array(texts, dtype=object))}
 
 
 def predictions_from(outputs: dict[str, np.ndarray]) -> dict[str, Any]:
     """Class names (threshold applied for binary tasks) and probabilities, or regression values."""
     if CLASSES is None:
-        return {"predictions": [float(v) for v in np.asarray(outputs[OUTPUT_NAMES[0]]).ravel()]}
+        values = np.asarray(outputs[OUTPUT_NAMES[0]], dtype=np.float64).ravel()
+        if not np.isfinite(values).all():
+            raise RequestError(422, "non_finite", "the model gave no finite prediction for some rows: their "
+                               "values are far outside what it was trained on")
+        return {"predictions": values.tolist()}
     proba = np.asarray(outputs.get("probabilities", outputs[OUTPUT_NAMES[-1]]), dtype=np.float64)
+    if proba.ndim == 1:
+        proba = proba.reshape(len(proba), -1)
+    if not np.isfinite(proba).all():
+        raise RequestError(422, "non_finite", "the model gave no finite probabilities for some rows: their "
+                           "values are far outside what it was trained on")
     threshold, pos_label = LABELS.get("threshold"), LABELS.get("pos_label")
     if threshold is not None and pos_label is not None and proba.shape[1] == 2:
         pos = PROBA_CODES.index(pos_label)
@@ -167,26 +266,84 @@ def predictions_from(outputs: dict[str, np.ndarray]) -> dict[str, Any]:
             "classes": [CLASSES[code] for code in PROBA_CODES]}
 
 
-ROW_SCHEMA = {"type": "object", "additionalProperties": True, "required": [name for name, _ in COLUMNS],
-              "properties": {name: {"type": ["number" if dtype == "float" else "string", "null"]}
-                             for name, dtype in COLUMNS}}
+# -- the OpenAPI description of /predict, generated from feature_schema.json --------------------------------
+def _column_schema(item: dict[str, Any]) -> dict[str, Any]:
+    if item["dtype"] == "float":
+        schema: dict[str, Any] = {"type": ["number", "null"], "minimum": -FLOAT32_MAX, "maximum": FLOAT32_MAX}
+        if item.get("min") is not None and item.get("max") is not None:
+            schema["description"] = f"trained on values from {item['min']:g} to {item['max']:g}; null if unknown"
+        return schema
+    schema = {"type": ["string", "null"], "description": "null if unknown"}
+    if item.get("categories"):
+        schema["examples"] = item["categories"][:5]
+    return schema
 
 
-@app.post("/predict", openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-    "schema": {"type": "object", "properties": {"rows": {"type": "array", "items": ROW_SCHEMA},
-                                                "row": ROW_SCHEMA}}}}}})
+if KIND == "text":
+    TEXT_SCHEMA: dict[str, Any] = {"type": "string"}
+    REQUEST_SCHEMA: dict[str, Any] = {
+        "type": "object", "anyOf": [{"required": ["texts"]}, {"required": ["text"]}],
+        "properties": {"texts": {"type": "array", "items": TEXT_SCHEMA, "minItems": 1, "maxItems": MAX_ROWS},
+                       "text": TEXT_SCHEMA}}
+else:
+    ROW_SCHEMA = {"type": "object", "additionalProperties": True, "required": [name for name, _ in COLUMNS],
+                  "properties": {item["name"]: _column_schema(item) for item in SCHEMA["inputs"]}}
+    REQUEST_SCHEMA = {
+        "type": "object", "anyOf": [{"required": ["rows"]}, {"required": ["row"]}],
+        "properties": {"rows": {"type": "array", "items": ROW_SCHEMA, "minItems": 1, "maxItems": MAX_ROWS},
+                       "row": ROW_SCHEMA}}
+PREDICTION_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["predictions", "model_version"],
+    "properties": {
+        "predictions": {"type": "array", "items": {"type": "number"} if CLASSES is None else
+                        {"type": "string", "enum": list(CLASSES)}},
+        "model_version": {"type": "string"}}}
+if CLASSES is not None:
+    PREDICTION_SCHEMA["properties"]["probabilities"] = {"type": "array",
+                                                        "items": {"type": "array", "items": {"type": "number"}}}
+    PREDICTION_SCHEMA["properties"]["classes"] = {"type": "array", "items": {"type": "string"}}
+ERROR_SCHEMA = {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}}
+
+
+def _error(text: str) -> dict[str, Any]:
+    return {"description": text, "content": {"application/json": {"schema": ERROR_SCHEMA}}}
+
+
+PREDICT_OPENAPI = {
+    "requestBody": {"required": True, "content": {"application/json": {"schema": REQUEST_SCHEMA}}},
+    "responses": {
+        "200": {"description": "Predictions, in the order of the rows sent.",
+                "content": {"application/json": {"schema": PREDICTION_SCHEMA}}},
+        "400": _error("The body is not JSON (NaN and Infinity included), or a header is malformed."),
+        "401": _error("TRAINER_AGENT_API_KEY is set and X-API-Key does not match it."),
+        "413": _error(f"The body is over {MAX_BODY_BYTES} bytes, or has over {MAX_ROWS} rows."),
+        "422": _error("The JSON does not follow the schema: a column missing, a value of the wrong type or out "
+                      "of range."),
+    },
+}
+
+app = FastAPI(title=f"{SCHEMA.get('task', 'model').capitalize()} model server", version=MODEL_VERSION,
+              description=f"Predictions from the ONNX model of this bundle ({MODEL_PATH.name}). If the server "
+                          "was started with TRAINER_AGENT_API_KEY set, POST /predict needs that key in the "
+                          "X-API-Key header.")
+app.add_middleware(MetricsMiddleware)
+
+
+@app.post("/predict", openapi_extra=PREDICT_OPENAPI)
 async def predict(request: Request) -> JSONResponse:
     """Predict for one row or a batch of rows."""
     api_key = os.environ.get("TRAINER_AGENT_API_KEY")
     if api_key and not hmac.compare_digest(request.headers.get("x-api-key", "").encode(), api_key.encode()):
         return error_response(401, "unauthorized", "a valid X-API-Key header is required")
     try:
-        feed = build_feed(parse_rows(await read_body(request)))
+        items = take_items(parse_json(await read_body(request)))
+        feed = text_feed(items) if KIND == "text" else tabular_feed(items)
+        outputs = dict(zip(OUTPUT_NAMES, SESSION.run(None, feed), strict=True))
+        answer = predictions_from(outputs)
     except RequestError as err:
         return error_response(err.status, err.kind, err.detail)
-    outputs = dict(zip(OUTPUT_NAMES, SESSION.run(None, feed), strict=True))
-    ROWS.inc(len(next(iter(feed.values()))))
-    return JSONResponse({**predictions_from(outputs), "model_version": MODEL_VERSION})
+    ROWS.inc(len(items))
+    return JSONResponse({**answer, "model_version": MODEL_VERSION})
 
 
 @app.get("/health")
@@ -202,14 +359,15 @@ def metrics() -> Response:
 
 
 def main() -> None:
-    """Run the server with uvicorn."""
+    """Run the server with uvicorn (one process: scale with replicas)."""
     import uvicorn
 
     parser = argparse.ArgumentParser(description="Serve the model in this folder.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--access-log", action="store_true", help="log every request (slower)")
     args = parser.parse_args()
-    uvicorn.run(app, host=args.host, port=args.port)
+    uvicorn.run(app, host=args.host, port=args.port, access_log=args.access_log, log_level="info")
 
 
 if __name__ == "__main__":

@@ -56,18 +56,18 @@ measured = {**METRICS, "parameters": N_PARAMETERS,
             "onnx_bytes": onnx_file.stat().st_size if onnx_file.exists() else None,
             **{k: CAPACITY.get(k) for k in ("p50_ms", "p99_ms", "replica_memory_mb")}}
 ops = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
-rows = []
+CONSTRAINT_ROWS = []
 for c in CONSTRAINTS:
     actual = measured.get(c["name"])
     met = actual is not None and bool(ops[c["op"]](actual, c["value"]))
-    rows.append({"name": c["name"], "target": f"{c['op']} {c['value']:g}", "actual": actual, "met": met})
-table = pd.DataFrame(rows, columns=["name", "target", "actual", "met"])
+    CONSTRAINT_ROWS.append({"name": c["name"], "target": f"{c['op']} {c['value']:g}", "actual": actual, "met": met})
+table = pd.DataFrame(CONSTRAINT_ROWS, columns=["name", "target", "actual", "met"])
 display(Markdown("**Constraint table** (every figure measured above)"))
 display(table.style.format({"actual": lambda v: "n/a" if v is None else f"{v:,.4g}"})
         .map(lambda m: "color: green" if m else "color: red", subset=["met"]) if len(table) else table)
 print("all requirements met" if table["met"].all() else
       "NOT met: " + ", ".join(table.loc[~table["met"], "name"]))
-_report(constraints=rows, metrics=METRICS, capacity=CAPACITY)
+_report(constraints=CONSTRAINT_ROWS, metrics=METRICS, capacity=CAPACITY)
 '''
 
 
@@ -75,3 +75,58 @@ def constraint_table_cell(constraints: list[dict[str, Any]]) -> str:
     """The closing table: each requirement, its target, the measured value, and whether it is met."""
     return code_cell("Check every requirement against what the cells above measured.", _CONSTRAINTS,
                      CONSTRAINTS=constraints)
+
+
+_FEASIBILITY = '''
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import (KFold, StratifiedKFold, cross_val_score, learning_curve,
+                                     permutation_test_score)
+
+classify = TASK == "classification"
+rows = min(len(X_train), 1500)
+X_probe, y_probe = X_train.iloc[:rows], y_train[:rows]
+cv = (StratifiedKFold if classify else KFold)(n_splits=3, shuffle=True, random_state=SEED)
+signal_scoring = "balanced_accuracy" if classify else "r2"
+chance = 1 / len(CLASSES) if classify else 0.0
+probes = {
+    "linear": Pipeline([("prep", make_preprocessor()),
+                        ("est", LogisticRegression(max_iter=2000) if classify else Ridge())]),
+    "boosted trees": Pipeline([("prep", make_preprocessor(scale=False)), ("est", (
+        HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor)(
+            max_iter=30, max_leaf_nodes=15, min_samples_leaf=5, early_stopping=False, random_state=SEED))]),
+}
+folds = {name: cross_val_score(p, X_probe, y_probe, cv=cv, scoring=signal_scoring) for name, p in probes.items()}
+scores = {name: float(v.mean()) for name, v in folds.items()}
+best = max(scores, key=scores.get)
+score, p_value = scores[best], None
+if folds[best].min() < chance + 0.1:  # a borderline score: test it against shuffled targets
+    score, permuted, p_value = permutation_test_score(probes[best], X_probe, y_probe, cv=cv, scoring=signal_scoring,
+                                                      n_permutations=29, random_state=SEED)
+    fig = px.histogram(x=permuted, nbins=15, labels={"x": signal_scoring},
+                       title=f"Probe {signal_scoring} on shuffled targets vs the real ones ({score:.3f})")
+    fig.add_vline(x=score, line_color="red", annotation_text="real targets")
+    fig.show()
+no_signal = (p_value is not None and p_value > 0.1) or score < chance + 0.02
+gates = []
+for c in GATED:
+    sizes, _, val = learning_curve(probes[best], X_probe, y_probe, cv=cv, scoring=c["name"], train_sizes=[0.5, 1.0])
+    half, full = val.mean(axis=1)
+    ceiling = min(1.0, full + max(0.0, 3 * (full - half)) + 0.10)  # generous: only clear misses are refused
+    gates.append({"name": c["name"], "target": c["value"], "probe": float(full), "at_half_data": float(half),
+                  "optimistic_ceiling": float(ceiling), "reachable": bool(c["value"] <= ceiling)})
+display(pd.DataFrame([{"probe": k, signal_scoring: round(v, 4)} for k, v in scores.items()]))
+if gates:
+    display(pd.DataFrame(gates))
+print(f"signal: {signal_scoring} {score:.3f} vs chance {chance:.3f}; "
+      + (f"permutation p-value {p_value:.3f}" if p_value is not None else "clearly above chance in every fold")
+      + (" -> NO SIGNAL" if no_signal else ""))
+_report(probe=best, score=float(score), chance=chance, p_value=p_value, no_signal=bool(no_signal),
+        scoring=signal_scoring, gates=gates)
+'''
+
+
+def feasibility_cell(gated: list[dict[str, Any]]) -> str:
+    """A quick probe before the search: is there signal at all, and are the metric targets in reach?"""
+    return code_cell("Check feasibility before spending the budget: quick probes, a permutation test for "
+                     "signal, and a learning curve against each metric target.", _FEASIBILITY, GATED=gated)

@@ -22,8 +22,9 @@ TASK = Profile(
     "Task",
     "Understands the request, turns it into measurable requirements, checks they can and may be met, "
     "plans, routes work to the other agents, and reports back with a constraint table.",
-    (("understand", "Parse the request into measurable requirements"),
+    (("understand", "Parse the request into measurable requirements; check it may be done"),
      ("target", "Decide the target column and the kind of task"),
+     ("feasibility", "Check the data has signal and the targets are in reach"),
      ("conclude", "Check every requirement against measurements (constraint table)")),
 )
 DATA = Profile(

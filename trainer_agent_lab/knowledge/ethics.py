@@ -1,0 +1,98 @@
+"""The ethics policy: what the agents refuse to build, why, and what they offer instead.
+
+The policy is data. Each rule needs *all* of its cue groups to appear in the request (an action, a target
+and, where it matters, a basis), so a request that merely mentions insurance, weapons or health goes
+through: over-refusal is a defect. An LLM moderation step, when configured, can add to this check but never
+replaces it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One thing the agents will not build."""
+
+    id: str
+    title: str
+    rationale: str
+    alternative: str
+    cues: tuple[str, ...]  # regular expressions; every one must match the (lower-cased) request
+
+    def matches(self, text: str) -> bool:
+        """True when every cue group appears in ``text``."""
+        return all(re.search(cue, text) for cue in self.cues)
+
+
+_DENY = (r"\b(deny|denies|denying|reject|refuse|exclude|screen out|turn away|drop|cancel|blacklist|raise (their )?"
+         r"premiums?|charge (them )?more|not (to )?(insure|hire|lend))\b|拒绝|拒保|拒贷|拒之门外|排除|提高保费|不予")
+_SERVICE = (r"\b(insurance|insur\w*|coverage|loans?|credit|mortgages?|housing|rent\w*|tenants?|jobs?|hir\w+|"
+            r"employ\w*|applicants?|benefits|admissions?|treatment|care)\b|保险|贷款|信贷|租房|招聘|雇佣|录用|申请人|福利|入学|治疗")
+_BASIS = (r"\b(health|medical|cancer|tumou?r|disease|diagnos\w*|illness|genetic|dna|disabilit\w*|pregnan\w*|"
+          r"race|racial|ethnic\w*|religio\w*|gender|sex|sexual|orientation|nationality|immigra\w*|age|elderly|"
+          r"old people)\b|breast[_ ]cancer|diabetes|健康|病|癌|基因|残疾|怀孕|种族|民族|宗教|性别|性取向|国籍|年龄")
+
+RULES: tuple[Rule, ...] = (
+    Rule("deny_services_protected",
+         "Denying people services because of their health or a protected attribute",
+         "Using health data or protected attributes (race, religion, sex, age, disability, pregnancy...) to deny "
+         "or worsen access to insurance, credit, housing, jobs or care is discriminatory and, in most places, "
+         "unlawful.",
+         "A model that supports the people concerned instead: e.g. flag cases for earlier diagnosis or "
+         "follow-up care, with a human deciding and no effect on their access to services.",
+         (_DENY, _SERVICE, _BASIS)),
+    Rule("surveil_or_punish",
+         "Covert surveillance or punishment of individuals",
+         "Tracking, profiling or ranking identifiable people in order to surveil, discipline or punish them, "
+         "without their knowledge, harms them and violates privacy law.",
+         "An aggregate, anonymised analysis (trends, not people), or a tool the people concerned consent to.",
+         (r"\b(track|monitor|surveil\w*|spy|spying|watch|profile|rank)\b|监控|监视|跟踪|追踪",
+          r"\b(employees?|workers?|staff|protesters?|activists?|journalists?|dissidents?|citizens|students?|"
+          r"individuals?|people|persons?|neighbou?rs?)\b|员工|抗议者|记者|异见|公民|学生|个人",
+          r"\b(punish\w*|fire them|firing|discipline|arrest|report them|secretly|covert\w*|without (their )?"
+          r"(consent|knowledge)|blacklist|retaliat\w*)\b|惩罚|开除|逮捕|秘密|偷偷|未经同意")),
+    Rule("re_identify",
+         "Re-identifying people in anonymised data",
+         "Linking anonymised or pseudonymised records back to named people defeats the protection the people "
+         "in the data were promised.",
+         "Work on the de-identified data as it is, or measure re-identification risk in order to reduce it.",
+         (r"\b(re-?identif\w*|de-?anonymi[sz]\w*|unmask\w*|find out who|identify (the )?(real )?(people|patients|"
+          r"users|individuals|persons))\b|重新识别|去匿名|反匿名|找出.*(是谁|身份)",)),
+    Rule("weapons",
+         "Building or improving weapons",
+         "Designing, building or optimising weapons (including chemical, biological, radiological or explosive "
+         "agents) can cause mass harm.",
+         "Defensive or safety uses: detecting weapons or hazardous materials, e.g. in screening images.",
+         (r"\b(design|build|make|making|synthesi[sz]\w*|optimi[sz]\w*|improve|develop|increase the (yield|"
+          r"lethality)|more lethal)\b|设计|制造|合成|优化|提高.*(杀伤|威力)",
+          r"\b(weapons?|bioweapons?|nerve agents?|explosives?|bombs?|warheads?|toxins? for harm|pathogens? to "
+          r"infect)\b|武器|炸弹|炸药|毒剂|生物武器")),
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The policy's answer: allowed, or the rule that refuses the request."""
+
+    allowed: bool
+    rule: Rule | None = None
+
+    @property
+    def reason(self) -> str:
+        """Why the request is refused, and what the agents can do instead."""
+        if self.rule is None:
+            return ""
+        return (f"Refused: {self.rule.title.lower()}. {self.rule.rationale} "
+                f"What I can build instead: {self.rule.alternative}")
+
+
+def check(request: str) -> Verdict:
+    """Check a request against the policy (offline, deterministic)."""
+    text = request.lower()
+    for rule in RULES:
+        if rule.matches(text):
+            return Verdict(False, rule)
+    return Verdict(True)
