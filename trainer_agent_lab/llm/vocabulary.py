@@ -219,7 +219,7 @@ IMAGE_RE = re.compile(r"\b(?:images?|photos?|photographs?|pictures?)\b|图片|�
 TARGET_PATTERNS = [re.compile(p, FLAGS) for p in (
     r"\b(?:target|label)(?:\s+column)?\s*[:=]\s*[`'\"]?([A-Za-z_][\w.-]*)",
     r"\b(?:target|label|outcome|response)\s+(?:column|variable|field)\s+(?:is\s+|=\s*|:\s*|named\s+|"
-    r"called\s+)?[`'\"]?([A-Za-z_][\w.-]*)",
+    r"called\s+)[`'\"]?([A-Za-z_][\w.-]*)",
     r"\bcolumn\s+(?:named\s+|called\s+)?[`'\"]([^`'\"]+)[`'\"]",
     r"\bcolumn\s+(?:named|called)\s+([A-Za-z_][\w.-]*)",
     r"\b(?:predict|forecast|estimate|classify|model)(?:s|ing)?\s+(?:the\s+)?[`'\"]?([A-Za-z_][\w.-]*)[`'\"]?"
