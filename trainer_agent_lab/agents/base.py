@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import CellExecutionFailed
+from ..errors import CellExecutionFailed, NeedsInput
+from ..knowledge.repairs import diagnose
 from ..knowledge.sops import PROFILES
 from ..notebook.driver import ExecutionResult, NotebookDriver
 from ..spec import TaskSpec
@@ -23,6 +25,9 @@ class Event:
 
 
 EventSink = Callable[[Event], None]
+
+#: How many times a failing cell is repaired and re-run before the user is asked.
+MAX_REPAIRS = 3
 
 
 @dataclass
@@ -79,15 +84,36 @@ class Agent:
         return self.driver.add_markdown(text, metadata={"trainer_agent": {"agent": self.name}})
 
     def run(self, step: str, source: str) -> dict[str, Any]:
-        """Run one code cell for ``step``; return its structured results or raise on error."""
+        """Run one code cell for ``step``; return its structured results or raise on error.
+
+        A failing cell is diagnosed from its traceback and, where an offline rule knows the fix, edited in
+        place and run again, up to ``MAX_REPAIRS`` times; then the user is asked.
+        """
         self._emit(Event("step", self.name, step, {"state": "started"}))
         result = self.driver.add_code(source, metadata={"trainer_agent": {"agent": self.name, "step": step}})
         self.memory.cells.append(result)
-        if not result.ok:
-            assert result.error is not None
-            self._emit(Event("step", self.name, step, {"state": "failed", "error": result.error.summary}))
-            raise CellExecutionFailed(f"The {step} cell failed: {result.error.summary}",
-                                      error=result.error.to_dict())
+        attempts = 0
+        while result.error is not None and attempts < MAX_REPAIRS:
+            repair = diagnose(result.source, result.error)
+            if repair is None:
+                break
+            attempts += 1
+            self.say(f"The {step} cell failed ({result.error.summary}); repair {attempts}: {repair.why}.")
+            body = re.sub(r"\A# Repaired \(.*\n", "", repair.source)  # one note, the latest repair's
+            result = self.driver.replace_code(result.cell_id, f"# Repaired ({repair.kind}): {repair.why}\n{body}")
+            self.memory.cells.append(result)
+        if result.error is not None:
+            error = result.error
+            self._emit(Event("step", self.name, step, {"state": "failed", "error": error.summary}))
+            if attempts:
+                raise NeedsInput(f"The {step} cell still fails after {attempts} repairs: {error.summary}.",
+                                 hint="Last lines of the traceback: " + " | ".join(
+                                     error.plain_traceback().strip().splitlines()[-3:]),
+                                 question=f"How should the {step} step proceed (fix the data, loosen a requirement, "
+                                          "or skip it)?")
+            raise CellExecutionFailed(f"The {step} cell failed: {error.summary}", error=error.to_dict())
+        if attempts:
+            self.memory.repaired += 1
         self.memory.results[step] = result.results
         self.memory.done_steps.append(step)
         self._emit(Event("step", self.name, step, {"state": "done", "seconds": round(result.duration_s, 2)}))

@@ -166,7 +166,7 @@ class Orchestrator:
         }.items() if v is not None}
         report.capacity = r.get("capacity", {}).get("capacity", {})
         report.notes = list(memory.notes)
-        report.cells = {"total": len(memory.cells), "failed_then_repaired": memory.repaired}
+        report.cells = {"total": len({c.cell_id for c in memory.cells}), "failed_then_repaired": memory.repaired}
         bundle = self.out_dir / "bundle"
         report.paths = {"notebook": str(self.driver.path), "spec": str(self.out_dir / "spec.json")}
         if bundle.exists():
