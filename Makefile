@@ -3,9 +3,9 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-BENCH_DATA ?= $(abspath ../shared/benchmarks)
+BENCH_DATA ?= $(abspath $(firstword $(wildcard ../shared/benchmarks /work/shared/benchmarks) ../shared/benchmarks))
 
-.PHONY: demo test test-fast bench lint env clean
+.PHONY: demo test test-fast bench bench-serving lint env clean
 
 # A fresh .venv: torch 2.13.0 first (its CPU build lies on disk here), then the package with its extras.
 $(STAMP): pyproject.toml
@@ -31,8 +31,12 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" --timeout 900
 
-bench: $(STAMP)
+# Both benchmarks: serving (ONNX Runtime vs the native models, HTTP overhead), then the acceptance tasks.
+bench: $(STAMP) bench-serving
 	$(BIN)/python benchmarks/run_tasks.py --tasks $(BENCH_DATA)/tasks.yaml --out benchmarks/results
+
+bench-serving: $(STAMP)
+	$(BIN)/python benchmarks/serving.py --out benchmarks/serving_results.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check trainer_agent_lab tests

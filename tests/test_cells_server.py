@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import json
 import uuid
@@ -33,11 +34,21 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from trainer_agent_lab.bundle import serve_app_source
-from trainer_agent_lab.cells.server import bundle_cell, capacity_cell, export_onnx_cell, parity_cell
+from trainer_agent_lab.bundle import serve_app_source, template
+from trainer_agent_lab.cells.server import (
+    bundle_cell,
+    capacity_cell,
+    export_onnx_cell,
+    parity_cell,
+    serving_app_cell,
+)
 
 SEED = 0
-CELLS = {"export": export_onnx_cell, "parity": parity_cell, "capacity": capacity_cell, "bundle": bundle_cell}
+#: The Server agent's cells in the order it runs them; the load test is kept small here (the defaults are
+#: 2000 requests and 2.5 s of verification).
+CELLS = {"export": export_onnx_cell, "parity": parity_cell, "serving": serving_app_cell,
+         "capacity": functools.partial(capacity_cell, load_requests=400, verify_seconds=1.0),
+         "bundle": functools.partial(bundle_cell, request="Predict the target; serve it.", data_refs=["test"])}
 
 
 def make_pipeline(estimator: Any, numeric: list[str], categorical: list[str], scale: bool = True,
@@ -154,10 +165,19 @@ def test_cells_are_standalone_python() -> None:
         assert "trainer_agent_lab" not in source, name
 
 
-def test_bundle_cell_embeds_serve_py_verbatim() -> None:
-    assignments = [node for node in ast.parse(bundle_cell()).body if isinstance(node, ast.Assign)]
-    serve_py = next(a.value for a in assignments if a.targets[0].id == "SERVE_PY")
-    assert ast.literal_eval(serve_py) == serve_app_source()
+def _assigned(source: str, name: str) -> Any:
+    assignments = [node for node in ast.parse(source).body if isinstance(node, ast.Assign)]
+    return ast.literal_eval(next(a.value for a in assignments if a.targets[0].id == name))
+
+
+def test_cells_embed_the_bundle_templates_verbatim() -> None:
+    assert _assigned(serving_app_cell(), "SERVE_PY") == serve_app_source()
+    source = bundle_cell()
+    assert _assigned(source, "TEST_BUNDLE_PY") == template("bundle_test.py")
+    assert _assigned(source, "DOCKERFILE") == template("Dockerfile.tmpl")
+    assert _assigned(source, "API_MD") == template("api.md.tmpl")
+    assert _assigned(source, "MODEL_CARD_MD") == template("model_card.md.tmpl")
+    assert _assigned(capacity_cell(), "LOAD_REQUESTS") == 2000 and _assigned(capacity_cell(), "CONCURRENCY") == 8
 
 
 @pytest.mark.parametrize("make_ns, quantize", [(breast_cancer, False), (wine, True)])
@@ -179,17 +199,24 @@ def test_logistic_regression_end_to_end(tmp_path: Path, monkeypatch: pytest.Monk
         assert reports["parity"]["int8_metrics"]["accuracy"] > 0.8
 
     capacity = reports["capacity"]["capacity"]
-    for key in ("p50_ms", "p99_ms", "mean_ms", "batch_rows_per_s", "qps_per_replica", "replica_memory_mb"):
+    for key in ("p50_ms", "p99_ms", "mean_ms", "batch_rows_per_s", "qps_per_replica", "replica_memory_mb",
+                "http_p50_ms", "http_p99_ms", "verified_qps", "verified_p99_ms"):
         assert capacity[key] > 0, key
-    assert capacity["p99_ms"] >= capacity["p50_ms"]
-    assert capacity["replicas_for_target"] == int(np.ceil(500 / (capacity["qps_per_replica"] * 0.7)))
-    assert capacity["fits_container"] is True
-    assert json.loads((tmp_path / "bundle" / "capacity.json").read_text())["qps_per_replica"] > 0
+    assert capacity["p99_ms"] >= capacity["p50_ms"] and capacity["http_p99_ms"] >= capacity["http_p50_ms"]
+    assert capacity["headroom"] in (0.7, 0.5, 0.35)
+    assert capacity["replicas_for_target"] == int(np.ceil(500 / (capacity["qps_per_replica"] *
+                                                              capacity["headroom"])))
+    assert capacity["fits_container"] is True and capacity["load_errors"] == 0
+    assert "replica(s) for 500 QPS" in capacity["capacity_advice"]
+    saved = json.loads((tmp_path / "bundle" / "capacity.json").read_text())
+    assert saved["qps_per_replica"] == capacity["qps_per_replica"] > 0 and "method" in saved
+    assert saved["verify_runs"][-1]["p99_ms"] == capacity["verified_p99_ms"]
 
     bundle = reports["bundle"]
     expected = {"serve.py", "model.onnx", "feature_schema.json", "label_map.json", "sample_request.json",
-                "sample_response.json", "requirements.txt", "capacity.json"}
-    assert expected <= set(bundle["files"])
+                "sample_response.json", "requirements.txt", "capacity.json", "openapi.json", "API.md",
+                "model_card.md", "Dockerfile", "test_bundle.py"}
+    assert expected <= set(bundle["files"]) and bundle["bundle_check"] is True
     assert ("model.int8.onnx" in bundle["files"]) == quantize
     assert bundle["bundle_zip"] == "bundle.zip" and (tmp_path / "bundle.zip").exists()
     with zipfile.ZipFile(tmp_path / "bundle.zip") as archive:
@@ -222,12 +249,15 @@ def test_regression_with_categorical_and_int8(tmp_path: Path, monkeypatch: pytes
     ns = diabetes(requirements={"quantize_int8": True, "container_memory_mb": 1})
     reports = run_all(ns)
     assert reports["export"]["int8_quantised"] is False  # trees: nothing to quantise
+    reasons = reports["export"]["quantise_reasons"]
+    assert reasons[0] == "the request asks for int8" and "over the 1 MB container" in reasons[1]
     parity = reports["parity"]["parity"]
     assert parity["label_agreement"] >= 0.999 and parity["max_abs_diff"] < 1e-2
     assert set(reports["parity"]["int8_metrics"]) == {"r2"}
     capacity = reports["capacity"]["capacity"]
     assert capacity["replicas_for_target"] is None  # no qps asked
-    assert capacity["fits_container"] is False and "MB" in reports["capacity"]["capacity_advice"]
+    assert capacity["fits_container"] is False and "does NOT fit" in reports["capacity"]["capacity_advice"]
+    assert "give each container at least" in capacity["capacity_advice"]
     schema = json.loads((tmp_path / "bundle" / "feature_schema.json").read_text())
     assert schema["model_file"] == "model.int8.onnx"
     assert {i["name"]: i["dtype"] for i in schema["inputs"]}["sex"] == "string"
@@ -313,6 +343,104 @@ def test_text_filled_with_missing_and_rare_categories_grouped(tmp_path: Path,
     assert np.allclose(reply.json()["probabilities"], expected, atol=1e-5)
 
 
+def test_quantises_by_itself_when_the_float_model_misses_the_latency_target(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    mlp = MLPClassifier(hidden_layer_sizes=(64, 32), max_iter=2000, random_state=SEED)
+    ns = breast_cancer(mlp, requirements={"constraints": [{"name": "p99_ms", "op": "<", "value": 1e-6}]})
+    export = run_cell(ns, "export")
+    assert export["int8_quantised"] is True and export["float_checks"]["p99_ms"] > 1e-6
+    assert len(export["quantise_reasons"]) == 1 and "p99" in export["quantise_reasons"][0]
+    parity = run_cell(ns, "parity")  # both models scored on the test split
+    assert parity["onnx_metrics"]["accuracy"] > 0.9 and parity["int8_metrics"]["accuracy"] > 0.9
+    assert parity["parity_int8"]["max_prob_diff"] > 0  # int8 really changed the weights
+    serving = run_cell(ns, "serving")
+    expected = "model.int8.onnx" if parity["parity_int8"]["label_agreement"] >= 0.99 else "model.onnx"
+    assert serving["serving_model"] == expected
+    assert json.loads((tmp_path / "bundle" / "feature_schema.json").read_text())["model_file"] == expected
+
+
+def test_no_quantisation_when_targets_are_met(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bundle").mkdir()
+    (tmp_path / "bundle" / "model.int8.onnx").write_bytes(b"stale")  # from an earlier run of the notebook
+    ns = wine(requirements={"constraints": [{"name": "p99_ms", "op": "<", "value": 1000}],
+                            "container_memory_mb": 4096})
+    export = run_cell(ns, "export")
+    assert export["quantise_reasons"] == [] and export["int8_path"] is None
+    assert set(export["float_checks"]) == {"p99_ms", "replica_memory_mb"}
+    assert not (tmp_path / "bundle" / "model.int8.onnx").exists()
+
+
+def test_bundle_documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """API docs, model card (with the constraint table), Dockerfile, requirements and OpenAPI, from the cells."""
+    monkeypatch.chdir(tmp_path)
+    ns = breast_cancer(pos_label=0, threshold=0.4, requirements={"qps": 300, "container_memory_mb": 2048})
+    ns.update(METRICS={"accuracy": 0.96, "recall": 0.97}, N_PARAMETERS=31, PARAMS={"family": "logistic_regression"},
+              CONSTRAINT_ROWS=[{"name": "recall", "target": ">= 0.95", "actual": 0.97, "met": True},
+                               {"name": "p99_ms", "target": "< 0.001", "actual": 0.05, "met": False}])
+    reports = run_all(ns)
+    bundle = tmp_path / "bundle"
+    card = (bundle / "model_card.md").read_text()
+    assert "> Predict the target; serve it." in card and "logistic regression classification" in card
+    assert "| recall | >= 0.95 | 0.97 | yes |" in card and "| p99_ms | < 0.001 | 0.05 | **no** |" in card
+    assert "| accuracy | 0.96 |" in card and "| parameters | 31 |" in card
+    assert "decision threshold | 0.4 on `malignant`" in card and "## Limitations" in card
+    assert f"{reports['capacity']['capacity']['replicas_for_target']} replica(s) for 300 QPS" in card
+    api = (bundle / "API.md").read_text()
+    assert "curl -s -X POST http://127.0.0.1:8000/predict" in api and "import requests" in api
+    assert "`mean radius` | number or null |" in api and '"predictions"' in api and "$" not in api.replace(
+        "$TRAINER_AGENT_API_KEY", "")
+    docker = (bundle / "Dockerfile").read_text()
+    assert docker.startswith("# ") and "\nFROM python:3." in docker and "-slim" in docker
+    assert "\nUSER model\n" in docker and "\nHEALTHCHECK " in docker and "--memory 2048m" in docker
+    assert "COPY --chown=model:model serve.py feature_schema.json label_map.json model.onnx ./" in docker
+    requirements = (bundle / "requirements.txt").read_text().split()
+    assert all("==" in line for line in requirements)
+    assert {line.split("==")[0] for line in requirements} >= {"onnxruntime", "fastapi", "uvicorn", "numpy",
+                                                               "prometheus_client"}
+    openapi = json.loads((bundle / "openapi.json").read_text())
+    assert set(openapi["paths"]) == {"/predict", "/health", "/metrics"}
+    body = openapi["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert "mean radius" in body["properties"]["row"]["required"]
+    assert {"200", "400", "413", "422"} <= set(openapi["paths"]["/predict"]["post"]["responses"])
+    with zipfile.ZipFile(tmp_path / "bundle.zip") as archive:
+        names = set(archive.namelist())
+    assert {"bundle/API.md", "bundle/model_card.md", "bundle/Dockerfile", "bundle/test_bundle.py",
+            "bundle/openapi.json"} <= names
+    assert not any("__pycache__" in name for name in names)
+
+
+def test_serve_py_takes_text_for_text_models(tmp_path: Path) -> None:
+    """A model with one string input (here TF-IDF + logistic regression) is served from {"texts": [...]}."""
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import StringTensorType
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = ["great coupon discount", "free gift inside", "nothing offered", "no benefit here",
+             "save 20 percent now", "plain product text"] * 5
+    labels = [1, 1, 0, 0, 1, 0] * 5
+    pipe = Pipeline([("tfidf", TfidfVectorizer(lowercase=False)), ("lr", LogisticRegression())]).fit(texts, labels)
+    onx = convert_sklearn(pipe, initial_types=[("text", StringTensorType([None, 1]))],
+                          options={id(pipe.steps[-1][1]): {"zipmap": False}})
+    (tmp_path / "model.onnx").write_bytes(onx.SerializeToString())
+    (tmp_path / "serve.py").write_text(serve_app_source())
+    (tmp_path / "feature_schema.json").write_text(json.dumps({
+        "kind": "text", "task": "classification", "inputs": [{"name": "text", "dtype": "text"}]}))
+    (tmp_path / "label_map.json").write_text(json.dumps({"classes": ["none", "benefit"]}))
+    client = TestClient(load_serve_module(tmp_path).app)
+    reply = client.post("/predict", json={"texts": ["free coupon", "nothing here"]})
+    assert reply.status_code == 200, reply.text
+    expected = pipe.predict_proba(["free coupon", "nothing here"])
+    assert reply.json()["predictions"] == [["none", "benefit"][i] for i in expected.argmax(axis=1)]
+    assert np.allclose(reply.json()["probabilities"], expected, atol=1e-5)
+    assert client.post("/predict", json={"text": "free gift"}).json()["predictions"] == ["benefit"]
+    assert client.post("/predict", json={"texts": [3]}).status_code == 422
+    assert client.post("/predict", json={"rows": [{"text": "x"}]}).status_code == 422
+    schema = client.get("/openapi.json").json()["paths"]["/predict"]["post"]["requestBody"]
+    assert "texts" in schema["content"]["application/json"]["schema"]["properties"]
+
+
 # ------------------------------------------------------------------------------------------- serving
 
 
@@ -368,6 +496,21 @@ def test_serve_health_and_metrics(served: dict[str, Any]) -> None:
     (b'{"rows": [{"price": "cheap", "visits": 1, "colour": "red"}]}', 422, "must be a number"),
     (b'{"rows": [{"price": 3, "visits": 1, "colour": 7}]}', 422, "must be a string"),
     (b'{"rows": [5]}', 422, "not an object"),
+    (b"", 400, "empty"),
+    (b'{"row": {"price": NaN, "visits": 1, "colour": "red"}}', 400, "NaN"),
+    (b'{"row": {"price": Infinity, "visits": 1, "colour": "red"}}', 400, "Infinity"),
+    (b'{"row": {"price": 1e39, "visits": 1, "colour": "red"}}', 422, "out of range"),
+    (b'{"row": {"price": 1e999, "visits": 1, "colour": "red"}}', 422, "out of range"),
+    (b'{"row": {"price": 1' + b"0" * 400 + b', "visits": 1, "colour": "red"}}', 422, "out of range"),
+    (b'{"row": {"price": true, "visits": 1, "colour": "red"}}', 422, "must be a number"),
+    (b'{"row": {"price": 1, "visits": 1, "colour": "\\ud800"}}', 422, "not valid Unicode"),
+    (b'{"row": {"price": 1, "visits": 1, "colour": ["red"]}}', 422, "must be a string"),
+    (b'{"row": [1, 2, 3]}', 422, "not an object"),
+    (b'{"rows": {"price": 1}}', 422, "rows"),
+    (b'[1, 2]', 422, "rows"),
+    (b'"rows"', 422, "rows"),
+    (b"[" * 100_000 + b"]" * 100_000, 400, "JSON"),
+    (b"\xff\xfe{}", 400, "not JSON"),
 ])
 def test_serve_rejects_bad_requests_with_4xx(served: dict[str, Any], payload: bytes, status: int,
                                              words: str) -> None:

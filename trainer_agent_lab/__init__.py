@@ -20,10 +20,12 @@ from .errors import (
     TrainerAgentError,
     UsageError,
 )
+from .llm.base import LLMClient, make_llm
 from .llm.offline import parse_request
 from .notebook.driver import ExecutionResult, NotebookDriver
 from .notebook.headless import HeadlessDriver
 from .report import RunReport
+from .session import TrainerAgent
 from .spec import Constraint, TaskSpec, TaskType
 
 __version__ = "0.1.0"
@@ -36,6 +38,7 @@ __all__ = [
     "ExecutionResult",
     "HeadlessDriver",
     "KernelDied",
+    "LLMClient",
     "LLMError",
     "NeedsInput",
     "NotebookDriver",
@@ -47,8 +50,10 @@ __all__ = [
     "SpecError",
     "TaskSpec",
     "TaskType",
+    "TrainerAgent",
     "TrainerAgentError",
     "UsageError",
+    "make_llm",
     "parse_request",
     "run",
 ]

@@ -5,26 +5,53 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .agents.base import EventSink
+from .agents.base import Event, EventSink
 from .agents.orchestrator import Orchestrator, _quiet
+from .errors import UsageError
+from .llm.base import LLMClient, make_llm
 from .notebook.headless import HeadlessDriver
 from .report import RunReport
+from .spec import TaskSpec
 
 
 def run(request: str, data: str | None = None, *, out: str | Path | None = None,
-        time_budget_s: float | None = None, assume_yes: bool = False, on_event: EventSink = _quiet) -> RunReport:
+        time_budget_s: float | None = None, assume_yes: bool = False, on_event: EventSink = _quiet,
+        llm: str | LLMClient = "offline") -> RunReport:
     """Run ``request`` on ``data`` (a path or ``sklearn:NAME``) and return the report.
 
     The run folder ``out`` (default ``runs/<timestamp>``) receives ``notebook.ipynb``, ``spec.json``,
     ``report.json``, ``bundle/`` and ``bundle.zip``. The kernel is started and shut down here.
+
+    ``llm`` reads the request: ``"offline"`` (the rule-based parser, the default), ``"openai"`` (an
+    OpenAI-compatible endpoint configured by ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` /
+    ``TRAINER_AGENT_LLM_MODEL``) or a planner made with :func:`trainer_agent_lab.llm.make_llm`. When the model
+    fails the offline reading is used; what happened is shown as a Task agent message and kept in
+    ``report.notes``.
     """
+    planner = make_llm(llm) if isinstance(llm, str) else llm
+    if not callable(getattr(planner, "parse_request", None)):
+        raise UsageError(f"llm must be 'offline', 'openai' or an LLM client, not {type(llm).__name__}.")
     if data and not data.startswith("sklearn:"):
         data = str(Path(data).expanduser().resolve())
     folder = Path(out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")).resolve()
     folder.mkdir(parents=True, exist_ok=True)
+    notes: list[str] = []
+
+    def parse(text: str, data: list[str] | None = None, time_budget_s: float | None = None) -> TaskSpec:
+        before = len(getattr(planner, "notes", []))
+        spec = planner.parse_request(text, data=data, time_budget_s=time_budget_s)
+        for note in list(getattr(planner, "notes", []))[before:]:
+            notes.append(note)
+            on_event(Event("message", "Task", note, {"llm": getattr(planner, "name", "llm")}))
+        return spec
+
     driver = HeadlessDriver(folder / "notebook.ipynb")
     try:
-        orchestrator = Orchestrator(driver, folder, on_event=on_event, assume_yes=assume_yes)
-        return orchestrator.run(request, data=data, time_budget_s=time_budget_s)
+        orchestrator = Orchestrator(driver, folder, parse=parse, on_event=on_event, assume_yes=assume_yes)
+        report = orchestrator.run(request, data=data, time_budget_s=time_budget_s)
     finally:
         driver.close()
+    if notes:  # the LLM's fallbacks, written into report.json beside the agents' notes
+        report.notes = [*notes, *report.notes]
+        report.write(folder / "report.json")
+    return report

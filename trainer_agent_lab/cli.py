@@ -2,8 +2,13 @@
 
 ::
 
-    trainer-agent run "REQUEST" [--data PATH_OR_REF] [--out DIR] [--time-budget SECONDS] [--llm offline|openai] [--yes]
+    trainer-agent run "REQUEST" [--data PATH_OR_REF] [--out DIR] [--time-budget SECONDS] [--llm offline|openai]
+                      [--llm-base-url URL] [--llm-model NAME] [--yes]
     trainer-agent serve DIR/bundle [--port N]
+
+``--llm openai`` reads the request with an OpenAI-compatible model: the endpoint is ``--llm-base-url`` or
+``OPENAI_BASE_URL``, the model ``--llm-model`` or ``TRAINER_AGENT_LLM_MODEL``, the key ``OPENAI_API_KEY``
+(only ever from the environment). When the model fails, the offline parser's reading is used.
 
 Exit codes: 0 succeeded, 3 refused or needs input, 1 failed, 2 usage errors.
 """
@@ -18,7 +23,7 @@ import sys
 from pathlib import Path
 
 from .agents.base import Event
-from .errors import TrainerAgentError
+from .errors import TrainerAgentError, UsageError
 
 _COLOURS = {"Task": "35", "Data": "34", "Model": "32", "Server": "33"}
 
@@ -34,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--time-budget", type=float, dest="time_budget", help="seconds the run may take")
     run.add_argument("--llm", choices=["offline", "openai"], default="offline",
                      help="the request parser: offline rules (default) or an OpenAI-compatible endpoint")
+    run.add_argument("--llm-base-url", dest="llm_base_url", metavar="URL",
+                     help="the OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (default: $OPENAI_BASE_URL, "
+                     "else api.openai.com); the key comes from $OPENAI_API_KEY")
+    run.add_argument("--llm-model", dest="llm_model", metavar="NAME",
+                     help="the model name (default: $TRAINER_AGENT_LLM_MODEL, else gpt-4o-mini)")
     run.add_argument("--yes", action="store_true", help="answer the agents' questions with their defaults")
     run.add_argument("--quiet", action="store_true", help="print only the outcome")
     serve = sub.add_parser("serve", help="serve a bundle over HTTP")
@@ -59,18 +69,22 @@ def _printer(quiet: bool):
 
 def _run(args: argparse.Namespace) -> int:
     from .api import run
+    from .llm.base import make_llm
 
-    if args.llm == "openai":
-        print("trainer-agent: --llm openai is not available yet; use --llm offline.", file=sys.stderr)
-        return 2
     if not args.request.strip():
         print("trainer-agent: the request is empty; say what model you need.", file=sys.stderr)
         return 2
     if args.time_budget is not None and not 0 < args.time_budget < math.inf:  # NaN fails this too
         print("trainer-agent: --time-budget must be a positive number of seconds.", file=sys.stderr)
         return 2
+    if args.llm == "offline" and (args.llm_base_url or args.llm_model):
+        print("trainer-agent: --llm-base-url and --llm-model need --llm openai.", file=sys.stderr)
+        return 2
+    planner = make_llm(args.llm, base_url=args.llm_base_url, model=args.llm_model)  # UsageError: exit 2
+    if not args.quiet and args.llm != "offline":
+        print(f"trainer-agent: reading the request with {planner.description}", file=sys.stderr)
     report = run(args.request, args.data, out=args.out, time_budget_s=args.time_budget, assume_yes=args.yes,
-                 on_event=_printer(args.quiet))
+                 on_event=_printer(args.quiet), llm=planner)
     out = Path(report.paths["notebook"]).parent
     print(f"status: {report.status}", file=sys.stderr)
     if report.status != "succeeded":
@@ -96,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _run(args) if args.command == "run" else _serve(args)
+    except UsageError as exc:
+        print(f"trainer-agent: {exc}", file=sys.stderr)
+        return 2
     except TrainerAgentError as exc:
         print(f"trainer-agent: {exc}", file=sys.stderr)
         return 1

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import CellExecutionFailed, NeedsInput, TrainerAgentError
+from ..errors import CellExecutionFailed, NeedsInput, TrainerAgentError, UsageError
 from ..llm.offline import parse_request
 from ..notebook.driver import NotebookDriver
 from ..report import ConstraintRow, RunReport
@@ -20,6 +20,7 @@ from ..spec import TaskSpec
 from .base import Event, EventSink, RunMemory
 from .data import DataAgent
 from .model import ModelAgent
+from .revision import merge_spec, phases_for
 from .server import ServerAgent
 from .task import TaskAgent
 
@@ -61,27 +62,70 @@ class Orchestrator:
         self.emit = on_event
         self.assume_yes = assume_yes
         self.seed = seed
+        #: What the agents know about the last run (kept so a later ``revise`` continues from it).
+        self.memory: RunMemory | None = None
+        self._plan: list[dict[str, Any]] = []
+        self._intro: str | None = None
 
     def run(self, request: str, data: str | None = None, time_budget_s: float | None = None) -> RunReport:
         """Turn ``request`` into an executed notebook, a model and a bundle; return the report."""
         started = time.perf_counter()
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        memory = RunMemory(spec=TaskSpec(request=request))
-        plan: list[dict[str, Any]] = []
-        intro: str | None = None
-        report = RunReport(status="failed")
+        self.memory = memory = RunMemory(spec=TaskSpec(request=request))
         task = TaskAgent(self.driver, memory, self.emit)
-        try:
+
+        def work() -> None:
             memory.spec = self.parse(request, data=[data] if data else None, time_budget_s=time_budget_s)
             memory.spec.write(self.out_dir / "spec.json")
             memory.done_steps.append("understand")
             self.driver.set_metadata("trainer_agent", {"request": request, "seed": self.seed,
                                                        "spec": memory.spec.model_dump(mode="json")})
-            plan = task.plan()
-            intro = task.open_notebook(plan)
+            self._plan = task.plan()
+            self._intro = task.open_notebook(self._plan)
             task.check_ethics()
             task.check_budget()
-            self._work(memory, task, started)
+            self._data_phase(task)
+            self._model_phase(task, started)
+            self._server_phase(task)
+
+        return self._attempt(task, work, started)
+
+    def revise(self, message: str) -> RunReport:
+        """Apply a requirement change to the last run, re-running only the agents it concerns.
+
+        "now also deploy on 2 GB containers at 100 QPS" re-runs the Server agent; "accuracy must now be 92%"
+        continues with the Model agent on the data already prepared in the kernel; new data starts over.
+        """
+        memory = self.memory
+        if memory is None or "split" not in memory.results:
+            raise UsageError("There is no prepared run to change: ask for a model first.")
+        started = time.perf_counter()
+        task = TaskAgent(self.driver, memory, self.emit)
+
+        def work() -> None:
+            revised, changed = merge_spec(memory.spec, self.parse(message), message)
+            if not changed:
+                raise NeedsInput(f"I found no requirement to change in {message!r}.",
+                                 question="Which requirement should change, and to what?")
+            phases = phases_for(changed)
+            task.announce_change(revised, changed, phases, self._requirements(revised))
+            memory.spec = revised
+            memory.spec.write(self.out_dir / "spec.json")
+            task.check_ethics()
+            if "data" in phases:
+                self._data_phase(task)
+            if "model" in phases:
+                self._model_phase(task, started)
+            self._server_phase(task)
+
+        return self._attempt(task, work, started)
+
+    def _attempt(self, task: TaskAgent, work: Callable[[], None], started: float) -> RunReport:
+        """Do ``work``; whatever happens, finish the notebook and write the report."""
+        memory = task.memory
+        report = RunReport(status="failed")
+        try:
+            work()
             report = self._succeeded_or_missed(memory)
         except TrainerAgentError as exc:
             report = RunReport(status=exc.status, reason=str(exc))  # type: ignore[arg-type]
@@ -94,35 +138,39 @@ class Orchestrator:
         except KeyboardInterrupt:
             report = RunReport(status="failed", reason="The run was interrupted; the notebook so far is saved.")
         finally:
-            self._finish(report, memory, plan, intro, started)
+            self._finish(report, memory, self._plan, self._intro, started)
         return report
 
-    # -- the SOP, step by step ---------------------------------------------------------------------
-    def _work(self, memory: RunMemory, task: TaskAgent, started: float) -> None:
+    # -- the SOP, phase by phase -------------------------------------------------------------------
+    def _data_phase(self, task: TaskAgent) -> None:
+        memory = task.memory
         spec = memory.spec
         if not spec.data:
             raise NeedsInput("The request names no data.", hint="Pass --data PATH or a reference such as "
                              "sklearn:wine.", question="Which data should the model learn from?")
         data = DataAgent(self.driver, memory, self.emit)
-        model = ModelAgent(self.driver, memory, self.emit)
-        server = ServerAgent(self.driver, memory, self.emit)
-
         data.setup(self.seed, self._requirements(spec))
         load = data.load(spec.data[0])
         target, kind = task.decide_target(load, self.assume_yes)
         profile = data.profile(target, kind)
         clean = data.clean(target, kind)
         positive = task.decide_positive_class(profile, clean["classes"]) if kind == "classification" else None
-        split = data.split(target, kind, positive)
+        data.split(target, kind, positive)
 
+    def _model_phase(self, task: TaskAgent, started: float) -> None:
+        memory = task.memory
+        model = ModelAgent(self.driver, memory, self.emit)
+        split, kind = memory.results["split"], memory.task or "classification"
         families = model.select(kind, split)
         task.check_feasibility(kind)
-        budget = spec.time_budget_s or DEFAULT_TIME_BUDGET_S
+        budget = memory.spec.time_budget_s or DEFAULT_TIME_BUDGET_S
         left = budget - (time.perf_counter() - started) - RESERVE_S - 0.1 * budget
         search = model.search(kind, families, len(split["classes"] or []), left)
         model.fit(search)
         model.evaluate()
 
+    def _server_phase(self, task: TaskAgent) -> None:
+        server = ServerAgent(self.driver, task.memory, self.emit)
         server.export()
         server.parity()
         server.capacity()

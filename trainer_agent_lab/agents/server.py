@@ -1,4 +1,10 @@
-"""The Server agent: ONNX export, parity, measured capacity, and the deployment bundle."""
+"""The Server agent: ONNX export and parity, the serving app, measured capacity, and the deployment bundle.
+
+Steps (each a cell, results read back from it): ``export`` (ONNX, int8 when asked or when the float model
+misses a latency or memory target), ``parity`` (float and int8 against the trained model on the test split),
+``serving`` (``serve.py`` and the files it reads) and ``capacity`` (the real app under a bounded load test on
+127.0.0.1), then, after the Task agent's constraint table, ``bundle`` (docs, Dockerfile, model card, zip).
+"""
 
 from __future__ import annotations
 
@@ -14,32 +20,56 @@ class ServerAgent(Agent):
     name = "Server"
 
     def export(self) -> dict[str, Any]:
-        """Export the whole pipeline (preprocessing included) to ONNX; int8 where asked."""
+        """Export the whole pipeline (preprocessing included) to ONNX; int8 where asked or needed."""
         self.heading("convert, measure and package")
         result = self.run("export", cells.export_onnx_cell())
-        self.say(f"Exported to ONNX: {result['onnx_bytes']:,} bytes"
-                 + (f", int8 model {result['int8_bytes']:,} bytes" if result.get("int8_bytes") else "") + ".")
-        return result
-
-    def parity(self) -> dict[str, Any]:
-        """Check the ONNX model gives the trained model's answers on the test split."""
-        result = self.run("parity", cells.parity_cell())
-        parity = result.get("parity", {})
-        self.say(f"ONNX parity on the test split: {parity.get('label_agreement', 0):.2%} agreement.")
-        return result
-
-    def capacity(self) -> dict[str, Any]:
-        """Measure latency, throughput and memory, and size the deployment."""
-        result = self.run("capacity", cells.capacity_cell())
-        cap = result.get("capacity", {})
-        text = f"Single-row latency p50 {cap.get('p50_ms', 0):.3f} ms, p99 {cap.get('p99_ms', 0):.3f} ms"
-        if cap.get("replicas_for_target"):
-            text += f"; {cap['replicas_for_target']} replica(s) for {self.memory.spec.qps:g} QPS"
+        text = f"Exported to ONNX: {result['onnx_bytes']:,} bytes"
+        if result.get("int8_bytes"):
+            text += (f"; int8 model {result['int8_bytes']:,} bytes, because "
+                     + "; ".join(result.get("quantise_reasons") or ["it was asked for"]))
+            if result.get("int8_quantised") is False:
+                text += " (this model has no weights int8 compresses, so it behaves as the float one)"
         self.say(text + ".")
         return result
 
+    def parity(self) -> dict[str, Any]:
+        """Check the ONNX model(s) give the trained model's answers on the test split."""
+        result = self.run("parity", cells.parity_cell())
+        parity = result.get("parity") or {}
+        text = f"ONNX parity on the test split: {parity.get('label_agreement', 0):.2%} agreement"
+        if "max_prob_diff" in parity:
+            text += f", largest probability difference {parity['max_prob_diff']:.2g}"
+        int8 = result.get("parity_int8")
+        if int8:
+            text += f"; int8 model {int8.get('label_agreement', 0):.2%} agreement"
+            if result.get("int8_metrics"):
+                text += " (" + ", ".join(f"{k} {v:.4g}" for k, v in result["int8_metrics"].items()) + " on test)"
+        if parity.get("label_agreement", 0) < 0.999:
+            self.memory.notes.append(f"ONNX parity below 99.9%: {parity.get('label_agreement', 0):.2%}")
+        self.say(text + ".")
+        return result
+
+    def capacity(self) -> dict[str, Any]:
+        """Write the serving app, then measure it: latency, throughput, memory; size the deployment."""
+        serving = self.run("serving", cells.serving_app_cell())
+        result = self.run("capacity", cells.capacity_cell())
+        cap = result.get("capacity", {})
+        text = (f"Serving {serving.get('serving_model', 'model.onnx')}: model alone p50 {cap.get('p50_ms', 0):.3f} ms, "
+                f"p99 {cap.get('p99_ms', 0):.3f} ms; over HTTP {cap.get('qps_per_replica', 0):g} requests/s per "
+                f"replica, peak {cap.get('replica_memory_mb', 0):g} MB")
+        if cap.get("replicas_for_target"):
+            text += f"; {cap['replicas_for_target']} replica(s) for {self.memory.spec.qps:g} QPS"
+        self.say(text + ".")
+        if cap.get("capacity_advice"):
+            self.say(cap["capacity_advice"])
+        if cap.get("fits_container") is False:
+            self.memory.notes.append(cap.get("capacity_advice", "One replica does not fit the container."))
+        return result
+
     def bundle(self) -> dict[str, Any]:
-        """Write the bundle folder and its zip."""
-        result = self.run("bundle", cells.bundle_cell())
-        self.say(f"Bundle written: {result.get('bundle_dir')} ({len(result.get('files', []))} files).")
+        """Write the docs, Dockerfile, model card and test of the bundle, and zip it."""
+        spec = self.memory.spec
+        result = self.run("bundle", cells.bundle_cell(request=spec.request, data_refs=list(spec.data)))
+        self.say(f"Bundle written: {result.get('bundle_dir')} ({len(result.get('files', []))} files); "
+                 f"it answers the sample request as the trained model does: {result.get('bundle_check')}.")
         return result

@@ -6,6 +6,7 @@ import difflib
 import re
 from typing import Any
 
+from ..cells.base import code_cell
 from ..cells.task import constraint_table_cell, feasibility_cell, requirements_markdown
 from ..errors import DataError, NeedsInput, Refused
 from ..knowledge import ethics
@@ -202,6 +203,26 @@ class TaskAgent(Agent):
                                           profile.get("class_counts", {}), self.memory.target or "")
         self.memory.positive_class = positive
         return positive
+
+    def announce_change(self, revised: TaskSpec, changed: set[str], phases: list[str],
+                        requirements: dict[str, Any]) -> None:
+        """Show the requirement diff and the updated plan, and hand the new requirements to the kernel."""
+        old = self.memory.spec
+
+        def shown(spec: TaskSpec, name: str) -> str:
+            c = spec.constraint(name)
+            value = c.target if c else getattr(spec, name, None)
+            return "—" if value in (None, False, []) else str(value)
+
+        rows = "\n".join(f"| {name} | {shown(old, name)} | {shown(revised, name)} |" for name in sorted(changed))
+        agents = {"data": "Data, Model and Server", "model": "Model and Server", "server": "Server"}[phases[0]]
+        self.heading("the requirements changed", "| requirement | before | now |\n|---|---|---|\n" + rows
+                     + f"\n\nRe-running the {agents} agent{'s' if phases[0] != 'server' else ''}; "
+                     "the work before that stays as it is.")
+        self.run("revise", code_cell("Hand the changed requirements to the cells that follow.", "",
+                                     REQUIREMENTS=requirements))
+        self.say(f"Requirements changed ({', '.join(sorted(changed))}); re-running the {agents} agent"
+                 f"{'s' if phases[0] != 'server' else ''}.")
 
     def table_constraints(self) -> list[Constraint]:
         """The rows of the constraint table: the request's constraints, plus memory against the container."""

@@ -70,9 +70,9 @@ def test_sample_request_gets_the_sample_response() -> None:
     got = json.loads(body)
     expected = json.loads((HERE / "sample_response.json").read_text())
     assert len(got["predictions"]) == len(expected["predictions"])
-    assert all(close(a, b) for a, b in zip(got["predictions"], expected["predictions"])), (got, expected)
-    for got_row, expected_row in zip(got.get("probabilities", []), expected.get("probabilities", [])):
-        assert all(abs(a - b) < 1e-3 for a, b in zip(got_row, expected_row))
+    assert all(close(a, b) for a, b in zip(got["predictions"], expected["predictions"], strict=True)), (got, expected)
+    for got_row, expected_row in zip(got.get("probabilities", []), expected.get("probabilities", []), strict=True):
+        assert all(abs(a - b) < 1e-3 for a, b in zip(got_row, expected_row, strict=True))
 
 
 def test_health_and_metrics() -> None:

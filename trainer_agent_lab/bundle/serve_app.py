@@ -147,7 +147,7 @@ def parse_json(body: bytes) -> Any:
     except RecursionError:
         raise RequestError(400, "bad_json", "the JSON is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as err:
-        raise RequestError(400, "bad_json", f"the body is not valid JSON: {err}") from None
+        raise RequestError(400, "bad_json", f"the body is not JSON: {err}") from None
 
 
 def _check_text(value: str, where: str) -> str:

@@ -80,6 +80,7 @@ ONNX_PATH = BUNDLE_DIR / "model.onnx"
 INT8_PATH = None
 (BUNDLE_DIR / "model.int8.onnx").unlink(missing_ok=True)  # a re-run decides afresh
 
+
 def fitted_parts(estimator):
     """The estimator and every fitted step inside it (pipelines, column transformers)."""
     yield estimator
@@ -661,6 +662,9 @@ CAPACITY = {
 for key, value in CAPACITY.items():
     if key != "capacity_advice":
         print(f"{key:>24}: {value}")
+for run in verify_runs:
+    print(f"verification at {run['headroom']:.0%} of qps_per_replica ({run['verified_qps']:g} requests/s for "
+          f"{VERIFY_SECONDS:g} s): p50 {run['p50_ms']:g} ms, p99 {run['p99_ms']:g} ms, {run['errors']} errors")
 print(capacity_advice)
 fig = make_subplots(rows=1, cols=2, subplot_titles=(
     f"model alone: {TIMED_CALLS} single-row calls", f"HTTP: {LOAD_REQUESTS} requests, {CONCURRENCY} at a time"))
@@ -712,9 +716,15 @@ def md_table(header, rows):
 
 
 def figure(value, unit=""):
+    """A measured value for a document: 4 significant digits, thousands separated, or n/a."""
     if value is None:
         return "n/a"
-    text = f"{value:,.4g}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else str(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        text = str(value)
+    elif isinstance(value, int) or abs(value) >= 1000:
+        text = f"{value:,.0f}"
+    else:
+        text = f"{value:.4g}"
     return f"{text} {unit}".strip()
 
 
@@ -748,9 +758,14 @@ else:
     bundle_check = bool(np.allclose(answer.json()["predictions"], sample_response["predictions"], rtol=1e-4))
 (BUNDLE_DIR / "openapi.json").write_text(json.dumps(openapi, indent=2) + "\\n")
 
+# What serve.py needs, pinned to the versions the capacity cell measured; uvicorn's faster HTTP parser and
+# event loop where they are installed (uvicorn picks them up by itself).
 SERVING_PACKAGES = ["onnxruntime", "numpy", "fastapi", "starlette", "pydantic", "pydantic_core", "uvicorn", "h11",
                     "anyio", "prometheus_client"]
-(BUNDLE_DIR / "requirements.txt").write_text("\\n".join(pinned(d) for d in SERVING_PACKAGES) + "\\n")
+OPTIONAL_PACKAGES = {"httptools": "", "uvloop": '; sys_platform != "win32"'}
+requirements = [pinned(d) for d in SERVING_PACKAGES]
+requirements += [pinned(d) + marker for d, marker in OPTIONAL_PACKAGES.items() if "==" in pinned(d)]
+(BUNDLE_DIR / "requirements.txt").write_text("\\n".join(requirements) + "\\n")
 (BUNDLE_DIR / "test_bundle.py").write_text(TEST_BUNDLE_PY)
 
 # The facts the documents state, all measured or defined by the cells above.
@@ -785,8 +800,9 @@ for item in json.loads((BUNDLE_DIR / "feature_schema.json").read_text())["inputs
         request_rows_doc.append((f"`{item['name']}`", "string or null", shown))
 request_doc = ("`POST /predict` with `Content-Type: application/json` and either one row, "
                "`{\\"row\\": {column: value, ...}}`, or a batch, `{\\"rows\\": [{...}, ...]}`. Every column below "
-               "must be present; `null` means unknown (numbers are then imputed as in training, strings become "
-               f"`{MISSING_CATEGORY}`). Extra keys are ignored.\\n\\n"
+               "must be present; `null` means unknown (numbers are then imputed as in training, "
+               + (f"strings become `{MISSING_CATEGORY}`" if MISSING_CATEGORY else "strings too") + "). "
+               "Extra keys are ignored.\\n\\n"
                + md_table(("column", "type", "seen in training"), request_rows_doc)
                + "\\n\\nExample (`sample_request.json`):\\n\\n```json\\n"
                + json.dumps(sample_request, indent=2) + "\\n```")

@@ -1,0 +1,235 @@
+"""A bundle written by the Server agent's cells, served for real: `trainer-agent serve` on 127.0.0.1, the
+bundle's own test, and a schemathesis run against its openapi.json that must find no 5xx.
+
+Every server here listens on 127.0.0.1 only; every loop is bounded and stops by itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
+
+from tests.test_cells_server import load_serve_module, shop
+from trainer_agent_lab.cells.server import (
+    bundle_cell,
+    capacity_cell,
+    export_onnx_cell,
+    parity_cell,
+    serving_app_cell,
+)
+
+STEPS = (("export", export_onnx_cell), ("parity", parity_cell), ("serving", serving_app_cell),
+         ("capacity", functools.partial(capacity_cell, load_requests=400, verify_seconds=1.0)),
+         ("bundle", functools.partial(bundle_cell, request="Will they buy? Serve it at 50 QPS.")))
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Run the Server agent's cells on a small random forest with a text column; return bundle/."""
+    root = tmp_path_factory.mktemp("http")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        ns = shop(requirements={"qps": 50, "container_memory_mb": 1024})
+        ns.update(METRICS={"accuracy": 0.8}, N_PARAMETERS=1000, CONSTRAINT_ROWS=[])
+        for name, make in STEPS:
+            exec(compile(make(), f"<{name} cell>", "exec"), ns)
+    return root / "bundle"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start(bundle: Path, **env: str) -> tuple[subprocess.Popen, str]:
+    """`trainer-agent serve BUNDLE --port N` on 127.0.0.1; (process, base URL) once /health answers."""
+    port = _free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("TRAINER_AGENT_")} | env
+    server = subprocess.Popen([sys.executable, "-m", "trainer_agent_lab", "serve", str(bundle), "--port", str(port)],
+                              env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):  # bounded wait for start-up (~30 s)
+        if server.poll() is not None:
+            raise AssertionError(f"trainer-agent serve exited with {server.returncode}")
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return server, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+    _stop(server)
+    raise AssertionError("the bundle's server did not start")
+
+
+def _stop(server: subprocess.Popen) -> None:
+    """Stop `trainer-agent serve` and the serve.py process it started (terminating the CLI alone leaves it)."""
+    try:
+        children = psutil.Process(server.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    for process in [server, *children]:
+        try:
+            process.terminate()
+        except (psutil.NoSuchProcess, ProcessLookupError):
+            pass
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
+    _, alive = psutil.wait_procs(children, timeout=10)
+    for process in alive:
+        process.kill()
+
+
+@pytest.fixture(scope="module")
+def served(bundle: Path) -> Iterator[str]:
+    server, base = _start(bundle)
+    yield base
+    _stop(server)
+
+
+def _post(base: str, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
+    return httpx.post(f"{base}/predict", content=body, timeout=10,
+                      headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def test_predict_answers_the_sample_as_the_notebook_did(bundle: Path, served: str) -> None:
+    request = (bundle / "sample_request.json").read_bytes()
+    expected = json.loads((bundle / "sample_response.json").read_text())
+    reply = _post(served, request)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["predictions"] == expected["predictions"]
+    for got, want in zip(reply.json()["probabilities"], expected["probabilities"], strict=True):
+        assert got == pytest.approx(want, abs=1e-5)
+    one = json.dumps({"row": json.loads(request)["rows"][0]}).encode()
+    assert _post(served, one).json()["predictions"] == expected["predictions"][:1]
+
+
+def test_health_and_metrics(served: str) -> None:
+    health = httpx.get(f"{served}/health", timeout=10)
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    _post(served, b"{not json")
+    metrics = httpx.get(f"{served}/metrics", timeout=10)
+    assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
+    for name in ('requests_total{path="/predict",status="200"}', 'requests_total{path="/predict",status="400"}',
+                 'request_latency_seconds_bucket{le="0.005",path="/predict"}', 'errors_total{kind="bad_json"}',
+                 "predicted_rows_total", "model_info{"):
+        assert name in metrics.text, name
+
+
+@pytest.mark.parametrize("body, status, words", [
+    (b"{not json", 400, "not JSON"),
+    (b'{"row": {"price": NaN, "visits": 1, "colour": "red"}}', 400, "NaN"),
+    (b'{"row": {"price": "3", "visits": 1, "colour": "red"}}', 422, "must be a number"),
+    (b'{"row": {"price": 3, "visits": 1, "colour": 1}}', 422, "must be a string"),
+    (b'{"row": {"price": 3, "visits": 1}}', 422, "missing columns: colour"),
+    (b'{"rows": []}', 422, "no rows"),
+    (b'{"price": 3}', 422, "send"),
+])
+def test_bad_requests_get_4xx_with_a_message(served: str, body: bytes, status: int, words: str) -> None:
+    reply = _post(served, body)
+    assert reply.status_code == status and words in reply.json()["detail"], reply.text
+
+
+def test_oversized_bodies_get_413_and_the_server_stays_up(served: str) -> None:
+    row = {"price": 3.0, "visits": 1.0, "colour": "red"}
+    assert _post(served, json.dumps({"rows": [row] * 1001}).encode()).status_code == 413
+    big = b'{"rows": [], "pad": "' + b"x" * 1_100_000 + b'"}'
+    reply = _post(served, big)
+    assert reply.status_code == 413 and "over 1000000 bytes" in reply.json()["detail"]
+
+    # Streamed without a Content-Length: the server stops reading at the limit.
+    def chunks() -> Iterator[bytes]:
+        yield b'{"rows": [], "pad": "'
+        for _ in range(40):
+            yield b"x" * 50_000
+        yield b'"}'
+
+    assert httpx.post(f"{served}/predict", content=chunks(), timeout=10).status_code == 413
+    assert httpx.get(f"{served}/health", timeout=10).status_code == 200
+
+
+def test_api_key_from_the_environment(bundle: Path) -> None:
+    server, base = _start(bundle, TRAINER_AGENT_API_KEY="s3cret")
+    try:
+        request = (bundle / "sample_request.json").read_bytes()
+        assert _post(base, request).status_code == 401
+        assert _post(base, request, {"X-API-Key": "wrong"}).status_code == 401
+        assert _post(base, request, {"X-API-Key": "s3cret"}).status_code == 200
+        assert httpx.get(f"{base}/health", timeout=10).status_code == 200  # probes need no key
+    finally:
+        _stop(server)
+
+
+def test_keep_alive_connection_survives_bad_requests(served: str) -> None:
+    """Malformed requests on one connection, then a good one on the same connection."""
+    host, port = served.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        for body in (b"{", b"[]", b'{"row": 1}', b'{"row": {"price": Infinity}}'):
+            conn.request("POST", "/predict", body, {"Content-Type": "application/json"})
+            reply = conn.getresponse()
+            assert 400 <= reply.status < 500 and json.loads(reply.read())["detail"]
+        conn.request("POST", "/predict", b'{"row": {"price": 1, "visits": 2, "colour": "red"}}',
+                     {"Content-Type": "application/json"})
+        assert conn.getresponse().status == 200
+    finally:
+        conn.close()
+
+
+def test_the_bundles_own_test_passes(bundle: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRAINER_AGENT_")}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_bundle.py"],
+                          cwd=bundle, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "3 passed" in proc.stdout
+    proc = subprocess.run([sys.executable, "test_bundle.py"], cwd=bundle, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.count("ok  ") == 3, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_schemathesis_finds_no_server_errors(bundle: Path, mode: GenerationMode) -> None:
+    """Requests generated from the bundle's openapi.json, valid and invalid, sent to the app in-process."""
+    schema = schemathesis.openapi.from_dict(json.loads((bundle / "openapi.json").read_text()))
+    schema.app = load_serve_module(bundle).app
+    seen: list[int] = []
+
+    @given(case=schema["/predict"]["POST"].as_strategy(generation_mode=mode))
+    @settings(max_examples=150, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    def no_5xx(case: Any) -> None:
+        response = case.call()
+        seen.append(response.status_code)
+        assert response.status_code < 500, (case.body, response.text)
+
+    no_5xx()
+    if mode is GenerationMode.POSITIVE:
+        assert 200 in seen
+    else:
+        assert any(400 <= status < 500 for status in seen)
+    other = schema["/health"]["GET"].as_strategy()
+
+    @given(case=other)
+    @settings(max_examples=5, deadline=None, derandomize=True, database=None)
+    def health_ok(case: Any) -> None:
+        assert case.call().status_code < 500
+
+    health_ok()
