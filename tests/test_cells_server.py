@@ -395,8 +395,8 @@ def test_bundle_documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert docker.startswith("# ") and "\nFROM python:3." in docker and "-slim" in docker
     assert "\nUSER model\n" in docker and "\nHEALTHCHECK " in docker and "--memory 2048m" in docker
     assert "COPY --chown=model:model serve.py feature_schema.json label_map.json model.onnx ./" in docker
-    requirements = (bundle / "requirements.txt").read_text().split()
-    assert all("==" in line for line in requirements)
+    requirements = (bundle / "requirements.txt").read_text().splitlines()
+    assert all("==" in line for line in requirements)  # every package pinned (uvloop with a platform marker)
     assert {line.split("==")[0] for line in requirements} >= {"onnxruntime", "fastapi", "uvicorn", "numpy",
                                                                "prometheus_client"}
     openapi = json.loads((bundle / "openapi.json").read_text())

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -97,12 +96,14 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    serve_py = args.bundle / "serve.py"
-    if not serve_py.exists():
+    """Become the bundle's server (exec, so stopping this command stops the server too)."""
+    bundle = args.bundle.resolve()
+    if not (bundle / "serve.py").exists():
         print(f"trainer-agent: {args.bundle} is not a bundle (no serve.py in it).", file=sys.stderr)
         return 2
-    command = [sys.executable, str(serve_py), "--host", args.host, "--port", str(args.port)]
-    return subprocess.call(command, env={**os.environ}, cwd=str(args.bundle))
+    os.chdir(bundle)
+    os.execv(sys.executable, [sys.executable, "serve.py", "--host", args.host, "--port", str(args.port)])
+    return 0  # not reached
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,7 +25,7 @@ from .server import ServerAgent
 from .task import TaskAgent
 
 #: Seconds the run keeps back for fitting, evaluation and the Server agent after the model search.
-RESERVE_S = 20.0
+RESERVE_S = 30.0
 DEFAULT_TIME_BUDGET_S = 300.0
 
 Parser = Callable[..., TaskSpec]
