@@ -33,3 +33,13 @@ def code_cell(why: str, body: str, **params: Any) -> str:
     if text:
         lines.append(text)
     return "\n".join(lines) + "\n"
+
+
+class RawText(str):
+    """A string rendered as a raw triple-quoted literal, so a whole file reads naturally in a cell."""
+
+    def __repr__(self) -> str:
+        text = str(self)
+        if "'''" in text or text.endswith("\\"):
+            return repr(text)
+        return "r'''" + text + "'''"

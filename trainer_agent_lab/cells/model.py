@@ -30,6 +30,7 @@ warnings.filterwarnings("ignore", category=ConvergenceWarning)
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 warnings.filterwarnings("ignore", category=UserWarning, module="sklearn")
 warnings.filterwarnings("ignore", message="Fixed parameter .* is out of range")
+warnings.filterwarnings("ignore", message="The value .* of the parameter .* is out of the range")
 
 CLASSIFY = TASK == "classification"
 N_CLASSES = len(CLASSES) if CLASSIFY else 0
@@ -204,19 +205,26 @@ folds = (StratifiedKFold if CLASSIFY else KFold)(n_splits=5 if N < 1000 else 3, 
 
 
 def out_of_fold(pipe):
-    """Out-of-fold predictions on the training split, and the largest parameter count of the fold models."""
+    """Out-of-fold predictions on the training split, and the parameter count expected once trained on all of it."""
     oof = np.zeros((N, N_CLASSES)) if CLASSIFY else np.zeros(N)
     sizes = []
     for fit_rows, val_rows in folds.split(X_train, y_train):
+        if time.perf_counter() > deadline:
+            raise optuna.TrialPruned("out of time")
         fitted = clone(pipe).fit(X_train.iloc[fit_rows], y_train[fit_rows])
         rows = X_train.iloc[val_rows]
         oof[val_rows] = fitted.predict_proba(rows) if CLASSIFY else fitted.predict(rows)
-        sizes.append(count_parameters(fitted))
+        grows = fitted.steps[-1][1].__class__.__name__.startswith(("SV", "KNeighbors"))
+        # kernel SVMs and kNN keep (a share of) the training rows: scale to the full training split
+        sizes.append(int(count_parameters(fitted) * (N / len(fit_rows) if grows else 1)))
     return oof, max(sizes)
 
 
 def objective(trial):
     family = trial.suggest_categorical("family", FAMILIES)
+    if family_seconds.get(family, 0) > deadline - time.perf_counter():
+        raise optuna.TrialPruned("a trial of this family would not finish within the budget")
+    began = time.perf_counter()
     pipe = Pipeline([("prep", make_preprocessor(scale=family not in TREES)), ("est", build(family, trial))])
     oof, n_params = out_of_fold(pipe)
     threshold = None
@@ -232,6 +240,7 @@ def objective(trial):
     trial.set_user_attr("threshold", threshold)
     trial.set_user_attr("meets", bool(meets and not over))
     trial.set_user_attr("over_budget", bool(over))
+    family_seconds[family] = time.perf_counter() - began
     return -1e6 + score if over else score
 
 
@@ -240,26 +249,33 @@ study = optuna.create_study(direction="maximize",
 for params in DEFAULTS:
     study.enqueue_trial(params)
 started = time.perf_counter()
+deadline = started + TIME_BUDGET_S
+family_seconds = {}  # how long the last trial of each family took
 bar = tqdm(total=None, desc="model search", unit="trial")
 best_so_far = [-np.inf, 0]
 
 
 def stop_when_done(study, trial):
-    """Stop once the targets are met (after every family's default ran) or the search has plateaued."""
+    """Stop once the targets are met (after every family's default ran); with no targets, once it plateaus."""
     bar.update(1)
-    if trial.value is not None and trial.value > best_so_far[0] + 1e-3:
+    if trial.value is None:
+        return
+    if trial.value > best_so_far[0] + 1e-3:
         best_so_far[:] = [trial.value, trial.number]
     best = study.best_trial
     bar.set_postfix(best=f"{best.params['family']} {best.value:.4f}")
     done_defaults = trial.number + 1 >= len(DEFAULTS)
     if done_defaults and METRIC_CONSTRAINTS and best.user_attrs.get("meets"):
         study.stop()
-    if done_defaults and trial.number - best_so_far[1] >= PATIENCE:
-        study.stop()
+    if done_defaults and not METRIC_CONSTRAINTS and trial.number - best_so_far[1] >= PATIENCE:
+        study.stop()  # nothing to reach, and no progress: more trials would only spend the budget
 
 
 study.optimize(objective, timeout=TIME_BUDGET_S, callbacks=[stop_when_done], catch=(ValueError,))
 bar.close()
+if not any(t.value is not None for t in study.trials):
+    raise TimeoutError(f"No model finished cross-validation within {TIME_BUDGET_S:.0f} s: give the run a larger "
+                       "time budget (--time-budget).")
 trials = pd.DataFrame([{"trial": t.number, "family": t.params.get("family"), "score": t.value,
                         "parameters": t.user_attrs.get("parameters"), "meets targets": t.user_attrs.get("meets"),
                         **{k: round(v, 4) for k, v in t.user_attrs.get("metrics", {}).items()},
@@ -352,10 +368,10 @@ else:
                   line={"dash": "dash"})
     fig.show()
     px.histogram(x=y_test - pred, nbins=40, labels={"x": "residual"}, title="Residuals (test)").show()
-sample = min(len(X_test), 1000)
+sample = min(len(X_test), 400)
 scoring = {"accuracy": "accuracy", "r2": "r2", "mae": "neg_mean_absolute_error",
            "rmse": "neg_root_mean_squared_error"}.get(OBJECTIVE, "accuracy" if CLASSIFY else "r2")
-importance = permutation_importance(model, X_test[:sample], y_test[:sample], n_repeats=5, random_state=SEED,
+importance = permutation_importance(model, X_test[:sample], y_test[:sample], n_repeats=3, random_state=SEED,
                                     scoring=scoring)
 order = np.argsort(importance.importances_mean)[::-1][:15]
 px.bar(x=importance.importances_mean[order], y=np.asarray(X_test.columns)[order], orientation="h",
