@@ -17,6 +17,7 @@ def _benchmarks() -> Path:
 
 BENCHMARKS = _benchmarks()
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # in-process runs (magics) share the cores politely too
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from .errors import (
 )
 from .llm.base import LLMClient, make_llm
 from .llm.offline import parse_request
+from .magics import load_ipython_extension
 from .notebook.driver import ExecutionResult, NotebookDriver
 from .notebook.headless import HeadlessDriver
 from .report import RunReport
@@ -53,6 +54,7 @@ __all__ = [
     "TrainerAgent",
     "TrainerAgentError",
     "UsageError",
+    "load_ipython_extension",
     "make_llm",
     "parse_request",
     "run",

@@ -24,7 +24,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                       "random_forest_features": "sqrt", "random_forest_min_leaf": 1},
     "extra_trees": {"extra_trees_trees": 100, "extra_trees_leaves": 128, "extra_trees_weight": None,
                     "extra_trees_features": 1.0, "extra_trees_min_leaf": 1},
-    "mlp": {"mlp_units": 32, "mlp_alpha": 1e-3, "mlp_lr": 1e-3},
+    "mlp": {"mlp_units": 128, "mlp_alpha": 1e-3, "mlp_lr": 1e-3},  # clipped to what the budget allows
     "svm": {"svm_C": 3.0, "svm_eps": 0.1},
     "knn": {"knn_k": 7, "knn_weights": "distance"},
 }

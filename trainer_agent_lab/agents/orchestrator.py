@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import CellExecutionFailed, NeedsInput, TrainerAgentError, UsageError
 from ..llm.offline import parse_request
 from ..notebook.driver import NotebookDriver
+from ..notebook.environment import environment
 from ..report import ConstraintRow, RunReport
 from ..spec import TaskSpec
 from .base import Event, EventSink, RunMemory
@@ -79,9 +80,10 @@ class Orchestrator:
             memory.spec.write(self.out_dir / "spec.json")
             memory.done_steps.append("understand")
             self.driver.set_metadata("trainer_agent", {"request": request, "seed": self.seed,
-                                                       "spec": memory.spec.model_dump(mode="json")})
+                                                       "spec": memory.spec.model_dump(mode="json"),
+                                                       "environment": environment()})
             self._plan = task.plan()
-            self._intro = task.open_notebook(self._plan)
+            self._intro = task.open_notebook(self._plan, seed=self.seed, environment=environment())
             task.check_ethics()
             task.check_budget()
             self._data_phase(task)
@@ -220,7 +222,8 @@ class Orchestrator:
         if bundle.exists():
             report.paths.update(bundle=str(bundle), bundle_zip=str(self.out_dir / "bundle.zip"))
         if intro is not None:
-            self.driver.update_markdown(intro, requirements_markdown(memory.spec, plan, set(memory.done_steps)))
+            self.driver.update_markdown(intro, requirements_markdown(memory.spec, plan, set(memory.done_steps),
+                                                                     seed=self.seed, environment=environment()))
         self.driver.add_markdown(_closing_markdown(report))
         self.driver.save()
         total = time.perf_counter() - started

@@ -141,7 +141,8 @@ class TaskAgent(Agent):
                  if c.op in (">=", ">") and c.name in ("accuracy", "roc_auc", "r2")
                  and not (c.name == "roc_auc" and task != "classification")]
         self.heading("is it feasible?")
-        result = self.run("feasibility", feasibility_cell(gated))
+        budget = self.memory.spec.time_budget_s or 300.0
+        result = self.run("feasibility", feasibility_cell(gated, round(min(20.0, 0.08 * budget), 1)))
         if result["no_signal"]:
             raise Refused(f"The data shows no signal for {self.memory.target}: a quick probe scores "
                           f"{result['scoring']} {result['score']:.3f} against {result['chance']:.3f} for chance"
@@ -163,10 +164,11 @@ class TaskAgent(Agent):
         titles = {(agent, key): title for agent, profile in PROFILES.items() for key, title in profile.sop}
         return [{"agent": agent, "step": key, "title": titles[agent, key]} for agent, key in ORDER]
 
-    def open_notebook(self, plan: list[dict[str, Any]]) -> str:
-        """The first cell: requirements table and plan checklist."""
+    def open_notebook(self, plan: list[dict[str, Any]], *, seed: int | None = None,
+                      environment: dict[str, Any] | None = None) -> str:
+        """The first cell: requirements table, plan checklist, and the seed and environment to reproduce it."""
         self.say(self._summary())
-        return self.markdown(requirements_markdown(self.memory.spec, plan))
+        return self.markdown(requirements_markdown(self.memory.spec, plan, seed=seed, environment=environment))
 
     def _summary(self) -> str:
         spec = self.memory.spec

@@ -11,8 +11,10 @@ _UNITS = {"parameters": "parameters", "onnx_bytes": "bytes", "p50_ms": "ms", "p9
           "replica_memory_mb": "MB"}
 
 
-def requirements_markdown(spec: TaskSpec, plan: list[dict[str, Any]], checked: set[str] | None = None) -> str:
-    """The notebook's first cell: the request, its measurable requirements, and the plan as a checklist."""
+def requirements_markdown(spec: TaskSpec, plan: list[dict[str, Any]], checked: set[str] | None = None, *,
+                          seed: int | None = None, environment: dict[str, Any] | None = None) -> str:
+    """The notebook's first cell: the request, its measurable requirements, the plan as a checklist, and (when
+    given) the seed and the environment (Python and package versions) to reproduce it with."""
     checked = checked or set()
     lines = ["# TrainerAgent run", "", f"> {spec.request}", "", "## Requirements", "",
              "| requirement | target |", "|---|---|"]
@@ -43,7 +45,23 @@ def requirements_markdown(spec: TaskSpec, plan: list[dict[str, Any]], checked: s
     for step in plan:
         mark = "x" if step["step"] in checked else " "
         lines.append(f"- [{mark}] **{step['agent']}**: {step['title']}")
+    if seed is not None or environment:
+        lines += reproduce_markdown(seed, environment or {})
     return "\n".join(lines) + "\n"
+
+
+def reproduce_markdown(seed: int | None, environment: dict[str, Any]) -> list[str]:
+    """Lines of the first cell's "Reproduce" section: the seed, Python, and ``pip install`` pins."""
+    lines = ["", "## Reproduce", ""]
+    if seed is not None:
+        lines.append(f"Every random step uses seed `{seed}`.")
+    packages = environment.get("packages") or {}
+    if environment.get("python"):
+        lines.append(f"Made with Python {environment['python']}; only public packages are needed:")
+    if packages:
+        pins = " ".join(f"{name}=={version}" for name, version in packages.items())
+        lines += ["", "```", f"pip install {pins}", "```"]
+    return lines
 
 
 _CONSTRAINTS = '''
@@ -80,8 +98,9 @@ def constraint_table_cell(constraints: list[dict[str, Any]]) -> str:
 _FEASIBILITY = '''
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import (KFold, StratifiedKFold, cross_val_score, learning_curve,
-                                     permutation_test_score)
+import time
+
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score, learning_curve
 
 classify = TASK == "classification"
 rows = min(len(X_train), 1500)
@@ -100,11 +119,14 @@ folds = {name: cross_val_score(p, X_probe, y_probe, cv=cv, scoring=signal_scorin
 scores = {name: float(v.mean()) for name, v in folds.items()}
 best = max(scores, key=scores.get)
 score, p_value = scores[best], None
-if folds[best].min() < chance + 0.1:  # a borderline score: test it against shuffled targets
-    score, permuted, p_value = permutation_test_score(probes[best], X_probe, y_probe, cv=cv, scoring=signal_scoring,
-                                                      n_permutations=29, random_state=SEED)
+if folds[best].min() < chance + 0.1:  # borderline: test it against shuffled targets, within a time limit
+    rng, permuted, began = np.random.default_rng(SEED), [], time.perf_counter()
+    while len(permuted) < 29 and time.perf_counter() - began < PROBE_SECONDS:
+        shuffled = rng.permutation(y_probe)
+        permuted.append(cross_val_score(probes[best], X_probe, shuffled, cv=cv, scoring=signal_scoring).mean())
+    p_value = (sum(s >= score for s in permuted) + 1) / (len(permuted) + 1)
     fig = px.histogram(x=permuted, nbins=15, labels={"x": signal_scoring},
-                       title=f"Probe {signal_scoring} on shuffled targets vs the real ones ({score:.3f})")
+                       title=f"Probe {signal_scoring}: {len(permuted)} shuffled targets vs the real ones ({score:.3f})")
     fig.add_vline(x=score, line_color="red", annotation_text="real targets")
     fig.show()
 no_signal = (p_value is not None and p_value > 0.1) or score < chance + 0.02
@@ -126,7 +148,8 @@ _report(probe=best, score=float(score), chance=chance, p_value=p_value, no_signa
 '''
 
 
-def feasibility_cell(gated: list[dict[str, Any]]) -> str:
+def feasibility_cell(gated: list[dict[str, Any]], probe_seconds: float) -> str:
     """A quick probe before the search: is there signal at all, and are the metric targets in reach?"""
     return code_cell("Check feasibility before spending the budget: quick probes, a permutation test for "
-                     "signal, and a learning curve against each metric target.", _FEASIBILITY, GATED=gated)
+                     "signal, and a learning curve against each metric target.", _FEASIBILITY, GATED=gated,
+                     PROBE_SECONDS=probe_seconds)

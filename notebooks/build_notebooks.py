@@ -1,0 +1,112 @@
+"""Writes the demo notebooks (clean, without outputs): ``python notebooks/build_notebooks.py``.
+
+Each notebook reads ``TRAINER_AGENT_FAST=1`` (set by CI and tests/test_demo_notebooks.py) to use a short budget.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+BINDER = ("[![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/trainer-agent/"
+          "trainer-agent-lab/HEAD?urlpath=lab/tree/notebooks/{name})")
+BUDGET = '''import os
+
+# CI sets TRAINER_AGENT_FAST=1 so this notebook runs in well under a minute of model search.
+FAST = os.environ.get("TRAINER_AGENT_FAST") == "1"
+BUDGET = 30 if FAST else 120'''
+
+
+def notebook(cells: list) -> nbformat.NotebookNode:
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def quickstart() -> nbformat.NotebookNode:
+    return notebook([
+        new_markdown_cell("# TrainerAgent quickstart: `%%traineragent` on tabular data\n\n"
+                          + BINDER.format(name="quickstart.ipynb") + "\n\n"
+                          "Load the extension, write a request in plain words, and the four agents (Task, Data, "
+                          "Model, Server) write and run the cells **in this kernel**: afterwards the data, the model "
+                          "and the metrics are ordinary variables here, and the deployment bundle is on disk."),
+        new_code_cell(BUDGET),
+        new_code_cell("%load_ext trainer_agent_lab"),
+        new_markdown_cell("The request is the cell body. `--data` takes a file, a folder or a scikit-learn data set; "
+                          "`--budget` is the time budget in seconds; `--out` the run folder (its `notebook.ipynb` "
+                          "keeps every generated cell with its outputs)."),
+        new_code_cell("%%traineragent --data sklearn:wine --budget $BUDGET --out runs/quickstart\n"
+                      "Train a classifier on the wine data with at least 90% accuracy; serve it at 100 requests "
+                      "per second."),
+        new_markdown_cell("## What the run left in this kernel"),
+        new_code_cell("TRAINER_AGENT_REPORT.status, METRICS"),
+        new_code_cell("df.head()"),
+        new_code_cell("model.predict(X_test.head())"),
+        new_code_cell("%traineragent plan"),
+        new_code_cell("%traineragent bundle"),
+        new_markdown_cell("## Change a requirement\n\nA follow-up re-runs only the agents it concerns: here the "
+                          "Server agent sizes the deployment again."),
+        new_code_cell('%traineragent ask "now also deploy on 512 MB containers at 200 QPS"'),
+        new_code_cell("TRAINER_AGENT_REPORT.status, TRAINER_AGENT_REPORT.capacity.get('replicas_for_target')"),
+    ])
+
+
+def deployment_bundle() -> nbformat.NotebookNode:
+    return notebook([
+        new_markdown_cell("# The deployment bundle, step by step\n\n" + BINDER.format(name="deployment_bundle.ipynb")
+                          + "\n\nA run ends with `bundle/`: the ONNX model, a FastAPI server (`serve.py`), its "
+                          "OpenAPI description, a Dockerfile, a model card and the measured capacity. Here we make "
+                          "one with the Python API, then use it two ways: ONNX Runtime directly, and the server app "
+                          "in process (FastAPI's `TestClient`)."),
+        new_code_cell(BUDGET),
+        new_code_cell("from pathlib import Path\n\nfrom trainer_agent_lab import run\n\n"
+                      'report = run("wine classifier with at least 90% accuracy", "sklearn:wine",\n'
+                      '             out="runs/bundle-demo", time_budget_s=BUDGET, assume_yes=True)\n'
+                      "BUNDLE = Path(report.paths['bundle'])\n"
+                      "report.status, report.metrics['accuracy'], report.model['family']"),
+        new_code_cell("sorted(p.name for p in BUNDLE.iterdir())"),
+        new_code_cell("print((BUNDLE / 'model_card.md').read_text()[:1500])"),
+        new_markdown_cell("## 1. The ONNX model with ONNX Runtime\n\nEvery feature is one named input of shape "
+                          "`[rows, 1]`; `feature_schema.json` lists them."),
+        new_code_cell("import json\n\nimport numpy as np\nimport onnxruntime as ort\n\n"
+                      "schema = json.loads((BUNDLE / 'feature_schema.json').read_text())\n"
+                      "sample = json.loads((BUNDLE / 'sample_request.json').read_text())['rows']\n"
+                      "session = ort.InferenceSession(str(BUNDLE / 'model.onnx'), providers=['CPUExecutionProvider'])\n"
+                      "feed = {}\n"
+                      "for item in schema['inputs']:\n"
+                      "    column = [row[item['name']] for row in sample]\n"
+                      "    numeric = item['dtype'] != 'string'\n"
+                      "    feed[item['onnx_name']] = np.array(column, dtype=np.float32 if numeric else object"
+                      ").reshape(-1, 1)\n"
+                      "labels, probabilities = session.run(None, feed)\n"
+                      "labels, probabilities.round(3)"),
+        new_markdown_cell("## 2. The server app, in process\n\n`serve.py` defines a FastAPI `app`; "
+                          "`python bundle/serve.py --port 8000` serves it, and `TestClient` calls it without a "
+                          "network."),
+        new_code_cell("import importlib.util\n\nfrom fastapi.testclient import TestClient\n\n"
+                      "spec = importlib.util.spec_from_file_location('bundle_serve', BUNDLE / 'serve.py')\n"
+                      "serve = importlib.util.module_from_spec(spec)\n"
+                      "spec.loader.exec_module(serve)\n"
+                      "client = TestClient(serve.app)\n"
+                      "client.get('/health').json()"),
+        new_code_cell("answer = client.post('/predict', json={'rows': sample}).json()\n"
+                      "expected = json.loads((BUNDLE / 'sample_response.json').read_text())\n"
+                      "assert answer['predictions'] == expected['predictions']\n"
+                      "answer['predictions']"),
+        new_code_cell("client.post('/predict', json={'rows': [{'alcohol': 'lots'}]}).json()  # a clear 4xx message"),
+        new_markdown_cell("## 3. Capacity\n\nMeasured in the run, not guessed: latency of the model alone and over "
+                          "HTTP, requests per second per replica, and memory."),
+        new_code_cell("json.loads((BUNDLE / 'capacity.json').read_text())"),
+    ])
+
+
+if __name__ == "__main__":
+    for name, make in [("quickstart.ipynb", quickstart), ("deployment_bundle.ipynb", deployment_bundle)]:
+        nb = make()
+        nbformat.validate(nb)
+        nbformat.write(nb, HERE / name)
+        print("wrote", HERE / name)

@@ -1,0 +1,48 @@
+"""The demo notebooks in notebooks/ execute with nbclient, without errors, in their fast setting."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def execute(name: str, folder: Path) -> nbformat.NotebookNode:
+    """Run ``notebooks/NAME`` in ``folder`` (its run folders land there) with TRAINER_AGENT_FAST=1."""
+    shutil.copy(NOTEBOOKS / name, folder / name)
+    nb = nbformat.read(folder / name, as_version=4)
+    os.environ["TRAINER_AGENT_FAST"] = "1"
+    try:
+        NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=False,
+                       resources={"metadata": {"path": str(folder)}}).execute()
+    finally:
+        os.environ.pop("TRAINER_AGENT_FAST", None)
+    return nb
+
+
+def test_the_notebooks_are_clean_and_never_import_generated_code():
+    for path in NOTEBOOKS.glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+        assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), f"{path.name} has outputs"
+
+
+@pytest.mark.slow
+def test_quickstart_runs_the_magic_end_to_end(tmp_path):
+    nb = execute("quickstart.ipynb", tmp_path)
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "TrainerAgent: succeeded" in text
+    assert (tmp_path / "runs" / "quickstart" / "bundle" / "model.onnx").is_file()
+    assert (tmp_path / "runs" / "quickstart" / "notebook.ipynb").is_file()
+
+
+@pytest.mark.slow
+def test_deployment_bundle_walkthrough(tmp_path):
+    execute("deployment_bundle.ipynb", tmp_path)
+    assert (tmp_path / "runs" / "bundle-demo" / "bundle" / "serve.py").is_file()
