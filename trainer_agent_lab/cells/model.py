@@ -368,10 +368,16 @@ else:
                   line={"dash": "dash"})
     fig.show()
     px.histogram(x=y_test - pred, nbins=40, labels={"x": "residual"}, title="Residuals (test)").show()
-sample = min(len(X_test), 400)
 scoring = {"accuracy": "accuracy", "r2": "r2", "mae": "neg_mean_absolute_error",
            "rmse": "neg_root_mean_squared_error"}.get(OBJECTIVE, "accuracy" if CLASSIFY else "r2")
-importance = permutation_importance(model, X_test[:sample], y_test[:sample], n_repeats=3, random_state=SEED,
+# permutation importance costs one scoring pass per input and repeat: keep it within ~10 s on wide data
+sample = min(len(X_test), 400)
+began = time.perf_counter()
+model.predict(X_test[:sample])
+per_pass = (time.perf_counter() - began) * X_test.shape[1]
+repeats = 3 if 3 * per_pass <= 10 else 1
+sample = sample if repeats * per_pass <= 10 else max(50, int(sample * 10 / per_pass))
+importance = permutation_importance(model, X_test[:sample], y_test[:sample], n_repeats=repeats, random_state=SEED,
                                     scoring=scoring)
 order = np.argsort(importance.importances_mean)[::-1][:15]
 px.bar(x=importance.importances_mean[order], y=np.asarray(X_test.columns)[order], orientation="h",
