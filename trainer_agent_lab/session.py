@@ -18,7 +18,7 @@ class TrainerAgent:
     >>> with TrainerAgent("sklearn:wine", out="runs/wine") as agent:  # doctest: +SKIP
     ...     agent.ask("classify the wine data with at least 90% accuracy")
     ...     agent.ask("now also deploy on 2 GB containers at 100 QPS")   # only the Server agent re-runs
-    ...     agent.ask("accuracy must now be 97%")                        # the Model agent continues
+    ...     agent.ask("accuracy must now be 95%")                        # the Model agent continues
     """
 
     def __init__(self, data: str | None = None, *, out: str | Path | None = None,
