@@ -8,10 +8,14 @@ CLI and tests), live (the JupyterLab bridge) and in-kernel (the ``%%traineragent
 from __future__ import annotations
 
 import abc
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import nbformat
+from nbformat.v4 import nbjson
 
 from .results import CellError
 
@@ -92,3 +96,47 @@ class NotebookDriver(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class FileNotebookDriver(NotebookDriver):
+    """The part every backend that keeps its own ``.ipynb`` shares: the cells in memory, written atomically."""
+
+    def __init__(self, path: Path, kernel_name: str = "python3") -> None:
+        super().__init__()
+        self.path = Path(path).resolve()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.nb = nbformat.v4.new_notebook()
+        self.nb.metadata["kernelspec"] = {"name": kernel_name, "display_name": "Python 3", "language": "python"}
+        self.nb.metadata["language_info"] = {"name": "python"}
+
+    @property
+    def cells(self) -> list[dict[str, Any]]:
+        """The notebook's cells."""
+        return list(self.nb.cells)
+
+    def set_metadata(self, key: str, value: Any) -> None:
+        """Set a notebook-level metadata entry (saved with the next cell)."""
+        self.nb.metadata[key] = value
+
+    def add_markdown(self, source: str, *, metadata: dict[str, Any] | None = None) -> str:
+        """Append a markdown cell (written to disk with the next code cell, or by ``save``/``close``)."""
+        cell = nbformat.v4.new_markdown_cell(source, metadata=metadata or {})
+        self.nb.cells.append(cell)
+        return cell.id
+
+    def update_markdown(self, cell_id: str, source: str) -> None:
+        """Replace a markdown cell's text."""
+        next(c for c in self.nb.cells if c.id == cell_id).source = source
+
+    def _append_code(self, source: str, metadata: dict[str, Any] | None) -> int:
+        """Append a code cell; return its index."""
+        self.nb.cells.append(nbformat.v4.new_code_cell(source, metadata=metadata or {}))
+        return len(self.nb.cells) - 1
+
+    def save(self) -> Path:
+        """Write the notebook to ``path`` atomically (a crash never leaves half a file)."""
+        tmp = self.path.with_suffix(".ipynb.tmp")
+        tmp.write_text(nbjson.writes(self.nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+                       encoding="utf-8")  # nbformat.write would also validate: 2x slower, done in close()
+        os.replace(tmp, self.path)
+        return self.path

@@ -15,10 +15,9 @@ from typing import Any
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
-from nbformat.v4 import nbjson
 
 from ..errors import KernelDied
-from .driver import ExecutionResult, NotebookDriver
+from .driver import ExecutionResult, FileNotebookDriver
 from .results import read_error, read_results
 
 #: Environment for generated kernels: nothing may reach a model hub, runs must be reproducible, and
@@ -30,7 +29,7 @@ KERNEL_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONHASHSEE
               "OMP_WAIT_POLICY": "PASSIVE"}
 
 
-class HeadlessDriver(NotebookDriver):
+class HeadlessDriver(FileNotebookDriver):
     """Runs cells in a kernel it starts, writing the ``.ipynb`` at ``path`` after every cell.
 
     Parameters
@@ -47,12 +46,7 @@ class HeadlessDriver(NotebookDriver):
 
     def __init__(self, path: Path, *, kernel_name: str = "python3", startup_timeout: float = 60,
                  start_now: bool = True) -> None:
-        super().__init__()
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.nb = nbformat.v4.new_notebook()
-        self.nb.metadata["kernelspec"] = {"name": kernel_name, "display_name": "Python 3", "language": "python"}
-        self.nb.metadata["language_info"] = {"name": "python"}
+        super().__init__(path, kernel_name)
         self._client = NotebookClient(
             self.nb, timeout=None, allow_errors=True, kernel_name=kernel_name, record_timing=True,
             startup_timeout=int(startup_timeout), resources={"metadata": {"path": str(self.path.parent)}})
@@ -112,30 +106,9 @@ class HeadlessDriver(NotebookDriver):
             process.send_signal(signal.SIGINT)
 
     # -- cells -----------------------------------------------------------------------------------
-    @property
-    def cells(self) -> list[dict[str, Any]]:
-        """The notebook's cells."""
-        return list(self.nb.cells)
-
-    def set_metadata(self, key: str, value: Any) -> None:
-        """Set a notebook-level metadata entry (saved with the next cell)."""
-        self.nb.metadata[key] = value
-
-    def add_markdown(self, source: str, *, metadata: dict[str, Any] | None = None) -> str:
-        """Append a markdown cell (written to disk with the next code cell, or by ``save``/``close``)."""
-        cell = nbformat.v4.new_markdown_cell(source, metadata=metadata or {})
-        self.nb.cells.append(cell)
-        return cell.id
-
     def add_code(self, source: str, *, metadata: dict[str, Any] | None = None) -> ExecutionResult:
         """Append a code cell, run it, save, and return its result."""
-        cell = nbformat.v4.new_code_cell(source, metadata=metadata or {})
-        self.nb.cells.append(cell)
-        return self._run(len(self.nb.cells) - 1)
-
-    def update_markdown(self, cell_id: str, source: str) -> None:
-        """Replace a markdown cell's text and save."""
-        next(c for c in self.nb.cells if c.id == cell_id).source = source
+        return self._run(self._append_code(source, metadata))
 
     def replace_code(self, cell_id: str, source: str) -> ExecutionResult:
         """Replace a code cell's source, clear its outputs, run it again."""
@@ -144,14 +117,6 @@ class HeadlessDriver(NotebookDriver):
         cell.source = source
         cell.outputs = []
         return self._run(index)
-
-    def save(self) -> Path:
-        """Write the notebook to ``path`` (atomically: a crash never leaves half a file)."""
-        tmp = self.path.with_suffix(".ipynb.tmp")
-        tmp.write_text(nbjson.writes(self.nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
-                       encoding="utf-8")  # nbformat.write would also validate: 2x slower, done in close()
-        os.replace(tmp, self.path)
-        return self.path
 
     def _run(self, index: int) -> ExecutionResult:
         cell = self.nb.cells[index]

@@ -35,9 +35,8 @@ from typing import Any
 
 import nbformat
 from IPython.core.displaypub import DisplayPublisher
-from nbformat.v4 import nbjson
 
-from .driver import ExecutionResult, NotebookDriver
+from .driver import ExecutionResult, FileNotebookDriver
 from .results import read_error, read_results
 
 
@@ -217,7 +216,7 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.decode("ascii") if isinstance(v, bytes) else v) for k, v in data.items()}
 
 
-class InKernelDriver(NotebookDriver):
+class InKernelDriver(FileNotebookDriver):
     """Runs generated cells in ``shell`` (the user's IPython shell) and writes them to the notebook at ``path``.
 
     Parameters
@@ -231,14 +230,9 @@ class InKernelDriver(NotebookDriver):
     """
 
     def __init__(self, shell: Any, path: Path, *, view: CellView | None = None) -> None:
-        super().__init__()
+        super().__init__(path)
         self.shell = shell
-        self.path = Path(path).resolve()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.view = view or CellView(sys.stdout, shell.display_pub)
-        self.nb = nbformat.v4.new_notebook()
-        self.nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        self.nb.metadata["language_info"] = {"name": "python"}
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._running_thread: int | None = None
@@ -267,33 +261,17 @@ class InKernelDriver(NotebookDriver):
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(KeyboardInterrupt))
 
     # -- notebook ------------------------------------------------------------------------------------
-    @property
-    def cells(self) -> list[dict[str, Any]]:
-        """The run notebook's cells."""
-        return list(self.nb.cells)
-
-    def set_metadata(self, key: str, value: Any) -> None:
-        """Set a notebook-level metadata entry (saved with the next cell)."""
-        self.nb.metadata[key] = value
-
     def add_markdown(self, source: str, *, metadata: dict[str, Any] | None = None) -> str:
         """Append a markdown cell; a heading becomes the title of the next step's section."""
-        cell = nbformat.v4.new_markdown_cell(source, metadata=metadata or {})
-        self.nb.cells.append(cell)
+        cell_id = super().add_markdown(source, metadata=metadata)
         first = source.strip().splitlines()[0] if source.strip() else ""
         if first.startswith("## "):
             self._pending_title = first[3:].strip()
-        return cell.id
-
-    def update_markdown(self, cell_id: str, source: str) -> None:
-        """Replace a markdown cell's text."""
-        next(c for c in self.nb.cells if c.id == cell_id).source = source
+        return cell_id
 
     def add_code(self, source: str, *, metadata: dict[str, Any] | None = None) -> ExecutionResult:
         """Append a code cell, run it in the user's shell, save, and return what it gave."""
-        cell = nbformat.v4.new_code_cell(source, metadata=metadata or {})
-        self.nb.cells.append(cell)
-        return self._run(len(self.nb.cells) - 1)
+        return self._run(self._append_code(source, metadata))
 
     def replace_code(self, cell_id: str, source: str) -> ExecutionResult:
         """Replace a code cell's source (a repair), clear its outputs, run it again."""
@@ -302,13 +280,6 @@ class InKernelDriver(NotebookDriver):
         cell.source = source
         cell.outputs = []
         return self._run(index)
-
-    def save(self) -> Path:
-        """Write the run notebook atomically."""
-        tmp = self.path.with_suffix(".ipynb.tmp")
-        tmp.write_text(nbjson.writes(self.nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(tmp, self.path)
-        return self.path
 
     def close(self) -> None:
         """Validate and save the notebook (the shell is the user's: it keeps running)."""
