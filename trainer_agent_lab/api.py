@@ -35,23 +35,19 @@ def run(request: str, data: str | None = None, *, out: str | Path | None = None,
         data = str(Path(data).expanduser().resolve())
     folder = Path(out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")).resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    notes: list[str] = []
 
     def parse(text: str, data: list[str] | None = None, time_budget_s: float | None = None) -> TaskSpec:
         before = len(getattr(planner, "notes", []))
         spec = planner.parse_request(text, data=data, time_budget_s=time_budget_s)
-        for note in list(getattr(planner, "notes", []))[before:]:
-            notes.append(note)
+        for note in list(getattr(planner, "notes", []))[before:]:  # the LLM's fallbacks, kept as run notes
+            if orchestrator.memory is not None:
+                orchestrator.memory.notes.append(note)
             on_event(Event("message", "Task", note, {"llm": getattr(planner, "name", "llm")}))
         return spec
 
     driver = HeadlessDriver(folder / "notebook.ipynb")
     try:
         orchestrator = Orchestrator(driver, folder, parse=parse, on_event=on_event, assume_yes=assume_yes)
-        report = orchestrator.run(request, data=data, time_budget_s=time_budget_s)
+        return orchestrator.run(request, data=data, time_budget_s=time_budget_s)
     finally:
         driver.close()
-    if notes:  # the LLM's fallbacks, written into report.json beside the agents' notes
-        report.notes = [*notes, *report.notes]
-        report.write(folder / "report.json")
-    return report

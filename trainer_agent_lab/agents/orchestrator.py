@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..cells.task import requirements_markdown
 from ..errors import CellExecutionFailed, NeedsInput, TrainerAgentError, UsageError
 from ..llm.offline import parse_request
 from ..notebook.driver import NotebookDriver
@@ -199,8 +200,6 @@ class Orchestrator:
     # -- closing ----------------------------------------------------------------------------------
     def _finish(self, report: RunReport, memory: RunMemory, plan: list[dict[str, Any]], intro: str | None,
                 started: float) -> None:
-        from ..cells.task import requirements_markdown
-
         r = memory.results
         report.spec = memory.spec.model_dump(mode="json")
         report.plan = [{**step, "done": step["step"] in memory.done_steps} for step in plan]

@@ -26,5 +26,8 @@ name                   meaning
 ``N_PARAMETERS``       int, the model's parameter count (see ``knowledge.zoo``)
 ``METRICS``            dict of test-set metrics
 ``BUNDLE_DIR``         ``pathlib.Path("bundle")``, relative to the notebook's folder
+``CONSTRAINT_ROWS``    the Task agent's constraint table (name, target, actual, met), read by the bundle
 =====================  ==========================================================================
+
+The Server agent's cells add more (ONNX paths, feed helpers, ``CAPACITY``); :mod:`.server` lists them.
 """

@@ -17,7 +17,7 @@ from typing import Any
 import nbformat
 from nbformat.v4 import nbjson
 
-from .results import CellError
+from .results import CellError, read_error, read_results
 
 
 @dataclass
@@ -128,10 +128,38 @@ class FileNotebookDriver(NotebookDriver):
         """Replace a markdown cell's text."""
         next(c for c in self.nb.cells if c.id == cell_id).source = source
 
-    def _append_code(self, source: str, metadata: dict[str, Any] | None) -> int:
-        """Append a code cell; return its index."""
+    def add_code(self, source: str, *, metadata: dict[str, Any] | None = None) -> ExecutionResult:
+        """Append a code cell, run it, save, and return its result."""
         self.nb.cells.append(nbformat.v4.new_code_cell(source, metadata=metadata or {}))
-        return len(self.nb.cells) - 1
+        return self._run(len(self.nb.cells) - 1)
+
+    def replace_code(self, cell_id: str, source: str) -> ExecutionResult:
+        """Replace a code cell's source (a repair), clear its outputs, run it again."""
+        index = next(i for i, c in enumerate(self.nb.cells) if c.id == cell_id)
+        cell = self.nb.cells[index]
+        cell.source = source
+        cell.outputs = []
+        return self._run(index)
+
+    def _run(self, index: int) -> ExecutionResult:
+        """Run one cell: hooks, a save before and after (whatever happens), then the result read back."""
+        cell = self.nb.cells[index]
+        for hook in self.on_cell_start:
+            hook(cell.id, index, cell.source)
+        self.save()
+        try:
+            duration = self._execute(cell, index)
+        finally:
+            self.save()
+        result = ExecutionResult(cell.id, index, cell.source, list(cell.outputs), duration,
+                                 read_error(cell.outputs, cell.source), read_results(cell.outputs))
+        for hook in self.on_cell_executed:
+            hook(result)
+        return result
+
+    @abc.abstractmethod
+    def _execute(self, cell: Any, index: int) -> float:
+        """Execute ``cell`` in place (filling its outputs); return the seconds it took."""
 
     def save(self) -> Path:
         """Write the notebook to ``path`` atomically (a crash never leaves half a file)."""

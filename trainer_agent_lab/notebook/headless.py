@@ -17,8 +17,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from ..errors import KernelDied
-from .driver import ExecutionResult, FileNotebookDriver
-from .results import read_error, read_results
+from .driver import FileNotebookDriver
 
 #: Environment for generated kernels: nothing may reach a model hub, runs must be reproducible, and
 #: threads must share the machine politely.
@@ -105,37 +104,13 @@ class HeadlessDriver(FileNotebookDriver):
         if self._started and process is not None:
             process.send_signal(signal.SIGINT)
 
-    # -- cells -----------------------------------------------------------------------------------
-    def add_code(self, source: str, *, metadata: dict[str, Any] | None = None) -> ExecutionResult:
-        """Append a code cell, run it, save, and return its result."""
-        return self._run(self._append_code(source, metadata))
-
-    def replace_code(self, cell_id: str, source: str) -> ExecutionResult:
-        """Replace a code cell's source, clear its outputs, run it again."""
-        index = next(i for i, c in enumerate(self.nb.cells) if c.id == cell_id)
-        cell = self.nb.cells[index]
-        cell.source = source
-        cell.outputs = []
-        return self._run(index)
-
-    def _run(self, index: int) -> ExecutionResult:
-        cell = self.nb.cells[index]
-        for hook in self.on_cell_start:
-            hook(cell.id, index, cell.source)
-        self.save()
+    def _execute(self, cell: Any, index: int) -> float:
         self.start()
         began = time.perf_counter()
         try:
             self._client.execute_cell(cell, index)
         except DeadKernelError as exc:
             self._started = False
-            self.save()
             raise KernelDied(f"The kernel died while running cell {index + 1}.",
                              hint="It may have run out of memory; lower the data size or model size.") from exc
-        duration = time.perf_counter() - began
-        self.save()
-        result = ExecutionResult(cell.id, index, cell.source, list(cell.outputs), duration,
-                                 read_error(cell.outputs, cell.source), read_results(cell.outputs))
-        for hook in self.on_cell_executed:
-            hook(result)
-        return result
+        return time.perf_counter() - began

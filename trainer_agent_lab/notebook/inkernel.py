@@ -37,7 +37,6 @@ import nbformat
 from IPython.core.displaypub import DisplayPublisher
 
 from .driver import ExecutionResult, FileNotebookDriver
-from .results import read_error, read_results
 
 
 class CellView:
@@ -269,18 +268,6 @@ class InKernelDriver(FileNotebookDriver):
             self._pending_title = first[3:].strip()
         return cell_id
 
-    def add_code(self, source: str, *, metadata: dict[str, Any] | None = None) -> ExecutionResult:
-        """Append a code cell, run it in the user's shell, save, and return what it gave."""
-        return self._run(self._append_code(source, metadata))
-
-    def replace_code(self, cell_id: str, source: str) -> ExecutionResult:
-        """Replace a code cell's source (a repair), clear its outputs, run it again."""
-        index = next(i for i, c in enumerate(self.nb.cells) if c.id == cell_id)
-        cell = self.nb.cells[index]
-        cell.source = source
-        cell.outputs = []
-        return self._run(index)
-
     def close(self) -> None:
         """Validate and save the notebook (the shell is the user's: it keeps running)."""
         nbformat.validate(self.nb)
@@ -290,10 +277,9 @@ class InKernelDriver(FileNotebookDriver):
     def _run(self, index: int) -> ExecutionResult:
         if self._stop.is_set():
             raise KeyboardInterrupt("stopped before the next cell")
-        cell = self.nb.cells[index]
-        for hook in self.on_cell_start:
-            hook(cell.id, index, cell.source)
-        self.save()
+        return super()._run(index)
+
+    def _execute(self, cell: Any, index: int) -> float:
         step = cell.metadata.get("trainer_agent", {})
         title = " · ".join(x for x in (step.get("agent"), step.get("step")) if x) or f"cell {index + 1}"
         if self._pending_title:
@@ -328,15 +314,10 @@ class InKernelDriver(FileNotebookDriver):
             if out.get("output_type") == "execute_result":
                 out["execution_count"] = self.execution_count
         cell.metadata["execution"] = {"iopub.status.busy": _iso(started_at), "iopub.status.idle": _iso(time.time())}
-        self.save()
         if interrupted or self._stop.is_set():
             self._stop.set()
             raise KeyboardInterrupt("the run was stopped")
-        result = ExecutionResult(cell.id, index, cell.source, list(cell.outputs), duration,
-                                 read_error(cell.outputs, cell.source), read_results(cell.outputs))
-        for hook in self.on_cell_executed:
-            hook(result)
-        return result
+        return duration
 
     @contextmanager
     def _capturing(self, capture: _Capture) -> Any:
