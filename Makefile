@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[data,torch,dev]'
+	$(BIN)/pip install -q -e '.[data,torch,text,dev]'
 	touch $(STAMP)
 
 env: $(STAMP)
