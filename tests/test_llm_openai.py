@@ -14,10 +14,7 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +26,10 @@ from trainer_agent_lab.llm import OfflinePlanner, make_llm, parse_request
 from trainer_agent_lab.llm.openai_client import OpenAIClient
 from trainer_agent_lab.spec import TaskType
 
+from .llm_fake_server import KEY, Answer, FakeLLM, serve
+
 pytest.importorskip("openai")
 
-KEY = "sk-test-0123456789"
 #: A request the rules cannot read: no number is written as the offline vocabulary expects.
 FREE_FORM = ("Sort the wines into their cultivars; it should be right nineteen times out of twenty, stay tiny "
              "(a few hundred weights at most) and cope with two hundred calls a second.")
@@ -43,98 +41,12 @@ LLM_SPEC = {
 }
 
 
-@dataclass
-class Answer:
-    """One scripted answer: a chat completion whose message is ``content``, or an HTTP error with
-    ``message``, after ``delay_s``."""
-
-    content: str = ""
-    status: int = 200
-    delay_s: float = 0.0
-    message: str = "scripted failure"
-
-
-@dataclass
-class FakeLLM:
-    """The server's script and what it received."""
-
-    url: str
-    answers: list[Answer] = field(default_factory=list)
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    def script(self, *answers: Answer) -> None:
-        """Answer the next requests with ``answers`` in order; the last one repeats."""
-        self.answers = list(answers)
-
-    @property
-    def bodies(self) -> list[dict[str, Any]]:
-        return [r["body"] for r in self.requests]
-
-
-def _handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:  # quiet
-            pass
-
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-            fake.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-                                  "body": body})
-            answer = fake.answers.pop(0) if len(fake.answers) > 1 else fake.answers[0]
-            if answer.delay_s:
-                fake.stop.wait(answer.delay_s)  # bounded; the fixture's teardown cuts it short
-            if self.path != "/v1/chat/completions":
-                payload, status = {"error": {"message": "not found"}}, 404
-            elif answer.status != 200:
-                payload, status = {"error": {"message": answer.message, "type": "server_error"}}, answer.status
-            else:
-                payload, status = {
-                    "id": f"chatcmpl-{len(fake.requests)}", "object": "chat.completion", "created": 1700000000,
-                    "model": body.get("model", "fake"),
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": answer.content}}],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}, 200
-            data = json.dumps(payload).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except OSError:  # the client gave up (timeout test)
-                pass
-
-    return Handler
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:  # no tracebacks on stderr
-        pass
-
-
 @pytest.fixture
 def fake_llm(monkeypatch) -> Iterator[FakeLLM]:
-    """A scripted OpenAI-compatible server on 127.0.0.1, configured through the environment."""
-    fake = FakeLLM(url="")
-    server = _Server(("127.0.0.1", 0), _handler(fake))
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    fake.script(Answer(json.dumps(LLM_SPEC)))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    monkeypatch.setenv("OPENAI_BASE_URL", fake.url)
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    monkeypatch.setenv("TRAINER_AGENT_LLM_MODEL", "fake-model")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    try:
+    """The scripted server (tests/llm_fake_server.py), answering a valid TaskSpec until a test scripts it."""
+    with serve(monkeypatch) as fake:
+        fake.script(Answer(json.dumps(LLM_SPEC)))
         yield fake
-    finally:
-        fake.stop.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def client(**options: Any) -> OpenAIClient:
@@ -340,9 +252,10 @@ def test_cli_run_with_a_model_that_answers_garbage_succeeds_with_the_offline_par
     assert report["spec"]["time_budget_s"] == 60
     assert any("offline parser" in note for note in report["notes"])
     assert "fake-model" in proc.stderr and "offline parser" in proc.stderr
+    assert any("moderation step failed" in note and "offline ethics policy" in note for note in report["notes"])
     assert KEY not in proc.stderr + proc.stdout + (out / "report.json").read_text()
-    assert len(fake_llm.requests) == 1
-    assert fake_llm.requests[0]["headers"]["authorization"] == f"Bearer {KEY}"
+    assert fake_llm.kinds() == ["parse", "moderation"]  # no cell failed: no repair was asked for
+    assert all(r["headers"]["authorization"] == f"Bearer {KEY}" for r in fake_llm.requests)
 
 
 def test_api_run_takes_a_planner(fake_llm, tmp_path):

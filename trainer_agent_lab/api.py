@@ -5,13 +5,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .agents.base import Event, EventSink
+from .agents.base import EventSink
 from .agents.orchestrator import Orchestrator, _quiet
 from .errors import UsageError
 from .llm.base import LLMClient, make_llm
 from .notebook.headless import HeadlessDriver
 from .report import RunReport
-from .spec import TaskSpec
 
 
 def run(request: str, data: str | None = None, *, out: str | Path | None = None,
@@ -26,7 +25,8 @@ def run(request: str, data: str | None = None, *, out: str | Path | None = None,
     OpenAI-compatible endpoint configured by ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` /
     ``TRAINER_AGENT_LLM_MODEL``) or a planner made with :func:`trainer_agent_lab.llm.make_llm`. When the model
     fails the offline reading is used; what happened is shown as a Task agent message and kept in
-    ``report.notes``.
+    ``report.notes``. A model also moderates the request against the ethics policy and proposes repairs for
+    failing cells that no offline rule can fix (see :class:`~trainer_agent_lab.agents.orchestrator.Orchestrator`).
     """
     planner = make_llm(llm) if isinstance(llm, str) else llm
     if not callable(getattr(planner, "parse_request", None)):
@@ -36,18 +36,9 @@ def run(request: str, data: str | None = None, *, out: str | Path | None = None,
     folder = Path(out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")).resolve()
     folder.mkdir(parents=True, exist_ok=True)
 
-    def parse(text: str, data: list[str] | None = None, time_budget_s: float | None = None) -> TaskSpec:
-        before = len(getattr(planner, "notes", []))
-        spec = planner.parse_request(text, data=data, time_budget_s=time_budget_s)
-        for note in list(getattr(planner, "notes", []))[before:]:  # the LLM's fallbacks, kept as run notes
-            if orchestrator.memory is not None:
-                orchestrator.memory.notes.append(note)
-            on_event(Event("message", "Task", note, {"llm": getattr(planner, "name", "llm")}))
-        return spec
-
     driver = HeadlessDriver(folder / "notebook.ipynb")
     try:
-        orchestrator = Orchestrator(driver, folder, parse=parse, on_event=on_event, assume_yes=assume_yes)
+        orchestrator = Orchestrator(driver, folder, on_event=on_event, assume_yes=assume_yes, llm=planner)
         return orchestrator.run(request, data=data, time_budget_s=time_budget_s)
     finally:
         driver.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .agents.base import EventSink
 from .agents.orchestrator import Orchestrator, Parser, _quiet
-from .llm.offline import parse_request
+from .llm.base import LLMClient, make_llm
 from .notebook.headless import HeadlessDriver
 from .report import RunReport
 
@@ -23,14 +23,17 @@ class TrainerAgent:
 
     def __init__(self, data: str | None = None, *, out: str | Path | None = None,
                  time_budget_s: float | None = None, assume_yes: bool = True, on_event: EventSink = _quiet,
-                 parse: Parser = parse_request) -> None:
+                 parse: Parser | None = None, llm: str | LLMClient | None = None) -> None:
+        """``llm``: ``"offline"``, ``"openai"`` or a planner (:func:`~trainer_agent_lab.llm.make_llm`); with a
+        model, it reads the requests (unless ``parse`` is given), moderates them and proposes cell repairs."""
         self.data = data if not data or data.startswith("sklearn:") else str(Path(data).expanduser().resolve())
         self.time_budget_s = time_budget_s
         self.out = Path(out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")).resolve()
         self.out.mkdir(parents=True, exist_ok=True)
         self.driver = HeadlessDriver(self.out / "notebook.ipynb")
+        planner = make_llm(llm) if isinstance(llm, str) else llm
         self.orchestrator = Orchestrator(self.driver, self.out, parse=parse, on_event=on_event,
-                                         assume_yes=assume_yes)
+                                         assume_yes=assume_yes, llm=planner)
         #: Every report so far, oldest first.
         self.reports: list[RunReport] = []
 

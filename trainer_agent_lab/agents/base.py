@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import CellExecutionFailed, NeedsInput
-from ..knowledge.repairs import diagnose
+from ..knowledge.repairs import Repair, diagnose, model_may_repair, vet_proposal
 from ..knowledge.sops import PROFILES
+from ..llm.base import LLMClient
 from ..notebook.driver import ExecutionResult, NotebookDriver
+from ..notebook.results import CellError
 from ..spec import TaskSpec
 
 
@@ -29,6 +31,8 @@ EventSink = Callable[[Event], None]
 #: How many times a failing cell is repaired and re-run before the user is asked.
 MAX_REPAIRS = 3
 
+T = TypeVar("T")
+
 
 @dataclass
 class RunMemory:
@@ -44,6 +48,10 @@ class RunMemory:
     task: str | None = None
     positive_class: str | None = None
     done_steps: list[str] = field(default_factory=list)
+    #: The language model the agents may consult (moderation, cell repairs); None: offline rules only.
+    llm: LLMClient | None = None
+    #: The LLM moderation step's verdicts, by request text (a revision does not ask again).
+    moderated: dict[str, Any] = field(default_factory=dict)
 
     @property
     def cells_seconds(self) -> float:
@@ -83,19 +91,61 @@ class Agent:
         """A markdown cell written by this agent."""
         return self.driver.add_markdown(text, metadata={"trainer_agent": {"agent": self.name}})
 
+    def consult(self, ask: Callable[[LLMClient], T]) -> T | None:
+        """``ask(llm)`` when a language model is configured, else None.
+
+        What the model's client noted meanwhile (fallbacks, failures) becomes a run note and a message from
+        this agent, so the report and the front doors show it.
+        """
+        llm = self.memory.llm
+        if llm is None or getattr(llm, "name", "offline") == "offline":
+            return None
+        before = len(llm.notes)
+        try:
+            return ask(llm)
+        finally:
+            for note in list(llm.notes)[before:]:
+                self.memory.notes.append(note)
+                self.say(note, llm=llm.name)
+
+    def _model_repair(self, step: str, source: str, error: CellError) -> Repair | str | None:
+        """The language model's repair of a failing cell, vetted by :func:`vet_proposal`; or why its answer
+        was not used (a string); or None when no model was asked (none configured, or a failure that is the
+        data's or the budget's: :func:`model_may_repair`)."""
+        llm = self.memory.llm
+        if llm is None or getattr(llm, "name", "offline") == "offline" or not model_may_repair(step, error):
+            return None
+        traceback = error.plain_traceback() or error.summary
+        proposed = self.consult(lambda model: model.propose_repair(source, traceback, step=step))
+        if proposed is None:
+            return "the language model proposed no fix"
+        vetted, rejected = vet_proposal(source, proposed)
+        if vetted is None:
+            self.say(f"The language model's repair of the {step} cell was not used: {rejected}.")
+            return f"the language model's fix was rejected: {rejected}"
+        return Repair("llm", f"no offline rule fits {error.ename}; the language model ({llm.name}) rewrote the cell",
+                      vetted)
+
     def run(self, step: str, source: str) -> dict[str, Any]:
         """Run one code cell for ``step``; return its structured results or raise on error.
 
-        A failing cell is diagnosed from its traceback and, where an offline rule knows the fix, edited in
-        place and run again, up to ``MAX_REPAIRS`` times; then the user is asked.
+        A failing cell is diagnosed from its traceback and, where an offline rule knows the fix (else, when a
+        language model is configured, where the model proposes one that passes :func:`vet_proposal`), edited
+        in place and run again, up to ``MAX_REPAIRS`` times; then the user is asked, with the traceback's last
+        lines. A failure nobody could repair raises :class:`CellExecutionFailed` (no model configured) or
+        :class:`NeedsInput` (the model was asked and had no usable fix).
         """
         self._emit(Event("step", self.name, step, {"state": "started"}))
         result = self.driver.add_code(source, metadata={"trainer_agent": {"agent": self.name, "step": step}})
         self.memory.cells.append(result)
         attempts = 0
+        unused: str | None = None  # why the language model's last answer was not used
         while result.error is not None and attempts < MAX_REPAIRS:
-            repair = diagnose(result.source, result.error)
+            repair: Repair | str | None = diagnose(result.source, result.error)
             if repair is None:
+                repair = self._model_repair(step, result.source, result.error)
+            if not isinstance(repair, Repair):
+                unused = repair
                 break
             attempts += 1
             self.say(f"The {step} cell failed ({result.error.summary}); repair {attempts}: {repair.why}.")
@@ -105,13 +155,15 @@ class Agent:
         if result.error is not None:
             error = result.error
             self._emit(Event("step", self.name, step, {"state": "failed", "error": error.summary}))
-            if attempts:
-                raise NeedsInput(f"The {step} cell still fails after {attempts} repairs: {error.summary}.",
+            failed = CellExecutionFailed(f"The {step} cell failed: {error.summary}", error=error.to_dict())
+            if attempts or unused:
+                tried = f"after {attempts} repair{'s' if attempts != 1 else ''}" + (f"; {unused}" if unused else "")
+                raise NeedsInput(f"The {step} cell still fails {tried}: {error.summary}.",
                                  hint="Last lines of the traceback: " + " | ".join(
                                      error.plain_traceback().strip().splitlines()[-3:]),
                                  question=f"How should the {step} step proceed (fix the data, loosen a requirement, "
-                                          "or skip it)?")
-            raise CellExecutionFailed(f"The {step} cell failed: {error.summary}", error=error.to_dict())
+                                          "or skip it)?") from failed
+            raise failed
         if attempts:
             self.memory.repaired += 1
         self.memory.results[step] = result.results

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..cells.task import requirements_markdown
 from ..errors import CellExecutionFailed, NeedsInput, TrainerAgentError, UsageError
+from ..llm.base import LLMClient
 from ..llm.offline import parse_request
 from ..notebook.driver import NotebookDriver
 from ..notebook.environment import environment
@@ -47,33 +48,51 @@ class Orchestrator:
     out_dir:
         The run folder: ``spec.json`` and ``report.json`` are written here.
     parse:
-        The request parser (the offline rule-based one by default; an LLM-backed one may replace it).
+        The request parser. Default: ``llm``'s (its fallback notes become run notes and Task agent messages)
+        when a model is given, else the offline rule-based parser.
     on_event:
         Called with every :class:`Event` (agent messages, steps, status) for progress display.
     assume_yes:
         Answer the agents' questions with their defaults instead of stopping with ``needs_input``.
     seed:
         The seed every random step in the notebook uses.
+    llm:
+        The language model the agents consult for the ethics moderation step and for cell repairs no
+        offline rule knows (None or the offline planner: rules only). Reading the request stays ``parse``'s.
     """
 
-    def __init__(self, driver: NotebookDriver, out_dir: Path, *, parse: Parser = parse_request,
-                 on_event: EventSink = _quiet, assume_yes: bool = False, seed: int = 42) -> None:
+    def __init__(self, driver: NotebookDriver, out_dir: Path, *, parse: Parser | None = None,
+                 on_event: EventSink = _quiet, assume_yes: bool = False, seed: int = 42,
+                 llm: LLMClient | None = None) -> None:
         self.driver = driver
         self.out_dir = Path(out_dir)
-        self.parse = parse
+        self.parse: Parser = parse or (self._parse_with_llm if llm is not None else parse_request)
         self.emit = on_event
         self.assume_yes = assume_yes
         self.seed = seed
+        self.llm = llm
         #: What the agents know about the last run (kept so a later ``revise`` continues from it).
         self.memory: RunMemory | None = None
         self._plan: list[dict[str, Any]] = []
         self._intro: str | None = None
 
+    def _parse_with_llm(self, text: str, data: list[str] | None = None,
+                        time_budget_s: float | None = None) -> TaskSpec:
+        """``llm.parse_request``, its fallback notes kept as run notes and shown as Task agent messages."""
+        assert self.llm is not None
+        before = len(self.llm.notes)
+        spec = self.llm.parse_request(text, data=data, time_budget_s=time_budget_s)
+        for note in list(self.llm.notes)[before:]:
+            if self.memory is not None:
+                self.memory.notes.append(note)
+            self.emit(Event("message", "Task", note, {"llm": self.llm.name}))
+        return spec
+
     def run(self, request: str, data: str | None = None, time_budget_s: float | None = None) -> RunReport:
         """Turn ``request`` into an executed notebook, a model and a bundle; return the report."""
         started = time.perf_counter()
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        self.memory = memory = RunMemory(spec=TaskSpec(request=request))
+        self.memory = memory = RunMemory(spec=TaskSpec(request=request), llm=self.llm)
         task = TaskAgent(self.driver, memory, self.emit)
 
         def work() -> None:

@@ -130,8 +130,23 @@ class TaskAgent(Agent):
                              question="How many seconds may the run take?", options=["60", "120", "300"])
 
     def check_ethics(self) -> None:
-        """Refuse, with the policy's reason and an alternative, what must not be built."""
-        verdict = ethics.check(self.memory.spec.request)
+        """Refuse, with the policy's reason and an alternative, what must not be built.
+
+        The offline policy decides first; when a language model is configured, its moderation step may refuse
+        too, but only under a rule of the written policy (:func:`ethics.combine`): a refusal outside the policy
+        is reported as a concern and the run goes on; a model that fails leaves the offline verdict alone.
+        """
+        request = self.memory.spec.request
+        verdict = ethics.check(request)
+        if verdict.allowed and self.memory.llm is not None:
+            if request not in self.memory.moderated:
+                self.memory.moderated[request] = self.consult(lambda llm: llm.moderate(request))
+            name = getattr(self.memory.llm, "description", "the language model")
+            verdict, concern = ethics.combine(verdict, self.memory.moderated[request],
+                                              decided_by=f"the LLM moderation step ({name})")
+            if concern:
+                self.memory.notes.append(concern)
+                self.say(concern, llm=self.memory.llm.name)
         if not verdict.allowed:
             raise Refused(verdict.reason)
 

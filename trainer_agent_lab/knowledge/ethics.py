@@ -2,14 +2,28 @@
 
 The policy is data. Each rule needs *all* of its cue groups to appear in the request (an action, a target
 and, where it matters, a basis), so a request that merely mentions insurance, weapons or health goes
-through: over-refusal is a defect. An LLM moderation step, when configured, can add to this check but never
-replaces it.
+through: over-refusal is a defect.
+
+An LLM moderation step, when a model is configured, adds to this check and never replaces it
+(:func:`combine`):
+
+- the offline policy refuses: refused, whatever the model says (the model is not asked);
+- the offline policy allows and the model refuses *naming one of the rules below* (by ``id``): refused under
+  that rule, with the rule's rationale, the model's own rationale and its alternative (or the rule's);
+- the offline policy allows and the model refuses without naming a rule here: allowed. The model may only
+  enforce the written policy; its concern is reported (a Task agent message and a run note) with its
+  rationale, so a person can judge it. This keeps a cautious model from over-refusing;
+- the model fails (no answer, invalid JSON, an answer that fails :class:`Moderation`): the offline verdict
+  alone, with a note saying so.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, Field
 
 
 @dataclass(frozen=True)
@@ -75,18 +89,63 @@ RULES: tuple[Rule, ...] = (
 
 @dataclass(frozen=True)
 class Verdict:
-    """The policy's answer: allowed, or the rule that refuses the request."""
+    """The policy's answer: allowed, or the rule that refuses the request (and who applied it)."""
 
     allowed: bool
     rule: Rule | None = None
+    #: "the offline policy", or the LLM moderation step that applied the rule (e.g. "the model gpt-4o-mini").
+    decided_by: str = "the offline policy"
+    #: The moderating model's own rationale, when a model applied the rule.
+    rationale: str = ""
+    #: The moderating model's legitimate alternative; the rule's own alternative when empty.
+    alternative: str = ""
 
     @property
     def reason(self) -> str:
         """Why the request is refused, and what the agents can do instead."""
         if self.rule is None:
             return ""
-        return (f"Refused: {self.rule.title.lower()}. {self.rule.rationale} "
-                f"What I can build instead: {self.rule.alternative}")
+        text = f"Refused: {self.rule.title.lower()}. {self.rule.rationale}"
+        if self.rationale:
+            text += f" ({self.decided_by} applied this rule: {self.rationale.rstrip('.')}.)"
+        return text + f" What I can build instead: {self.alternative or self.rule.alternative}"
+
+
+class Moderation(BaseModel):
+    """A moderating model's answer about one request (the JSON it must reply with)."""
+
+    decision: Literal["allow", "refuse"]
+    #: The ``id`` of the policy rule the request falls under; null when allowed (or when no rule fits).
+    rule: str | None = None
+    rationale: str = Field(default="", max_length=2000)
+    #: A legitimate model the agents could build instead, if any.
+    alternative: str | None = Field(default=None, max_length=2000)
+
+
+def rule_by_id(rule_id: str | None) -> Rule | None:
+    """The policy rule called ``rule_id`` (case and spaces aside), or None."""
+    key = re.sub(r"[\s\-]+", "_", (rule_id or "").strip().lower())
+    return next((r for r in RULES if r.id == key), None)
+
+
+def combine(offline: Verdict, opinion: Moderation | None, decided_by: str = "the LLM moderation step"
+            ) -> tuple[Verdict, str | None]:
+    """The final verdict from the offline one and a model's ``opinion`` (None: no usable opinion), and a note.
+
+    See the module docstring for the rule. The note (None when there is nothing to say) reports a model's
+    refusal that names no policy rule, with its rationale; it does not refuse the request.
+    """
+    if not offline.allowed or opinion is None or opinion.decision == "allow":
+        return offline, None
+    rule = rule_by_id(opinion.rule)
+    rationale = " ".join(opinion.rationale.split())
+    if rule is None:
+        named = f" (it named {opinion.rule!r}, which is not a rule of the policy)" if opinion.rule else ""
+        return offline, (f"{decided_by[:1].upper()}{decided_by[1:]} would refuse this request{named}: "
+                         f"{rationale or 'no rationale given'}. The written policy does not forbid it, so the run "
+                         "goes on; judge the concern yourself.")
+    return Verdict(False, rule, decided_by=decided_by, rationale=rationale,
+                   alternative=" ".join((opinion.alternative or "").split())), None
 
 
 def check(request: str) -> Verdict:

@@ -6,10 +6,16 @@ installed library version does not know, text where numbers were expected, a 1-D
 expected, running out of memory (smaller batches, fewer rows, one worker), and an optimiser that did not
 converge (more iterations). Failures that are the data's or the user's (a missing file, a bad column) are
 not repaired: they are reported with their own clear message.
+
+When no rule knows the fix and a language model is configured, the agents ask the model for a corrected cell
+(:meth:`~trainer_agent_lab.llm.base.LLMClient.propose_repair`) — except for the failures in
+:data:`NOT_FOR_MODEL` and the steps in :data:`MODEL_FREE_STEPS`, which say something about the data or the
+budget that rewriting code would only hide. :func:`vet_proposal` checks the model's cell before it runs.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,3 +115,56 @@ def diagnose(source: str, error: CellError) -> Repair | None:
         if repair is not None:
             return repair
     return None
+
+
+# ------------------------------------------------------------------------------- repairs by a language model
+#: Errors that are not the code's fault: a model must not rewrite them away (a missing file, the time budget,
+#: the user's stop).
+NOT_FOR_MODEL = frozenset({"FileNotFoundError", "PermissionError", "IsADirectoryError", "NotADirectoryError",
+                           "KeyboardInterrupt", "TimeoutError", "SystemExit", "KernelDied"})
+#: Steps whose failures are about the data as given: reported to the user, never rewritten by a model
+#: (a model "fixing" the load cell could quietly load something else).
+MODEL_FREE_STEPS = frozenset({"load"})
+_WHY_RE = re.compile(r"\A# (?!Repaired \()[^\n]*")
+_REPAIRED_RE = re.compile(r"\A(# Repaired \(.*\n)+")
+
+
+def model_may_repair(step: str, error: CellError) -> bool:
+    """Whether a failure of ``step`` may be handed to a language model for a repair."""
+    return step not in MODEL_FREE_STEPS and error.ename not in NOT_FOR_MODEL
+
+
+def why_line(source: str) -> str | None:
+    """A cell's ``# why`` line (its first line, past any ``# Repaired (...)`` notes), or None."""
+    match = _WHY_RE.match(_REPAIRED_RE.sub("", source))
+    return match.group(0) if match else None
+
+
+def vet_proposal(original: str, proposed: str) -> tuple[str | None, str]:
+    """Check a model's corrected cell before it runs: ``(source to run, "")`` or ``(None, why it was rejected)``.
+
+    The proposal must be Python that compiles (IPython ``%`` and ``!`` lines aside), differ from the cell,
+    never name ``trainer_agent_lab`` (generated notebooks use public libraries only), and keep handing results
+    back (``_report(...)``) when the cell did. It keeps the cell's ``# why`` line: a proposal that does not
+    start with it gets it back on top.
+    """
+    text = _REPAIRED_RE.sub("", proposed.replace("\r\n", "\n")).strip("\n")
+    if not text.strip():
+        return None, "the model's answer is empty"
+    if "trainer_agent_lab" in text:
+        return None, "the model's cell uses trainer_agent_lab (generated cells use public libraries only)"
+    plain = re.sub(r"^[ \t]*[%!].*$", "pass", text, flags=re.M)
+    try:
+        compile(plain, "<proposed cell>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:
+        return None, f"the model's cell does not compile ({type(exc).__name__}: {getattr(exc, 'msg', exc)})"
+    why = why_line(original)
+    if why is not None:
+        if text.partition("\n")[0].strip() != why.strip():
+            text = f"{why}\n{text}"
+    body = _REPAIRED_RE.sub("", original).strip("\n")
+    if text.strip() == body.strip():
+        return None, "the model's cell is the failing cell again"
+    if "_report(" in body and "_report(" not in text:
+        return None, "the model's cell no longer hands its results back (_report)"
+    return text + "\n", ""

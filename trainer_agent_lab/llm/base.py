@@ -2,7 +2,7 @@
 
 ::
 
-    LLMClient (protocol)            complete · parse_request · explain · propose_repair · notes
+    LLMClient (protocol)            complete · parse_request · moderate · explain · propose_repair · notes
     ├── OfflinePlanner              the rule-based parser; no model, no network (the default)
     └── ChatPlanner                 prompts + validation on top of one method, ``complete(messages)``
         └── OpenAIClient            any OpenAI-compatible endpoint (llm/openai_client.py)
@@ -11,8 +11,9 @@ A chat planner never makes a run depend on the model: :meth:`ChatPlanner.parse_r
 request with the offline parser too, validates the model's JSON against :class:`TaskSpec`, merges the two
 (the model's answer wins where it says something, the offline reading fills the rest, the user's data and
 time budget win over both) and falls back to the offline reading, with a note, when the model fails or
-answers nonsense. :meth:`~ChatPlanner.explain` and :meth:`~ChatPlanner.propose_repair` return ``None``
-then, and callers keep their templates.
+answers nonsense. :meth:`~ChatPlanner.moderate`, :meth:`~ChatPlanner.explain` and
+:meth:`~ChatPlanner.propose_repair` return ``None`` then, and callers keep their offline answer (the offline
+ethics verdict, their templates, the offline repair rules).
 
 >>> planner = make_llm("offline")
 >>> planner.parse_request("wine classifier with at least 90% accuracy").constraint("accuracy").target
@@ -32,8 +33,10 @@ from pydantic import ValidationError
 
 from ..errors import LLMError, UsageError
 from ..knowledge.datasets import BUNDLED_TARGETS
+from ..knowledge.ethics import Moderation
 from ..spec import LOWER_IS_BETTER, METRICS, RESOURCE_CONSTRAINTS, Constraint, TaskSpec, spec_json_schema
 from . import offline
+from .moderation import MODERATION_SCHEMA, moderation_messages, read_moderation
 from .vocabulary import HINT_PATTERNS
 
 __all__ = ["ChatPlanner", "LLMClient", "Message", "OfflinePlanner", "make_llm", "merge_specs", "read_spec"]
@@ -66,12 +69,16 @@ class LLMClient(Protocol):
         """A request as a :class:`TaskSpec`; never raises for a model failure (falls back to the rules)."""
         ...
 
+    def moderate(self, request: str) -> Moderation | None:
+        """The model's reading of ``request`` against the ethics policy; None when no model can give one."""
+        ...
+
     def explain(self, text: str) -> str | None:
         """A short plain-words explanation of ``text``; None when no model can give one."""
         ...
 
-    def propose_repair(self, source: str, traceback: str) -> str | None:
-        """A corrected cell source for a cell that raised; None when there is no fix to try."""
+    def propose_repair(self, source: str, traceback: str, step: str = "") -> str | None:
+        """A corrected cell source for a cell (of the SOP ``step``) that raised; None when there is no fix."""
         ...
 
 
@@ -95,10 +102,13 @@ class OfflinePlanner:
                       time_budget_s: float | None = None) -> TaskSpec:
         return offline.parse_request(text, data=data, time_budget_s=time_budget_s)
 
+    def moderate(self, request: str) -> Moderation | None:
+        return None
+
     def explain(self, text: str) -> str | None:
         return None
 
-    def propose_repair(self, source: str, traceback: str) -> str | None:
+    def propose_repair(self, source: str, traceback: str, step: str = "") -> str | None:
         return None
 
 
@@ -139,9 +149,11 @@ EXPLAIN_SYSTEM = ("You are the Task agent of TrainerAgent, explaining a step of 
                   "language of the text you are given.")
 
 REPAIR_SYSTEM = ("You fix a Jupyter notebook cell that raised an error. Reply with the complete corrected cell in "
-                 "one ```python code block and nothing else. Keep what the cell is meant to do; use only public "
-                 "libraries (pandas, numpy, scikit-learn, torch, onnx, onnxruntime, matplotlib, plotly); never "
-                 "import trainer_agent_lab. If you cannot fix it, reply NO_FIX.")
+                 "one ```python code block and nothing else. Keep what the cell is meant to do, its first line "
+                 "(the '# why' comment) and its calls that hand results back (_report(...)); names that earlier "
+                 "cells defined are available. Use only public libraries (pandas, numpy, scikit-learn, torch, "
+                 "onnx, onnxruntime, matplotlib, plotly); never import trainer_agent_lab. If you cannot fix it, "
+                 "reply NO_FIX.")
 
 _FENCE_RE = re.compile(r"```[ \t]*(?:json|python|py|ipython|python3)?[ \t]*\n(.*?)```", re.S | re.I)
 _ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -331,6 +343,16 @@ class ChatPlanner:
         log.info("request read by %s", self.description)
         return spec
 
+    def moderate(self, request: str) -> Moderation | None:
+        """The model's verdict on ``request`` under the ethics policy, or None (with a note) when it fails:
+        no answer, HTTP errors, text that is not JSON, JSON that fails :class:`Moderation`."""
+        try:
+            raw = self.complete(moderation_messages(request), json_schema=MODERATION_SCHEMA)
+            return read_moderation(_json_object(raw))
+        except LLMError as exc:
+            self._note(f"The LLM moderation step failed ({exc}); the offline ethics policy alone decided.")
+            return None
+
     def explain(self, text: str) -> str | None:
         """A plain-words explanation from the model, or None when it fails."""
         try:
@@ -340,13 +362,15 @@ class ChatPlanner:
             return None
         return answer.strip() or None
 
-    def propose_repair(self, source: str, traceback: str) -> str | None:
-        """A corrected version of ``source`` (a cell that raised ``traceback``), or None.
+    def propose_repair(self, source: str, traceback: str, step: str = "") -> str | None:
+        """A corrected version of ``source`` (a cell of the SOP ``step`` that raised ``traceback``), or None.
 
-        None too when the model's answer is not Python that parses, or is the same cell again.
+        None too when the model's answer is not Python that parses, or is the same cell again. (The agents
+        check more before running it: :func:`trainer_agent_lab.knowledge.repairs.vet_proposal`.)
         """
         tb = _ANSI_RE.sub("", traceback)[-4000:]
-        prompt = f"The cell:\n```python\n{source}\n```\n\nThe error it raised:\n```\n{tb}\n```"
+        prompt = (f"The notebook step: {step}\n\n" if step else "") + (
+            f"The cell:\n```python\n{source}\n```\n\nThe error it raised:\n```\n{tb}\n```")
         try:
             answer = self.complete([{"role": "system", "content": REPAIR_SYSTEM}, {"role": "user", "content": prompt}])
         except LLMError as exc:

@@ -23,6 +23,7 @@ remembers. The schema is in the system prompt either way.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -134,5 +135,6 @@ class OpenAIClient(ChatPlanner):
 
     def _response_format(self, schema: dict[str, Any]) -> dict[str, Any]:
         if self._schema_mode:
-            return {"type": "json_schema", "json_schema": {"name": "TaskSpec", "schema": schema, "strict": False}}
+            name = re.sub(r"[^A-Za-z0-9_-]", "_", str(schema.get("title") or "TaskSpec"))[:64]
+            return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": False}}
         return {"type": "json_object"}
