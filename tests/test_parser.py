@@ -43,7 +43,7 @@ ACCEPTANCE = [
          "than 500 parameters.", ["sklearn:wine"], id="wine-small-model-data-arg-deduped", task_type=CLS,
          data=["sklearn:wine"], constraints=cons("accuracy >= 0.95", "parameters < 500")),
     case("Build a handwritten digit recognizer with at least 97% accuracy, under 50k parameters, quantized "
-         "to int8 for CPU serving.", id="digits-int8", task_type=CLS, data=["sklearn:digits"],
+         "to int8 for CPU serving.", id="digits-int8", task_type=IMAGE, data=["sklearn:digits"],
          constraints=cons("accuracy >= 0.97", "parameters < 50000"), quantize_int8=True),
     case("Screening model for the breast cancer data: recall on malignant cases must be at least 0.97 while "
          "precision stays above 0.9.", id="breast-cancer-recall", task_type=CLS, positive_label="malignant",

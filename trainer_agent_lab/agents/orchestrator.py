@@ -19,7 +19,8 @@ from ..llm.offline import parse_request
 from ..notebook.driver import NotebookDriver
 from ..notebook.environment import environment
 from ..report import ConstraintRow, RunReport
-from ..spec import TaskSpec
+from ..spec import TaskSpec, TaskType
+from . import vision
 from .base import Event, EventSink, RunMemory
 from .data import DataAgent
 from .model import ModelAgent
@@ -167,6 +168,8 @@ class Orchestrator:
     def _data_phase(self, task: TaskAgent) -> None:
         memory = task.memory
         spec = memory.spec
+        if spec.task_type == TaskType.image_classification:
+            return vision.data_phase(task, self.driver, self.emit, self.seed, self._requirements(spec))
         if not spec.data:
             raise NeedsInput("The request names no data.", hint="Pass --data PATH or a reference such as "
                              "sklearn:wine.", question="Which data should the model learn from?")
@@ -181,6 +184,9 @@ class Orchestrator:
 
     def _model_phase(self, task: TaskAgent, started: float) -> None:
         memory = task.memory
+        if memory.spec.task_type == TaskType.image_classification:
+            return vision.model_phase(task, self.driver, self.emit, started,
+                                      memory.spec.time_budget_s or DEFAULT_TIME_BUDGET_S)
         model = ModelAgent(self.driver, memory, self.emit)
         split, kind = memory.results["split"], memory.task or "classification"
         families = model.select(kind, split)
@@ -192,6 +198,8 @@ class Orchestrator:
         model.evaluate()
 
     def _server_phase(self, task: TaskAgent) -> None:
+        if task.memory.spec.task_type == TaskType.image_classification:
+            return vision.server_phase(task, self.driver, self.emit)
         server = ServerAgent(self.driver, task.memory, self.emit)
         server.export()
         server.parity()

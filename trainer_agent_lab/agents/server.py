@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..cells import server as cells
+from ..cells import server as server_cells
 from .base import Agent
 
 
@@ -18,11 +18,13 @@ class ServerAgent(Agent):
     """Owns everything after training."""
 
     name = "Server"
+    #: The module of cell templates the steps write (tabular here; image and text agents swap in their own).
+    cells = server_cells
 
     def export(self) -> dict[str, Any]:
         """Export the whole pipeline (preprocessing included) to ONNX; int8 where asked or needed."""
         self.heading("convert, measure and package")
-        result = self.run("export", cells.export_onnx_cell())
+        result = self.run("export", self.cells.export_onnx_cell())
         text = f"Exported to ONNX: {result['onnx_bytes']:,} bytes"
         if result.get("int8_bytes"):
             text += (f"; int8 model {result['int8_bytes']:,} bytes, because "
@@ -34,7 +36,7 @@ class ServerAgent(Agent):
 
     def parity(self) -> dict[str, Any]:
         """Check the ONNX model(s) give the trained model's answers on the test split."""
-        result = self.run("parity", cells.parity_cell())
+        result = self.run("parity", self.cells.parity_cell())
         parity = result.get("parity") or {}
         text = f"ONNX parity on the test split: {parity.get('label_agreement', 0):.2%} agreement"
         if "max_prob_diff" in parity:
@@ -51,8 +53,8 @@ class ServerAgent(Agent):
 
     def capacity(self) -> dict[str, Any]:
         """Write the serving app, then measure it: latency, throughput, memory; size the deployment."""
-        serving = self.run("serving", cells.serving_app_cell())
-        result = self.run("capacity", cells.capacity_cell())
+        serving = self.run("serving", self.cells.serving_app_cell())
+        result = self.run("capacity", self.cells.capacity_cell())
         cap = result.get("capacity", {})
         text = (f"Serving {serving.get('serving_model', 'model.onnx')}: model alone p50 {cap.get('p50_ms', 0):.3f} ms, "
                 f"p99 {cap.get('p99_ms', 0):.3f} ms; over HTTP {cap.get('qps_per_replica', 0):g} requests/s per "
@@ -69,7 +71,7 @@ class ServerAgent(Agent):
     def bundle(self) -> dict[str, Any]:
         """Write the docs, Dockerfile, model card and test of the bundle, and zip it."""
         spec = self.memory.spec
-        result = self.run("bundle", cells.bundle_cell(request=spec.request, data_refs=list(spec.data)))
+        result = self.run("bundle", self.cells.bundle_cell(request=spec.request, data_refs=list(spec.data)))
         self.say(f"Bundle written: {result.get('bundle_dir')} ({len(result.get('files', []))} files); "
                  f"it answers the sample request as the trained model does: {result.get('bundle_check')}.")
         return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ..cells.base import code_cell
@@ -150,14 +151,19 @@ class TaskAgent(Agent):
         if not verdict.allowed:
             raise Refused(verdict.reason)
 
-    def check_feasibility(self, task: str) -> dict[str, Any]:
-        """Probe the data before the search: refuse when there is no signal or a target is out of reach."""
+    def check_feasibility(self, task: str, cell: Callable[[list[dict[str, Any]], float], str] = feasibility_cell
+                          ) -> dict[str, Any]:
+        """Probe the data before the search: refuse when there is no signal or a target is out of reach.
+
+        ``cell`` writes the probe (tabular by default; images pass theirs): it must report ``no_signal``,
+        ``score``, ``chance``, ``scoring``, ``p_value`` and ``gates`` as the tabular one does.
+        """
         gated = [c.model_dump() for c in self.memory.spec.metric_constraints
                  if c.op in (">=", ">") and c.name in ("accuracy", "roc_auc", "r2")
                  and not (c.name == "roc_auc" and task != "classification")]
         self.heading("is it feasible?")
         budget = self.memory.spec.time_budget_s or 300.0
-        result = self.run("feasibility", feasibility_cell(gated, round(min(20.0, 0.08 * budget), 1)))
+        result = self.run("feasibility", cell(gated, round(min(20.0, 0.08 * budget), 1)))
         if result["no_signal"]:
             raise Refused(f"The data shows no signal for {self.memory.target}: a quick probe scores "
                           f"{result['scoring']} {result['score']:.3f} against {result['chance']:.3f} for chance"

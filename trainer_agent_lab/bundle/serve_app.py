@@ -9,7 +9,12 @@ TRAINER_AGENT_ORT_THREADS sets onnxruntime's threads per request (1 by default: 
 
 Tabular models: POST /predict takes {"rows": [{column: value, ...}, ...]} or {"row": {column: value, ...}}.
 Every column of the schema must be present: numbers (or null, which the model imputes) for numeric columns,
-strings (or null) for string columns. Text models: {"texts": ["...", ...]} or {"text": "..."}.
+strings (or null) for string columns.
+Text models: {"texts": ["...", ...]} or {"text": "..."}, raw strings; text_features.py beside this file
+normalises them and computes the features the model takes, from text_vectorizer.json.
+Image models: {"images": [image, ...]} or {"image": image}, an image being nested lists of pixel values
+[channels][height][width] in the shape and scale feature_schema.json gives (a grey image may be [height][width],
+a colour one channels-last [height][width][channels]).
 The answer is {"predictions": [...], "model_version": "..."}, plus "probabilities" and "classes" (the
 probability columns) for classifiers. A bad request gets a 4xx status and {"detail": "what is wrong"}.
 """
@@ -46,7 +51,8 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 SCHEMA = json.loads((HERE / "feature_schema.json").read_text())
 LABELS = json.loads((HERE / "label_map.json").read_text())
-KIND = SCHEMA.get("kind", "tabular")  # "tabular": one ONNX input per column; "text": one string input
+KIND = SCHEMA.get("kind", "tabular")  # "tabular": one ONNX input per column; "text": one string input;
+# "image": one float input [batch, channels, height, width]
 MODEL_PATH = HERE / os.environ.get("TRAINER_AGENT_MODEL_FILE", SCHEMA.get("model_file", "model.onnx"))
 MODEL_VERSION = hashlib.sha256(MODEL_PATH.read_bytes()).hexdigest()[:12]
 _options = ort.SessionOptions()
@@ -160,14 +166,15 @@ def _check_text(value: str, where: str) -> str:
 
 def take_items(payload: Any) -> list[Any]:
     """The rows (tabular) or texts (text models) of a request."""
-    many, one = ("texts", "text") if KIND == "text" else ("rows", "row")
+    many, one = {"text": ("texts", "text"), "image": ("images", "image")}.get(KIND, ("rows", "row"))
     if isinstance(payload, dict) and many in payload and isinstance(payload[many], list):
         items = payload[many]
     elif isinstance(payload, dict) and one in payload and many not in payload:
         items = [payload[one]]
     else:
-        example = '{"texts": ["..."]} or {"text": "..."}' if KIND == "text" else \
-            '{"rows": [{column: value, ...}]} or {"row": {column: value, ...}}'
+        example = {"text": '{"texts": ["..."]} or {"text": "..."}',
+                   "image": '{"images": [[[pixel, ...], ...], ...]} or {"image": [[pixel, ...], ...]}'}.get(
+            KIND, '{"rows": [{column: value, ...}]} or {"row": {column: value, ...}}')
         raise RequestError(422, "invalid", f"send {example}")
     if not items:
         raise RequestError(422, "invalid", f"no {many} to predict")
@@ -232,14 +239,72 @@ def tabular_feed(rows: list[Any]) -> dict[str, np.ndarray]:
     return feed
 
 
+def _text_features() -> Any:
+    """The bundle's text preprocessing (text_features.py + its vocabulary), when the schema names one."""
+    if KIND != "text" or not SCHEMA.get("text_features"):
+        return None
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("text_features", HERE / "text_features.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.TextFeatures.load(HERE / SCHEMA["text_features"])
+
+
+TEXT_FEATURES = _text_features()
+
+
 def text_feed(texts: list[Any]) -> dict[str, np.ndarray]:
-    """The one string input of a text model."""
+    """The input of a text model: TF-IDF features from the bundle's preprocessing, or the strings themselves."""
     for i, text in enumerate(texts):
         if not isinstance(text, str):
             raise RequestError(422, "invalid", f"texts[{i}] must be a string, not {text!r:.60}")
         _check_text(text, f"texts[{i}]")
     name = ONNX_NAMES[COLUMNS[0][0]]
+    if TEXT_FEATURES is not None:
+        return {name: TEXT_FEATURES.transform(texts)}
     return {name: shaped(name, np.array(texts, dtype=object))}
+
+
+IMAGE_SHAPE = tuple(SCHEMA["inputs"][0]["shape"]) if KIND == "image" else ()
+
+
+def _image_array(image: Any, where: str) -> np.ndarray:
+    """One image as a float32 array [channels, height, width], or a RequestError saying what is wrong."""
+    channels, height, width = IMAGE_SHAPE
+    try:
+        pixels = np.array(image, dtype=object)
+    except ValueError:
+        pixels = None
+    if pixels is None or pixels.ndim == 0:
+        raise RequestError(422, "invalid", f"{where} must be nested lists of numbers "
+                           f"[{channels}][{height}][{width}]")
+    if pixels.shape == (height, width) and channels == 1:
+        pixels = pixels[None]
+    elif pixels.shape == (height, width, channels) and pixels.shape != (channels, height, width):
+        pixels = pixels.transpose(2, 0, 1)
+    if pixels.shape != (channels, height, width):
+        raise RequestError(422, "invalid", f"{where} has shape {list(pixels.shape)}; send "
+                           f"[{channels}][{height}][{width}] pixel values" + (
+                               f" (or [{height}][{width}])" if channels == 1 else ""))
+    flat = pixels.ravel()
+    if not all(type(v) in (int, float) for v in flat):
+        bad = next(v for v in flat if type(v) not in (int, float))
+        raise RequestError(422, "invalid", f"{where} holds {bad!r:.40}: pixel values must be numbers")
+    try:
+        values = flat.astype(np.float64)
+    except OverflowError:
+        values = np.array([math.inf])
+    if not np.isfinite(values).all() or np.abs(values).max() > FLOAT32_MAX:
+        raise RequestError(422, "invalid", f"{where} has a pixel value out of range: numbers must be finite and "
+                           f"at most {FLOAT32_MAX:.4g} in size")
+    return values.astype(np.float32).reshape(channels, height, width)
+
+
+def image_feed(images: list[Any]) -> dict[str, np.ndarray]:
+    """The one float input of an image model: [batch, channels, height, width]."""
+    name = ONNX_NAMES[COLUMNS[0][0]]
+    return {name: np.stack([_image_array(image, f"images[{i}]") for i, image in enumerate(images)])}
 
 
 def predictions_from(outputs: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -279,7 +344,22 @@ def _column_schema(item: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-if KIND == "text":
+if KIND == "image":
+    _channels, _height, _width = IMAGE_SHAPE
+    _PIXEL: dict[str, Any] = {"type": "number", "minimum": -FLOAT32_MAX, "maximum": FLOAT32_MAX}
+    _ROW: dict[str, Any] = {"type": "array", "items": _PIXEL, "minItems": _width, "maxItems": _width}
+    _GRID: dict[str, Any] = {"type": "array", "items": _ROW, "minItems": _height, "maxItems": _height}
+    _scale = SCHEMA["inputs"][0]
+    IMAGE_SCHEMA: dict[str, Any] = {
+        "description": f"pixel values on the scale {_scale.get('min', 0):g}..{_scale.get('max', 255):g}, "
+                       f"[{_channels}][{_height}][{_width}]" + (f" or [{_height}][{_width}]" if _channels == 1 else ""),
+        "anyOf": [{"type": "array", "items": _GRID, "minItems": _channels, "maxItems": _channels}]
+        + ([_GRID] if _channels == 1 else [])}
+    REQUEST_SCHEMA: dict[str, Any] = {
+        "type": "object", "anyOf": [{"required": ["images"]}, {"required": ["image"]}],
+        "properties": {"images": {"type": "array", "items": IMAGE_SCHEMA, "minItems": 1, "maxItems": MAX_ROWS},
+                       "image": IMAGE_SCHEMA}}
+elif KIND == "text":
     TEXT_SCHEMA: dict[str, Any] = {"type": "string"}
     REQUEST_SCHEMA: dict[str, Any] = {
         "type": "object", "anyOf": [{"required": ["texts"]}, {"required": ["text"]}],
@@ -337,7 +417,7 @@ async def predict(request: Request) -> JSONResponse:
         return error_response(401, "unauthorized", "a valid X-API-Key header is required")
     try:
         items = take_items(parse_json(await read_body(request)))
-        feed = text_feed(items) if KIND == "text" else tabular_feed(items)
+        feed = {"text": text_feed, "image": image_feed}.get(KIND, tabular_feed)(items)
         outputs = dict(zip(OUTPUT_NAMES, SESSION.run(None, feed), strict=True))
         answer = predictions_from(outputs)
     except RequestError as err:

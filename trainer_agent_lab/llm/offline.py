@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
+from ..knowledge.image_data import is_image_data
 from ..spec import CLASSIFICATION_METRICS, LOWER_IS_BETTER, REGRESSION_METRICS, Constraint, TaskSpec, TaskType
 from . import vocabulary as V
 
@@ -55,10 +56,11 @@ def parse_request(text: str, data: list[str] | None = None, time_budget_s: float
     if asked and target is None:
         hints.append(f"asked_target:{asked}")
     quantize = bool(V.QUANTIZE_RE.search(norm)) and not V.NO_QUANTIZE_RE.search(norm)
+    refs = _data_refs(norm, data or [])
     return TaskSpec(
         request=text, language="zh" if V.CJK_RE.search(norm) else "en",
-        task_type=_task_type(norm, constraints, report, optimize), target=target,
-        positive_label=_positive_label(norm, mentions), data=_data_refs(norm, data or []),
+        task_type=_task_type(norm, constraints, report, optimize, refs), target=target,
+        positive_label=_positive_label(norm, mentions), data=refs,
         constraints=constraints, report_metrics=report, optimize=optimize, qps=qps,
         container_memory_mb=memory, quantize_int8=quantize, export_onnx=True, time_budget_s=budget,
         hints=hints)
@@ -471,11 +473,19 @@ def _data_refs(text: str, given: list[str]) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------- task
 def _task_type(text: str, constraints: list[Constraint], report: list[str],
-               optimize: str | None) -> TaskType | None:
-    """Regression or (text/image) classification from the words; None when the data must decide."""
+               optimize: str | None, refs: list[str] = ()) -> TaskType | None:
+    """Regression or (text/image) classification from the words and the data; None when the data must decide.
+
+    Image classification: a classification request in image words (images, photos, handwritten, CNN, 图片,
+    手写...), or any request that is not a regression on image data (a folder of class sub-folders, a CSV of
+    image paths, an ``.npz``, ``synthetic:shapes``). ``sklearn:digits`` asked for in plain words ("digit
+    classifier with 95% accuracy") stays tabular: its 8x8 pixels as 64 columns.
+    """
     named = {c.name for c in constraints} | set(report) | ({optimize} if optimize else set())
     if V.REGRESSION_RE.search(text):
         return TaskType.regression
+    if refs and is_image_data(refs[0]) and not V.REGRESSION_NOUN_RE.search(text):
+        return TaskType.image_classification
     if V.CLASSIFICATION_RE.search(text) or any(c.name in CLASSIFICATION_METRICS for c in constraints):
         if V.IMAGE_RE.search(text):
             return TaskType.image_classification

@@ -212,7 +212,9 @@ REGRESSION_NOUN_RE = re.compile(
     r"forecast\w*)\b|预测.{0,8}(?:价格|房价|销量|销售额|数值|温度|年龄|收入|进展)", FLAGS)
 TEXT_RE = re.compile(r"\b(?:texts?|sentences?|reviews?|tweets?|comments?|e-?mails?|messages?|documents?|"
                      r"headlines?|sentiment|spam)\b|文本|句子|评论|短信|邮件|新闻|文章", FLAGS)
-IMAGE_RE = re.compile(r"\b(?:images?|photos?|photographs?|pictures?)\b|图片|图像|照片", FLAGS)
+#: Words that make a classification request an image one (sklearn:digits named without them stays tabular).
+IMAGE_RE = re.compile(r"\b(?:images?|photos?|photographs?|pictures?|handwrit\w*|vision|cnns?|convolutional)\b|"
+                      r"图片|图像|照片|手写|卷积", FLAGS)
 
 # ------------------------------------------------------------------------------------- target, label
 #: Patterns whose group 1 is the target column, tried in order.

@@ -20,9 +20,12 @@ cell                         defines
                              ``feature_schema.json``, ``label_map.json``, ``sample_request.json``,
                              ``sample_response.json`` (all that ``serve.py`` needs to start)
 :func:`capacity_cell`        ``CAPACITY`` (and ``capacity.json``): measured in this kernel and on the real
-                             app, started from ``bundle/`` on a free 127.0.0.1 port
+                             app, started from ``bundle/`` on a free 127.0.0.1 port; it sends the bodies
+                             ``single_request_bodies(n)`` gives where the serving cell defines it (images),
+                             else one-row bodies from ``request_rows``
 :func:`bundle_cell`          ``BUNDLE_ZIP``; writes ``openapi.json``, ``API.md``, ``model_card.md``,
-                             ``Dockerfile``, ``requirements.txt``, ``test_bundle.py``
+                             ``Dockerfile``, ``requirements.txt``, ``test_bundle.py`` (its ``docs`` argument
+                             swaps in the kind-specific part of the documents: images pass their own)
 ===========================  ===================================================================
 
 Quantisation (dynamic int8, onnxruntime) happens when the request asks for it, or when the float model misses

@@ -30,7 +30,8 @@ WARMUP_CALLS, TIMED_CALLS, BATCH_ROWS = 50, 1000, 256
 single_ms = single_row_ms(SERVING_MODEL_PATH, X_test, TIMED_CALLS, WARMUP_CALLS)
 p50_ms, p99_ms, mean_ms = (float(v) for v in (*np.percentile(single_ms, [50, 99]), single_ms.mean()))
 session = onnx_session(SERVING_MODEL_PATH)
-batch_feed = to_onnx_feed(X_test.iloc[np.arange(BATCH_ROWS) % len(X_test)])
+batch_rows = np.arange(BATCH_ROWS) % len(X_test)
+batch_feed = to_onnx_feed(X_test.iloc[batch_rows] if hasattr(X_test, "iloc") else X_test[batch_rows])
 session.run(None, batch_feed)
 batches, start = 0, time.perf_counter()
 while batches < 5 or (time.perf_counter() - start < 0.5 and batches < 200):
@@ -38,8 +39,12 @@ while batches < 5 or (time.perf_counter() - start < 0.5 and batches < 200):
     batches += 1
 batch_rows_per_s = batches * BATCH_ROWS / (time.perf_counter() - start)
 
-# 2. The real app: serve.py from the bundle in its own process on a free loopback port.
-BODIES = [json.dumps({"row": row}).encode() for row in request_rows(X_test.head(200))]
+# 2. The real app: serve.py from the bundle in its own process on a free loopback port. One-item request bodies
+# come from the serving cell's single_request_bodies where it defines one (images), else from table rows.
+if "single_request_bodies" in globals():
+    BODIES = single_request_bodies(200)
+else:
+    BODIES = [json.dumps({"row": row}).encode() for row in request_rows(X_test.head(200))]
 HEADERS = {"Content-Type": "application/json"}
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from ...bundle import template
 from ..base import RawText, code_cell
 
-_BUNDLE_BODY = '''
+_BUNDLE_HEAD = '''
 import hashlib
 import json
 import math
@@ -86,11 +86,11 @@ requirements += [pinned(d) + marker for d, marker in OPTIONAL_PACKAGES.items() i
 
 # The facts the documents state, all measured or defined by the cells above.
 family = ns.get("PARAMS", {}).get("family") or type(model.steps[-1][1]).__name__
-title = f"{family.replace('_', ' ')} {TASK} of {TARGET!r}"
 image = "model-server"
 capacity = json.loads((BUNDLE_DIR / "capacity.json").read_text())
 model_version = hashlib.sha256(SERVING_MODEL_PATH.read_bytes()).hexdigest()[:12]
 model_files = [ONNX_PATH.name] + ([INT8_PATH.name] if INT8_PATH is not None else [])
+model_files += list(ns.get("EXTRA_SERVING_FILES", []))  # e.g. a text model's preprocessing
 capacity_doc = "\\n".join([
     f"- model alone, single row: p50 {figure(capacity['p50_ms'], 'ms')}, p99 {figure(capacity['p99_ms'], 'ms')}; "
     f"batches of {capacity['batch_rows']}: {figure(capacity['batch_rows_per_s'])} rows/s",
@@ -105,7 +105,10 @@ capacity_doc = "\\n".join([
     if capacity["replicas_for_target"] else "- no target QPS was given",
     "", capacity["capacity_advice"]])
 
-# API.md
+'''
+
+_TABULAR_DOCS = '''
+title = f"{family.replace('_', ' ')} {TASK} of {TARGET!r}"
 request_rows_doc = []
 for item in json.loads((BUNDLE_DIR / "feature_schema.json").read_text())["inputs"]:
     if item["dtype"] == "float":
@@ -122,6 +125,30 @@ request_doc = ("`POST /predict` with `Content-Type: application/json` and either
                + md_table(("column", "type", "seen in training"), request_rows_doc)
                + "\\n\\nExample (`sample_request.json`):\\n\\n```json\\n"
                + json.dumps(sample_request, indent=2) + "\\n```")
+curl_single = json.dumps({"row": sample_request["rows"][0]}).replace("'", "'\\\\''")
+pipeline_text = " -> ".join(name for name, _ in model.steps)
+inputs_text = (f"{len(NUMERIC_FEATURES)} numeric, {len(CATEGORICAL_FEATURES)} text columns, raw values "
+               "(preprocessing is inside the ONNX graph)")
+data_lines = [f"- source: `{ns.get('DATA_REF') or ', '.join(DATA_REFS) or 'not recorded'}`",
+              f"- target: `{TARGET}` ({TASK})",
+              f"- rows: {len(X_train):,} to train, {len(X_test):,} held out to test",
+              f"- inputs: {', '.join(f'`{c}`' for c in (NUMERIC_FEATURES + CATEGORICAL_FEATURES)[:30])}"
+              + (" ..." if len(NUMERIC_FEATURES) + len(CATEGORICAL_FEATURES) > 30 else "")]
+if TASK == "classification":
+    counts = np.bincount(np.asarray(y_train, dtype=int), minlength=len(CLASSES))
+    data_lines.append("- classes (training rows): " + ", ".join(f"`{c}` {n:,}" for c, n in zip(CLASSES, counts)))
+limitations = [f"Trained on {len(X_train):,} rows from one source: it reflects that data, its collection and "
+               "its labels, mistakes included; check it on data from where it will be used before relying on it."]
+if NUMERIC_FEATURES:
+    limitations.append("Numbers outside the training ranges (see API.md) are extrapolation: predictions there "
+                       "are not backed by data.")
+if CATEGORICAL_FEATURES:
+    limitations.append("Text values not seen in training are ignored by the one-hot encoding: such a column "
+                       "then adds nothing to the prediction.")
+'''
+
+_BUNDLE_TAIL = '''
+# API.md
 if TASK == "classification":
     response_doc = ("`predictions`: one class name per row"
                     + (f" (`{CLASSES[POS_LABEL]}` when its probability is at least {THRESHOLD:.3g})"
@@ -136,31 +163,22 @@ response_doc += "\\n\\nThe answer to the sample request:\\n\\n```json\\n" + json
 api_md = string.Template(API_MD).substitute(
     title=title, image=image, max_rows=serve_module.MAX_ROWS, max_body_bytes=serve_module.MAX_BODY_BYTES,
     request_doc=request_doc, response_doc=response_doc, model_file=SERVING_MODEL_PATH.name,
-    curl_single=json.dumps({"row": sample_request["rows"][0]}).replace("'", "'\\\\''"),
+    curl_single=curl_single,
     sample_predictions=json.dumps(sample_response["predictions"]), capacity_doc=capacity_doc)
 (BUNDLE_DIR / "API.md").write_text(api_md)
 
 # model_card.md
 request_text = REQUEST or "(no request text was recorded)"
-model_rows = [("family", family), ("pipeline", " -> ".join(name for name, _ in model.steps)),
+model_rows = [("family", family), ("pipeline", pipeline_text),
               ("parameters", figure(ns.get("N_PARAMETERS"))),
               ("ONNX model", f"`{ONNX_PATH.name}`, {ONNX_PATH.stat().st_size:,} bytes")]
 if INT8_PATH is not None:
     model_rows.append(("int8 model", f"`{INT8_PATH.name}`, {INT8_PATH.stat().st_size:,} bytes; made because "
                        + "; ".join(QUANTISE_REASONS)))
 model_rows += [("served", f"`{SERVING_MODEL_PATH.name}` (version `{model_version}`)"),
-               ("inputs", f"{len(NUMERIC_FEATURES)} numeric, {len(CATEGORICAL_FEATURES)} text columns, raw values "
-                "(preprocessing is inside the ONNX graph)")]
+               ("inputs", inputs_text)]
 if THRESHOLD is not None and POS_LABEL is not None:
     model_rows.append(("decision threshold", f"{THRESHOLD:.3g} on `{CLASSES[POS_LABEL]}`"))
-data_lines = [f"- source: `{ns.get('DATA_REF') or ', '.join(DATA_REFS) or 'not recorded'}`",
-              f"- target: `{TARGET}` ({TASK})",
-              f"- rows: {len(X_train):,} to train, {len(X_test):,} held out to test",
-              f"- inputs: {', '.join(f'`{c}`' for c in (NUMERIC_FEATURES + CATEGORICAL_FEATURES)[:30])}"
-              + (" ..." if len(NUMERIC_FEATURES) + len(CATEGORICAL_FEATURES) > 30 else "")]
-if TASK == "classification":
-    counts = np.bincount(np.asarray(y_train, dtype=int), minlength=len(CLASSES))
-    data_lines.append("- classes (training rows): " + ", ".join(f"`{c}` {n:,}" for c, n in zip(CLASSES, counts)))
 metric_rows = [(name, figure(value)) for name, value in ns.get("METRICS", {}).items()]
 metrics_doc = md_table(("metric", "trained model"), metric_rows) if metric_rows else "(not recorded)"
 parity_rows = [("`model.onnx`", f"{PARITY['label_agreement']:.2%}",
@@ -178,14 +196,6 @@ constraint_rows = [(row["name"], row["target"], figure(row["actual"]), "yes" if 
                    for row in ns.get("CONSTRAINT_ROWS", [])]
 constraints_doc = (md_table(("requirement", "target", "measured", "met"), constraint_rows) if constraint_rows
                    else "The request set no measurable targets.")
-limitations = [f"Trained on {len(X_train):,} rows from one source: it reflects that data, its collection and "
-               "its labels, mistakes included; check it on data from where it will be used before relying on it."]
-if NUMERIC_FEATURES:
-    limitations.append("Numbers outside the training ranges (see API.md) are extrapolation: predictions there "
-                       "are not backed by data.")
-if CATEGORICAL_FEATURES:
-    limitations.append("Text values not seen in training are ignored by the one-hot encoding: such a column "
-                       "then adds nothing to the prediction.")
 if PARITY["label_agreement"] < 1:
     limitations.append(f"The ONNX model computes in float32 and agrees with the trained model on "
                        f"{PARITY['label_agreement']:.2%} of the test rows.")
@@ -225,10 +235,16 @@ _report(bundle_dir=str(BUNDLE_DIR), bundle_zip=str(BUNDLE_ZIP), files=bundle_fil
 '''
 
 
-def bundle_cell(request: str | None = None, data_refs: Sequence[str] = ()) -> str:
-    """Write the rest of the bundle (OpenAPI, API docs, model card, Dockerfile, requirements, its test), zip it."""
+def bundle_cell(request: str | None = None, data_refs: Sequence[str] = (), docs: str | None = None) -> str:
+    """Write the rest of the bundle (OpenAPI, API docs, model card, Dockerfile, requirements, its test), zip it.
+
+    ``docs`` is the kind-specific part of the documents (tabular by default): code that defines ``title``,
+    ``request_doc``, ``curl_single``, ``pipeline_text``, ``inputs_text``, ``data_lines`` and the first
+    ``limitations``, from the names the cells before it defined.
+    """
     return code_cell("Finish the deployment bundle: OpenAPI description, API docs, model card, Dockerfile, pinned "
-                     "requirements and a test of the bundle, then a zip", _BUNDLE_BODY,
+                     "requirements and a test of the bundle, then a zip",
+                     _BUNDLE_HEAD + (_TABULAR_DOCS if docs is None else docs) + _BUNDLE_TAIL,
                      REQUEST=request, DATA_REFS=list(data_refs),
                      API_MD=RawText(template("api.md.tmpl")), MODEL_CARD_MD=RawText(template("model_card.md.tmpl")),
                      DOCKERFILE=RawText(template("Dockerfile.tmpl")),
