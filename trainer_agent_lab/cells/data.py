@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import RESULT_MIME, code_cell
+from .plots import STATIC_PNG
 
 _SETUP = f'''
 import json
@@ -52,10 +53,11 @@ def _report(**results):
 
 
 def setup_cell(seed: int, requirements: dict[str, Any]) -> str:
-    """Imports, the seed, the request's measurable parts and the ``_report`` helper."""
+    """Imports, the seed, the request's measurable parts, the ``_report`` helper, and static PNG copies of
+    every plotly figure (:mod:`~trainer_agent_lab.cells.plots`)."""
     return code_cell("Set up: libraries, the seed for every random step, the request's measurable parts, "
-                     "and a helper that hands results back to the agents.",
-                     _SETUP, SEED=seed, REQUIREMENTS=requirements)
+                     "a helper that hands results back to the agents, and static copies of the plots.",
+                     _SETUP + STATIC_PNG, SEED=seed, REQUIREMENTS=requirements)
 
 
 _LOAD = '''
