@@ -1,0 +1,245 @@
+/**
+ * Carries out the live driver's operations in the notebook they name: by path and cell id, never "the active
+ * notebook". Cells run with that notebook's own kernel session; the answer carries the nbformat outputs
+ * (the agents read their structured results from them) and the timings of the cell.
+ *
+ * A request id is never done twice: a repeated one (the socket dropped, the server sent it again) is answered
+ * from a cache, or waits for the same execution.
+ */
+import { CodeCell, MarkdownCell } from '@jupyterlab/cells';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { Kernel } from '@jupyterlab/services';
+import { ISignal, Signal } from '@lumino/signaling';
+import { IOperation, LabClient } from './client';
+
+export interface ICellTiming {
+  /** ms (performance.now) when the cell was inserted. */
+  inserted?: number;
+  /** ms when the kernel said it began executing it (execute_input). */
+  started?: number;
+  /** ms when its reply arrived. */
+  finished?: number;
+}
+
+/** Asks the person before a cell runs (the "approve each cell" setting); resolves true to run. */
+export type Approver = (op: IOperation, source: string) => Promise<boolean>;
+
+export class Executor {
+  /** Inserted cells, by id: which run, which step, and when. */
+  readonly cells = new Map<string, { runId: string; path: string; step?: string; agent?: string }>();
+  readonly timings = new Map<string, ICellTiming>();
+  approver: Approver | null = null;
+  private _activity = new Signal<this, { runId: string; cellId: string; index: number; state: string }>(this);
+  private _done = new Map<string, any>();
+  private _running = new Map<string, Promise<any>>();
+
+  constructor(
+    private _client: LabClient,
+    private _tracker: INotebookTracker
+  ) {
+    _client.operation.connect((_, op) => void this.handle(op));
+  }
+
+  /** A cell of a run starts (``running``) or ends (``done``). */
+  get activity(): ISignal<this, { runId: string; cellId: string; index: number; state: string }> {
+    return this._activity;
+  }
+
+  /** The open notebook panel with this path, if any. */
+  panel(path: string): NotebookPanel | null {
+    return this._tracker.find(p => p.context.path === path && !p.isDisposed) ?? null;
+  }
+
+  async handle(op: IOperation): Promise<void> {
+    const rid = op.request_id;
+    if (this._done.has(rid)) {
+      this._client.send(this._done.get(rid));
+      return;
+    }
+    let work = this._running.get(rid);
+    if (!work) {
+      work = this._do(op).catch(err => ({ ok: false, reason: `error: ${err?.message ?? err}` }));
+      this._running.set(rid, work);
+    }
+    const result = await work;
+    this._running.delete(rid);
+    const reply = { type: 'reply', request_id: rid, ...result };
+    if (result.reason !== 'notebook_closed') {
+      this._done.set(rid, reply);
+      if (this._done.size > 2000) {
+        this._done.delete(this._done.keys().next().value as string);
+      }
+    }
+    this._client.send(reply);
+  }
+
+  private async _do(op: IOperation): Promise<any> {
+    const panel = this.panel(op.notebook_path);
+    if (!panel) {
+      return { ok: false, reason: 'notebook_closed' };
+    }
+    await panel.context.ready;
+    const notebook = panel.content;
+    const model = panel.model!;
+    const index = () => {
+      for (let i = 0; i < model.cells.length; i++) {
+        if (model.cells.get(i).id === op.cell_id) {
+          return i;
+        }
+      }
+      return -1;
+    };
+    switch (op.op) {
+      case 'insert': {
+        this._insert(panel, op, index());
+        return { ok: true };
+      }
+      case 'update': {
+        const i = index();
+        if (i < 0) {
+          return { ok: false, reason: 'no such cell' };
+        }
+        model.cells.get(i).sharedModel.setSource(op.source);
+        const widget = notebook.widgets[i];
+        if (widget instanceof MarkdownCell) {
+          widget.rendered = true;
+        }
+        return { ok: true };
+      }
+      case 'metadata':
+        model.setMetadata(op.key, op.value);
+        return { ok: true };
+      case 'save':
+        await panel.context.save();
+        return { ok: true };
+      case 'interrupt':
+        await panel.sessionContext.session?.kernel?.interrupt();
+        return { ok: true };
+      case 'restart': {
+        const kernel = panel.sessionContext.session?.kernel;
+        if (!kernel) {
+          return { ok: false, reason: 'the notebook has no kernel' };
+        }
+        await kernel.restart();
+        await this._idle(kernel);
+        return { ok: true };
+      }
+      case 'execute':
+        if (index() < 0 && op.source !== undefined) {
+          this._insert(panel, op, -1); // the notebook was closed before the cell was saved: insert it again
+        }
+        return this._execute(panel, op, index());
+    }
+    return { ok: false, reason: `unknown op ${op.op}` };
+  }
+
+  private _insert(panel: NotebookPanel, op: IOperation, existing: number): void {
+    if (existing >= 0) {
+      return;
+    }
+    const notebook = panel.content;
+    const model = panel.model!;
+    let at = model.cells.length;
+    if (op.after) {
+      for (let i = 0; i < model.cells.length; i++) {
+        if (model.cells.get(i).id === op.after) {
+          at = i + 1;
+        }
+      }
+    }
+    model.sharedModel.insertCell(at, {
+      id: op.cell_id!,
+      cell_type: op.cell_type,
+      source: op.source,
+      metadata: op.metadata ?? {}
+    });
+    const widget = notebook.widgets[at];
+    if (widget instanceof MarkdownCell) {
+      widget.rendered = true;
+    }
+    this.cells.set(op.cell_id!, {
+      runId: op.run_id,
+      path: op.notebook_path,
+      step: op.metadata?.trainer_agent?.step,
+      agent: op.metadata?.trainer_agent?.agent
+    });
+    this.timings.set(op.cell_id!, { inserted: performance.now() });
+    if (widget) {
+      void notebook.scrollToCell(widget, 'auto');
+    }
+  }
+
+  private async _idle(kernel: Kernel.IKernelConnection): Promise<void> {
+    for (let i = 0; i < 600 && kernel.status !== 'idle'; i++) {
+      await new Promise(r => setTimeout(r, 100));
+    }
+  }
+
+  private async _execute(panel: NotebookPanel, op: IOperation, i: number): Promise<any> {
+    if (i < 0) {
+      return { ok: false, reason: 'no such cell' };
+    }
+    const cell = panel.content.widgets[i];
+    if (!(cell instanceof CodeCell)) {
+      return { ok: false, reason: 'not a code cell' };
+    }
+    if (this.approver && !(await this.approver(op, cell.model.sharedModel.getSource()))) {
+      return { ok: false, reason: 'stopped' };
+    }
+    const session = panel.sessionContext;
+    await session.ready;
+    if (!session.session?.kernel) {
+      await session.startKernel();
+    }
+    const timing = this.timings.get(op.cell_id!) ?? {};
+    this.timings.set(op.cell_id!, timing);
+    let died = false;
+    const onStatus = (_: any, status: string) => {
+      if (status === 'dead' || status === 'autorestarting' || status === 'restarting') {
+        died = true;
+      }
+    };
+    const onIopub = (_: any, msg: any) => {
+      if (msg.header.msg_type === 'execute_input' && timing.started === undefined) {
+        timing.started = performance.now();
+      }
+    };
+    session.statusChanged.connect(onStatus);
+    session.iopubMessage.connect(onIopub);
+    panel.content.activeCellIndex = i;
+    this._activity.emit({ runId: op.run_id, cellId: op.cell_id!, index: i, state: 'running' });
+    const began = performance.now();
+    let reply: any;
+    try {
+      reply = await CodeCell.execute(cell, session, { trainer_agent: { run: op.run_id } });
+    } catch (err) {
+      if (died || session.session?.kernel?.status !== 'idle') {
+        died = true;
+      } else {
+        throw err;
+      }
+    } finally {
+      session.statusChanged.disconnect(onStatus);
+      session.iopubMessage.disconnect(onIopub);
+    }
+    timing.finished = performance.now();
+    this._activity.emit({ runId: op.run_id, cellId: op.cell_id!, index: i, state: 'done' });
+    if (died || (reply === undefined && cell.model.executionCount === null)) {
+      return { ok: false, reason: died ? 'kernel_died' : 'not executed' };
+    }
+    if (panel.isDisposed) {
+      return { ok: false, reason: 'notebook_closed' };
+    }
+    return {
+      ok: true,
+      outputs: cell.model.outputs.toJSON(),
+      execution_count: cell.model.executionCount,
+      duration_s: (timing.finished - began) / 1000,
+      timing: {
+        insert_to_start_ms:
+          timing.started !== undefined && timing.inserted !== undefined ? timing.started - timing.inserted : null,
+        execute_to_start_ms: timing.started !== undefined ? timing.started - began : null
+      }
+    };
+  }
+}

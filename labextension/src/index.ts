@@ -1,0 +1,142 @@
+/**
+ * TrainerAgent Lab: the sidebar chat, and the frontend half of the live notebook driver.
+ */
+import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { IDocumentManager } from '@jupyterlab/docmanager';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { LabIcon } from '@jupyterlab/ui-components';
+import { LabClient } from './client';
+import { Executor } from './executor';
+import { ChatPanel, IPanelSettings } from './panel';
+
+const PLUGIN_ID = 'trainer-agent-lab:plugin';
+
+const agentIcon = new LabIcon({
+  name: 'trainer-agent-lab:icon',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161">' +
+    '<circle cx="6" cy="7" r="3"/><circle cx="18" cy="7" r="3"/><circle cx="6" cy="17" r="3"/>' +
+    '<circle cx="18" cy="17" r="3"/><rect x="11" y="4" width="2" height="16"/><rect x="4" y="11" width="16" height="2"/>' +
+    '</g></svg>'
+});
+
+const DEFAULTS: IPanelSettings = {
+  llmBackend: 'offline',
+  llmBaseUrl: '',
+  llmModel: '',
+  llmApiKeyEnv: 'OPENAI_API_KEY',
+  timeBudget: 300,
+  approveCells: false
+};
+
+function slug(text: string): string {
+  const words = text.toLowerCase().replace(/[^a-z0-9 ]+/g, ' ').split(/\s+/).filter(Boolean).slice(0, 6);
+  return words.join('-') || 'task';
+}
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description: 'A sidebar chat where four agents write and run the cells of your notebook.',
+  autoStart: true,
+  requires: [INotebookTracker, IDocumentManager, ILabShell],
+  optional: [ISettingRegistry, ICommandPalette],
+  activate: async (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker,
+    docManager: IDocumentManager,
+    shell: ILabShell,
+    registry: ISettingRegistry | null,
+    palette: ICommandPalette | null
+  ) => {
+    let settings: IPanelSettings = { ...DEFAULTS };
+    if (registry) {
+      try {
+        const loaded = await registry.load(PLUGIN_ID);
+        const read = () => {
+          settings = { ...DEFAULTS, ...(loaded.composite as any) };
+        };
+        read();
+        loaded.changed.connect(read);
+      } catch (err) {
+        console.warn('trainer-agent-lab: settings not loaded', err);
+      }
+    }
+    const client = new LabClient();
+    const executor = new Executor(client, tracker);
+    const openPaths = () => {
+      const paths: string[] = [];
+      tracker.forEach(panel => {
+        if (!panel.isDisposed) {
+          paths.push(panel.context.path);
+        }
+      });
+      client.setNotebooks(paths);
+    };
+    tracker.widgetAdded.connect((_, panel: NotebookPanel) => {
+      void panel.context.ready.then(openPaths);
+      panel.context.pathChanged.connect(openPaths);
+      panel.disposed.connect(() => window.setTimeout(openPaths, 0));
+    });
+    client.connectionChanged.connect((_, ok) => ok && openPaths());
+    client.connect();
+
+    const newNotebook = async (request: string): Promise<string> => {
+      const name = slug(request);
+      const folder = `trainer-agent-runs/${name}-${Date.now().toString(36)}`;
+      const contents = app.serviceManager.contents;
+      await contents.save('trainer-agent-runs', { type: 'directory' }).catch(() => undefined);
+      await contents.save(folder, { type: 'directory' });
+      const path = `${folder}/${name}.ipynb`;
+      await contents.save(path, {
+        type: 'notebook',
+        format: 'json',
+        content: { cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 }
+      });
+      const widget = docManager.openOrReveal(path, 'Notebook', { name: 'python3' });
+      if (widget) {
+        await (widget as NotebookPanel).context.ready;
+        await (widget as NotebookPanel).sessionContext.ready;
+      }
+      openPaths();
+      return path;
+    };
+
+    const reveal = async (path: string, cellId: string | null) => {
+      let panel = executor.panel(path);
+      if (!panel) {
+        panel = (docManager.openOrReveal(path, 'Notebook') as NotebookPanel) ?? null;
+        if (panel) {
+          await panel.context.ready;
+        }
+      }
+      if (!panel) {
+        return;
+      }
+      shell.activateById(panel.id);
+      if (cellId) {
+        const index = panel.content.widgets.findIndex(w => w.model.id === cellId);
+        if (index >= 0) {
+          panel.content.activeCellIndex = index;
+          await panel.content.scrollToCell(panel.content.widgets[index], 'start');
+        }
+      }
+    };
+
+    const panel = new ChatPanel({ client, executor, tracker, settings: () => settings, newNotebook, reveal });
+    panel.title.icon = agentIcon;
+    panel.title.caption = 'TrainerAgent';
+    shell.add(panel, 'right', { rank: 50 });
+
+    const command = 'trainer-agent-lab:open';
+    app.commands.addCommand(command, {
+      label: 'Open the TrainerAgent chat',
+      execute: () => shell.activateById(panel.id)
+    });
+    palette?.addItem({ command, category: 'TrainerAgent' });
+    (window as any).trainerAgentLab = { client, executor };
+  }
+};
+
+export default plugin;

@@ -1,0 +1,68 @@
+/**
+ * The chat panel in a real Chromium: a wine request sent from the panel fills the open notebook with cells
+ * that run in its kernel, the plan checklist completes and the summary shows the constraint table.
+ * Latencies measured on the way are written to $TAL_TRACE (benchmarks/lab_latency.py reports them).
+ */
+import { expect, test } from '@jupyterlab/galata';
+import * as fs from 'fs';
+import * as path from 'path';
+
+test.use({ autoGoto: true });
+
+test('a wine request from the chat runs in the open notebook', async ({ page }) => {
+  test.setTimeout(400000);
+  await page.notebook.createNew('wine.ipynb');
+  await page.evaluate(() => (window as any).jupyterapp.commands.execute('trainer-agent-lab:open'));
+  const panel = page.locator('#trainer-agent-lab-panel');
+  await expect(panel).toBeVisible();
+  await expect(panel.locator('.tal-dot-on')).toBeVisible({ timeout: 20000 });
+  await expect(panel.locator('.tal-target-select')).toContainText('wine.ipynb');
+
+  await panel.locator('.tal-data').fill('sklearn:wine');
+  await panel.locator('.tal-budget').fill('90');
+  await panel.locator('.tal-textarea').fill('classify the wine data with at least 95% accuracy');
+  const sent = Date.now();
+  await panel.locator('.tal-send').click();
+  await expect(panel.locator('.tal-msg.tal-agent-task').first()).toBeVisible({ timeout: 15000 });
+  const firstMessageWallMs = Date.now() - sent;
+
+  // the requirements card and the plan come from the parsed spec
+  await expect(panel.locator('.tal-requirements')).toContainText('accuracy');
+  // cells appear in the notebook and execute there (an execution count in the prompt)
+  const notebook = page.locator('.jp-NotebookPanel:visible .jp-Notebook');
+  await expect(notebook.locator('.jp-CodeCell').first()).toBeVisible({ timeout: 30000 });
+  await expect(notebook.locator('.jp-CodeCell .jp-InputPrompt').first()).toContainText(/\[\d+\]/, { timeout: 60000 });
+  await expect(panel.locator('.tal-progress')).toContainText(/\d+ s/);
+
+  // the end: summary with the constraint table; every plan item ticked
+  const summary = panel.locator('.tal-summary');
+  await expect(summary).toBeVisible({ timeout: 360000 });
+  await expect(summary).toContainText('succeeded');
+  await expect(summary.locator('.tal-constraints')).toContainText('accuracy');
+  await expect(summary.locator('.tal-constraints .tal-met')).not.toHaveCount(0);
+  await expect(summary.locator('.tal-bundle')).toHaveAttribute('href', /bundle\.zip/);
+  const items = await panel.locator('.tal-plan li').count();
+  expect(items).toBeGreaterThan(5);
+  await expect(panel.locator('.tal-plan li.tal-done')).toHaveCount(items);
+  const codeCells = await notebook.locator('.jp-CodeCell').count();
+  expect(codeCells).toBeGreaterThan(8);
+
+  // clicking an agent's step message scrolls the notebook to its cell and makes it the active one
+  await panel.locator('.tal-msg.tal-kind-step', { hasText: 'load' }).first().click();
+  await expect(notebook.locator('.jp-Cell.jp-mod-active')).toContainText('load', { ignoreCase: true });
+
+  const snapshotDir = path.join(__dirname, '..', 'snapshots');
+  fs.mkdirSync(snapshotDir, { recursive: true });
+  await panel.screenshot({ path: path.join(snapshotDir, 'chat-panel.png') });
+
+  const trace = await page.evaluate(() => {
+    const w = window as any;
+    const timings = [...w.trainerAgentLab.executor.timings.values()]
+      .filter((t: any) => t.started !== undefined && t.inserted !== undefined)
+      .map((t: any) => t.started - t.inserted);
+    return { firstMessageMs: w.trainerAgentLatency?.firstMessageMs ?? null, insertToStartMs: timings };
+  });
+  if (process.env.TAL_TRACE) {
+    fs.writeFileSync(process.env.TAL_TRACE, JSON.stringify({ ...trace, firstMessageWallMs, codeCells }, null, 1));
+  }
+});
