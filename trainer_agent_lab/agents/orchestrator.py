@@ -20,13 +20,13 @@ from ..notebook.driver import NotebookDriver
 from ..notebook.environment import environment
 from ..report import ConstraintRow, RunReport
 from ..spec import TaskSpec, TaskType
-from . import vision
+from . import text, vision
 from .base import Event, EventSink, RunMemory
 from .data import DataAgent
 from .model import ModelAgent
 from .revision import merge_spec, phases_for
 from .server import ServerAgent
-from .task import TaskAgent
+from .task import ORDER, TaskAgent
 
 #: Seconds the run keeps back for fitting, evaluation and the Server agent after the model search.
 RESERVE_S = 30.0
@@ -103,7 +103,8 @@ class Orchestrator:
             self.driver.set_metadata("trainer_agent", {"request": request, "seed": self.seed,
                                                        "spec": memory.spec.model_dump(mode="json"),
                                                        "environment": environment()})
-            self._plan = task.plan()
+            self._plan = task.plan(text.TEXT_ORDER if memory.spec.task_type == TaskType.text_classification
+                                   else ORDER)
             self._intro = task.open_notebook(self._plan, seed=self.seed, environment=environment())
             task.check_ethics()
             task.check_budget()
@@ -170,23 +171,40 @@ class Orchestrator:
         spec = memory.spec
         if spec.task_type == TaskType.image_classification:
             return vision.data_phase(task, self.driver, self.emit, self.seed, self._requirements(spec))
+        if spec.task_type == TaskType.text_classification:
+            return text.data_phase(task, self.driver, self.emit, self.seed, self._requirements(spec))
         if not spec.data:
             raise NeedsInput("The request names no data.", hint="Pass --data PATH or a reference such as "
                              "sklearn:wine.", question="Which data should the model learn from?")
         data = DataAgent(self.driver, memory, self.emit)
         data.setup(self.seed, self._requirements(spec))
         load = data.load(spec.data[0])
+        if spec.task_type in (None, TaskType.classification) and text.looks_like_text(load):
+            return self._switch_to_text(task)
         target, kind = task.decide_target(load, self.assume_yes)
         profile = data.profile(target, kind)
         clean = data.clean(target, kind)
         positive = task.decide_positive_class(profile, clean["classes"]) if kind == "classification" else None
         data.split(target, kind, positive)
 
+    def _switch_to_text(self, task: TaskAgent) -> None:
+        """The data is one column of free text and a label: re-plan as text classification and load it as texts."""
+        memory = task.memory
+        memory.spec = memory.spec.model_copy(update={"task_type": TaskType.text_classification})
+        memory.spec.write(self.out_dir / "spec.json")
+        self._plan = task.plan(text.TEXT_ORDER)
+        task.say("The data is one column of free text and a label: this is text classification, so the plan "
+                 "follows the text SOP.")
+        text.data_phase(task, self.driver, self.emit, self.seed, self._requirements(memory.spec), setup=False)
+
     def _model_phase(self, task: TaskAgent, started: float) -> None:
         memory = task.memory
         if memory.spec.task_type == TaskType.image_classification:
             return vision.model_phase(task, self.driver, self.emit, started,
                                       memory.spec.time_budget_s or DEFAULT_TIME_BUDGET_S)
+        if memory.spec.task_type == TaskType.text_classification:
+            return text.model_phase(task, self.driver, self.emit, started,
+                                    memory.spec.time_budget_s or DEFAULT_TIME_BUDGET_S)
         model = ModelAgent(self.driver, memory, self.emit)
         split, kind = memory.results["split"], memory.task or "classification"
         families = model.select(kind, split)
@@ -200,6 +218,8 @@ class Orchestrator:
     def _server_phase(self, task: TaskAgent) -> None:
         if task.memory.spec.task_type == TaskType.image_classification:
             return vision.server_phase(task, self.driver, self.emit)
+        if task.memory.spec.task_type == TaskType.text_classification:
+            return text.server_phase(task, self.driver, self.emit)
         server = ServerAgent(self.driver, task.memory, self.emit)
         server.export()
         server.parity()

@@ -12,7 +12,7 @@ from ..cells.task import constraint_table_cell, feasibility_cell, requirements_m
 from ..errors import DataError, NeedsInput, Refused
 from ..knowledge import ethics
 from ..knowledge.datasets import BUNDLED_TARGETS, bundled_name, mentions
-from ..knowledge.sops import PROFILES
+from ..knowledge.sops import PROFILES, TEXT_STEPS
 from ..spec import CLASSIFICATION_METRICS, REGRESSION_METRICS, Constraint, TaskSpec, TaskType
 from .base import Agent
 
@@ -180,10 +180,11 @@ class TaskAgent(Agent):
                  f"{result['chance']:.3f}).")
         return result
 
-    def plan(self) -> list[dict[str, Any]]:
-        """The plan: every agent's SOP steps, in the order the hub calls them."""
+    def plan(self, order: tuple[tuple[str, str], ...] = ORDER) -> list[dict[str, Any]]:
+        """The plan: every agent's SOP steps, in the order the hub calls them (tables' order by default)."""
         titles = {(agent, key): title for agent, profile in PROFILES.items() for key, title in profile.sop}
-        return [{"agent": agent, "step": key, "title": titles[agent, key]} for agent, key in ORDER]
+        titles.update(TEXT_STEPS)
+        return [{"agent": agent, "step": key, "title": titles[agent, key]} for agent, key in order]
 
     def open_notebook(self, plan: list[dict[str, Any]], *, seed: int | None = None,
                       environment: dict[str, Any] | None = None) -> str:

@@ -7,6 +7,7 @@ handed to a cell as text and written out by the cell:
 template             bundle file          how
 ===================  ===================  ==========================================================
 ``serve_app.py``     ``serve.py``         verbatim: the FastAPI app (``/predict``, ``/health``, ``/metrics``)
+``text_features.py`` ``text_features.py`` verbatim (text models): normalisation + TF-IDF, ``text_vectorizer.json``
 ``bundle_test.py``   ``test_bundle.py``   verbatim: starts the app in-process and sends the sample request
 ``Dockerfile.tmpl``  ``Dockerfile``       ``string.Template`` filled with measured figures
 ``api.md.tmpl``      ``API.md``           ``string.Template``: endpoints, schema, curl and Python examples
@@ -21,7 +22,8 @@ from pathlib import Path
 __all__ = ["serve_app_source", "template"]
 
 _HERE = Path(__file__).resolve().parent
-TEMPLATES = ("serve_app.py", "bundle_test.py", "Dockerfile.tmpl", "api.md.tmpl", "model_card.md.tmpl")
+TEMPLATES = ("serve_app.py", "text_features.py", "bundle_test.py", "Dockerfile.tmpl", "api.md.tmpl",
+             "model_card.md.tmpl")
 
 
 def template(name: str) -> str:

@@ -55,3 +55,11 @@ SERVER = Profile(
 )
 
 PROFILES = {p.name: p for p in (TASK, DATA, MODEL, SERVER)}
+
+#: Steps of the text SOP (the paper's strategy) that tables do not have: (agent, step) -> checklist wording.
+TEXT_STEPS = {
+    ("Data", "normalise"): "Normalise the texts (entities, tags, emoji, case, spaces); show before/after",
+    ("Data", "suspects"): "Find suspect labels (cross-validated confident learning); propose corrections",
+    ("Model", "teacher"): "If the student misses the target: fine-tune the MiniLM teacher",
+    ("Model", "pseudo"): "Pseudo-label the unlabeled pool with the teacher (confident answers only)",
+}

@@ -1,0 +1,236 @@
+"""Text classification: the Data, Model and Server agents' steps for texts, and the three phases the orchestrator
+hands a run to when its spec's task type is ``text_classification``.
+
+The Model agent follows the paper's strategy (:data:`TEXT_SOP`): the best student within the budget; if its
+cross-validated accuracy misses the target and there is an unlabeled pool, a teacher (the packaged MiniLM
+encoder, fine-tuned), pseudo-labels, and the student again on labeled + pseudo-labeled texts. Before any of it,
+the Task agent checks with a learning curve that the labels can reach the target, or asks for more.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..cells.text import data as data_cells
+from ..cells.text import model as model_cells
+from ..cells.text import server as server_cells
+from ..errors import CellExecutionFailed, DataError, NeedsInput, Refused
+from ..knowledge.text_zoo import teacher_available, text_candidates
+from ..notebook.driver import NotebookDriver
+from .base import Agent, EventSink
+from .data import DataAgent
+from .model import MARGIN, inclusive_limit
+from .server import ServerAgent
+from .task import TaskAgent
+
+#: The order the hub calls the text SOP's steps in (the plan checklist).
+TEXT_ORDER = (("Task", "understand"), ("Data", "load"), ("Task", "target"), ("Data", "normalise"), ("Data", "clean"),
+              ("Data", "suspects"), ("Data", "split"), ("Model", "select"), ("Task", "feasibility"),
+              ("Model", "search"), ("Model", "teacher"), ("Model", "pseudo"), ("Model", "fit"),
+              ("Model", "evaluate"), ("Server", "export"), ("Server", "parity"), ("Server", "capacity"),
+              ("Task", "conclude"), ("Server", "bundle"))
+#: An unlabeled pool this many times the labeled texts (and at least MIN_POOL) lets a teacher make up for labels.
+POOL_FACTOR, MIN_POOL = 2.0, 200
+#: Seconds kept back after the teacher: the distilled student's search, evaluation and the Server agent.
+RESERVE_AFTER_TEACHER_S = 150.0
+#: Seconds each student search may take (at most), and its share of the budget.
+SEARCH_S, SEARCH_SHARE = 90.0, 0.12
+
+
+def looks_like_text(load: dict[str, Any]) -> bool:
+    """A table of one free-text column and a label: a text classification task (from the load cell's profile)."""
+    columns, rows = load.get("columns", []), load.get("rows", 0)
+    texts = [c for c in columns if c["dtype"] in ("object", "str", "string") and c["n_unique"] >= max(10, 0.5 * rows)]
+    return len(columns) == 2 and len(texts) == 1
+
+
+class TextDataAgent(DataAgent):
+    """The Data agent, for texts."""
+
+    def load_texts(self, ref: str) -> dict[str, Any]:
+        """Load the labeled, unlabeled and test texts."""
+        try:
+            result = self.run("load", data_cells.load_text_cell(ref, self.memory.spec.target))
+        except CellExecutionFailed as exc:
+            raise DataError(f"Could not load the texts {ref!r}: {exc.error['evalue']}") from exc
+        extra = [f"{result[k]:,} {k}" for k in ("unlabeled", "test") if result[k]]
+        self.say(f"Loaded {result['labeled']:,} labeled texts" + (f", {', '.join(extra)}" if extra else "")
+                 + f"; text column {result['text_column']!r}, label column {result['label_column']!r} "
+                 f"({len(result['classes'])} classes, language {result['language']}).")
+        return result
+
+    def prepare(self) -> dict[str, Any]:
+        """Normalise, de-duplicate, profile and check the labels."""
+        self.heading("clean the texts")
+        norm = self.run("normalise", data_cells.normalise_cell())
+        self.say(f"Normalised the texts ({norm['changed']} labeled texts changed: "
+                 + ", ".join(f"{k} {v}" for k, v in norm["counts"].items() if v) + ").")
+        clean = self.run("clean", data_cells.dedupe_cell())
+        self.memory.notes.extend(clean.get("notes", []))
+        for note in clean.get("notes", []):
+            self.say(note)
+        suspects = self.run("suspects", data_cells.suspects_cell())
+        if suspects["suspects"]:
+            self.say(f"{suspects['suspects']} labels look wrong to a cross-validated model; they are shown with the "
+                     "proposed correction and corrected only if the teacher agrees.")
+        return clean
+
+    def split_texts(self, positive: str | None, has_test_file: bool) -> dict[str, Any]:
+        """Train on the labeled texts; test on the test file or a stratified share."""
+        self.heading("split")
+        rows = self.memory.results["clean"]["rows"]
+        result = self.run("split", data_cells.text_split_cell(0.2 if rows >= 500 else 0.25, positive))
+        self.say(f"{result['n_train']:,} labeled texts to train, {result['n_test']:,} to test ({result['test_source']})"
+                 + (f", {result['n_unlabeled']:,} unlabeled" if result["n_unlabeled"] else "") + ".")
+        return result
+
+
+class TextModelAgent(Agent):
+    """The Model agent, for texts: students within the budget, the teacher, pseudo-labels, distillation."""
+
+    name = "Model"
+
+    def select(self, classes: list[str], language: str) -> tuple[list[str], dict[str, int], bool]:
+        """Judge the text zoo; return the students kept, their vocabulary sizes, and whether a teacher can help."""
+        self.heading("choose, train and distil a model")
+        limit = inclusive_limit(self.memory.spec.constraint("parameters"))
+        judged = text_candidates(len(classes), language, limit, teacher_available())
+        rows = "\n".join(f"| {c.family.title} | {c.family.role} | {c.family.counting} | {c.parameters:,} | "
+                         f"{'yes' if c.kept else 'no'} | {c.reason} |" for c in judged)
+        self.markdown("Candidates from the text zoo (parameters counted exactly, embeddings included):\n\n"
+                      "| family | role | parameters counted | at the largest vocabulary | kept | why |\n"
+                      "|---|---|---|---|---|---|\n" + rows)
+        students = [c for c in judged if c.kept and c.family.role == "student"]
+        if not students:
+            raise Refused(f"No text model fits the budget of {self.memory.spec.constraint('parameters').target} "
+                          "parameters: even a linear model over a few hundred terms needs more.",
+                          hint="Allow at least a few thousand parameters.")
+        teacher = any(c.kept and c.family.role == "teacher" for c in judged)
+        self.say("Students within budget: " + ", ".join(c.family.name for c in students)
+                 + ("; MiniLM can teach them." if teacher else "; no teacher can be used here."))
+        self.memory.done_steps.append("select")
+        return [c.family.name for c in students], {c.family.name: c.vocabulary for c in students}, teacher
+
+    def student(self, stage: str, families: list[str], vocabulary: dict[str, int], seconds: float
+                ) -> dict[str, Any]:
+        """One student search and fit (``student alone`` or ``distilled student``)."""
+        step = "search" if stage == "student alone" else "fit"
+        result = self.run(step, model_cells.student_cell(stage, families, vocabulary, seconds))
+        self.say(f"{stage.capitalize()}: {result['family']} with {result['parameters']:,} parameters, cross-validated "
+                 f"accuracy {result['cv_accuracy']:.3f}, test accuracy {result['test_accuracy']:.3f}.")
+        return result
+
+    def teach(self, seconds: float) -> dict[str, Any]:
+        """Fine-tune the teacher and pseudo-label the pool."""
+        self.say(f"The student alone falls short: fine-tuning the MiniLM teacher for up to {seconds:.0f} s.")
+        teacher = self.run("teacher", model_cells.teacher_cell(seconds))
+        self.say(f"Teacher ({teacher['parameters']:,} parameters, {teacher['epochs']} epochs): test accuracy "
+                 f"{teacher['test_accuracy']:.3f}.")
+        pseudo = self.run("pseudo", model_cells.pseudo_label_cell())
+        self.say(f"Pseudo-labeled {pseudo['pseudo_labeled']:,} of {pseudo['pool']:,} unlabeled texts; corrected "
+                 f"{pseudo['corrected']} labels.")
+        if pseudo["corrected"]:
+            self.memory.notes.append(f"{pseudo['corrected']} suspect labels corrected where the teacher agreed")
+        return teacher
+
+    def evaluate(self) -> dict[str, Any]:
+        """Test metrics and the table of every step."""
+        result = self.run("evaluate", model_cells.text_evaluate_cell())
+        self.say("Steps: " + model_cells.steps_summary(result["steps"]) + ".")
+        return result
+
+
+class TextServerAgent(ServerAgent):
+    """The Server agent with the text cells (ONNX + the preprocessing files the bundle ships)."""
+
+    cells = server_cells
+
+
+def data_phase(task: TaskAgent, driver: NotebookDriver, emit: EventSink, seed: int,
+               requirements: dict[str, Any], setup: bool = True) -> None:
+    """Load, normalise, de-duplicate, check labels, split."""
+    memory = task.memory
+    if not memory.spec.data:
+        raise NeedsInput("The request names no texts.", hint="Pass --data with a CSV/JSON lines file of texts and "
+                         "labels, or a folder with labeled, unlabeled and test files.",
+                         question="Which texts should the model learn from?")
+    data = TextDataAgent(driver, memory, emit)
+    if setup:
+        data.setup(seed, requirements)
+    load = data.load_texts(memory.spec.data[0])
+    memory.target, memory.task = load["label_column"], "classification"
+    memory.done_steps.append("target")
+    memory.results["language"] = {"language": load["language"]}
+    clean = data.prepare()
+    positive = task.decide_positive_class(clean, clean["classes"])
+    data.split_texts(positive, bool(load["test"]))
+
+
+def check_labels(task: TaskAgent, teacher: bool) -> dict[str, Any]:
+    """The Task agent's feasibility check for texts: can these labels reach the target, or can a teacher help?"""
+    spec = task.memory.spec
+    target = spec.constraint("accuracy")
+    task.heading("is it feasible?")
+    curve = task.run("feasibility", model_cells.learning_curve_cell(target.value if target else None))
+    if target is None or curve["current"] is None or curve["current"] >= target.value + MARGIN:
+        task.say("Feasible: " + (f"the labeled texts already reach {curve['current']:.3f} cross-validated accuracy."
+                                 if curve["current"] is not None else "no accuracy target to check."))
+        return curve
+    pool = curve["n_unlabeled"]
+    if teacher and pool >= max(MIN_POOL, POOL_FACTOR * curve["n_train"]):
+        task.say(f"{curve['n_train']} labeled texts reach {curve['current']:.3f} cross-validated accuracy, short of "
+                 f"{target.value:g}" + (f" (about {curve['needed']:,} would be needed)" if curve["needed"] else "")
+                 + f"; the {pool:,} unlabeled texts and a teacher can make up for it (the paper's strategy).")
+        return curve
+    needed = curve["needed"] or max(10 * curve["n_train"], curve["min_test"] + curve["n_train"])
+    estimate = (f"the learning curve of the labeled examples extrapolates to about {needed:,} labeled examples"
+                if curve["needed"] else f"the learning curve flattens below the target, so at least {needed:,} "
+                "labeled examples (likely more) would be needed")
+    checkable = ("" if curve["n_test"] >= curve["min_test"] else
+                 f" Also, {curve['n_test']} test examples cannot confirm {target.value:.0%} accuracy: that takes "
+                 f"about {curve['min_test']} held-out labeled examples.")
+    helper = ("" if teacher else " (no pretrained teacher can be used for these texts)")
+    raise NeedsInput(f"{curve['n_train']} labeled examples are too few for {target.value:.0%} accuracy: they reach "
+                     f"{curve['current']:.3f} (cross-validated), and {estimate}.{checkable}",
+                     hint=f"Label about {needed:,} examples in total, or add a pool of unlabeled texts (a few hundred "
+                     f"or more) for a teacher to pseudo-label{helper}, or lower the target.",
+                     question=f"Can you provide about {needed:,} labeled examples (or unlabeled texts)?",
+                     options=["provide more labeled examples", "provide unlabeled texts", "lower the target"])
+
+
+def model_phase(task: TaskAgent, driver: NotebookDriver, emit: EventSink, started: float, budget_s: float) -> None:
+    """Student; if short and possible, teacher + pseudo-labels + distilled student; evaluate."""
+    memory = task.memory
+    model = TextModelAgent(driver, memory, emit)
+    split = memory.results["split"]
+    language = memory.results.get("language", {}).get("language", "en")
+    families, vocabulary, teacher = model.select(split["classes"], language)
+    curve = check_labels(task, teacher)
+    target = memory.spec.constraint("accuracy")
+
+    def left() -> float:
+        return budget_s - (time.perf_counter() - started)
+
+    search_s = min(SEARCH_S, SEARCH_SHARE * budget_s)
+    alone = model.student("student alone", families, vocabulary, search_s)
+    memory.results["fit"] = alone
+    short = target is not None and alone["cv_accuracy"] < target.value + MARGIN
+    if short and teacher and curve["n_unlabeled"] > 0:
+        seconds = left() - RESERVE_AFTER_TEACHER_S
+        if seconds < 30:
+            model.say(f"Only {max(seconds, 0):.0f} s would be left for the teacher: keeping the student alone.")
+        else:
+            model.teach(seconds)
+            model.student("distilled student", families, vocabulary, min(search_s, max(20.0, left() - 100.0)))
+    model.evaluate()
+
+
+def server_phase(task: TaskAgent, driver: NotebookDriver, emit: EventSink) -> None:
+    """Export with the preprocessing, parity on raw strings, capacity, constraint table, bundle."""
+    server = TextServerAgent(driver, task.memory, emit)
+    server.export()
+    server.parity()
+    server.capacity()
+    task.conclude()
+    server.bundle()
