@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import re
 import time
 
@@ -23,8 +24,9 @@ PLOTLY = "application/vnd.plotly.v1+json"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+@functools.cache
 def _figures() -> dict[str, go.Figure]:
-    """One figure of each kind the generated cells draw."""
+    """One figure of each kind the generated cells draw (made once)."""
     rng = np.random.default_rng(0)
     trials = pd.DataFrame({"parameters": rng.integers(10, 10_000, 30), "accuracy": rng.uniform(0.8, 1, 30),
                            "family": rng.choice(["rf", "lr"], 30)})
@@ -37,6 +39,14 @@ def _figures() -> dict[str, go.Figure]:
     fit = px.scatter(x=truth, y=truth + rng.normal(scale=0.3, size=80), title="Predicted vs actual")
     fit.add_shape(type="line", x0=truth.min(), y0=truth.min(), x1=truth.max(), y1=truth.max())
     classes = ["a", "b"]
+    twin = go.Figure([go.Scatter(x=[1, 2, 3], y=[0.5, 0.7, 0.8], name="accuracy"),
+                      go.Scatter(x=[1, 2, 3], y=[2.0, 1.0, 0.5], name="loss", yaxis="y2")])
+    twin.update_layout(yaxis2={"title": "loss", "overlaying": "y", "side": "right"})
+    pictures = rng.integers(0, 255, (12, 16, 16, 3)).astype(np.uint8)
+    grid = px.imshow(pictures, facet_col=0, facet_col_wrap=6)  # RGB: PNG data URIs, one facet each
+    grid.update_xaxes(showticklabels=False).update_yaxes(showticklabels=False)
+    gray = px.imshow(rng.integers(0, 16, (8, 8, 8)), facet_col=0, facet_col_wrap=4, color_continuous_scale="gray")
+    gray.update_xaxes(showticklabels=False).update_yaxes(showticklabels=False)
     return {
         "bar": px.bar(x=["x", "y"], y=[3, 1], title="Missing values per column"),
         "histogram": px.histogram(pd.Series(rng.normal(size=300)), nbins=30, title="Distribution"),
@@ -48,6 +58,9 @@ def _figures() -> dict[str, go.Figure]:
         "horizontal-bar": px.bar(x=[0.1, 0.3], y=["f1", "f2"], orientation="h").update_yaxes(autorange="reversed"),
         "subplots": latency,
         "line-shape": fit,
+        "twin-axes": twin,
+        "image-grid": grid,
+        "gray-grid": gray,
         "unsupported": px.pie(values=[1, 2], names=["a", "b"]),
     }
 

@@ -44,6 +44,7 @@ def _plotly_color(value, default):
 
 def _figure_png(fig, width=640, height=400):
     """PNG bytes of a plotly figure dict drawn with matplotlib, or None when it cannot be drawn."""
+    import base64
     import io
 
     import matplotlib
@@ -54,6 +55,7 @@ def _figure_png(fig, width=640, height=400):
     layout = fig.get("layout", {}) or {}
     colorway = layout.get("colorway") or ["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3",
                                           "#FF6692", "#B6E880", "#FF97FF", "#FECB52"]
+    width, height = min(1400, layout.get("width") or width), min(1400, layout.get("height") or height)
     out = Figure(figsize=(width / 100, height / 100), dpi=100)
     area = (0.09, 0.12, 0.86, 0.74)  # the plotting area, in figure fractions (titles above, labels below)
     axes, skipped = {}, {}
@@ -64,18 +66,24 @@ def _figure_png(fig, width=640, height=400):
 
     def axes_for(xref, yref):
         if (xref, yref) not in axes:
-            x0, x1 = axis_layout(xref).get("domain", [0, 1])
-            y0, y1 = axis_layout(yref).get("domain", [0, 1])
-            pad = 0.04 if (x1 - x0) < 1 else 0
-            ax = out.add_axes([area[0] + area[2] * x0 + pad / 2, area[1] + area[3] * y0,
-                               area[2] * (x1 - x0) - pad, area[3] * (y1 - y0)])
-            for ref, set_label, set_scale in ((xref, ax.set_xlabel, ax.set_xscale), (yref, ax.set_ylabel,
-                                                                                     ax.set_yscale)):
+            over = axis_layout(yref).get("overlaying")
+            if over and over != yref:  # a second y axis on the same plot (e.g. loss beside accuracy)
+                ax = axes_for(xref, over).twinx()
+            else:
+                x0, x1 = axis_layout(xref).get("domain", [0, 1])
+                y0, y1 = axis_layout(yref).get("domain", [0, 1])
+                pad = 0.04 if (x1 - x0) < 1 else 0
+                ax = out.add_axes([area[0] + area[2] * x0 + pad / 2, area[1] + area[3] * y0,
+                                   area[2] * (x1 - x0) - pad, area[3] * (y1 - y0)])
+            for ref, axis, set_label, set_scale in ((xref, ax.xaxis, ax.set_xlabel, ax.set_xscale),
+                                                    (yref, ax.yaxis, ax.set_ylabel, ax.set_yscale)):
                 spec = axis_layout(ref)
                 title = spec.get("title")
                 set_label((title.get("text") if isinstance(title, dict) else title) or "", fontsize=8)
                 if spec.get("type") == "log":
                     set_scale("log")
+                if spec.get("showticklabels") is False:
+                    axis.set_ticks([])
             if axis_layout(yref).get("autorange") == "reversed":
                 ax.invert_yaxis()
             if axis_layout(xref).get("autorange") == "reversed":
@@ -93,7 +101,42 @@ def _figure_png(fig, width=640, height=400):
                 "plotly", [(float(p), _plotly_color(c, "k")) for p, c in scale])
         return "viridis"
 
-    for i, trace in enumerate(fig.get("data", [])):
+    def pixels(trace):
+        """An image trace's pixels, or a heatmap's values with its colour map and range."""
+        source = trace.get("source")
+        if isinstance(source, str) and source.startswith("data:image"):  # plotly's binary_string PNG/JPEG
+            import matplotlib.image as mimage
+
+            return mimage.imread(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))), {}
+        if trace.get("type") == "image":
+            return np.asarray(_plotly_array(trace.get("z")), dtype=np.uint8), {}
+        scale = layout.get(trace.get("coloraxis") or "", {}) or {}
+        return np.asarray(_plotly_array(trace.get("z")), dtype=float), {
+            "cmap": colorscale(trace), "vmin": trace.get("zmin", scale.get("cmin")),
+            "vmax": trace.get("zmax", scale.get("cmax"))}
+
+    traces = fig.get("data", []) or []
+    if len(traces) > 4 and all(t.get("type") in ("image", "heatmap")
+                               and axis_layout(t.get("xaxis", "x")).get("showticklabels") is False for t in traces):
+        # a grid of pictures (facets): one canvas for all of them is ten times faster than an axes each
+        board = out.add_axes(area)
+        board.set_axis_off()
+        board.set_xlim(0, 1)
+        board.set_ylim(0, 1)
+        axes["x", "y"] = board
+        for trace in traces:
+            image, style = pixels(trace)
+            x0, x1 = axis_layout(trace.get("xaxis", "x")).get("domain", [0, 1])
+            y0, y1 = axis_layout(trace.get("yaxis", "y")).get("domain", [0, 1])
+            box_w, box_h = (x1 - x0) * area[2] * width, (y1 - y0) * area[3] * height
+            fit = min(box_w / image.shape[1], box_h / image.shape[0])
+            w, h = image.shape[1] * fit / (area[2] * width), image.shape[0] * fit / (area[3] * height)
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            board.imshow(image, extent=[cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2], aspect="auto",
+                         interpolation="nearest", **style)
+        traces = []
+
+    for i, trace in enumerate(traces):
         kind = trace.get("type", "scatter")
         ax = axes_for(trace.get("xaxis", "x"), trace.get("yaxis", "y"))
         marker = trace.get("marker", {}) or {}
@@ -132,13 +175,14 @@ def _figure_png(fig, width=640, height=400):
                 ax.scatter(xs, y, s=12, alpha=alpha, label=name, c=shades if numeric else color,
                            cmap=colorscale(marker) if numeric else None)
         elif kind == "heatmap":
-            z = np.asarray(_plotly_array(trace.get("z")), dtype=float)
-            image = ax.imshow(z, cmap=colorscale(trace), aspect="auto")
+            z, style = pixels(trace)
+            image = ax.imshow(z, aspect="equal" if axis_layout(trace.get("yaxis", "y")).get("scaleanchor") else "auto",
+                              **style)
             labels_x = [str(v) for v in x] if len(x) == z.shape[1] else None
             labels_y = [str(v) for v in y] if len(y) == z.shape[0] else None
-            if labels_x:
+            if labels_x and axis_layout(trace.get("xaxis", "x")).get("showticklabels") is not False:
                 ax.set_xticks(range(len(labels_x)), labels_x)
-            if labels_y:
+            if labels_y and axis_layout(trace.get("yaxis", "y")).get("showticklabels") is not False:
                 ax.set_yticks(range(len(labels_y)), labels_y)
                 longest[0] = max(longest[0], *(len(label) for label in labels_y))
             if trace.get("texttemplate") and z.size <= 400:
@@ -146,7 +190,11 @@ def _figure_png(fig, width=640, height=400):
                 for (r, c), v in np.ndenumerate(z):
                     ax.text(c, r, f"{v:g}", ha="center", va="center", fontsize=7,
                             color="white" if v > middle else "black")
-            out.colorbar(image, ax=ax, shrink=0.8)
+            scale = layout.get(trace.get("coloraxis") or "", {}) or {}
+            if trace.get("showscale", scale.get("showscale", True)) is not False and len(traces) == 1:
+                out.colorbar(image, ax=ax, shrink=0.8)
+        elif kind == "image":
+            ax.imshow(pixels(trace)[0])
         else:
             skipped[kind] = skipped.get(kind, 0) + 1
 
