@@ -295,6 +295,19 @@ X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=TEST_SIZE, random_state=SEED, stratify=stratify)
 X_train, X_test = X_train.reset_index(drop=True), X_test.reset_index(drop=True)
 
+# Keep the exact rows of each split beside the notebook (split/train.parquet, split/test.parquet, split.json):
+# the run can be reproduced from them, and other tools can be compared with it on the same rows.
+SPLIT_DIR = Path("split")
+SPLIT_DIR.mkdir(exist_ok=True)
+for split_name, split_X, split_y in (("train", X_train, y_train), ("test", X_test, y_test)):
+    split_rows = split_X.copy()
+    split_rows[TARGET] = np.asarray(CLASSES, dtype=object)[split_y] if CLASSES is not None else split_y
+    split_rows.to_parquet(SPLIT_DIR / f"{split_name}.parquet", index=False)
+(SPLIT_DIR / "split.json").write_text(json.dumps({
+    "target": TARGET, "task": TASK, "classes": CLASSES, "pos_label": None if POS_LABEL is None else POSITIVE_CLASS,
+    "text_column": None, "source": "agents", "seed": SEED, "test_size": TEST_SIZE,
+    "how": "the cleaned rows, train_test_split(test_size, random_state=seed, stratified for classes)"}, indent=2))
+
 
 def make_preprocessor(scale=True):
     """Impute (and scale) numbers, one-hot encode text: all of it exports to ONNX.
