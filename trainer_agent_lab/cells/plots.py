@@ -6,10 +6,11 @@ the same figure with matplotlib (its object API: no pyplot, no backend switch, s
 are untouched) and makes ``plotly_mimetype+static_png`` the default: every ``fig.show()`` in the notebook then
 displays one output carrying both ``application/vnd.plotly.v1+json`` (JupyterLab shows the interactive
 figure) and ``image/png`` (what GitHub and nbviewer show). It draws the trace types the cells use — bar,
-histogram, scatter (also scattergl) and heatmap — on any subplot grid, with titles, axis titles, log and
-reversed axes, line shapes (``add_vline``, ``add_shape``) and annotations; other trace types are listed in
-the image instead of drawn. A figure it cannot draw, or a kernel without matplotlib, gets no PNG and the
-cell goes on.
+histogram, scatter (also scattergl), heatmap and image, and grids of images (facets, drawn on one canvas) —
+on any subplot grid, with titles, axis titles, log, reversed and second y axes, line shapes (``add_vline``,
+``add_shape``) and annotations; other trace types are listed in the image instead of drawn. A figure it
+cannot draw, or a kernel without matplotlib, gets no PNG and the cell goes on. Cost, measured on the wine
+and diabetes runs: matplotlib's import once (~1 s), then ~0.1-0.3 s per figure (5-7 figures a run).
 """
 
 from __future__ import annotations
