@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trainer_agent_lab.knowledge.ethics import RULES, check
+from trainer_agent_lab.knowledge.ethics import RULES, Moderation, check, combine, rule_by_id
 
 REFUSED = [
     ("Use the breast cancer data to build a model that flags applicants so we can deny them health insurance.",
@@ -54,3 +54,41 @@ def test_legitimate_requests_go_through(request_text):
 
 def test_every_rule_explains_itself():
     assert all(r.rationale and r.alternative and r.cues for r in RULES)
+
+
+# ------------------------------------------------------------------ the LLM moderation step's combination
+def _opinion(decision: str, rule: str | None = None, rationale: str = "", alternative: str | None = None):
+    return Moderation(decision=decision, rule=rule, rationale=rationale, alternative=alternative)
+
+
+def test_the_offline_refusal_stands_whatever_the_model_says():
+    offline = check(REFUSED[0][0])
+    verdict, note = combine(offline, _opinion("allow"), "the model m")
+    assert verdict is offline and not verdict.allowed and note is None
+
+
+def test_a_model_refusal_under_a_named_rule_refuses_with_its_words():
+    verdict, note = combine(check(ALLOWED[1]), _opinion("refuse", "Deny services-protected", "  Claims by postcode.  ",
+                                                        "A claims model without location."), "the model m")
+    assert not verdict.allowed and verdict.rule.id == "deny_services_protected" and note is None
+    assert "(the model m applied this rule: Claims by postcode.)" in verdict.reason
+    assert verdict.reason.endswith("What I can build instead: A claims model without location.")
+    assert combine(check(ALLOWED[1]), _opinion("refuse", "weapons", "Why."))[0].reason.endswith(RULES[3].alternative)
+
+
+@pytest.mark.parametrize(("opinion", "said"), [
+    (_opinion("refuse", "brand_safety", "It could embarrass someone."), "'brand_safety', which is not a rule"),
+    (_opinion("refuse", None, "Feels risky."), "it named no rule of the policy"),
+    (_opinion("refuse", "weapons", "   "), "under weapons, without a rationale"),
+])
+def test_a_model_refusal_outside_the_policy_or_without_reason_is_only_a_concern(opinion, said):
+    offline = check(ALLOWED[0])
+    verdict, note = combine(offline, opinion, "the model m")
+    assert verdict.allowed and said in note and "goes on" in note and note.startswith("The model m would refuse")
+
+
+def test_no_opinion_or_an_allow_leaves_the_offline_verdict():
+    offline = check(ALLOWED[2])
+    assert combine(offline, None) == (offline, None)
+    assert combine(offline, _opinion("allow", rationale="fine")) == (offline, None)
+    assert rule_by_id("RE-IDENTIFY") is RULES[2] and rule_by_id(None) is None and rule_by_id("nope") is None

@@ -9,7 +9,7 @@ import pytest
 from trainer_agent_lab.agents.base import RunMemory
 from trainer_agent_lab.agents.data import DataAgent
 from trainer_agent_lab.errors import CellExecutionFailed, NeedsInput
-from trainer_agent_lab.knowledge.repairs import diagnose
+from trainer_agent_lab.knowledge.repairs import diagnose, model_may_repair, vet_proposal
 from trainer_agent_lab.notebook.headless import HeadlessDriver
 from trainer_agent_lab.notebook.results import CellError
 from trainer_agent_lab.spec import TaskSpec
@@ -96,3 +96,38 @@ def test_data_errors_are_not_repaired(agent):
 def test_diagnose_ignores_what_it_cannot_fix():
     assert diagnose("x = 1", CellError("KeyError", "'price'")) is None
     assert diagnose("frame.values", CellError("ValueError", "could not convert string to float: 'a'")) is None
+
+
+# --------------------------------------------------------------------- checks on a language model's repair
+CELL = "# Repaired (dtype): earlier note\n# Count the rows\nrows = frame.row_count()\n_report(rows=rows)\n"
+
+
+@pytest.mark.parametrize(("proposed", "expected"), [
+    ("rows = len(frame)\n_report(rows=rows)", "# Count the rows\nrows = len(frame)\n_report(rows=rows)\n"),
+    ("# Count the rows\n%pip install -q tabulate\nrows = len(frame)\n_report(rows=rows)\n",
+     "# Count the rows\n%pip install -q tabulate\nrows = len(frame)\n_report(rows=rows)\n"),
+    ("# Repaired (llm): stale\n# Count rows quickly\nrows = len(frame)\n_report(rows=rows)",
+     "# Count the rows\n# Count rows quickly\nrows = len(frame)\n_report(rows=rows)\n"),
+], ids=["why-line-put-back", "magics-allowed", "notes-stripped"])
+def test_a_sound_proposal_keeps_the_why_line(proposed, expected):
+    assert vet_proposal(CELL, proposed) == (expected, "")
+
+
+@pytest.mark.parametrize(("proposed", "said"), [
+    ("", "empty"),
+    ("rows = len(frame\n_report(rows=rows)", "does not compile"),
+    ("from trainer_agent_lab import api\n_report(rows=1)", "uses trainer_agent_lab"),
+    ("import importlib\nimportlib.import_module('trainer_agent_lab')\n_report(rows=1)", "uses trainer_agent_lab"),
+    ("# Count the rows\nrows = frame.row_count()\n_report(rows=rows)", "the failing cell again"),
+    ("rows = len(frame)\nprint(rows)", "no longer hands its results back"),
+])
+def test_an_unsound_proposal_is_rejected(proposed, said):
+    source, why = vet_proposal(CELL, proposed)
+    assert source is None and said in why
+
+
+def test_the_datas_and_the_budgets_failures_are_not_for_a_model():
+    assert not model_may_repair("load", CellError("ValueError", "could not parse"))
+    assert not model_may_repair("search", CellError("TimeoutError", "No model finished"))
+    assert not model_may_repair("fit", CellError("KeyboardInterrupt", ""))
+    assert model_may_repair("profile", CellError("AttributeError", "no attribute 'n_unique'"))

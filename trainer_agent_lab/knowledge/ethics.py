@@ -10,9 +10,10 @@ An LLM moderation step, when a model is configured, adds to this check and never
 - the offline policy refuses: refused, whatever the model says (the model is not asked);
 - the offline policy allows and the model refuses *naming one of the rules below* (by ``id``): refused under
   that rule, with the rule's rationale, the model's own rationale and its alternative (or the rule's);
-- the offline policy allows and the model refuses without naming a rule here: allowed. The model may only
-  enforce the written policy; its concern is reported (a Task agent message and a run note) with its
-  rationale, so a person can judge it. This keeps a cautious model from over-refusing;
+- the offline policy allows and the model refuses without naming a rule here, or without a rationale:
+  allowed. The model may only enforce the written policy, and must say why; its concern is reported (a Task
+  agent message and a run note) with its rationale, so a person can judge it. This keeps a cautious model
+  from over-refusing;
 - the model fails (no answer, invalid JSON, an answer that fails :class:`Moderation`): the offline verdict
   alone, with a note saying so.
 """
@@ -139,8 +140,9 @@ def combine(offline: Verdict, opinion: Moderation | None, decided_by: str = "the
         return offline, None
     rule = rule_by_id(opinion.rule)
     rationale = " ".join(opinion.rationale.split())
-    if rule is None:
-        named = f" (it named {opinion.rule!r}, which is not a rule of the policy)" if opinion.rule else ""
+    if rule is None or not rationale:
+        named = (f" (it named {opinion.rule!r}, which is not a rule of the policy)" if rule is None and opinion.rule
+                 else " (it named no rule of the policy)" if rule is None else f" under {rule.id}, without a rationale")
         return offline, (f"{decided_by[:1].upper()}{decided_by[1:]} would refuse this request{named}: "
                          f"{rationale or 'no rationale given'}. The written policy does not forbid it, so the run "
                          "goes on; judge the concern yourself.")
