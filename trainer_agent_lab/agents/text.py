@@ -187,15 +187,18 @@ def check_labels(task: TaskAgent, teacher: bool) -> dict[str, Any]:
     estimate = (f"the learning curve of the labeled examples extrapolates to about {needed:,} labeled examples"
                 if curve["needed"] else f"the learning curve flattens below the target, so at least {needed:,} "
                 "labeled examples (likely more) would be needed")
-    checkable = ("" if curve["n_test"] >= curve["min_test"] else
+    short_test = curve["n_test"] < curve["min_test"]
+    checkable = ("" if not short_test else
                  f" Also, {curve['n_test']} test examples cannot confirm {target.value:.0%} accuracy: that takes "
                  f"about {curve['min_test']} held-out labeled examples.")
+    total = needed + (curve["min_test"] if short_test else curve["n_test"])
     helper = ("" if teacher else " (no pretrained teacher can be used for these texts)")
     raise NeedsInput(f"{curve['n_train']} labeled examples are too few for {target.value:.0%} accuracy: they reach "
                      f"{curve['current']:.3f} (cross-validated), and {estimate}.{checkable}",
-                     hint=f"Label about {needed:,} examples in total, or add a pool of unlabeled texts (a few hundred "
-                     f"or more) for a teacher to pseudo-label{helper}, or lower the target.",
-                     question=f"Can you provide about {needed:,} labeled examples (or unlabeled texts)?",
+                     hint=f"Label about {total:,} examples in all ({needed:,} to train, the rest to test), or add a "
+                     f"pool of unlabeled texts (a few hundred or more) for a teacher to pseudo-label{helper}, or lower "
+                     "the target.",
+                     question=f"Can you provide about {total:,} labeled examples (or unlabeled texts)?",
                      options=["provide more labeled examples", "provide unlabeled texts", "lower the target"])
 
 

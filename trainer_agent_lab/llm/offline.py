@@ -22,6 +22,7 @@ import unicodedata
 from collections.abc import Iterator
 
 from ..knowledge.image_data import is_image_data
+from ..knowledge.text_data import is_text_folder
 from ..spec import CLASSIFICATION_METRICS, LOWER_IS_BETTER, REGRESSION_METRICS, Constraint, TaskSpec, TaskType
 from . import vocabulary as V
 
@@ -486,6 +487,8 @@ def _task_type(text: str, constraints: list[Constraint], report: list[str],
         return TaskType.regression
     if refs and is_image_data(refs[0]) and not V.REGRESSION_NOUN_RE.search(text):
         return TaskType.image_classification
+    if refs and is_text_folder(refs[0]) and not V.REGRESSION_NOUN_RE.search(text):
+        return TaskType.text_classification
     if V.CLASSIFICATION_RE.search(text) or any(c.name in CLASSIFICATION_METRICS for c in constraints):
         if V.IMAGE_RE.search(text):
             return TaskType.image_classification

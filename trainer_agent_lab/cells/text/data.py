@@ -10,6 +10,7 @@ label), ``texts_train``, ``y_train``, ``texts_test``, ``y_test`` (label codes), 
 
 from __future__ import annotations
 
+from ...knowledge.text_data import TEXT_TABLE_SUFFIXES
 from ..base import code_cell
 
 _LOAD = '''
@@ -17,7 +18,6 @@ import html
 import unicodedata
 
 LABEL_NAMES = ("label", "labels", "target", "class", "y", "category", "sentiment", "benefit")
-TEXT_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
 
 
 def read_text_table(path):
@@ -110,7 +110,8 @@ _report(rows=len(labeled), labeled=len(labeled), unlabeled=0 if unlabeled is Non
 def load_text_cell(ref: str, label_hint: str | None) -> str:
     """Load the labeled texts, and the unlabeled and test files when the folder has them."""
     return code_cell("Load the texts: the labeled file, and the unlabeled pool and test file where the folder has "
-                     "them (told apart by their names and columns)", _LOAD, DATA_REF=ref, LABEL_HINT=label_hint)
+                     "them (told apart by their names and columns)", _LOAD, DATA_REF=ref, LABEL_HINT=label_hint,
+                     TEXT_SUFFIXES=TEXT_TABLE_SUFFIXES)
 
 
 _NORMALISE = '''

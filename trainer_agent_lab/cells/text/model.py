@@ -303,7 +303,10 @@ for rows in (np.arange(min(BATCH, len(texts_train))),) * 2:
     optimizer.zero_grad()
 per_batch = (time.perf_counter() - began) / 2
 predict_cost = per_batch / 3 * (len(texts_unlabeled) + len(texts_test) + len(texts_train)) / BATCH
-epochs = TEACHER_EPOCHS or int(max(1, min(MAX_EPOCHS, (SECONDS - predict_cost) / (per_batch * steps_per_epoch))))
+# At least MIN_STEPS optimiser steps when time allows (small labeled sets need more epochs), at most MAX_EPOCHS
+# or MIN_STEPS worth of epochs, whichever is more.
+most = max(MAX_EPOCHS, math.ceil(MIN_STEPS / steps_per_epoch))
+epochs = TEACHER_EPOCHS or int(max(1, min(most, (SECONDS - predict_cost) / (per_batch * steps_per_epoch))))
 teacher = Teacher()  # the timing batches touched the weights: start from the pretrained ones
 optimizer = torch.optim.AdamW(teacher.parameters(), lr=LR, weight_decay=0.01)
 schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=LR, total_steps=epochs * steps_per_epoch,
@@ -345,6 +348,7 @@ def teacher_cell(seconds: float, max_epochs: int = 6) -> str:
     """Fine-tune the MiniLM teacher on the labeled texts within ``seconds``; predict the pool and the test texts."""
     return code_cell("Train a teacher: fine-tune the pretrained MiniLM encoder on the labeled texts, then let it "
                      "predict the unlabeled pool", _TEACHER, SECONDS=round(seconds, 1), MAX_EPOCHS=max_epochs,
+                     MIN_STEPS=60,
                      TEACHER_EPOCHS=None, BATCH=16, LR=8e-5, MAX_TOKENS=64)
 
 

@@ -1,0 +1,102 @@
+"""Text classification: the bundle's preprocessing against scikit-learn, the text zoo's budget arithmetic, the
+routing of text data, and (slow) whole runs on generated job adverts, a domain unlike the shared promo files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from trainer_agent_lab.agents.text import looks_like_text
+from trainer_agent_lab.bundle.text_features import TextFeatures, export_vectorizer, normalize_text
+from trainer_agent_lab.knowledge.text_zoo import MINILM_PARAMETERS, TEXT_FAMILIES, text_candidates
+
+from .textgen import make_job_ads
+
+TEXTS = ["Grab a 10% OFF coupon at checkout!! 🔥", "wool scarf: machine washable &amp; <br> soft",
+         "a", "", "   spaced    out\ttext  ", "买一送一，限时优惠", "BPA-free; gift box included ✨✨",
+         "x y z ab abc abcd abcde", "naïve café – ½ price", "ref 2231 (ref 2231)"]
+
+
+@pytest.mark.parametrize("analyzer,ngrams", [("word", (1, 2)), ("word", (2, 3)), ("char_wb", (2, 5)),
+                                             ("char_wb", (1, 3)), ("char", (1, 3)), ("char", (2, 4))])
+def test_bundle_features_equal_sklearn(analyzer, ngrams):
+    train = [normalize_text(t) for t in TEXTS * 3]
+    vectorizer = TfidfVectorizer(analyzer=analyzer, ngram_range=ngrams, sublinear_tf=True).fit(train)
+    features = TextFeatures(**json.loads(json.dumps(export_vectorizer(vectorizer))))
+    expected = vectorizer.transform([normalize_text(t) for t in TEXTS]).toarray()
+    assert np.abs(features.transform(TEXTS) - expected).max() < 1e-6
+
+
+def test_normalisation():
+    assert normalize_text("  Grab&amp;GO <b>NOW</b> 🔥\n") == "grab&go now"
+    assert normalize_text("ＡＢＣ１２") == "abc12"  # NFKC folds full-width forms
+    assert normalize_text(normalize_text("Mixed <i>Case</i>")) == normalize_text("Mixed <i>Case</i>")
+
+
+def test_zoo_counts_and_budget():
+    linear, bag, minilm = TEXT_FAMILIES
+    assert linear.parameters(1000, 2) == 1000 + 1000 + 1
+    assert linear.parameters(1000, 3) == 1000 + 3000 + 3
+    assert bag.parameters(1000, 2, width=64) == 1000 + 64_000 + 2 * 65
+    assert minilm.parameters(0, 2) == MINILM_PARAMETERS + 2 * 385
+    for family in (linear, bag):
+        vocabulary = family.max_vocabulary(30_000, 2)  # below the default vocabulary cap for both
+        assert family.parameters(vocabulary, 2) <= 30_000 < family.parameters(vocabulary + 1, 2)
+    judged = {c.family.name: c for c in text_candidates(2, "en", 9_999_999, teacher_available=True)}
+    assert judged["tfidf_linear"].kept and judged["bag_of_embeddings"].kept
+    minilm_reason = judged["minilm"].reason
+    assert judged["minilm"].kept and "teacher" in minilm_reason and "over the budget" in minilm_reason
+    chinese = {c.family.name: c for c in text_candidates(2, "zh", None, teacher_available=True)}
+    assert not chinese["minilm"].kept and "English" in chinese["minilm"].reason
+    tiny = {c.family.name: c for c in text_candidates(2, "en", 300, teacher_available=True)}
+    assert not tiny["tfidf_linear"].kept and not tiny["bag_of_embeddings"].kept
+
+
+def test_routing_by_columns():
+    text_table = {"rows": 100, "columns": [{"name": "text", "dtype": "str", "n_unique": 98},
+                                           {"name": "label", "dtype": "int64", "n_unique": 2}]}
+    ids_and_numbers = {"rows": 100, "columns": [{"name": "id", "dtype": "str", "n_unique": 100},
+                                                {"name": "x", "dtype": "float64", "n_unique": 90},
+                                                {"name": "y", "dtype": "int64", "n_unique": 2}]}
+    assert looks_like_text(text_table)
+    assert not looks_like_text(ids_and_numbers)
+
+
+def _run(request: str, data, out, budget: int) -> dict:
+    subprocess.run([sys.executable, "-m", "trainer_agent_lab", "run", request, "--data", str(data), "--out", str(out),
+                    "--time-budget", str(budget), "--yes"], capture_output=True, text=True, timeout=budget + 120)
+    return json.loads((out / "report.json").read_text())
+
+
+@pytest.mark.slow
+def test_job_ads_paper_strategy(tmp_path):
+    """Another domain, other words and templates: the student, the teacher, pseudo-labels, the bundle on raw text."""
+    folder = make_job_ads(tmp_path / "ads", labeled=150, unlabeled=800, test=300)  # the paper's scale
+    report = _run("Classify whether a job advert offers remote work, at least 90% accuracy, under 1 million "
+                  "parameters.", folder, tmp_path / "run", 360)
+    assert report["status"] == "succeeded", report["reason"]
+    assert report["metrics"]["accuracy"] >= 0.9 and report["model"]["parameters"] < 1_000_000
+    assert report["model"]["parity"]["label_agreement"] == 1.0
+    bundle = tmp_path / "run" / "bundle"
+    assert {"model.onnx", "text_features.py", "text_vectorizer.json", "serve.py"} <= {p.name for p in bundle.iterdir()}
+    check = subprocess.run([sys.executable, "test_bundle.py"], cwd=bundle, capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stdout + check.stderr
+    notebook = json.loads((tmp_path / "run" / "notebook.ipynb").read_text())
+    steps = [c["metadata"].get("trainer_agent", {}).get("step") for c in notebook["cells"]]
+    assert {"normalise", "suspects", "search", "evaluate"} <= set(steps)
+
+
+@pytest.mark.slow
+def test_too_few_labels_asks_for_a_number(tmp_path):
+    folder = make_job_ads(tmp_path / "ads", labeled=24, unlabeled=0, test=0)
+    (folder / "unlabeled.csv").unlink()
+    (folder / "test.csv").unlink()
+    report = _run("Tell remote job adverts apart from the rest with at least 95% accuracy.",
+                  folder / "labeled.csv", tmp_path / "run", 90)
+    assert report["status"] == "needs_input", report["reason"]
+    assert "labeled examples" in report["reason"] and any(ch.isdigit() for ch in report["question"])

@@ -1,0 +1,27 @@
+"""What makes a data reference a set of texts: a folder of text tables (labeled / unlabeled / test files).
+
+A single table is decided after it is loaded (one free-text column and a label: see
+:func:`trainer_agent_lab.agents.text.looks_like_text`); a folder is decided here, since the tabular loader only
+reads folders saved with ``datasets``.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+from pathlib import Path
+
+TEXT_TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
+_DATASET_MARKERS = ("dataset_info.json", "dataset_dict.json", "state.json")
+
+
+def is_text_folder(ref: str) -> bool:
+    """Whether ``ref`` is a folder of tables (not a ``datasets`` folder): the labeled/unlabeled/test layout."""
+    if ref.startswith(("sklearn:", "synthetic:")):
+        return False
+    path = Path(ref).expanduser()
+    try:
+        if not path.is_dir() or any((path / marker).exists() for marker in _DATASET_MARKERS):
+            return False
+        return any(e.is_file() and e.suffix.lower() in TEXT_TABLE_SUFFIXES for e in islice(path.iterdir(), 200))
+    except OSError:
+        return False
