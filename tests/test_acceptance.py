@@ -13,7 +13,7 @@ import yaml
 
 from .conftest import BENCHMARKS
 
-CORE_TASKS = ["wine-small-model", "breast-cancer-recall", "diabetes-regression", "churn-messy",
+CORE_TASKS = ["wine-small-model", "digits-int8", "breast-cancer-recall", "diabetes-regression", "churn-messy",
               "house-price", "chinese-request", "refuse-impossible-accuracy", "refuse-no-signal", "refuse-unethical",
               "refuse-missing-label"]
 _RUNNER = Path(__file__).resolve().parents[1] / "benchmarks" / "run_tasks.py"

@@ -31,7 +31,7 @@ def run(request: str, data: str | None = None, *, out: str | Path | None = None,
     planner = make_llm(llm) if isinstance(llm, str) else llm
     if not callable(getattr(planner, "parse_request", None)):
         raise UsageError(f"llm must be 'offline', 'openai' or an LLM client, not {type(llm).__name__}.")
-    if data and not data.startswith("sklearn:"):
+    if data and not data.startswith(("sklearn:", "synthetic:")):  # synthetic:shapes: the Data agent draws them
         data = str(Path(data).expanduser().resolve())
     folder = Path(out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")).resolve()
     folder.mkdir(parents=True, exist_ok=True)

@@ -33,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a request end to end")
     run.add_argument("request", help="what you need, in words (English or Chinese)")
-    run.add_argument("--data", help="a file or folder, or a bundled set such as sklearn:wine")
+    run.add_argument("--data", help="a file or folder, a bundled set such as sklearn:wine, or synthetic:shapes "
+                     "(generated images)")
     run.add_argument("--out", type=Path, help="the run folder (default: runs/<timestamp>)")
     run.add_argument("--time-budget", type=float, dest="time_budget", help="seconds the run may take")
     run.add_argument("--llm", choices=["offline", "openai"], default="offline",

@@ -70,6 +70,8 @@ def check_data(ref: str) -> str:
             raise UsageError(f"%%traineragent: unknown bundled data set {ref!r}; scikit-learn ships sklearn:iris, "
                              "sklearn:wine, sklearn:digits, sklearn:breast_cancer and sklearn:diabetes.")
         return ref
+    if ref == "synthetic:shapes":  # the Data agent draws a shapes folder (image demo)
+        return ref
     path = Path(ref).expanduser()
     if not path.exists():
         raise UsageError(f"%%traineragent: --data {ref!r}: no such file or folder (working directory "

@@ -28,9 +28,11 @@ SYNTHETIC_SHAPES = "synthetic:shapes"
 #: Peak learning rate of AdamW's one-cycle schedule, per family.
 LEARNING_RATES = {"cnn": 3e-3, "mlp": 2e-3}
 #: Seconds kept back for evaluation and the Server agent (export, int8, parity, capacity, bundle), plus a share.
-RESERVE_S, RESERVE_SHARE = 40.0, 0.05
+RESERVE_S, RESERVE_SHARE = 15.0, 0.1
+#: The least training time the search and the final fit each get, whatever the budget says is left.
+MIN_TRAIN_S = 10.0
 #: The share of the training time the search gets; the final fit gets what is left.
-SEARCH_SHARE = 0.5
+SEARCH_SHARE = 0.6
 
 
 class ImageDataAgent(DataAgent):
@@ -120,7 +122,7 @@ class ImageModelAgent(Agent):
         result = self.run("search", cells.search_cell(
             candidates=families, objective=objective,
             metric_constraints=[c.model_dump() for c in spec.metric_constraints if c.name in CLASSIFICATION_METRICS],
-            time_budget_s=round(max(time_budget_s, 10.0), 1), margin=MARGIN))
+            time_budget_s=round(time_budget_s, 1), margin=MARGIN))
         best = result["ranked"][0]
         self.say(f"Best: {result['best_family']} (width {best['params']['width']}, {best['parameters']:,} "
                  f"parameters): validation {objective} {result['cv_metrics'][objective]:.4f} at epoch "
@@ -203,8 +205,8 @@ def model_phase(task: TaskAgent, driver: NotebookDriver, emit: EventSink, starte
     def left() -> float:
         return budget_s - (time.perf_counter() - started) - reserve
 
-    search = model.search(families, SEARCH_SHARE * left())
-    model.fit(search, left())
+    search = model.search(families, max(MIN_TRAIN_S, SEARCH_SHARE * left()))
+    model.fit(search, max(MIN_TRAIN_S, left()))
     model.evaluate()
 
 

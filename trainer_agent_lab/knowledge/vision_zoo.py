@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 #: The narrowest useful member of each family (below it the network cannot learn much).
 MIN_WIDTH = {"cnn": 4, "mlp": 8}
-#: The widest member tried (CPU-scale training).
-MAX_WIDTH = {"cnn": 64, "mlp": 512}
+#: The widest member tried (CPU-scale training), and the width used when the request sets no parameter budget.
+MAX_WIDTH = {"cnn": 32, "mlp": 512}
+DEFAULT_WIDTH = {"cnn": 16, "mlp": 256}
 FAMILIES = ("cnn", "mlp")
 TITLES = {"cnn": "Convolutional network (PyTorch)", "mlp": "Multi-layer perceptron (PyTorch)"}
 COUNTING = {"cnn": "conv weights + batch-norm scale/shift + linear head", "mlp": "weights + biases"}
@@ -52,11 +53,11 @@ def count_parameters(family: str, width: int, shape: tuple[int, int, int], n_cla
 
 
 def widest(family: str, limit: int | None, shape: tuple[int, int, int], n_classes: int) -> int | None:
-    """The largest width of ``family`` with at most ``limit`` parameters (capped at ``MAX_WIDTH``); None if even
-    the narrowest useful member is over it."""
+    """The largest width of ``family`` with at most ``limit`` parameters (capped at ``MAX_WIDTH``; without a
+    limit, ``DEFAULT_WIDTH``); None if even the narrowest useful member is over it."""
     low, high = MIN_WIDTH[family], MAX_WIDTH[family]
     if limit is None:
-        return high
+        return DEFAULT_WIDTH[family]
     if count_parameters(family, low, shape, n_classes) > limit:
         return None
     while low < high:  # parameter counts grow with width: bisect for the last width within the limit
@@ -96,7 +97,7 @@ def candidates(shape: tuple[int, int, int], n_classes: int, limit: int | None) -
                                          f"over the budget of {limit:,}"))
             continue
         count = count_parameters(family, width, shape, n_classes)
-        why = "no parameter budget: the widest tried" if limit is None else \
+        why = "no parameter budget: the default width" if limit is None else \
             f"the widest that fits {limit:,} parameters"
         judged.append(ImageCandidate(family, width, count, smallest, f"width {width}: {why}"))
     return judged

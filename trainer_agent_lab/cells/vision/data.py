@@ -19,8 +19,8 @@ def draw_shape(kind, size, rng):
     background = rng.integers(0, 110, 3)
     colour = rng.integers(140, 256, 3)
     image = Image.new("RGB", (size, size), tuple(int(v) for v in background))
-    radius = rng.uniform(0.18, 0.36) * size
-    cx, cy = (rng.uniform(radius + 1, size - radius - 1) for _ in range(2))
+    radius = rng.uniform(0.25, 0.4) * size
+    cx, cy = (rng.uniform(radius + 0.5, size - radius - 0.5) for _ in range(2))
     draw = ImageDraw.Draw(image)
     if kind == "circle":
         draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], fill=tuple(int(v) for v in colour))
@@ -49,7 +49,7 @@ _report(path=str(out), classes=list(SHAPES), per_class=PER_CLASS, size=SIZE)
 '''
 
 
-def shapes_cell(path: str = "shapes", per_class: int = 100, size: int = 32, noise: float = 12.0,
+def shapes_cell(path: str = "shapes", per_class: int = 100, size: int = 16, noise: float = 12.0,
                 shapes: tuple[str, ...] = ("circle", "square", "triangle")) -> str:
     """Generate a synthetic image folder of shapes (one sub-folder per class) for demos and tests."""
     return code_cell("Generate a synthetic image data set: shapes of random size, place, angle and colour on "
@@ -207,7 +207,7 @@ _report(class_counts={{str(k): int(v) for k, v in counts.items()}}, shape=IMAGE_
 '''
 
 
-def profile_cell(per_class: int = 4) -> str:
+def profile_cell(per_class: int = 3) -> str:
     """Class balance and a grid of sample images per class."""
     return code_cell("Look at the data: class balance and sample images of every class.", _PROFILE,
                      PER_CLASS=per_class)

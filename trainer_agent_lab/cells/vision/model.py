@@ -42,8 +42,9 @@ gates = []
 for c in GATED:
     _, _, val = learning_curve(probe, X_probe, y_probe, cv=cv, scoring=c["name"], train_sizes=[0.5, 1.0])
     half, full = val.mean(axis=1)
-    # a linear probe on pixels underestimates a CNN: allow the slope, half the way to perfect, and 0.1 more
-    ceiling = min(1.0, full + max(0.0, 3 * (full - half)) + 0.5 * (1 - full) + 0.10)
+    # a linear probe on pixels cannot bound what a CNN reaches (on shapes it scores ~0.6 where a small CNN scores
+    # 1.0): on images the probe shows the signal, and only a target above 1 is out of reach
+    ceiling = 1.0
     gates.append({"name": c["name"], "target": c["value"], "probe": float(full), "at_half_data": float(half),
                   "optimistic_ceiling": float(ceiling), "reachable": bool(c["value"] <= ceiling)})
 display(pd.DataFrame([{"probe": "ridge classifier on pooled pixels", "balanced_accuracy": round(score, 4),
@@ -122,7 +123,8 @@ def predict_proba(net, images, batch=512):
     with torch.no_grad():
         parts = [torch.softmax(net(torch.from_numpy(images[i:i + batch])), 1).numpy()
                  for i in range(0, len(images), batch)]
-    return np.concatenate(parts).astype(np.float64)
+    proba = np.concatenate(parts).astype(np.float64)
+    return proba / proba.sum(axis=1, keepdims=True)  # exactly 1 per row in float64
 
 
 def compute_metrics(y_true, proba):
@@ -142,14 +144,15 @@ def compute_metrics(y_true, proba):
             if len(np.unique(y_true)) == N_CLASSES else float("nan")}
 
 
-def train_network(family, width, lr, epochs, rows, val_rows=None, patience=None, time_limit=None, desc="train"):
+def train_network(family, width, lr, epochs, rows, batch_size, val_rows=None, patience=None, time_limit=None,
+                  desc="train"):
     """AdamW with a one-cycle learning-rate schedule over `epochs`, augmented batches of X_train[rows]. With
     `val_rows`: keep the epoch with the best validation accuracy, and stop after `patience` epochs without a
     gain. With `time_limit`: stop before an epoch that would end past it. Returns (net, history, best epoch)."""
     net = make_network(family, width)
     generator = torch.Generator().manual_seed(SEED)
     images, labels = torch.from_numpy(X_train[rows]), torch.from_numpy(y_train[rows]).long()
-    steps = math.ceil(len(rows) / BATCH_SIZE)
+    steps = math.ceil(len(rows) / batch_size)
     optimiser = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=WEIGHT_DECAY)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=lr, total_steps=epochs * steps, pct_start=0.25)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.05)
@@ -158,14 +161,14 @@ def train_network(family, width, lr, epochs, rows, val_rows=None, patience=None,
     for epoch in bar:
         net.train()
         total, order = 0.0, torch.randperm(len(rows), generator=generator)
-        for start in range(0, len(rows), BATCH_SIZE):
-            pick = order[start:start + BATCH_SIZE]
+        for start in range(0, len(rows), batch_size):
+            pick = order[start:start + batch_size]
             loss = loss_fn(net(augment(images[pick], generator)), labels[pick])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
             schedule.step()
-            total += float(loss) * len(pick)
+            total += loss.item() * len(pick)
         row = {"epoch": epoch, "train_loss": total / len(rows), "seconds": time.perf_counter() - began}
         if val_rows is not None:
             proba = predict_proba(net, X_train[val_rows])
@@ -187,21 +190,22 @@ def train_network(family, width, lr, epochs, rows, val_rows=None, patience=None,
     return net, pd.DataFrame(history), best_epoch or len(history)
 
 
-def epoch_seconds(family, width):
+def epoch_seconds(family, width, batch_size):
     """Seconds one training epoch (and its validation pass) takes, timed on a few batches."""
     net, generator = make_network(family, width), torch.Generator().manual_seed(SEED)
     optimiser = torch.optim.AdamW(net.parameters(), lr=1e-3)
-    batches = min(4, math.ceil(len(FIT_ROWS) / BATCH_SIZE))
-    began = time.perf_counter()
-    for b in range(batches):
-        pick = FIT_ROWS[b * BATCH_SIZE:(b + 1) * BATCH_SIZE]
+    batches = min(4, math.ceil(len(FIT_ROWS) / batch_size))
+    for b in range(-1, batches):  # batch -1: a warm-up, not timed
+        if b == 0:
+            began = time.perf_counter()
+        pick = FIT_ROWS[max(b, 0) * batch_size:(max(b, 0) + 1) * batch_size]
         loss = nn.functional.cross_entropy(net(augment(torch.from_numpy(X_train[pick]), generator)),
                                            torch.from_numpy(y_train[pick]).long())
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
     per_batch = (time.perf_counter() - began) / batches
-    return per_batch * math.ceil(len(FIT_ROWS) / BATCH_SIZE) * 1.15
+    return per_batch * math.ceil(len(FIT_ROWS) / batch_size) * 1.15
 
 
 def meets_targets(values):
@@ -210,23 +214,25 @@ def meets_targets(values):
                values[c["name"]] <= c["value"] - MARGIN for c in METRIC_CONSTRAINTS if c["name"] in values)
 
 
+# small data sets get smaller batches, so that every epoch still takes ~20 optimiser steps
+BATCH = int(np.clip(len(FIT_ROWS) // 20, 16, MAX_BATCH))
 started = time.perf_counter()
 runs, histories = [], {}
 for i, candidate in enumerate(CANDIDATES):
     left = TIME_BUDGET_S - (time.perf_counter() - started)
     share = left if i == len(CANDIDATES) - 1 else left * SHARES.get(candidate["family"], 0.5)
-    per_epoch = epoch_seconds(candidate["family"], candidate["width"])
+    per_epoch = epoch_seconds(candidate["family"], candidate["width"], BATCH)
     epochs = int(min(MAX_EPOCHS, share / per_epoch))
     if epochs < MIN_EPOCHS:
         print(f"{candidate['family']}: skipped, {MIN_EPOCHS} epochs of {per_epoch:.1f} s do not fit in {share:.0f} s")
         continue
     net, history, best_epoch = train_network(
-        candidate["family"], candidate["width"], candidate["lr"], epochs, FIT_ROWS, VAL_ROWS,
+        candidate["family"], candidate["width"], candidate["lr"], epochs, FIT_ROWS, BATCH, VAL_ROWS,
         patience=max(6, epochs // 4), time_limit=share, desc=f"{candidate['family']} (width {candidate['width']})")
     values = {k: float(v) for k, v in compute_metrics(y_train[VAL_ROWS], predict_proba(net, X_train[VAL_ROWS])).items()}
     histories[candidate["family"]] = history
     runs.append({"params": {"family": candidate["family"], "width": candidate["width"], "lr": candidate["lr"],
-                            "epochs": int(best_epoch)},
+                            "epochs": int(best_epoch), "batch_size": BATCH},
                  "val_metrics": values, "parameters": count_parameters(net), "epochs_run": int(len(history)),
                  "epoch_seconds": float(history["seconds"].iloc[-1] / len(history)), "meets": meets_targets(values)})
     if runs[-1]["meets"] and METRIC_CONSTRAINTS:
@@ -258,21 +264,21 @@ _report(trials=len(runs), best_family=best["params"]["family"], cv_metrics=best[
 
 def search_cell(*, candidates: list[dict[str, Any]], objective: str, metric_constraints: list[dict[str, Any]],
                 time_budget_s: float, margin: float, max_epochs: int = 40, min_epochs: int = 3,
-                batch_size: int = 64, weight_decay: float = 5e-4) -> str:
+                max_batch: int = 64, weight_decay: float = 5e-4) -> str:
     """Train each candidate network (widest within budget) with early stopping on the validation split."""
     return code_cell(
         "Train the candidate networks (each the widest the parameter budget allows) with early stopping on the "
         "validation split, within the time budget; stop once every target is met.",
         _SEARCH, CANDIDATES=candidates, OBJECTIVE=objective, METRIC_CONSTRAINTS=metric_constraints,
         TIME_BUDGET_S=time_budget_s, MARGIN=margin, MAX_EPOCHS=max_epochs, MIN_EPOCHS=min_epochs,
-        SHARES={"cnn": 0.7, "mlp": 0.5}, BATCH_SIZE=batch_size, WEIGHT_DECAY=weight_decay)
+        SHARES={"cnn": 0.8, "mlp": 0.5}, MAX_BATCH=max_batch, WEIGHT_DECAY=weight_decay)
 
 
 _FIT = '''
 started = time.perf_counter()
 ALL_ROWS = np.arange(len(X_train))
 model, fit_history, _ = train_network(PARAMS["family"], PARAMS["width"], PARAMS["lr"], PARAMS["epochs"], ALL_ROWS,
-                                      desc=f"final {PARAMS['family']}")
+                                      PARAMS["batch_size"], desc=f"final {PARAMS['family']}")
 FIT_SECONDS = time.perf_counter() - started
 N_PARAMETERS = count_parameters(model)
 px.line(fit_history, x="epoch", y="train_loss", markers=True,
@@ -306,7 +312,7 @@ display(pd.DataFrame(skm.classification_report(y_test, pred, labels=range(N_CLAS
 {SHOW_GRID}
 
 wrong = np.flatnonzero(pred != y_test)
-wrong = wrong[np.argsort(-proba_test[wrong, pred[wrong]])][:24]  # the most confident mistakes first
+wrong = wrong[np.argsort(-proba_test[wrong, pred[wrong]])][:16]  # the most confident mistakes first
 if len(wrong):
     show_grid(X_test[wrong], [f"{{CLASSES[y_test[i]]}} -> {{CLASSES[pred[i]]}}" for i in wrong],
               f"Misclassified test images (true -> predicted), {{len(np.flatnonzero(pred != y_test))}} in all")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from ...bundle import serve_app_source
 from ..base import RawText, code_cell
 from ..server import bundle_cell as shared_bundle_cell
-from ..server import capacity_cell
+from ..server import capacity_cell as shared_capacity_cell
 
 __all__ = ["bundle_cell", "capacity_cell", "export_onnx_cell", "parity_cell", "serving_app_cell"]
 
@@ -307,3 +307,10 @@ limitations = [f"Trained on {len(X_train):,} images from one source: it reflects
 def bundle_cell(request: str | None = None, data_refs: Sequence[str] = ()) -> str:
     """The shared bundle cell, with the image-specific part of API.md and the model card."""
     return shared_bundle_cell(request=request, data_refs=data_refs, docs=_IMAGE_DOCS)
+
+
+def capacity_cell(load_requests: int = 1000, concurrency: int = 8, verify_seconds: float = 2.0,
+                  headroom_steps: Sequence[float] = (0.7, 0.5, 0.35)) -> str:
+    """The shared capacity cell with a lighter load test (an image request carries far more numbers than a row)."""
+    return shared_capacity_cell(load_requests=load_requests, concurrency=concurrency, verify_seconds=verify_seconds,
+                                headroom_steps=headroom_steps)
