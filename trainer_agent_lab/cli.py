@@ -8,7 +8,8 @@
 
 ``--llm openai`` reads the request with an OpenAI-compatible model: the endpoint is ``--llm-base-url`` or
 ``OPENAI_BASE_URL``, the model ``--llm-model`` or ``TRAINER_AGENT_LLM_MODEL``, the key ``OPENAI_API_KEY``
-(only ever from the environment). When the model fails, the offline parser's reading is used.
+(only ever from the environment). When the model fails, the offline parser's reading is used. The model also
+moderates the request against the ethics policy and proposes repairs of failing cells (see README).
 
 Exit codes: 0 succeeded, 3 refused or needs input, 1 failed, 2 usage errors.
 """
@@ -38,7 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="the run folder (default: runs/<timestamp>)")
     run.add_argument("--time-budget", type=float, dest="time_budget", help="seconds the run may take")
     run.add_argument("--llm", choices=["offline", "openai"], default="offline",
-                     help="the request parser: offline rules (default) or an OpenAI-compatible endpoint")
+                     help="offline rules (default), or an OpenAI-compatible model that reads the request, "
+                          "moderates it against the ethics policy and proposes repairs of failing cells")
     run.add_argument("--llm-base-url", dest="llm_base_url", metavar="URL",
                      help="the OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (default: $OPENAI_BASE_URL, "
                      "else api.openai.com); the key comes from $OPENAI_API_KEY")
