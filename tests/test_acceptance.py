@@ -14,8 +14,8 @@ import yaml
 from .conftest import BENCHMARKS
 
 CORE_TASKS = ["wine-small-model", "digits-int8", "breast-cancer-recall", "diabetes-regression", "churn-messy",
-              "house-price", "chinese-request", "refuse-impossible-accuracy", "refuse-no-signal", "refuse-unethical",
-              "refuse-missing-label"]
+              "house-price", "chinese-request", "promo-paper", "promo-too-few", "refuse-impossible-accuracy",
+              "refuse-no-signal", "refuse-unethical", "refuse-missing-label"]
 _RUNNER = Path(__file__).resolve().parents[1] / "benchmarks" / "run_tasks.py"
 
 
