@@ -143,7 +143,7 @@ def train_bag(matrix, labels, params, seconds):
     """Train the bag-of-embeddings model with AdamW, a cosine schedule and early stopping on a held-out tenth."""
     torch.manual_seed(SEED)
     dense = torch.from_numpy(matrix.toarray().astype(np.float32))
-    target = torch.as_tensor(labels, dtype=torch.long)
+    target = torch.tensor(np.array(labels), dtype=torch.long)
     order = np.random.default_rng(SEED).permutation(len(labels))
     hold = order[: max(len(CLASSES), len(labels) // 10)]
     fit = order[len(hold):]
@@ -292,7 +292,7 @@ def teacher_proba(texts, batch_size=64):
 
 teacher = Teacher()
 TEACHER_PARAMETERS = sum(p.numel() for p in teacher.parameters())
-labels = torch.as_tensor(y_train, dtype=torch.long)
+labels = torch.tensor(np.array(y_train), dtype=torch.long)
 steps_per_epoch = math.ceil(len(texts_train) / BATCH)
 # Time two batches to decide how many epochs fit, keeping time to predict the unlabeled and test texts.
 began = time.perf_counter()
@@ -325,7 +325,7 @@ for epoch in range(epochs):
         loss.backward()
         optimizer.step()
         schedule.step()
-        total += float(loss) * len(rows)
+        total += loss.item() * len(rows)
     curve.append(total / len(order))
 teacher_test = teacher_proba(texts_test)
 teacher_accuracy = float((teacher_test.argmax(1) == y_test).mean())
