@@ -84,12 +84,13 @@ def run_ui_test(trace: Path, timeout_s: float = 480) -> subprocess.CompletedProc
         return subprocess.run([jlpm, "playwright", "test", "--config", "ui-tests/playwright.config.js"],
                               cwd=LABEXT, env=env, capture_output=True, text=True, timeout=timeout_s)
     finally:
-        os.killpg(lab.pid, signal.SIGTERM)
-        try:
-            lab.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(lab.pid, signal.SIGKILL)
-            lab.wait()
+        if lab.poll() is None:
+            os.killpg(lab.pid, signal.SIGTERM)  # the server and the kernels it started: its own session
+            try:
+                lab.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(lab.pid, signal.SIGKILL)
+                lab.wait()
         log.close()
         shutil.rmtree(root, ignore_errors=True)
 

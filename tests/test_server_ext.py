@@ -101,7 +101,10 @@ class FakeLab:
             return await self._send({"type": "reply", "request_id": rid, "ok": False, "reason": "notebook_closed"})
         task = asyncio.ensure_future(self._do(op))
         self.running[rid] = task
-        reply = {"type": "reply", "request_id": rid, **(await task)}
+        try:
+            reply = {"type": "reply", "request_id": rid, **(await task)}
+        finally:
+            self.running.pop(rid, None)
         if reply.get("reason") != "notebook_closed":
             self.replies[rid] = reply
         await self._send(reply)
@@ -118,6 +121,9 @@ class FakeLab:
                 at = ids.index(op["after"]) + 1 if op.get("after") in ids else len(ids)
                 nb.cells.insert(at, cell)
             return {"ok": True}
+        if kind == "execute" and op["cell_id"] not in ids:  # the execute operation carries a new cell
+            await self._do({**op, "op": "insert"})
+            ids = [c.id for c in nb.cells]
         if kind == "update":
             nb.cells[ids.index(op["cell_id"])].source = op["source"]
             return {"ok": True}
@@ -307,7 +313,7 @@ async def _wine_run(lab: FakeLab, jp_fetch: Any, jp_ws_fetch: Any, jp_root_dir: 
     code = [c for c in saved.cells if c.cell_type == "code"]
     assert len(code) >= 8 and all(c.execution_count for c in code)
     assert saved.metadata["trainer_agent"]["request"].startswith("classify the wine")
-    inserted = [op["cell_id"] for op in lab.ops if op["op"] == "insert"]
+    inserted = list(dict.fromkeys(op["cell_id"] for op in lab.ops if op["op"] in ("insert", "execute")))
     assert [c.id for c in saved.cells] == inserted
     # the bundle downloads
     response = await jp_fetch(PREFIX, "runs", run_id, "bundle.zip")
@@ -334,4 +340,4 @@ async def _wine_run(lab: FakeLab, jp_fetch: Any, jp_ws_fetch: Any, jp_root_dir: 
     state = await get(jp_fetch, "runs", run_id)
     assert state["state"] == "succeeded", state["report"]["reason"]
     assert any(r["name"] == "replica_memory_mb" for r in state["report"]["constraints"])
-    assert len([op for op in lab.ops if op["op"] == "insert"]) > inserted_before
+    assert len({op["cell_id"] for op in lab.ops if op["op"] in ("insert", "execute")}) > inserted_before

@@ -126,7 +126,7 @@ export class Executor {
       }
       case 'execute':
         if (index() < 0 && op.source !== undefined) {
-          this._insert(panel, op, -1); // the notebook was closed before the cell was saved: insert it again
+          this._insert(panel, op, -1); // a new cell (or one a closed notebook had not saved): insert it now
         }
         return this._execute(panel, op, index());
     }
@@ -187,7 +187,9 @@ export class Executor {
       return { ok: false, reason: 'stopped' };
     }
     const session = panel.sessionContext;
-    await session.ready;
+    if (!session.isReady) {
+      await session.ready;
+    }
     if (!session.session?.kernel) {
       await session.startKernel();
     }
@@ -213,6 +215,9 @@ export class Executor {
     try {
       reply = await CodeCell.execute(cell, session, { trainer_agent: { run: op.run_id } });
     } catch (err) {
+      if (panel.isDisposed) {
+        return { ok: false, reason: 'notebook_closed' }; // closed mid-cell: sent again once it is open
+      }
       if (died || session.session?.kernel?.status !== 'idle') {
         died = true;
       } else {
@@ -224,11 +229,11 @@ export class Executor {
     }
     timing.finished = performance.now();
     this._activity.emit({ runId: op.run_id, cellId: op.cell_id!, index: i, state: 'done' });
-    if (died || (reply === undefined && cell.model.executionCount === null)) {
-      return { ok: false, reason: died ? 'kernel_died' : 'not executed' };
-    }
     if (panel.isDisposed) {
       return { ok: false, reason: 'notebook_closed' };
+    }
+    if (died || (reply === undefined && cell.model.executionCount === null)) {
+      return { ok: false, reason: died ? 'kernel_died' : 'not executed' };
     }
     return {
       ok: true,

@@ -86,7 +86,8 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
   const [connected, setConnected] = React.useState(host.client.connected);
   const [approval, setApproval] = React.useState<IApproval | null>(null);
   const [, tick] = React.useState(0);
-  const [activePath, setActivePath] = React.useState<string | null>(host.tracker.currentWidget?.context.path ?? null);
+  // read at each render (a tick every second, and on notebook switches): a renamed notebook shows its new name
+  const activePath = host.tracker.currentWidget?.context.path ?? null;
   const sentAt = React.useRef<number | null>(null);
   const logRef = React.useRef<HTMLDivElement>(null);
 
@@ -181,7 +182,7 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
         }
       }
     };
-    const onCurrent = () => setActivePath(host.tracker.currentWidget?.context.path ?? null);
+    const onCurrent = () => tick(t => t + 1);
     host.client.event.connect(onEvent);
     host.executor.activity.connect(onActivity);
     host.client.connectionChanged.connect(onConnection);
@@ -342,10 +343,10 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
         </div>
       )}
       {view && view.plan.length > 0 && (
-        <div className="tal-card tal-plan">
-          <div className="tal-card-title">
+        <details className="tal-card tal-plan" open={busy}>
+          <summary className="tal-card-title">
             Plan ({view.plan.filter(p => view.done.has(p.step)).length}/{view.plan.length})
-          </div>
+          </summary>
           <ul>
             {view.plan.map(p => (
               <li key={p.step} className={view.done.has(p.step) ? 'tal-done' : ''} data-step={p.step}>
@@ -354,7 +355,7 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
               </li>
             ))}
           </ul>
-        </div>
+        </details>
       )}
       {view && (
         <div className="tal-progress">

@@ -21,6 +21,7 @@ module.exports = {
       args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage']
     },
     trace: 'off',
+    screenshot: 'only-on-failure',
     video: 'off',
     viewport: { width: 1500, height: 950 }
   },

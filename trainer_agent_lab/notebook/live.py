@@ -146,7 +146,10 @@ class LiveDriver(NotebookDriver):
         if self._stop.is_set():
             raise KeyboardInterrupt
         cell = nbformat.v4.new_code_cell(source, metadata=metadata or {})
-        self._insert(cell)
+        # no separate insert: the execute operation carries the cell, and the frontend inserts it and runs it
+        # at once (one round trip fewer between a cell appearing and its kernel starting on it)
+        self._cells.append(cell)
+        self._anchor = cell.id
         return self._execute(cell)
 
     def replace_code(self, cell_id: str, source: str) -> ExecutionResult:

@@ -1,0 +1,34 @@
+"""The chat panel in a real Chromium (Galata): ``labextension/ui-tests/tests/chat.spec.ts``.
+
+``benchmarks/lab_latency.py`` starts ``jupyter lab`` (127.0.0.1, a token, a temporary root) and runs
+``jlpm playwright test``; this test runs it and checks what the browser test traced. It needs Debian's
+``chromium`` (``make env`` installs it as root) and the lab extension's ``node_modules`` (the editable install
+runs ``jlpm install``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("lab_latency", ROOT / "benchmarks" / "lab_latency.py")
+lab_latency = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(lab_latency)
+
+
+@pytest.mark.slow
+def test_chat_panel_runs_a_wine_request_in_the_open_notebook(tmp_path):
+    why = lab_latency.missing()
+    if why:
+        pytest.skip(why)
+    trace = tmp_path / "trace.json"
+    result = lab_latency.run_ui_test(trace)
+    assert result.returncode == 0, (result.stdout[-6000:] + result.stderr[-3000:])
+    figures = json.loads(trace.read_text())
+    assert figures["codeCells"] > 8
+    assert figures["firstMessageMs"] is not None and figures["insertToStartMs"]
+    assert (ROOT / "labextension" / "ui-tests" / "snapshots" / "chat-panel.png").stat().st_size > 10_000
