@@ -142,9 +142,9 @@ class TaskAgent(Agent):
         if verdict.allowed and self.memory.llm is not None:
             if request not in self.memory.moderated:
                 self.memory.moderated[request] = self.consult(lambda llm: llm.moderate(request))
-            name = getattr(self.memory.llm, "description", "the language model")
+            model = getattr(self.memory.llm, "model", None) or self.memory.llm.name
             verdict, concern = ethics.combine(verdict, self.memory.moderated[request],
-                                              decided_by=f"the LLM moderation step ({name})")
+                                              decided_by=f"the LLM moderation step (model {model})")
             if concern:
                 self.memory.notes.append(concern)
                 self.say(concern, llm=self.memory.llm.name)
