@@ -19,6 +19,9 @@ name                     meaning
 ``X_train, X_test``      ``float32`` arrays ``(n, C, H, W)``, raw scale; ``y_train, y_test`` int codes
 ``FIT_ROWS, VAL_ROWS``   indices into ``X_train``: the rows the search trains on / validates on
 ``PIXEL_MEAN/STD``       per-channel statistics of ``X_train`` (the model normalises inside itself)
+``SPLIT_DIR``            ``split/``: ``train.parquet``/``test.parquet`` (pixels as columns ``pixel_i_j``,
+                         ``pixel_c_i_j`` for colour, plus ``label``) and ``split.json``, as the tabular
+                         split cell writes them (images of at most 4096 values only)
 ``augment(batch, gen)``  label-safe augmentation of a raw-scale ``torch`` batch (shifts, small
                          rotations, noise; horizontal flips only where ``FLIPS``)
 ``make_network(f, w)``   the zoo's networks (see :mod:`trainer_agent_lab.knowledge.vision_zoo`)

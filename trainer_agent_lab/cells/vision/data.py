@@ -274,9 +274,27 @@ X_train, X_test, y_train, y_test = train_test_split(IMAGES, y, test_size=TEST_SI
                                                     stratify=y)
 FIT_ROWS, VAL_ROWS = train_test_split(np.arange(len(X_train)), test_size=VAL_SIZE, random_state=SEED,
                                       stratify=y_train)
+# Keep the exact images of each split beside the notebook (split/, pixels as columns, as the tabular split cell
+# writes its rows): the run can be reproduced from them, and other tools can be compared with it on the same images.
+channels, height, width = IMAGE_SHAPE
+if channels * height * width <= 4096:
+    SPLIT_DIR = Path("split")
+    SPLIT_DIR.mkdir(exist_ok=True)
+    pixel_names = [f"pixel_{{i}}_{{j}}" if channels == 1 else f"pixel_{{c}}_{{i}}_{{j}}"
+                   for c in range(channels) for i in range(height) for j in range(width)]
+    for split_name, split_images, split_codes in (("train", X_train, y_train), ("test", X_test, y_test)):
+        split_rows = pd.DataFrame(split_images.reshape(len(split_images), -1), columns=pixel_names)
+        split_rows[TARGET] = np.asarray(CLASSES, dtype=object)[split_codes]
+        split_rows.to_parquet(SPLIT_DIR / f"{{split_name}}.parquet", index=False)
+    (SPLIT_DIR / "split.json").write_text(json.dumps({{
+        "target": TARGET, "task": TASK, "classes": CLASSES,
+        "pos_label": None if POS_LABEL is None else CLASSES[POS_LABEL], "text_column": None, "source": "agents",
+        "seed": SEED, "test_size": TEST_SIZE, "image_shape": list(IMAGE_SHAPE),
+        "how": "the cleaned images, train_test_split(test_size, random_state=seed, stratified), pixels flattened "
+               "row by row (channel first) into columns"}}, indent=2))
 PIXEL_MEAN = X_train.mean(axis=(0, 2, 3))
 PIXEL_STD = np.maximum(X_train.std(axis=(0, 2, 3)), 1e-6)
-_, IMAGE_HEIGHT, IMAGE_WIDTH = IMAGE_SHAPE
+IMAGE_HEIGHT, IMAGE_WIDTH = height, width
 
 
 def augment(batch, generator):
