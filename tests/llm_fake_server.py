@@ -3,7 +3,8 @@
 The server speaks ``POST /v1/chat/completions`` in the OpenAI response shape and records each request
 (headers and JSON body). A test scripts its answers in order (``script``), or per kind of request
 (``script_for``): ``parse`` (read a request into a TaskSpec), ``moderation`` (the ethics moderation step),
-``repair`` (fix a failing cell), ``explain``; a kind with no script of its own gets the general one.
+``repair`` (fix a failing cell), ``explain``, ``annotate`` (label texts); a kind with no script of its own
+gets the general one.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import pytest
 KEY = "sk-test-0123456789"
 #: What the system prompt of each kind of request starts with.
 KINDS = {"parse": "You turn a request", "moderation": "You are the moderation step",
-         "repair": "You fix a Jupyter notebook cell", "explain": "You are the Task agent"}
+         "repair": "You fix a Jupyter notebook cell", "explain": "You are the Task agent",
+         "annotate": "You are the annotator"}
 
 
 def kind_of(body: dict[str, Any]) -> str:

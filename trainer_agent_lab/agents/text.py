@@ -26,12 +26,14 @@ from .task import TaskAgent
 
 #: The order the hub calls the text SOP's steps in (the plan checklist).
 TEXT_ORDER = (("Task", "understand"), ("Data", "load"), ("Task", "target"), ("Data", "normalise"), ("Data", "clean"),
-              ("Data", "suspects"), ("Data", "split"), ("Model", "select"), ("Task", "feasibility"),
-              ("Model", "search"), ("Model", "teacher"), ("Model", "pseudo"), ("Model", "fit"),
+              ("Data", "suspects"), ("Data", "annotate"), ("Data", "split"), ("Model", "select"),
+              ("Task", "feasibility"), ("Model", "search"), ("Model", "teacher"), ("Model", "pseudo"), ("Model", "fit"),
               ("Model", "evaluate"), ("Server", "export"), ("Server", "parity"), ("Server", "capacity"),
               ("Task", "conclude"), ("Server", "bundle"))
 #: An unlabeled pool this many times the labeled texts (and at least MIN_POOL) lets a teacher make up for labels.
 POOL_FACTOR, MIN_POOL = 2.0, 200
+#: Unlabeled texts the LLM annotator (when one is configured) is asked to label.
+LLM_POOL_SAMPLE = 100
 #: Seconds kept back after the teacher: the distilled student's search, evaluation and the Server agent.
 RESERVE_AFTER_TEACHER_S = 150.0
 #: Seconds each student search may take (at most), and its share of the budget.
@@ -70,11 +72,35 @@ class TextDataAgent(DataAgent):
         self.memory.notes.extend(clean.get("notes", []))
         for note in clean.get("notes", []):
             self.say(note)
-        suspects = self.run("suspects", data_cells.suspects_cell())
+        llm = self.memory.llm
+        has_llm = llm is not None and getattr(llm, "name", "offline") != "offline"
+        suspects = self.run("suspects", data_cells.suspects_cell(LLM_POOL_SAMPLE if has_llm else 0))
         if suspects["suspects"]:
             self.say(f"{suspects['suspects']} labels look wrong to a cross-validated model; they are shown with the "
-                     "proposed correction and corrected only if the teacher agrees.")
+                     "proposed correction and corrected only if " + ("the LLM annotator or " if has_llm else "")
+                     + "the teacher agrees.")
+        if has_llm:
+            self.annotate(clean["classes"], suspects)
         return clean
+
+    def annotate(self, classes: list[str], suspects: dict[str, Any]) -> None:
+        """The paper's LLM annotator and corrector: label the suspect texts and a sample of the unlabeled pool."""
+        rows, pool = suspects.get("suspect_rows", []), suspects.get("pool_sample", [])
+        texts = [r["text"] for r in rows] + [r["text"] for r in pool]
+        if not texts:
+            return
+        labels = self.consult(lambda llm: llm.annotate(self.memory.spec.request, classes, texts))
+        if not labels:
+            return
+        corrections = {r["index"]: label for r, label in zip(rows, labels[:len(rows)], strict=True)
+                       if label and label != r["given"]}
+        annotations = {r["index"]: label for r, label in zip(pool, labels[len(rows):], strict=True) if label}
+        name = getattr(self.memory.llm, "description", "the language model")
+        result = self.run("annotate", data_cells.llm_labels_cell(name, corrections, annotations))
+        self.say(f"The LLM annotator corrected {result['corrected']} suspect labels and labeled "
+                 f"{result['annotated']} unlabeled texts.", llm=getattr(self.memory.llm, "name", "llm"))
+        if result["corrected"]:
+            self.memory.notes.append(f"{result['corrected']} suspect labels corrected by the LLM annotator")
 
     def split_texts(self, positive: str | None, has_test_file: bool) -> dict[str, Any]:
         """Train on the labeled texts; test on the test file or a stratified share."""

@@ -60,6 +60,7 @@ PROFILES = {p.name: p for p in (TASK, DATA, MODEL, SERVER)}
 TEXT_STEPS = {
     ("Data", "normalise"): "Normalise the texts (entities, tags, emoji, case, spaces); show before/after",
     ("Data", "suspects"): "Find suspect labels (cross-validated confident learning); propose corrections",
+    ("Data", "annotate"): "With an LLM configured: correct suspect labels and label part of the pool (annotator)",
     ("Model", "teacher"): "If the student misses the target: fine-tune the MiniLM teacher",
     ("Model", "pseudo"): "Pseudo-label the unlabeled pool with the teacher (confident answers only)",
 }

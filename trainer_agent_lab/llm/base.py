@@ -36,6 +36,7 @@ from ..knowledge.datasets import BUNDLED_TARGETS
 from ..knowledge.ethics import Moderation
 from ..spec import LOWER_IS_BETTER, METRICS, RESOURCE_CONSTRAINTS, Constraint, TaskSpec, spec_json_schema
 from . import offline
+from .annotation import ANNOTATION_SCHEMA, annotation_messages, read_annotations
 from .moderation import MODERATION_SCHEMA, moderation_messages, read_moderation
 from .vocabulary import HINT_PATTERNS
 
@@ -81,6 +82,10 @@ class LLMClient(Protocol):
         """A corrected cell source for a cell (of the SOP ``step``) that raised; None when there is no fix."""
         ...
 
+    def annotate(self, task: str, labels: list[str], texts: list[str]) -> list[str | None] | None:
+        """The model's label (or None) for each text; None when no model can label (the paper's annotator)."""
+        ...
+
 
 class OfflinePlanner:
     """The default brain: the rule-based request parser. It has no model, so it explains and repairs nothing."""
@@ -109,6 +114,9 @@ class OfflinePlanner:
         return None
 
     def propose_repair(self, source: str, traceback: str, step: str = "") -> str | None:
+        return None
+
+    def annotate(self, task: str, labels: list[str], texts: list[str]) -> list[str | None] | None:
         return None
 
 
@@ -380,6 +388,20 @@ class ChatPlanner:
         if code is None or code.strip() == source.strip():
             return None
         return code
+
+    def annotate(self, task: str, labels: list[str], texts: list[str]) -> list[str | None] | None:
+        """The model's label for each of ``texts`` (None where it gave none usable), in batches of 40; None
+        (with a note) when it fails: no answer, HTTP errors, text that is not JSON, JSON without labels."""
+        out: list[str | None] = []
+        try:
+            for start in range(0, len(texts), 40):
+                batch = texts[start:start + 40]
+                raw = self.complete(annotation_messages(task, labels, batch), json_schema=ANNOTATION_SCHEMA)
+                out += read_annotations(_json_object(raw), labels, len(batch))
+        except LLMError as exc:
+            self._note(f"The LLM annotator failed ({exc}); the texts keep the labels they had.")
+            return None
+        return out
 
 
 def make_llm(kind: str = "offline", base_url: str | None = None, model: str | None = None,

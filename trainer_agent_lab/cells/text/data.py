@@ -239,14 +239,46 @@ if folds >= 2:
     display(table.sort_values("confidence", ascending=False).head(25))
 else:
     print("too few texts per class to cross-validate labels")
-_report(suspects=len(SUSPECTS), checked=int(len(codes)), folds=folds)
+pool_sample = [] if unlabeled is None else unlabeled.sample(min(POOL_SAMPLE, len(unlabeled)), random_state=SEED)
+_report(suspects=len(SUSPECTS), checked=int(len(codes)), folds=folds,
+        suspect_rows=[{"index": i, "text": labeled.loc[i, TEXT_COL], "given": labeled.loc[i, LABEL_COL],
+                       "proposed": p} for i, p in list(SUSPECTS.items())[:40]],
+        pool_sample=[] if unlabeled is None else [{"index": int(i), "text": t}
+                                                  for i, t in pool_sample[TEXT_COL].items()])
 '''
 
 
-def suspects_cell() -> str:
-    """Find suspect labels with cross-validated confident learning; show them with the proposed correction."""
+def suspects_cell(pool_sample: int = 0) -> str:
+    """Find suspect labels with cross-validated confident learning; show them with the proposed correction.
+
+    Its results carry the first 40 suspects and a sample of ``pool_sample`` unlabeled texts, for an LLM annotator.
+    """
     return code_cell("Find labels that look wrong (cross-validated confident learning) and show the proposed "
-                     "corrections", _SUSPECTS)
+                     "corrections", _SUSPECTS, POOL_SAMPLE=pool_sample)
+
+
+_LLM_LABELS = '''
+for index, label in CORRECTIONS.items():
+    labeled.loc[index, LABEL_COL] = label
+    SUSPECTS.pop(index, None)
+LLM_LABELED = pd.DataFrame({TEXT_COL: [unlabeled.loc[i, TEXT_COL] for i in ANNOTATIONS] if ANNOTATIONS else [],
+                            LABEL_COL: list(ANNOTATIONS.values())})
+LLM_LABELED.index = range(10**6, 10**6 + len(LLM_LABELED))  # apart from the labeled rows' index
+if ANNOTATIONS:
+    unlabeled = unlabeled.drop(index=list(ANNOTATIONS)).reset_index(drop=True)
+display(Markdown(f"**{ANNOTATOR}** corrected {len(CORRECTIONS)} suspect labels and labeled {len(LLM_LABELED)} "
+                 "texts of the unlabeled pool (they join the training texts only, never the test)."))
+if CORRECTIONS:
+    display(pd.DataFrame({"text": [labeled.loc[i, TEXT_COL] for i in CORRECTIONS], "now": list(CORRECTIONS.values())}))
+_report(corrected=len(CORRECTIONS), annotated=len(LLM_LABELED))
+'''
+
+
+def llm_labels_cell(annotator: str, corrections: dict[int, str], annotations: dict[int, str]) -> str:
+    """Apply what the LLM annotator said (written here as data, so the notebook re-runs without the model)."""
+    return code_cell(f"Apply the LLM annotator's answers ({annotator}): correct suspect labels, label part of the "
+                     "unlabeled pool", _LLM_LABELS, ANNOTATOR=annotator, CORRECTIONS=corrections,
+                     ANNOTATIONS=annotations)
 
 
 _SPLIT = '''
@@ -264,6 +296,8 @@ else:
     train_part, test_part = train_test_split(labeled, test_size=TEST_SIZE, random_state=SEED,
                                              stratify=labeled[LABEL_COL])
     source = f"{TEST_SIZE:.0%} of the labeled texts"
+if len(globals().get("LLM_LABELED", [])):
+    train_part = pd.concat([train_part, LLM_LABELED[LLM_LABELED[LABEL_COL].isin(CLASSES)]])
 texts_train = train_part[TEXT_COL].tolist()
 y_train = train_part[LABEL_COL].map(CODE).to_numpy()
 TRAIN_INDEX = train_part.index.to_numpy()
