@@ -138,3 +138,16 @@ def test_scoring_orients_ratios_and_holds_deliverables():
     assert scored["best_baseline_meeting_constraints"] is None
     assert scoring.primary_metric({"metrics_have": ["mae", "r2"]}, "regression") == "mae"
     assert scoring.primary_metric({}, "classification") == "accuracy"
+
+
+@pytest.mark.slow
+def test_flaml_runs_in_its_own_environment_on_the_split(tmp_path):
+    python = run_tasks.AUTOML_PYTHON
+    if not python.exists():
+        pytest.skip("benchmarks/.venv-automl is not built here (make bench-env)")
+    split_dir = splits.harness_split({"data": "sklearn:iris"}, tmp_path, BENCH, tmp_path / "split")
+    result = run_tasks.run_automl("flaml", split_dir, 3, "accuracy", tmp_path / "automl", python)
+    assert result["status"] == "ok", result.get("why")
+    assert result["metrics"]["accuracy"] >= 0.8 and result["parameters"] > 0
+    assert result["parameters_how"].startswith(("tree nodes", "weights")) and result["p50_ms"] > 0
+    assert result["budget_s"] == 3 and result["fit_s"] < 90  # the budget holds, give or take a trial (loaded CPUs)
