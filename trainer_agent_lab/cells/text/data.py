@@ -10,6 +10,7 @@ label), ``texts_train``, ``y_train``, ``texts_test``, ``y_test`` (label codes), 
 
 from __future__ import annotations
 
+from ...bundle.text_features import block
 from ...knowledge.text_data import TEXT_TABLE_SUFFIXES
 from ..base import code_cell
 
@@ -114,20 +115,7 @@ def load_text_cell(ref: str, label_hint: str | None) -> str:
                      TEXT_SUFFIXES=TEXT_TABLE_SUFFIXES)
 
 
-_NORMALISE = '''
-EMOJI = re.compile("[\\U0001F000-\\U0001FAFF\\u2600-\\u27BF\\uFE0F\\u200D]")
-TAG = re.compile(r"<[^>]{0,200}>")
-
-
-def normalize_text(text):
-    """HTML entities and tags out, emoji out, Unicode NFKC, lower case, single spaces."""
-    text = html.unescape(str(text))
-    text = TAG.sub(" ", text)
-    text = EMOJI.sub(" ", text)
-    text = unicodedata.normalize("NFKC", text).lower()
-    return re.sub(r"\\s+", " ", text).strip()
-
-
+_NORMALISE_APPLY = '''
 raw = labeled[TEXT_COL]
 changes = {"HTML entities or tags": raw.str.contains(r"&[a-z#0-9]+;|<[^>]+>", regex=True),
            "emoji": raw.str.contains(EMOJI),
@@ -152,7 +140,7 @@ _report(changed=int(len(changed)), counts=counts)
 def normalise_cell() -> str:
     """Normalise every text the same way training and serving will."""
     return code_cell("Normalise the texts the way the served model will (entities, tags, emoji, case, spaces), and "
-                     "show what changed", _NORMALISE)
+                     "show what changed", block("normalise") + "\n" + _NORMALISE_APPLY)
 
 
 _DEDUPE = '''

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...bundle.text_features import block
+from ...knowledge.text_zoo import EMBEDDING_WIDTH, TRANSFORMER
 from ..base import code_cell
 
 _LEARNING_CURVE = '''
@@ -78,6 +80,7 @@ def learning_curve_cell(target_accuracy: float | None) -> str:
 _STUDENT_DEF = '''
 import os
 import time
+from collections import Counter
 
 import torch
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -101,13 +104,31 @@ class BagOfEmbeddings(torch.nn.Module):
         return torch.softmax(self.out(self.drop(torch.relu(self.embed(features)))), dim=1)
 
 
+class TinyTransformer(torch.nn.Module):
+    """A BERT-style encoder built from a transformers config, trained from scratch; class probabilities out."""
+
+    def __init__(self, vocabulary, n_classes):
+        super().__init__()
+        from transformers import BertConfig, BertForSequenceClassification
+
+        self.bert = BertForSequenceClassification(BertConfig(
+            vocab_size=vocabulary + 3, hidden_size=TRANSFORMER["width"], num_hidden_layers=TRANSFORMER["layers"],
+            num_attention_heads=TRANSFORMER["heads"], intermediate_size=TRANSFORMER["ffn"],
+            max_position_embeddings=TRANSFORMER["max_len"], num_labels=n_classes, attn_implementation="eager"))
+
+    def forward(self, input_ids, attention_mask):
+        return torch.softmax(self.bert(input_ids=input_ids, attention_mask=attention_mask).logits, dim=1)
+
+
 class TextStudent:
-    """A vectoriser and a classifier over its features: what the bundle serves (as ONNX + vocabulary)."""
+    """A vectoriser (TF-IDF, or token ids) and a classifier over it: what the bundle serves (ONNX + vocabulary)."""
 
     def __init__(self, family, vectorizer, classifier, params):
         self.family, self.vectorizer, self.classifier, self.params = family, vectorizer, classifier, params
 
     def features(self, normalized):
+        if self.family == "small_transformer":
+            return self.vectorizer.encode(normalized)
         return self.vectorizer.transform(normalized)
 
     def proba_from_features(self, matrix):
@@ -115,6 +136,11 @@ class TextStudent:
             return self.classifier.predict_proba(matrix)
         self.classifier.eval()
         with torch.no_grad():
+            if self.family == "small_transformer":
+                ids, mask = matrix
+                return np.concatenate([self.classifier(torch.from_numpy(ids[i:i + 256]),
+                                                       torch.from_numpy(mask[i:i + 256])).numpy()
+                                       for i in range(0, len(ids), 256)]) if len(ids) else np.zeros((0, 2))
             return self.classifier(torch.from_numpy(matrix.toarray().astype(np.float32))).numpy()
 
     def predict_proba(self, texts, normalized=False):
@@ -131,7 +157,7 @@ class TextStudent:
             weights = self.classifier.coef_.size + self.classifier.intercept_.size
         else:
             weights = sum(p.numel() for p in self.classifier.parameters())
-        return int(len(self.vectorizer.idf_) + weights)
+        return int(len(getattr(self.vectorizer, "idf_", [])) + weights)
 
 
 def make_vectorizer(params):
@@ -139,15 +165,20 @@ def make_vectorizer(params):
                            min_df=params.get("min_df", 1), max_features=params["vocabulary"], dtype=np.float32)
 
 
-def train_bag(matrix, labels, params, seconds):
-    """Train the bag-of-embeddings model with AdamW, a cosine schedule and early stopping on a held-out tenth."""
+def train_net(inputs, labels, params, seconds, vocabulary=None):
+    """Train a PyTorch student (bag of embeddings, or the small transformer) with AdamW, a cosine schedule and
+    early stopping on a held-out tenth; ``inputs`` is a TF-IDF matrix or (input_ids, attention_mask)."""
     torch.manual_seed(SEED)
-    dense = torch.from_numpy(matrix.toarray().astype(np.float32))
+    if params["family"] == "small_transformer":
+        tensors = [torch.from_numpy(a) for a in inputs]
+        net = TinyTransformer(vocabulary, len(CLASSES))
+    else:
+        tensors = [torch.from_numpy(inputs.toarray().astype(np.float32))]
+        net = BagOfEmbeddings(tensors[0].shape[1], params["width"], len(CLASSES))
     target = torch.tensor(np.array(labels), dtype=torch.long)
     order = np.random.default_rng(SEED).permutation(len(labels))
     hold = order[: max(len(CLASSES), len(labels) // 10)]
     fit = order[len(hold):]
-    net = BagOfEmbeddings(dense.shape[1], params["width"], len(CLASSES))
     epochs = params.get("epochs", 60)
     optimizer = torch.optim.AdamW(net.parameters(), lr=params.get("lr", 3e-3), weight_decay=params.get("wd", 1e-4))
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
@@ -156,13 +187,13 @@ def train_bag(matrix, labels, params, seconds):
         net.train()
         for batch in np.array_split(np.random.default_rng(SEED + _epoch).permutation(fit), max(1, len(fit) // 64)):
             optimizer.zero_grad()
-            loss = torch.nn.functional.nll_loss(torch.log(net(dense[batch]) + 1e-9), target[batch])
+            loss = torch.nn.functional.nll_loss(torch.log(net(*(t[batch] for t in tensors)) + 1e-9), target[batch])
             loss.backward()
             optimizer.step()
         schedule.step()
         net.eval()
         with torch.no_grad():
-            score = float((net(dense[hold]).argmax(1) == target[hold]).float().mean())
+            score = float((net(*(t[hold] for t in tensors)).argmax(1) == target[hold]).float().mean())
         if score > best:
             best, best_state, waited = score, {k: v.clone() for k, v in net.state_dict().items()}, 0
         else:
@@ -175,13 +206,17 @@ def train_bag(matrix, labels, params, seconds):
 
 def fit_one(texts, labels, params, seconds=60.0):
     """One student, trained on (normalised) texts."""
+    if params["family"] == "small_transformer":
+        tokens = TokenIds.fit(texts, params["vocabulary"], TRANSFORMER["max_len"])
+        classifier = train_net(tokens.encode(texts), labels, params, seconds, vocabulary=len(tokens.vocabulary))
+        return TextStudent("small_transformer", tokens, classifier, params)
     vectorizer = make_vectorizer(params)
     matrix = vectorizer.fit_transform(texts)
     if params["family"] == "tfidf_linear":
         classifier = LogisticRegression(C=params["C"], max_iter=5000, class_weight=params.get("class_weight"))
         classifier.fit(matrix, labels)
     else:
-        classifier = train_bag(matrix, labels, params, seconds)
+        classifier = train_net(matrix, labels, params, seconds)
     return TextStudent(params["family"], vectorizer, classifier, params)
 
 
@@ -196,6 +231,9 @@ def student_configs(families, vocabulary):
     if "bag_of_embeddings" in families:
         configs.append({"family": "bag_of_embeddings", "analyzer": views[0][0], "ngrams": views[0][1],
                         "width": EMBEDDING_WIDTH, "vocabulary": vocabulary["bag_of_embeddings"]})
+    if "small_transformer" in families and LANGUAGE == "en":  # word tokens: not for unsegmented Chinese
+        configs.append({"family": "small_transformer", "vocabulary": vocabulary["small_transformer"], "epochs": 40,
+                        "lr": 2e-3, "wd": 0.01})
     return configs
 
 
@@ -244,8 +282,9 @@ def student_cell(stage: str, families: list[str], vocabulary: dict[str, int], se
            if stage == "student alone" else
            "Train the student again on the labeled plus the teacher's pseudo-labeled texts (the paper's distillation)")
     first = stage == "student alone"
-    return code_cell(why, (_STUDENT_DEF if first else "") + _STUDENT_RUN, STAGE=stage, FAMILIES=families,
-                     VOCABULARY=vocabulary, **({"EMBEDDING_WIDTH": 64} if first else {}),
+    body = (_STUDENT_DEF + "\n\n" + block("tokens") + "\n" if first else "") + _STUDENT_RUN
+    return code_cell(why, body, STAGE=stage, FAMILIES=families, VOCABULARY=vocabulary,
+                     **({"EMBEDDING_WIDTH": EMBEDDING_WIDTH, "TRANSFORMER": TRANSFORMER} if first else {}),
                      SEARCH_SECONDS=round(search_seconds, 1))
 
 

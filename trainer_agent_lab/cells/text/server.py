@@ -39,11 +39,27 @@ ONNX_PATH, INT8_PATH = BUNDLE_DIR / "model.onnx", None
 spec = importlib.util.spec_from_file_location("bundle_text_features", BUNDLE_DIR / "text_features.py")
 bundle_text = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(bundle_text)
-(BUNDLE_DIR / "text_vectorizer.json").write_text(json.dumps(bundle_text.export_vectorizer(model.vectorizer),
-                                                            ensure_ascii=False))
-TEXT_FEATURES = bundle_text.TextFeatures.load(BUNDLE_DIR / "text_vectorizer.json")
-vocabulary = len(model.vectorizer.idf_)
-if model.family == "tfidf_linear":
+if model.family == "small_transformer":  # token ids in, so the tokenizer's vocabulary ships
+    TEXT_INPUTS_ENTRY = {"kind": "tokens", "file": "text_tokenizer.json"}
+    payload = model.vectorizer.to_json()
+    vocabulary = len(model.vectorizer.vocabulary)
+else:  # TF-IDF features in, so the vectoriser's vocabulary and IDF ship
+    TEXT_INPUTS_ENTRY = {"kind": "tfidf", "file": "text_vectorizer.json"}
+    payload = bundle_text.export_vectorizer(model.vectorizer)
+    vocabulary = len(model.vectorizer.idf_)
+for stale in ("text_tokenizer.json", "text_vectorizer.json"):
+    (BUNDLE_DIR / stale).unlink(missing_ok=True)
+(BUNDLE_DIR / TEXT_INPUTS_ENTRY["file"]).write_text(json.dumps(payload, ensure_ascii=False))
+TEXT_INPUTS = bundle_text.load_inputs(BUNDLE_DIR, TEXT_INPUTS_ENTRY)
+if model.family == "small_transformer":
+    model.classifier.eval()
+    probe = TEXT_INPUTS.feed(["a"])
+    example = (torch.from_numpy(probe["input_ids"]), torch.from_numpy(probe["attention_mask"]))
+    torch.onnx.export(model.classifier, example, str(ONNX_PATH), input_names=["input_ids", "attention_mask"],
+                      output_names=["probabilities"], opset_version=17, dynamo=False,
+                      dynamic_axes={name: {0: "batch"} for name in ("input_ids", "attention_mask", "probabilities")})
+    onnx_model = onnx.load(ONNX_PATH)
+elif model.family == "tfidf_linear":
     onnx_model = convert_sklearn(model.classifier, initial_types=[("features", FloatTensorType([None, vocabulary]))],
                                  options={id(model.classifier): {"zipmap": False}}, target_opset=17)
     onnx.save(onnx_model, ONNX_PATH)
@@ -69,8 +85,8 @@ def onnx_session(path):
 
 
 def to_onnx_feed(texts):
-    """The ONNX input for raw texts: the bundle's own normalisation and TF-IDF."""
-    return {"features": TEXT_FEATURES.transform(list(texts))}
+    """The ONNX inputs for raw texts: the bundle's own normalisation, then TF-IDF or token ids."""
+    return TEXT_INPUTS.feed(list(texts))
 
 
 def single_row_ms(path, texts, calls, warmup=50):
@@ -104,8 +120,8 @@ if QUANTISE_REASONS:
     int8_quantised = any(n.op_type in ("MatMulInteger", "DynamicQuantizeLinear", "DynamicQuantizeMatMul")
                          for n in onnx.load(INT8_PATH).graph.node)
     int8_bytes = INT8_PATH.stat().st_size
-print(f"{ONNX_PATH}: {onnx_bytes / 1024:.1f} KiB over {vocabulary:,} TF-IDF features; "
-      f"text_vectorizer.json {(BUNDLE_DIR / 'text_vectorizer.json').stat().st_size / 1024:.1f} KiB")
+print(f"{ONNX_PATH}: {onnx_bytes / 1024:.1f} KiB over a vocabulary of {vocabulary:,}; {TEXT_INPUTS_ENTRY['file']} "
+      f"{(BUNDLE_DIR / TEXT_INPUTS_ENTRY['file']).stat().st_size / 1024:.1f} KiB")
 _report(onnx_path=str(ONNX_PATH), onnx_bytes=onnx_bytes, int8_path=str(INT8_PATH) if INT8_PATH else None,
         int8_bytes=int8_bytes, int8_quantised=int8_quantised, opset=17, quantise_reasons=QUANTISE_REASONS,
         float_checks=float_checks, vocabulary=vocabulary)
@@ -133,8 +149,13 @@ def parity_with_model(path):
 
 
 reference = model.predict_proba(list(X_test))
-feature_diff = float(np.abs(TEXT_FEATURES.transform(list(X_test[:200]))
-                            - model.features([normalize_text(t) for t in X_test[:200]]).toarray()).max())
+bundled = to_onnx_feed(X_test[:200])
+trained = model.features([normalize_text(t) for t in X_test[:200]])
+if model.family == "small_transformer":  # the same token ids, exactly
+    feature_diff = float(max(np.abs(bundled["input_ids"] - trained[0]).max(),
+                             np.abs(bundled["attention_mask"] - trained[1]).max()))
+else:
+    feature_diff = float(np.abs(bundled["features"] - trained.toarray()).max())
 PARITY, _ = parity_with_model(ONNX_PATH)
 PARITY["max_feature_diff"] = feature_diff
 parity_int8, int8_metrics = None, None
@@ -159,10 +180,10 @@ def write_json(name, payload):
 
 
 SERVING_MODEL_PATH = INT8_PATH if INT8_PATH is not None and parity_int8["label_agreement"] >= 0.99 else ONNX_PATH
-EXTRA_SERVING_FILES = ["text_features.py", "text_vectorizer.json"]
+EXTRA_SERVING_FILES = ["text_features.py", TEXT_INPUTS_ENTRY["file"]]
 (BUNDLE_DIR / "serve.py").write_text(SERVE_PY)
 write_json("feature_schema.json", {"kind": "text", "task": TASK, "target": str(TARGET),
-                                   "model_file": SERVING_MODEL_PATH.name, "text_features": "text_vectorizer.json",
+                                   "model_file": SERVING_MODEL_PATH.name, "text_inputs": TEXT_INPUTS_ENTRY,
                                    "inputs": [{"name": "text", "onnx_name": "features", "dtype": "text"}]})
 write_json("label_map.json", {"classes": [str(c) for c in CLASSES], "pos_label": POS_LABEL, "threshold": None,
                               "proba_codes": list(range(len(CLASSES)))})
@@ -195,12 +216,17 @@ title = f"{family.replace('_', ' ')} text classifier ({len(CLASSES)} classes)"
 request_doc = ("`POST /predict` with `Content-Type: application/json` and either one text, `{\\"text\\": \\"...\\"}`, "
                "or a batch, `{\\"texts\\": [\\"...\\", ...]}`: raw strings, as users write them. The bundle "
                "normalises them itself (HTML entities and tags, emoji, case, spaces: `text_features.py`) and turns "
-               "them into TF-IDF features with the training vocabulary (`text_vectorizer.json`).\\n\\n"
+               f"them into the model's inputs with the training vocabulary (`{TEXT_INPUTS_ENTRY['file']}`).\\n\\n"
                "Example (`sample_request.json`):\\n\\n```json\\n" + json.dumps(sample_request, indent=2,
                                                                            ensure_ascii=False) + "\\n```")
 curl_single = json.dumps({"text": sample_request["texts"][0]}, ensure_ascii=False).replace("'", "'\\\\''")
-pipeline_text = f"normalise -> TF-IDF ({model.params['analyzer']} {model.params['ngrams']}-grams) -> {family}"
-inputs_text = f"raw strings; {len(model.vectorizer.idf_):,} TF-IDF features computed in the bundle"
+if model.family == "small_transformer":
+    pipeline_text = (f"normalise -> word token ids ({len(model.vectorizer.vocabulary):,} words, "
+                     f"{model.vectorizer.max_len} tokens) -> transformer (from scratch) -> softmax")
+    inputs_text = "raw strings; token ids computed in the bundle (text_tokenizer.json)"
+else:
+    pipeline_text = f"normalise -> TF-IDF ({model.params['analyzer']} {model.params['ngrams']}-grams) -> {family}"
+    inputs_text = f"raw strings; {len(model.vectorizer.idf_):,} TF-IDF features computed in the bundle"
 data_lines = [f"- source: `{ns.get('DATA_REF') or ', '.join(DATA_REFS) or 'not recorded'}`",
               f"- texts: {len(texts_fit):,} to train (labeled and pseudo-labeled), {len(X_test):,} held out to test",
               "- classes (labeled training texts): " + ", ".join(
