@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import pytest
 
 from .test_server_ext import (  # noqa: F401 - jp_server_config is the fixture that enables the extension
     FakeLab,
@@ -37,6 +38,7 @@ def step_of(op: dict[str, Any]) -> str | None:
     return (op.get("metadata") or {}).get("trainer_agent", {}).get("step")
 
 
+@pytest.mark.slow
 async def test_kernel_dies_mid_cell_then_restart_and_resume(jp_fetch, jp_ws_fetch, jp_root_dir):
     async with connected_lab(jp_ws_fetch, jp_root_dir) as lab:
         killed: list[str] = []
@@ -74,6 +76,7 @@ async def test_kernel_dies_mid_cell_then_restart_and_resume(jp_fetch, jp_ws_fetc
         await wait_for(lambda: state_of(lab, run_id) == "stopped", 120, "the run to stop")
 
 
+@pytest.mark.slow
 async def test_closed_notebook_pauses_the_run_and_loses_nothing(jp_fetch, jp_ws_fetch, jp_root_dir):
     async with connected_lab(jp_ws_fetch, jp_root_dir) as lab:
         closed: list[str] = []
@@ -105,6 +108,7 @@ async def test_closed_notebook_pauses_the_run_and_loses_nothing(jp_fetch, jp_ws_
         await wait_for(lambda: state_of(lab, run_id) == "stopped", 120, "the run to stop")
 
 
+@pytest.mark.slow
 async def test_two_notebooks_run_tasks_at_the_same_time(jp_fetch, jp_ws_fetch, jp_root_dir):
     async with connected_lab(jp_ws_fetch, jp_root_dir) as lab:
         spans: dict[str, list[tuple[float, float]]] = {"a.ipynb": [], "b.ipynb": []}

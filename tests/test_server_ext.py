@@ -284,6 +284,7 @@ async def test_bad_requests_get_clear_errors(jp_fetch):
 
 
 # -- the protocol, end to end through a real kernel ------------------------------------------------------
+@pytest.mark.slow
 async def test_run_writes_cells_into_its_notebook_and_resumes_events(jp_fetch, jp_ws_fetch, jp_root_dir):
     """A wine run: cells are inserted by id into the named notebook and run in its kernel; the summary and the
     bundle come back; a second socket that says where it stopped gets the events it missed; a follow-up

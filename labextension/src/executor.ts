@@ -17,6 +17,11 @@ export interface ICellTiming {
   inserted?: number;
   /** ms when the kernel said it began executing it (execute_input). */
   started?: number;
+  /** Wall clock (Date.now) at insertion, and the kernel's own timestamp of execute_input (same machine clock). */
+  insertedWall?: number;
+  kernelStarted?: number;
+  /** ms when the cell was handed to the kernel (CodeCell.execute). */
+  called?: number;
   /** ms when its reply arrived. */
   finished?: number;
 }
@@ -163,9 +168,9 @@ export class Executor {
       step: op.metadata?.trainer_agent?.step,
       agent: op.metadata?.trainer_agent?.agent
     });
-    this.timings.set(op.cell_id!, { inserted: performance.now() });
-    if (widget) {
-      void notebook.scrollToCell(widget, 'auto');
+    this.timings.set(op.cell_id!, { inserted: performance.now(), insertedWall: Date.now() });
+    if (widget && op.cell_type !== 'code') {
+      void notebook.scrollToCell(widget, 'auto'); // code cells are shown when they start running
     }
   }
 
@@ -204,16 +209,26 @@ export class Executor {
     const onIopub = (_: any, msg: any) => {
       if (msg.header.msg_type === 'execute_input' && timing.started === undefined) {
         timing.started = performance.now();
+        const stamp = Date.parse(String(msg.header.date ?? ''));
+        timing.kernelStarted = Number.isNaN(stamp) ? undefined : stamp;
       }
     };
     session.statusChanged.connect(onStatus);
     session.iopubMessage.connect(onIopub);
-    panel.content.activeCellIndex = i;
-    this._activity.emit({ runId: op.run_id, cellId: op.cell_id!, index: i, state: 'running' });
     const began = performance.now();
+    timing.called = began;
     let reply: any;
     try {
-      reply = await CodeCell.execute(cell, session, { trainer_agent: { run: op.run_id } });
+      // the kernel gets the cell first; moving the selection and the progress display wait for the next frame
+      const running = CodeCell.execute(cell, session, { trainer_agent: { run: op.run_id } });
+      requestAnimationFrame(() => {
+        if (!panel.isDisposed && !cell.isDisposed) {
+          panel.content.activeCellIndex = panel.content.widgets.indexOf(cell);
+          void panel.content.scrollToCell(cell, 'auto');
+        }
+        this._activity.emit({ runId: op.run_id, cellId: op.cell_id!, index: i, state: 'running' });
+      });
+      reply = await running;
     } catch (err) {
       if (panel.isDisposed) {
         return { ok: false, reason: 'notebook_closed' }; // closed mid-cell: sent again once it is open
