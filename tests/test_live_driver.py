@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
 from pathlib import Path
@@ -16,6 +17,11 @@ from typing import Any
 
 import nbformat
 import pytest
+
+# pytest-jupyter's fixtures for this module only (as a plugin its autouse fixtures would reach every test)
+from pytest_jupyter.jupyter_core import *  # noqa: E402, F403
+from pytest_jupyter.jupyter_server import *  # noqa: E402, F403
+from tornado.httpclient import HTTPClientError
 
 from .test_server_ext import (  # noqa: F401 - jp_server_config is the fixture that enables the extension
     FakeLab,
@@ -29,8 +35,6 @@ from .test_server_ext import (  # noqa: F401 - jp_server_config is the fixture t
     wait_for,
 )
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
-
 WINE = {"request": "classify the wine data with at least 90% accuracy", "data": "sklearn:wine", "time_budget_s": 60}
 
 
@@ -39,7 +43,12 @@ def step_of(op: dict[str, Any]) -> str | None:
 
 
 @pytest.mark.slow
-async def test_kernel_dies_mid_cell_then_restart_and_resume(jp_fetch, jp_ws_fetch, jp_root_dir):
+def test_kernel_dies_mid_cell_then_restart_and_resume(jp_asyncio_loop, jp_fetch, jp_ws_fetch, jp_root_dir):
+    jp_asyncio_loop.run_until_complete(
+        _kernel_dies_mid_cell_then_restart_and_resume(jp_fetch, jp_ws_fetch, jp_root_dir))
+
+
+async def _kernel_dies_mid_cell_then_restart_and_resume(jp_fetch, jp_ws_fetch, jp_root_dir):
     async with connected_lab(jp_ws_fetch, jp_root_dir) as lab:
         killed: list[str] = []
 
@@ -77,7 +86,12 @@ async def test_kernel_dies_mid_cell_then_restart_and_resume(jp_fetch, jp_ws_fetc
 
 
 @pytest.mark.slow
-async def test_closed_notebook_pauses_the_run_and_loses_nothing(jp_fetch, jp_ws_fetch, jp_root_dir):
+def test_closed_notebook_pauses_the_run_and_loses_nothing(jp_asyncio_loop, jp_fetch, jp_ws_fetch, jp_root_dir):
+    jp_asyncio_loop.run_until_complete(
+        _closed_notebook_pauses_the_run_and_loses_nothing(jp_fetch, jp_ws_fetch, jp_root_dir))
+
+
+async def _closed_notebook_pauses_the_run_and_loses_nothing(jp_fetch, jp_ws_fetch, jp_root_dir):
     async with connected_lab(jp_ws_fetch, jp_root_dir) as lab:
         closed: list[str] = []
 
@@ -109,9 +123,14 @@ async def test_closed_notebook_pauses_the_run_and_loses_nothing(jp_fetch, jp_ws_
 
 
 @pytest.mark.slow
-async def test_two_notebooks_run_tasks_at_the_same_time(jp_fetch, jp_ws_fetch, jp_root_dir):
+def test_two_notebooks_run_tasks_at_the_same_time(jp_asyncio_loop, jp_fetch, jp_ws_fetch, jp_root_dir):
+    jp_asyncio_loop.run_until_complete(
+        _two_notebooks_run_tasks_at_the_same_time(jp_fetch, jp_ws_fetch, jp_root_dir))
+
+
+async def _two_notebooks_run_tasks_at_the_same_time(jp_fetch, jp_ws_fetch, jp_root_dir):
     async with connected_lab(jp_ws_fetch, jp_root_dir) as lab:
-        spans: dict[str, list[tuple[float, float]]] = {"a.ipynb": [], "b.ipynb": []}
+        spans: dict[str, list[tuple[float, float]]] = {"a/a.ipynb": [], "b/b.ipynb": []}
         original = lab._execute
 
         async def timed(km: Any, kc: Any, cell: Any) -> dict[str, Any]:
@@ -122,20 +141,24 @@ async def test_two_notebooks_run_tasks_at_the_same_time(jp_fetch, jp_ws_fetch, j
             return reply
 
         lab._execute = timed  # type: ignore[method-assign]
-        await lab.open("a.ipynb")
-        await lab.open("b.ipynb")
-        a = (await post(jp_fetch, "runs", body={**WINE, "notebook_path": "a.ipynb"}))["run_id"]
+        await lab.open("a/a.ipynb")
+        await lab.open("b/b.ipynb")
+        a = (await post(jp_fetch, "runs", body={**WINE, "notebook_path": "a/a.ipynb"}))["run_id"]
         b = (await post(jp_fetch, "runs", body={"request": "classify the iris flowers with at least 90% accuracy",
                                                  "data": "sklearn:iris", "time_budget_s": 60,
-                                                 "notebook_path": "b.ipynb"}))["run_id"]
+                                                 "notebook_path": "b/b.ipynb"}))["run_id"]
+        # a third run in a's folder would overwrite its bundle/: refused while a runs
+        with pytest.raises(HTTPClientError) as info:
+            await post(jp_fetch, "runs", body={**WINE, "notebook_path": "a/other.ipynb"})
+        assert info.value.code == 400 and "folder" in json.loads(info.value.response.body)["error"]
         await wait_for(lambda: step_done(lab, a, "split") and step_done(lab, b, "split"), 240, "both splits")
         for run_id in (a, b):
             await post(jp_fetch, "runs", run_id, "stop")
         await wait_for(lambda: state_of(lab, a) == "stopped" and state_of(lab, b) == "stopped", 120, "both to stop")
         # both kernels were busy at once
-        assert any(s1 < e2 and s2 < e1 for s1, e1 in spans["a.ipynb"] for s2, e2 in spans["b.ipynb"])
+        assert any(s1 < e2 and s2 < e1 for s1, e1 in spans["a/a.ipynb"] for s2, e2 in spans["b/b.ipynb"])
         # every operation went to its own notebook, and each notebook holds only its run's cells
-        for run_id, path, data in ((a, "a.ipynb", "wine"), (b, "b.ipynb", "iris")):
+        for run_id, path, data in ((a, "a/a.ipynb", "wine"), (b, "b/b.ipynb", "iris")):
             assert {op["notebook_path"] for op in lab.ops if op["run_id"] == run_id} == {path}
             cells = lab.notebooks[path].cells
             load = next(c for c in cells if c.metadata.get("trainer_agent", {}).get("step") == "load")

@@ -17,11 +17,13 @@ from typing import Any
 
 import nbformat
 import pytest
+
+# pytest-jupyter's fixtures for this module only (as a plugin its autouse fixtures would reach every test)
+from pytest_jupyter.jupyter_core import *  # noqa: E402, F403
+from pytest_jupyter.jupyter_server import *  # noqa: E402, F403
 from tornado.httpclient import HTTPClientError
 
 from trainer_agent_lab.notebook.headless import KERNEL_ENV
-
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 PREFIX = "trainer-agent-lab"
 
@@ -239,7 +241,12 @@ def _our_rules(app: Any) -> list[Any]:
     return found
 
 
-async def test_every_route_refuses_requests_without_auth(jp_serverapp, http_server_client, jp_base_url):
+def test_every_route_refuses_requests_without_auth(jp_asyncio_loop, jp_serverapp, http_server_client, jp_base_url):
+    jp_asyncio_loop.run_until_complete(
+        _every_route_refuses_requests_without_auth(jp_serverapp, http_server_client, jp_base_url))
+
+
+async def _every_route_refuses_requests_without_auth(jp_serverapp, http_server_client, jp_base_url):
     rules = _our_rules(jp_serverapp.web_app)
     assert len(rules) >= 8, [r.matcher.regex.pattern for r in rules]
     run_id = "0123456789ab"
@@ -257,7 +264,12 @@ async def test_every_route_refuses_requests_without_auth(jp_serverapp, http_serv
             assert code in (401, 403, 405), f"{method} {path} answered {code} without auth"
 
 
-async def test_websocket_refuses_without_token(jp_serverapp, http_server_client, jp_http_port, jp_base_url):
+def test_websocket_refuses_without_token(jp_asyncio_loop, jp_serverapp, http_server_client, jp_http_port, jp_base_url):
+    jp_asyncio_loop.run_until_complete(
+        _websocket_refuses_without_token(jp_serverapp, http_server_client, jp_http_port, jp_base_url))
+
+
+async def _websocket_refuses_without_token(jp_serverapp, http_server_client, jp_http_port, jp_base_url):
     from tornado.websocket import websocket_connect
 
     url = f"ws://127.0.0.1:{jp_http_port}{jp_base_url}{PREFIX}/ws"
@@ -267,7 +279,12 @@ async def test_websocket_refuses_without_token(jp_serverapp, http_server_client,
 
 
 # -- REST --------------------------------------------------------------------------------------------------
-async def test_bad_requests_get_clear_errors(jp_fetch):
+def test_bad_requests_get_clear_errors(jp_asyncio_loop, jp_fetch):
+    jp_asyncio_loop.run_until_complete(
+        _bad_requests_get_clear_errors(jp_fetch))
+
+
+async def _bad_requests_get_clear_errors(jp_fetch):
     for body, needle in [({"request": "", "notebook_path": "a.ipynb"}, "empty"),
                          ({"request": "classify wine", "notebook_path": "../x.ipynb"}, "outside"),
                          ({"request": "classify wine", "notebook_path": "a.txt"}, "not a notebook"),
@@ -285,7 +302,12 @@ async def test_bad_requests_get_clear_errors(jp_fetch):
 
 # -- the protocol, end to end through a real kernel ------------------------------------------------------
 @pytest.mark.slow
-async def test_run_writes_cells_into_its_notebook_and_resumes_events(jp_fetch, jp_ws_fetch, jp_root_dir):
+def test_run_writes_cells_into_its_notebook_and_resumes_events(jp_asyncio_loop, jp_fetch, jp_ws_fetch, jp_root_dir):
+    jp_asyncio_loop.run_until_complete(
+        _run_writes_cells_into_its_notebook_and_resumes_events(jp_fetch, jp_ws_fetch, jp_root_dir))
+
+
+async def _run_writes_cells_into_its_notebook_and_resumes_events(jp_fetch, jp_ws_fetch, jp_root_dir):
     """A wine run: cells are inserted by id into the named notebook and run in its kernel; the summary and the
     bundle come back; a second socket that says where it stopped gets the events it missed; a follow-up
     revises the run."""

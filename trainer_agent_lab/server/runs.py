@@ -170,6 +170,12 @@ class RunManager:
         if other is not None:
             raise UsageError(f"A run is already working on {notebook_path} ({other.run_id}).",
                              hint="Stop it first, or pick another notebook.")
+        # the cells write bundle/ (and the run spec.json, report.json) next to the notebook: one run per folder
+        neighbour = next((r for r in self.runs.values() if r.busy and r.out_dir == local.parent), None)
+        if neighbour is not None:
+            raise UsageError(f"A run is already working in the folder of {notebook_path} (on "
+                             f"{neighbour.notebook_path}); its bundle/ would be overwritten.",
+                             hint="Use a notebook in another folder, or ask for a new notebook named after the task.")
         if data and not data.startswith("sklearn:"):
             data = str((local.parent / data).resolve()) if not Path(data).is_absolute() else data
         run_id = uuid.uuid4().hex[:12]
