@@ -46,3 +46,12 @@ def test_quickstart_runs_the_magic_end_to_end(tmp_path):
 def test_deployment_bundle_walkthrough(tmp_path):
     execute("deployment_bundle.ipynb", tmp_path)
     assert (tmp_path / "runs" / "bundle-demo" / "bundle" / "serve.py").is_file()
+
+
+@pytest.mark.slow
+def test_text_classification_walkthrough(tmp_path):
+    nb = execute("text_classification.ipynb", tmp_path)
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "TrainerAgent:" in text  # the magic reported its outcome (the fast setting skips the teacher)
+    bundle = tmp_path / "runs" / "text-demo" / "bundle"
+    assert (bundle / "model.onnx").is_file() and (bundle / "text_features.py").is_file()

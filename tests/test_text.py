@@ -13,6 +13,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from trainer_agent_lab.agents.text import looks_like_text
 from trainer_agent_lab.bundle.text_features import TextFeatures, export_vectorizer, normalize_text
+from trainer_agent_lab.knowledge.synthetic_text import make_job_ads
 from trainer_agent_lab.knowledge.text_zoo import (
     MINILM_PARAMETERS,
     TEXT_FAMILIES,
@@ -20,8 +21,6 @@ from trainer_agent_lab.knowledge.text_zoo import (
     text_candidates,
     transformer_parameters,
 )
-
-from .textgen import make_job_ads
 
 TEXTS = ["Grab a 10% OFF coupon at checkout!! 🔥", "wool scarf: machine washable &amp; <br> soft",
          "a", "", "   spaced    out\ttext  ", "买一送一，限时优惠", "BPA-free; gift box included ✨✨",

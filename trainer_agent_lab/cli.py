@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a request end to end")
     run.add_argument("request", help="what you need, in words (English or Chinese)")
     run.add_argument("--data", help="a file or folder, a bundled set such as sklearn:wine, or synthetic:shapes "
-                     "(generated images)")
+                     "(generated images) or synthetic:job-ads (generated texts)")
     run.add_argument("--out", type=Path, help="the run folder (default: runs/<timestamp>)")
     run.add_argument("--time-budget", type=float, dest="time_budget", help="seconds the run may take")
     run.add_argument("--llm", choices=["offline", "openai"], default="offline",

@@ -70,7 +70,7 @@ def check_data(ref: str) -> str:
             raise UsageError(f"%%traineragent: unknown bundled data set {ref!r}; scikit-learn ships sklearn:iris, "
                              "sklearn:wine, sklearn:digits, sklearn:breast_cancer and sklearn:diabetes.")
         return ref
-    if ref == "synthetic:shapes":  # the Data agent draws a shapes folder (image demo)
+    if ref in ("synthetic:shapes", "synthetic:job-ads"):  # the Data agent makes the data (image / text demos)
         return ref
     path = Path(ref).expanduser()
     if not path.exists():

@@ -16,6 +16,7 @@ from ..cells.text import data as data_cells
 from ..cells.text import model as model_cells
 from ..cells.text import server as server_cells
 from ..errors import CellExecutionFailed, DataError, NeedsInput, Refused
+from ..knowledge.text_data import SYNTHETIC_JOB_ADS
 from ..knowledge.text_zoo import teacher_available, text_candidates
 from ..notebook.driver import NotebookDriver
 from .base import Agent, EventSink
@@ -51,7 +52,10 @@ class TextDataAgent(DataAgent):
     """The Data agent, for texts."""
 
     def load_texts(self, ref: str) -> dict[str, Any]:
-        """Load the labeled, unlabeled and test texts."""
+        """Load the labeled, unlabeled and test texts (generating the job adverts first for ``synthetic:job-ads``)."""
+        if ref == SYNTHETIC_JOB_ADS:
+            self.markdown("The request asks for the generated job adverts: the Data agent writes them first.")
+            ref = self.run("generate", data_cells.job_ads_cell())["path"]
         try:
             result = self.run("load", data_cells.load_text_cell(ref, self.memory.spec.target))
         except CellExecutionFailed as exc:

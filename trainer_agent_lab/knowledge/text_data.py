@@ -14,8 +14,15 @@ TEXT_TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
 _DATASET_MARKERS = ("dataset_info.json", "dataset_dict.json", "state.json")
 
 
+#: Data the Data agent generates (:mod:`trainer_agent_lab.knowledge.synthetic_text`): demos and tests.
+SYNTHETIC_JOB_ADS = "synthetic:job-ads"
+
+
 def is_text_folder(ref: str) -> bool:
-    """Whether ``ref`` is a folder of tables (not a ``datasets`` folder): the labeled/unlabeled/test layout."""
+    """Whether ``ref`` is a folder of tables (not a ``datasets`` folder): the labeled/unlabeled/test layout; or
+    the generated job adverts."""
+    if ref == SYNTHETIC_JOB_ADS:
+        return True
     if ref.startswith(("sklearn:", "synthetic:")):
         return False
     path = Path(ref).expanduser()

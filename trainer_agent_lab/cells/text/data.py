@@ -10,7 +10,11 @@ label), ``texts_train``, ``y_train``, ``texts_test``, ``y_test`` (label codes), 
 
 from __future__ import annotations
 
+import inspect
+import re
+
 from ...bundle.text_features import block
+from ...knowledge import synthetic_text
 from ...knowledge.text_data import TEXT_TABLE_SUFFIXES
 from ..base import code_cell
 
@@ -305,3 +309,21 @@ def text_split_cell(test_size: float, positive: str | None) -> str:
     """Train on the labeled texts; test on the test file, or on a stratified share of the labeled texts."""
     return code_cell("Split: train on the labeled texts, test on the test file (or a stratified share of the "
                      "labeled texts)", _SPLIT, TEST_SIZE=test_size, POSITIVE=positive)
+
+
+def job_ads_cell(folder: str = "job_ads", labeled: int = 150, unlabeled: int = 800, test: int = 300,
+                 noise: float = 0.08, seed: int = 7) -> str:
+    """Generate the job-adverts folder (labeled / unlabeled / test) with the package's generator, as a cell."""
+    source = inspect.getsource(synthetic_text)
+    source = re.sub(r'\A""".*?"""\n+', "", source, flags=re.S).replace("from __future__ import annotations\n", "")
+    return code_cell("Generate a noisy text data set: job adverts, labeled 'offers remote work' or not (some labels "
+                     "wrong), an unlabeled pool and a test file", source.strip() + "\n\n\n" + _JOB_ADS,
+                     JOB_ADS_DIR=folder, SIZES={"labeled": labeled, "unlabeled": unlabeled, "test": test},
+                     LABEL_NOISE=noise, GENERATOR_SEED=seed)
+
+
+_JOB_ADS = '''
+JOB_ADS_DIR = make_job_ads(Path(JOB_ADS_DIR), **SIZES, noise=LABEL_NOISE, seed=GENERATOR_SEED).resolve()
+print(f"wrote {JOB_ADS_DIR}: " + ", ".join(sorted(p.name for p in JOB_ADS_DIR.iterdir())))
+_report(path=str(JOB_ADS_DIR))
+'''

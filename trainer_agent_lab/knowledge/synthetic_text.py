@@ -1,9 +1,11 @@
 """A generator of noisy text-classification folders in a domain unlike the shared promo data: job adverts, the
-label being "does the advert offer remote work". Its words, templates and decoys are its own, so a test that
-passes on it shows the text pipeline is not tuned to the shared files.
+label being "does the advert offer remote work". Its words, templates and decoys are its own, so a run that
+succeeds on it shows the text pipeline is not tuned to the shared files. ``--data synthetic:job-ads`` makes the
+Data agent write this module's source into a cell and call it (demos, the text notebook, tests).
 
 ``make_job_ads(folder, labeled=..., unlabeled=..., test=..., noise=..., seed=...)`` writes ``labeled.csv``
-(``advert,remote``; a share of the labels flipped), ``unlabeled.csv`` and ``test.csv``.
+(``advert,remote``; a share of the labels flipped, with HTML, emoji and case noise), ``unlabeled.csv`` and
+``test.csv``. Standard library only: the cell that runs it needs nothing else.
 """
 
 from __future__ import annotations
