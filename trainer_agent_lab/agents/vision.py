@@ -29,9 +29,12 @@ SYNTHETIC_SHAPES = "synthetic:shapes"
 LEARNING_RATES = {"cnn": 3e-3, "mlp": 2e-3}
 #: Seconds kept back for evaluation and the Server agent (export, int8, parity, capacity, bundle), plus a share.
 RESERVE_S, RESERVE_SHARE = 15.0, 0.1
-#: The least training time the search and the final fit each get, whatever the budget says is left.
+#: The least training time the search gets, whatever the budget says is left.
 MIN_TRAIN_S = 10.0
-#: The share of the training time the search gets; the final fit gets what is left.
+#: With this many validation images the best epoch count is trusted: the final network is trained on every
+#: training image for that many epochs (when time allows). With fewer, the validated network itself is kept.
+REFIT_MIN_VAL = 200
+#: The search's share of the training time when a final training on every image may follow.
 SEARCH_SHARE = 0.6
 
 
@@ -126,24 +129,19 @@ class ImageModelAgent(Agent):
         best = result["ranked"][0]
         self.say(f"Best: {result['best_family']} (width {best['params']['width']}, {best['parameters']:,} "
                  f"parameters): validation {objective} {result['cv_metrics'][objective]:.4f} at epoch "
-                 f"{best['params']['epochs']}.")
+                 f"{best['params']['best_epoch']}.")
         return result
 
     def fit(self, search: dict[str, Any], time_left_s: float) -> dict[str, Any]:
-        """Train the best configuration on all training images, for as many epochs as validated best and fit."""
+        """The final network: trained on every training image for the best epoch count when the validation split
+        is large enough to trust it and time allows, else the validated network itself (pinned either way)."""
         best = search["ranked"][0]
-        params = dict(best["params"])
         split = self.memory.results["split"]
-        per_epoch = best["epoch_seconds"] * split["n_train"] / max(split["n_fit"], 1)
-        affordable = int(max(time_left_s, 0) / max(per_epoch, 1e-3))
-        if affordable < params["epochs"]:
-            params["epochs"] = max(3, affordable)
-            self.say(f"Time left allows {params['epochs']} epochs of the final training (the search's best was "
-                     f"at epoch {best['params']['epochs']}).")
+        needs = best["params"]["best_epoch"] * best["epoch_seconds"] * split["n_train"] / max(split["n_fit"], 1)
+        refit = split["n_val"] >= REFIT_MIN_VAL and 1.2 * needs <= time_left_s
         limit = inclusive_limit(self.memory.spec.constraint("parameters"))
-        result = self.run("fit", cells.fit_cell(params, best["cv_metrics"], limit))
-        self.say(f"Trained {result['family']} with {result['parameters']:,} parameters on every training image "
-                 f"in {result['fit_seconds']:.0f} s.")
+        result = self.run("fit", cells.fit_cell(best["params"], best["cv_metrics"], limit, refit=refit))
+        self.say(f"Final {result['family']} with {result['parameters']:,} parameters: {result['how']}.")
         return result
 
     def evaluate(self) -> dict[str, Any]:
@@ -195,18 +193,17 @@ def data_phase(task: TaskAgent, driver: NotebookDriver, emit: EventSink, seed: i
 
 def model_phase(task: TaskAgent, driver: NotebookDriver, emit: EventSink, started: float,
                 budget_s: float) -> None:
-    """Size the networks to the budget, check feasibility, search, train the final network, evaluate."""
+    """Size the networks to the budget, check feasibility, train and validate, keep the best network, evaluate."""
     memory = task.memory
     model = ImageModelAgent(driver, memory, emit)
     families = model.select(memory.results["split"])
     task.check_feasibility("classification", cell=cells.feasibility_cell)
-    reserve = RESERVE_S + RESERVE_SHARE * budget_s
-
     def left() -> float:
-        return budget_s - (time.perf_counter() - started) - reserve
+        return budget_s - (time.perf_counter() - started) - RESERVE_S - RESERVE_SHARE * budget_s
 
-    search = model.search(families, max(MIN_TRAIN_S, SEARCH_SHARE * left()))
-    model.fit(search, max(MIN_TRAIN_S, left()))
+    share = SEARCH_SHARE if memory.results["split"]["n_val"] >= REFIT_MIN_VAL else 1.0
+    search = model.search(families, max(MIN_TRAIN_S, share * left()))
+    model.fit(search, left())
     model.evaluate()
 
 

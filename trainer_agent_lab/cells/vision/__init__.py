@@ -25,7 +25,9 @@ name                     meaning
 ``augment(batch, gen)``  label-safe augmentation of a raw-scale ``torch`` batch (shifts, small
                          rotations, noise; horizontal flips only where ``FLIPS``)
 ``make_network(f, w)``   the zoo's networks (see :mod:`trainer_agent_lab.knowledge.vision_zoo`)
-``model``                the trained ``torch.nn.Module`` (eval mode): raw pixels in, logits out
+``TRAINED``              the search's validated networks, keyed by their pinned configuration (JSON)
+``model``                the kept ``torch.nn.Module`` (eval mode, the best validation epoch's weights):
+                         raw pixels in, logits out
 ``N_PARAMETERS``         ``sum(p.numel())`` of ``model``; ``PARAMS`` the pinned configuration
 ``METRICS``              test-set metrics (same names as the tabular evaluate cell)
 ``POS_LABEL``            ``1`` for two classes (the second class name), else ``None``; ``THRESHOLD`` is None

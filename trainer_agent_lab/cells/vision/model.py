@@ -145,10 +145,11 @@ def compute_metrics(y_true, proba):
 
 
 def train_network(family, width, lr, epochs, rows, batch_size, val_rows=None, patience=None, time_limit=None,
-                  desc="train"):
+                  stop_after=None, desc="train"):
     """AdamW with a one-cycle learning-rate schedule over `epochs`, augmented batches of X_train[rows]. With
     `val_rows`: keep the epoch with the best validation accuracy, and stop after `patience` epochs without a
-    gain. With `time_limit`: stop before an epoch that would end past it. Returns (net, history, best epoch)."""
+    gain. With `time_limit`: stop before an epoch that would end past it. With `stop_after`: stop after that epoch
+    (so a pinned run repeats a search run exactly). Returns (net, history, best epoch)."""
     net = make_network(family, width)
     generator = torch.Generator().manual_seed(SEED)
     images, labels = torch.from_numpy(X_train[rows]), torch.from_numpy(y_train[rows]).long()
@@ -179,7 +180,7 @@ def train_network(family, width, lr, epochs, rows, batch_size, val_rows=None, pa
                 best_state = copy.deepcopy(net.state_dict())
             bar.set_postfix(val_accuracy=f"{row['val_accuracy']:.4f}", loss=f"{row['train_loss']:.3f}")
         history.append(row)
-        if patience and val_rows is not None and epoch - best_epoch >= patience:
+        if (patience and val_rows is not None and epoch - best_epoch >= patience) or epoch == stop_after:
             break
         if time_limit is not None and row["seconds"] * (epoch + 1) / epoch > time_limit:
             break
@@ -217,7 +218,7 @@ def meets_targets(values):
 # small data sets get smaller batches, so that every epoch still takes ~20 optimiser steps
 BATCH = int(np.clip(len(FIT_ROWS) // 20, 16, MAX_BATCH))
 started = time.perf_counter()
-runs, histories = [], {}
+runs, histories, TRAINED = [], {}, {}  # TRAINED: the validated networks, by their pinned configuration
 for i, candidate in enumerate(CANDIDATES):
     left = TIME_BUDGET_S - (time.perf_counter() - started)
     share = left if i == len(CANDIDATES) - 1 else left * SHARES.get(candidate["family"], 0.5)
@@ -231,8 +232,10 @@ for i, candidate in enumerate(CANDIDATES):
         patience=max(6, epochs // 4), time_limit=share, desc=f"{candidate['family']} (width {candidate['width']})")
     values = {k: float(v) for k, v in compute_metrics(y_train[VAL_ROWS], predict_proba(net, X_train[VAL_ROWS])).items()}
     histories[candidate["family"]] = history
-    runs.append({"params": {"family": candidate["family"], "width": candidate["width"], "lr": candidate["lr"],
-                            "epochs": int(best_epoch), "batch_size": BATCH},
+    params = {"family": candidate["family"], "width": candidate["width"], "lr": candidate["lr"], "epochs": epochs,
+              "stop_after": int(len(history)), "best_epoch": int(best_epoch), "batch_size": BATCH}
+    TRAINED[json.dumps(params, sort_keys=True)] = net
+    runs.append({"params": params,
                  "val_metrics": values, "parameters": count_parameters(net), "epochs_run": int(len(history)),
                  "epoch_seconds": float(history["seconds"].iloc[-1] / len(history)), "meets": meets_targets(values)})
     if runs[-1]["meets"] and METRIC_CONSTRAINTS:
@@ -251,7 +254,7 @@ fig.update_layout(title="Learning curves of the search (validation split)", xaxi
                   yaxis={"title": "validation accuracy"},
                   yaxis2={"title": "training loss", "overlaying": "y", "side": "right"})
 fig.show()
-display(pd.DataFrame([{**r["params"], "parameters": r["parameters"], "epochs run": r["epochs_run"],
+display(pd.DataFrame([{**r["params"], "parameters": r["parameters"],
                        "s/epoch": round(r["epoch_seconds"], 2), "meets targets": r["meets"],
                        **{f"val {k}": round(v, 4) for k, v in r["val_metrics"].items()}} for r in ranked]))
 best = ranked[0]
@@ -275,28 +278,45 @@ def search_cell(*, candidates: list[dict[str, Any]], objective: str, metric_cons
 
 
 _FIT = '''
-started = time.perf_counter()
-ALL_ROWS = np.arange(len(X_train))
-model, fit_history, _ = train_network(PARAMS["family"], PARAMS["width"], PARAMS["lr"], PARAMS["epochs"], ALL_ROWS,
-                                      PARAMS["batch_size"], desc=f"final {PARAMS['family']}")
-FIT_SECONDS = time.perf_counter() - started
+key = json.dumps(PARAMS, sort_keys=True)
+if REFIT:  # enough validation images to trust the best epoch count: train on every training image for that long
+    ALL_ROWS = np.arange(len(X_train))
+    model, fit_history, _ = train_network(PARAMS["family"], PARAMS["width"], PARAMS["lr"], PARAMS["best_epoch"],
+                                          ALL_ROWS, PARAMS["batch_size"], desc=f"final {PARAMS['family']}")
+    how = f"trained on all {len(ALL_ROWS):,} training images for the {PARAMS['best_epoch']} epochs that validated best"
+elif key in TRAINED:  # the network the search just trained: its best validation epoch, nothing to redo
+    model, fit_history = TRAINED[key], histories[PARAMS["family"]]
+    how = f"kept from the search: the weights of epoch {PARAMS['best_epoch']}, the best on the validation images"
+else:  # a re-run in a kernel without that network: train it again, exactly as the search did
+    model, fit_history, _ = train_network(PARAMS["family"], PARAMS["width"], PARAMS["lr"], PARAMS["epochs"],
+                                          FIT_ROWS, PARAMS["batch_size"], VAL_ROWS, stop_after=PARAMS["stop_after"],
+                                          desc=f"{PARAMS['family']} (pinned)")
+    how = "trained again from the pinned configuration"
 N_PARAMETERS = count_parameters(model)
-px.line(fit_history, x="epoch", y="train_loss", markers=True,
-        title=f"Final training on all {len(ALL_ROWS):,} training images ({PARAMS['epochs']} epochs)").show()
-print(f"{PARAMS['family']} (width {PARAMS['width']}): {N_PARAMETERS:,} parameters, trained in {FIT_SECONDS:.1f} s")
+fig = go.Figure([go.Scatter(x=fit_history["epoch"], y=fit_history["train_loss"], name="training loss", yaxis="y2")])
+if "val_accuracy" in fit_history:
+    fig.add_trace(go.Scatter(x=fit_history["epoch"], y=fit_history["val_accuracy"], name="validation accuracy"))
+    fig.add_vline(x=PARAMS["best_epoch"], line_dash="dash", annotation_text="kept")
+fig.update_layout(title=f"Learning curves of the {PARAMS['family']} kept (epoch {PARAMS['best_epoch']})",
+                  xaxis_title="epoch", yaxis={"title": "validation accuracy"},
+                  yaxis2={"title": "training loss", "overlaying": "y", "side": "right"})
+fig.show()
+print(f"{PARAMS['family']} (width {PARAMS['width']}): {N_PARAMETERS:,} parameters, {how}")
 if PARAM_LIMIT is not None and N_PARAMETERS > PARAM_LIMIT:
     print(f"Over the budget of {PARAM_LIMIT:,} parameters.")
 print(model)
-_report(family=PARAMS["family"], parameters=N_PARAMETERS, threshold=None, fit_seconds=FIT_SECONDS, params=PARAMS,
+_report(family=PARAMS["family"], parameters=N_PARAMETERS, threshold=None, how=how, params=PARAMS,
         over_budget=PARAM_LIMIT is not None and N_PARAMETERS > PARAM_LIMIT)
 '''
 
 
-def fit_cell(params: dict[str, Any], cv_metrics: dict[str, float], param_limit: int | None) -> str:
-    """Train the chosen network on every training image for the epochs the search found best (pinned)."""
-    return code_cell("Train the configuration the search chose (pinned, so a re-run trains the same network) on "
-                     "all training images, for the number of epochs that validated best.", _FIT,
-                     PARAMS=params, CV_METRICS=cv_metrics, PARAM_LIMIT=param_limit)
+def fit_cell(params: dict[str, Any], cv_metrics: dict[str, float], param_limit: int | None,
+             refit: bool = False) -> str:
+    """The final network: the one the search validated best, or (``refit``) the same configuration trained on every
+    training image for the best epoch count. Pinned, so a re-run of the notebook trains the same network."""
+    return code_cell("Final network: the configuration that validated best (pinned here, so a re-run of this notebook "
+                     "trains exactly the same network); count its parameters and show how it learned.", _FIT,
+                     PARAMS=params, CV_METRICS=cv_metrics, PARAM_LIMIT=param_limit, REFIT=refit)
 
 
 _EVALUATE = f'''
