@@ -81,7 +81,8 @@ def run_ui_test(trace: Path, timeout_s: float = 480) -> subprocess.CompletedProc
     try:
         _wait_ready(env["TARGET_URL"], token, lab)
         jlpm = shutil.which("jlpm", path=str(bin_dir)) or "jlpm"
-        return subprocess.run([jlpm, "playwright", "test", "--config", "ui-tests/playwright.config.js"],
+        grep = ["--grep", os.environ["TAL_GREP"]] if os.environ.get("TAL_GREP") else []  # one test, when asked
+        return subprocess.run([jlpm, "playwright", "test", "--config", "ui-tests/playwright.config.js", *grep],
                               cwd=LABEXT, env=env, capture_output=True, text=True, timeout=timeout_s)
     finally:
         if lab.poll() is None:

@@ -125,9 +125,21 @@ export class Executor {
         if (!kernel) {
           return { ok: false, reason: 'the notebook has no kernel' };
         }
-        await kernel.restart();
-        await this._idle(kernel);
-        return { ok: true };
+        try {
+          await kernel.restart();
+        } catch (err) {
+          // the server has usually restarted a dead kernel by itself already (and some versions answer the
+          // restart request with a status the client refuses): what matters is a fresh kernel that answers
+          console.warn('trainer-agent-lab: kernel restart request:', err);
+        }
+        let current = panel.sessionContext.session?.kernel ?? kernel;
+        await this._idle(current, 150);
+        if (current.status !== 'idle') {
+          await current.reconnect(); // the connection can stay "starting" after a refused restart request
+          current = panel.sessionContext.session?.kernel ?? current;
+          await this._idle(current, 450);
+        }
+        return current.status === 'idle' ? { ok: true } : { ok: false, reason: `the kernel is ${current.status}` };
       }
       case 'execute':
         if (index() < 0 && op.source !== undefined) {
@@ -174,8 +186,8 @@ export class Executor {
     }
   }
 
-  private async _idle(kernel: Kernel.IKernelConnection): Promise<void> {
-    for (let i = 0; i < 600 && kernel.status !== 'idle'; i++) {
+  private async _idle(kernel: Kernel.IKernelConnection, tenths = 600): Promise<void> {
+    for (let i = 0; i < tenths && kernel.status !== 'idle'; i++) {
       await new Promise(r => setTimeout(r, 100));
     }
   }
