@@ -308,14 +308,24 @@ def main() -> int:
         all_entries, all_acceptance = _merged(earlier, entries, acceptance, [t["id"] for t in load_tasks(files)])
         args.json.write_text(json.dumps({"meta": meta, "tasks": all_entries, "acceptance": all_acceptance},
                                         indent=2, default=str) + "\n")
-        args.md.write_text(report_markdown(all_entries, all_acceptance, args.systems, meta, args.serving))
+        shown = [s for s in (AGENTS, *BASELINES) if any(s in e["systems"] for e in all_entries)]
+        args.md.write_text(report_markdown(all_entries, all_acceptance, shown, meta, args.serving))
     print(args.md.read_text())
     return 1 if args.strict and not all(r["passed"] for r in acceptance) else 0
 
 
 def _merged(earlier: dict, entries: list[dict], acceptance: list[dict], order: list[str]) -> tuple[list, list]:
-    """This run's tasks over an earlier run's (by id), in the task files' order."""
-    by_id = {e["id"]: e for e in earlier.get("tasks", [])} | {e["id"]: e for e in entries}
+    """This run's tasks over an earlier run's, in the task files' order.
+
+    A task in both keeps the earlier run's systems that this run did not run (``--systems flaml`` re-runs FLAML
+    alone into the table) and is scored again.
+    """
+    by_id = {e["id"]: e for e in earlier.get("tasks", [])}
+    for entry in entries:
+        old = by_id.get(entry["id"])
+        if old is not None:
+            entry = score_task({**entry, "systems": {**old.get("systems", {}), **entry["systems"]}})
+        by_id[entry["id"]] = entry
     graded = {a["id"]: a for a in earlier.get("acceptance", [])} | {a["id"]: a for a in acceptance}
     ids = [i for i in order if i in by_id] + [i for i in by_id if i not in order]
     return [by_id[i] for i in ids], [graded[i] for i in ids if i in graded]

@@ -151,3 +151,18 @@ def test_flaml_runs_in_its_own_environment_on_the_split(tmp_path):
     assert result["metrics"]["accuracy"] >= 0.8 and result["parameters"] > 0
     assert result["parameters_how"].startswith(("tree nodes", "weights")) and result["p50_ms"] > 0
     assert result["budget_s"] == 3 and result["fit_s"] < 90  # the budget holds, give or take a trial (loaded CPUs)
+
+
+def test_merge_re_runs_one_system_into_an_earlier_table():
+    constraints = scoring.stated_constraints({"accuracy": ">= 0.9"})
+    old = {"id": "t", "primary_metric": "accuracy", "constraints": constraints, "systems": {
+        "sklearn": {"status": "ok", "metrics": {"accuracy": 0.95}},
+        "flaml": {"status": "failed", "why": "boom"}}}
+    earlier = {"tasks": [scoring.score_task(old), {"id": "u", "systems": {}}], "acceptance": [{"id": "t"}]}
+    new = {"id": "t", "primary_metric": "accuracy", "constraints": constraints,
+           "systems": {"flaml": {"status": "ok", "metrics": {"accuracy": 0.97}}}}
+    entries, acceptance = run_tasks._merged(earlier, [new], [{"id": "t", "again": True}], ["u", "t"])
+    assert [e["id"] for e in entries] == ["u", "t"] and acceptance == [{"id": "t", "again": True}]
+    merged = entries[1]["systems"]
+    assert merged["sklearn"]["ratio_to_best_baseline"] == pytest.approx(0.95 / 0.97)
+    assert entries[1]["best_baseline"] == {"system": "flaml", "value": 0.97} and merged["flaml"]["all_met"]

@@ -58,6 +58,10 @@ def run_flaml(split: Split, budget: float, metric: str, work: Path) -> dict[str,
 
         vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
         X = vectorizer.fit_transform(X[text].fillna("").astype(str))
+    # class codes, not names: FLAML passes sparse inputs' labels to XGBoost as they are, and it takes integers only
+    names = np.asarray(split.meta["classes"], dtype=object) if split.task == "classification" else None
+    if names is not None:
+        y = y.map({name: code for code, name in enumerate(names)}).to_numpy()
     automl = AutoML()
     began = time.perf_counter()
     automl.fit(X, y, task=split.task, time_budget=budget, metric=flaml_metric, seed=42, verbose=0,
@@ -65,7 +69,8 @@ def run_flaml(split: Split, budget: float, metric: str, work: Path) -> dict[str,
     fit_s = time.perf_counter() - began
 
     def predict(rows):
-        return automl.predict(vectorizer.transform(rows[text].fillna("").astype(str)) if vectorizer else rows)
+        codes = automl.predict(vectorizer.transform(rows[text].fillna("").astype(str)) if vectorizer else rows)
+        return names[np.asarray(codes, dtype=int)] if names is not None else codes
 
     parameters, how = count_parameters(automl.model.estimator)
     return {"model": f"{automl.best_estimator} ({flaml_metric} metric)", "fit_s": round(fit_s, 2),
