@@ -1,4 +1,8 @@
-"""The chat panel in a real Chromium (Galata): ``labextension/ui-tests/tests/chat.spec.ts``.
+"""The chat panel in a real Chromium (Galata): ``labextension/ui-tests/tests/*.spec.ts``.
+
+``chat.spec.ts``: a wine request sent from the panel fills the open notebook with executed cells, the plan
+completes, the summary shows the constraint table (a screenshot of the panel is kept in ``ui-tests/snapshots``).
+``kernel.spec.ts``: the kernel is killed mid-cell; the chat offers restart + resume, the failed step finishes.
 
 ``benchmarks/lab_latency.py`` starts ``jupyter lab`` (127.0.0.1, a token, a temporary root) and runs
 ``jlpm playwright test``; this test runs it and checks what the browser test traced. It needs Debian's
@@ -21,7 +25,7 @@ _spec.loader.exec_module(lab_latency)
 
 
 @pytest.mark.slow
-def test_chat_panel_runs_a_wine_request_in_the_open_notebook(tmp_path):
+def test_chat_panel_in_a_real_browser(tmp_path):
     why = lab_latency.missing()
     if why:
         pytest.skip(why)

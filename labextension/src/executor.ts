@@ -36,6 +36,7 @@ export class Executor {
   approver: Approver | null = null;
   private _activity = new Signal<this, { runId: string; cellId: string; index: number; state: string }>(this);
   private _done = new Map<string, any>();
+  private _renamed = new Map<string, string>();
   private _running = new Map<string, Promise<any>>();
 
   constructor(
@@ -50,9 +51,29 @@ export class Executor {
     return this._activity;
   }
 
-  /** The open notebook panel with this path, if any. */
+  /** The open notebook panel with this path (or a path it had before a rename), if any. */
   panel(path: string): NotebookPanel | null {
-    return this._tracker.find(p => p.context.path === path && !p.isDisposed) ?? null;
+    const current = this._renamed.get(path) ?? path;
+    return this._tracker.find(p => p.context.path === current && !p.isDisposed) ?? null;
+  }
+
+  /** Follow a notebook's renames: a run keeps writing into it under its old path. */
+  trackRenames(panel: NotebookPanel): void {
+    let last = panel.context.path;
+    panel.context.pathChanged.connect((_, path) => {
+      for (const [old, now] of this._renamed) {
+        if (now === last) {
+          this._renamed.set(old, path);
+        }
+      }
+      this._renamed.set(last, path);
+      last = path;
+    });
+  }
+
+  /** Old paths of notebooks that are open under a new name. */
+  aliases(): string[] {
+    return [...this._renamed.keys()].filter(old => this.panel(old) !== null);
   }
 
   async handle(op: IOperation): Promise<void> {

@@ -72,9 +72,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
           paths.push(panel.context.path);
         }
       });
-      client.setNotebooks(paths);
+      client.setNotebooks([...paths, ...executor.aliases()]);
     };
     tracker.widgetAdded.connect((_, panel: NotebookPanel) => {
+      executor.trackRenames(panel);
       void panel.context.ready.then(openPaths);
       panel.context.pathChanged.connect(openPaths);
       panel.disposed.connect(() => window.setTimeout(openPaths, 0));

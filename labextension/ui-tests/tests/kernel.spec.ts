@@ -15,6 +15,7 @@ test('a kernel that dies mid-cell is restarted and the run resumes from the fail
   await page.evaluate(() => (window as any).jupyterapp.commands.execute('trainer-agent-lab:open'));
   const panel = page.locator('#trainer-agent-lab-panel');
   await expect(panel.locator('.tal-dot-on')).toBeVisible({ timeout: 20000 });
+  await expect(panel.locator('.tal-target-select')).toContainText('dies.ipynb');
   await panel.locator('.tal-data').fill('sklearn:wine');
   await panel.locator('.tal-budget').fill('60');
   await panel.locator('.tal-textarea').fill('classify the wine data with at least 90% accuracy');
