@@ -32,7 +32,15 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from harness.common import read_split  # noqa: E402
-from harness.scoring import AGENTS, BASELINES, markdown_tables, primary_metric, score_task, stated_constraints  # noqa: E402
+from harness.scoring import (  # noqa: E402
+    AGENTS,
+    BASELINES,
+    markdown_tables,
+    primary_metric,
+    score_task,
+    spec_constraints,
+    stated_constraints,
+)
 from harness.sklearn_baselines import SYSTEMS as SKLEARN_SYSTEMS  # noqa: E402
 from harness.sklearn_baselines import run_sklearn  # noqa: E402
 from harness.splits import NoBaseline, split_for  # noqa: E402
@@ -169,7 +177,7 @@ def bench_task(task: dict, root: Path, out: Path, systems: list[str], automl_cap
           f"in {graded['wall_s']} s", flush=True)
     entry: dict[str, Any] = {"id": task["id"], "suite": task.get("suite"), "request": task["request"],
                              "data": task["data"], "budget_s": task["budget"], "agents_status": graded["status"],
-                             "agents_reason": graded["reason"], "constraints": stated_constraints(task.get("checks")),
+                             "agents_reason": graded["reason"], "constraints": _constraints(task, run_dir),
                              "systems": {AGENTS: agents_result(graded, run_dir)} if AGENTS in systems else {}}
     budget = min(task["budget"], automl_cap) if automl_cap else task["budget"]
     entry["automl_budget_s"] = budget
@@ -186,6 +194,13 @@ def bench_task(task: dict, root: Path, out: Path, systems: list[str], automl_cap
                       "n_test": len(split.test), "folder": str(split_dir)}
     entry["systems"].update(run_baselines(task, split_dir, run_dir, systems, metric, budget, python))
     return graded, score_task(entry)
+
+
+def _constraints(task: dict, run_dir: Path) -> list[dict[str, Any]]:
+    """The task's checks as constraints; for a task that checks none (refusals), the request's own."""
+    stated = stated_constraints(task.get("checks"))
+    spec = run_dir / "spec.json"
+    return stated or (spec_constraints(json.loads(spec.read_text())) if spec.exists() else [])
 
 
 def acceptance_markdown(results: list[dict]) -> str:
@@ -280,8 +295,12 @@ def main() -> int:
     parser.add_argument("--merge", action="store_true",
                         help="keep the other tasks of an earlier --json (re-run a few tasks into a full table)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when an agents' run misses its expectation")
+    parser.add_argument("--render", action="store_true",
+                        help="run nothing: score the tasks of --json again and rewrite --md (after a scoring change)")
     args = parser.parse_args()
     files = [p for p in args.tasks if p.exists()]
+    if args.render:
+        return render(args.json, args.md, args.out, load_tasks(files), args.serving)
     if not files:
         print(f"None of {[str(p) for p in args.tasks]} exists; pass --tasks PATH/tasks.yaml", file=sys.stderr)
         return 2
@@ -312,6 +331,20 @@ def main() -> int:
         args.md.write_text(report_markdown(all_entries, all_acceptance, shown, meta, args.serving))
     print(args.md.read_text())
     return 1 if args.strict and not all(r["passed"] for r in acceptance) else 0
+
+
+def render(json_path: Path, md_path: Path, out: Path, tasks: list[dict], serving: Path | None) -> int:
+    """Score an earlier run's results again (constraints re-read from the task files and run folders)."""
+    saved = json.loads(json_path.read_text())
+    by_id = {t["id"]: t for t in tasks}
+    for entry in saved["tasks"]:
+        if entry["id"] in by_id:
+            entry["constraints"] = _constraints(by_id[entry["id"]], out / entry["id"])
+        score_task(entry)
+    json_path.write_text(json.dumps(saved, indent=2, default=str) + "\n")
+    shown = [s for s in (AGENTS, *BASELINES) if any(s in e["systems"] for e in saved["tasks"])]
+    md_path.write_text(report_markdown(saved["tasks"], saved["acceptance"], shown, saved["meta"], serving))
+    return 0
 
 
 def _merged(earlier: dict, entries: list[dict], acceptance: list[dict], order: list[str]) -> tuple[list, list]:

@@ -40,6 +40,14 @@ def stated_constraints(checks: dict[str, Any] | None) -> list[dict[str, Any]]:
     return found
 
 
+def spec_constraints(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The constraints the agents read from the request (``spec.json``), for tasks whose checks state none."""
+    return [{"name": c["name"], "op": c["op"], "value": float(c["value"]), "target": f"{c['name']} {c['op']} "
+             f"{c['value']:g} (from the request)"} for c in spec.get("constraints") or []
+            if c.get("op") in OPS and (c["name"] in METRIC_NAMES or c["name"] in ("parameters", "onnx_bytes",
+                                                                                   "p50_ms", "p99_ms"))]
+
+
 def primary_metric(checks: dict[str, Any] | None, task: str | None) -> str:
     """The metric the task is judged on: its first metric check, else the first it asks for, else the default."""
     for name in checks or {}:
@@ -81,7 +89,7 @@ def better_ratio(value: float | None, best: float | None, metric: str) -> float 
         return None
     if metric in LOWER_IS_BETTER:
         return best / value if value else None
-    return value / best if best else None
+    return value / best if best > 0 and value >= 0 else None  # a ratio of R2 at or below zero means nothing
 
 
 def score_task(entry: dict[str, Any]) -> dict[str, Any]:
