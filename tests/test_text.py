@@ -150,3 +150,37 @@ def test_a_small_transformer_student_serves_from_raw_strings(tmp_path, monkeypat
     assert (bundle / "text_tokenizer.json").exists() and not (bundle / "text_vectorizer.json").exists()
     check = subprocess.run([sys.executable, "test_bundle.py"], cwd=bundle, capture_output=True, text=True, timeout=120)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def _chinese_reviews(folder, rows: int, seed: int):
+    """Chinese product texts: does it offer a discount? Character n-grams must carry it (no word spaces)."""
+    import csv
+    import random
+
+    rng = random.Random(seed)
+    items = ["保温杯", "运动鞋", "蓝牙耳机", "电饭煲", "羊毛围巾", "台灯", "背包", "茶具"]
+    offers = ["满100减20", "全场八折", "买一送一", "下单立减30元", "第二件半价", "领券再省15元"]
+    plain = ["做工精细", "包装精美", "颜色很正", "物流很快", "尺码标准", "手感舒适", "适合送礼", "质量不错"]
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "reviews.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["文本", "label"])
+        for _ in range(rows):
+            offer = rng.random() < 0.5
+            parts = rng.sample(plain, 2) + ([rng.choice(offers)] if offer else [])
+            rng.shuffle(parts)
+            writer.writerow([rng.choice(items) + "：" + "，".join(parts) + rng.choice(["", "！", "～"]),
+                             "优惠" if offer else "无"])
+    return folder / "reviews.csv"
+
+
+@pytest.mark.slow
+def test_chinese_texts_use_character_ngrams_and_skip_minilm(tmp_path):
+    data = _chinese_reviews(tmp_path / "zh", 240, seed=3)
+    report = _run("判断商品文本是否提供优惠，准确率不低于90%。", data, tmp_path / "run", 90)
+    assert report["status"] == "succeeded", report["reason"]
+    assert report["spec"]["task_type"] == "text_classification" and report["metrics"]["accuracy"] >= 0.9
+    assert report["model"]["hyperparameters"]["analyzer"] == "char"
+    notebook = json.loads((tmp_path / "run" / "notebook.ipynb").read_text())
+    zoo = next(c for c in notebook["cells"] if c["cell_type"] == "markdown" and "text zoo" in "".join(c["source"]))
+    assert "English" in "".join(zoo["source"])  # MiniLM is skipped, and the zoo says why
