@@ -121,7 +121,8 @@ best = max(scores, key=scores.get)
 score, p_value = scores[best], None
 if folds[best].min() < chance + 0.1:  # borderline: test it against shuffled targets, within a time limit
     rng, permuted, began = np.random.default_rng(SEED), [], time.perf_counter()
-    while len(permuted) < 29 and time.perf_counter() - began < PROBE_SECONDS:
+    # At least 9 shuffles, or the p-value could never reach 0.1 and a slow machine would refuse data with signal.
+    while len(permuted) < 29 and (len(permuted) < 9 or time.perf_counter() - began < PROBE_SECONDS):
         shuffled = rng.permutation(y_probe)
         permuted.append(cross_val_score(probes[best], X_probe, shuffled, cv=cv, scoring=signal_scoring).mean())
     p_value = (sum(s >= score for s in permuted) + 1) / (len(permuted) + 1)
