@@ -33,6 +33,9 @@ RESERVE_S = 30.0
 DEFAULT_TIME_BUDGET_S = 300.0
 
 Parser = Callable[..., TaskSpec]
+#: The Server agent of each kind of model (tables: :class:`ServerAgent`).
+SERVER_AGENTS: dict[TaskType | None, type[ServerAgent]] = {TaskType.image_classification: vision.ImageServerAgent,
+                                                          TaskType.text_classification: text.TextServerAgent}
 
 
 def _quiet(event: Event) -> None:
@@ -216,11 +219,9 @@ class Orchestrator:
         model.evaluate()
 
     def _server_phase(self, task: TaskAgent) -> None:
-        if task.memory.spec.task_type == TaskType.image_classification:
-            return vision.server_phase(task, self.driver, self.emit)
-        if task.memory.spec.task_type == TaskType.text_classification:
-            return text.server_phase(task, self.driver, self.emit)
-        server = ServerAgent(self.driver, task.memory, self.emit)
+        """The same steps for every kind of model; each kind's Server agent brings its own cells."""
+        kind = SERVER_AGENTS.get(task.memory.spec.task_type, ServerAgent)
+        server = kind(self.driver, task.memory, self.emit)
         server.export()
         server.parity()
         server.capacity()

@@ -1,7 +1,7 @@
-"""Text classification: the Data, Model and Server agents' steps for texts, and the three phases the orchestrator
+"""Text classification: the Data, Model and Server agents' steps for texts, and the two phases the orchestrator
 hands a run to when its spec's task type is ``text_classification``.
 
-The Model agent follows the paper's strategy (:data:`TEXT_SOP`): the best student within the budget; if its
+The Model agent follows the paper's strategy (:data:`TEXT_ORDER`): the best student within the budget; if its
 cross-validated accuracy misses the target and there is an unlabeled pool, a teacher (the packaged MiniLM
 encoder, fine-tuned), pseudo-labels, and the student again on labeled + pseudo-labeled texts. Before any of it,
 the Task agent checks with a learning curve that the labels can reach the target, or asks for more.
@@ -257,13 +257,3 @@ def model_phase(task: TaskAgent, driver: NotebookDriver, emit: EventSink, starte
             model.teach(seconds)
             model.student("distilled student", families, vocabulary, min(search_s, max(20.0, left() - 100.0)))
     model.evaluate()
-
-
-def server_phase(task: TaskAgent, driver: NotebookDriver, emit: EventSink) -> None:
-    """Export with the preprocessing, parity on raw strings, capacity, constraint table, bundle."""
-    server = TextServerAgent(driver, task.memory, emit)
-    server.export()
-    server.parity()
-    server.capacity()
-    task.conclude()
-    server.bundle()

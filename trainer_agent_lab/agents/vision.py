@@ -1,4 +1,4 @@
-"""Image classification: the Data, Model and Server agents' steps for images, and the three phases the
+"""Image classification: the Data, Model and Server agents' steps for images, and the data and model phases the
 orchestrator hands a run to when its spec's task type is ``image_classification``.
 
 The phases follow the same SOP as tables (load, profile, clean, split; select, feasibility, search, fit,
@@ -205,13 +205,3 @@ def model_phase(task: TaskAgent, driver: NotebookDriver, emit: EventSink, starte
     search = model.search(families, max(MIN_TRAIN_S, share * left()))
     model.fit(search, left())
     model.evaluate()
-
-
-def server_phase(task: TaskAgent, driver: NotebookDriver, emit: EventSink) -> None:
-    """Export (and quantise), check parity, measure, conclude with the constraint table, and bundle."""
-    server = ImageServerAgent(driver, task.memory, emit)
-    server.export()
-    server.parity()
-    server.capacity()
-    task.conclude()
-    server.bundle()

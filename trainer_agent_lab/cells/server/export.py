@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..base import code_cell
+from .common import LATENCY_CHECKS, ONNX_TIMING
 
 _EXPORT_BODY = '''
 import copy
@@ -89,13 +90,6 @@ print(f"{ONNX_PATH}: {onnx_bytes / 1024:.1f} KiB, opset {opset}, "
       f"{len(initial_types)} inputs, outputs {[o.name for o in onnx_model.graph.output]}")
 
 
-def onnx_session(path):
-    """An onnxruntime session on the CPU, set up as serve.py sets it up: one thread per request."""
-    options = ort.SessionOptions()
-    options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
 def to_onnx_feed(frame):
     """The ONNX inputs for the raw columns of a DataFrame: one [rows, 1] array per column."""
     feed = {}
@@ -107,19 +101,7 @@ def to_onnx_feed(frame):
     return feed
 
 
-def single_row_ms(path, frame, calls, warmup=50):
-    """Milliseconds of ``calls`` single-row predictions (after ``warmup``), cycling over rows of ``frame``."""
-    session = onnx_session(path)
-    feeds = [to_onnx_feed(frame.iloc[[i]]) for i in range(min(len(frame), 200))]
-    for i in range(warmup):
-        session.run(None, feeds[i % len(feeds)])
-    times = np.empty(calls)
-    for i in range(calls):
-        start = time.perf_counter()
-        session.run(None, feeds[i % len(feeds)])
-        times[i] = (time.perf_counter() - start) * 1000
-    return times
-
+''' + ONNX_TIMING + '''
 
 # Peak memory (MB) of a fresh process that imports what serve.py imports, loads a model and predicts.
 MEMORY_PROBE = """
@@ -164,18 +146,7 @@ def serving_memory_mb(path):
 
 
 # Quantise when asked, or when the float model misses a latency or container-memory target.
-ops = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
-QUANTISE_REASONS = ["the request asks for int8"] if REQUIREMENTS.get("quantize_int8") else []
-float_checks = {}
-latency_targets = [c for c in REQUIREMENTS.get("constraints", []) if c["name"] in ("p50_ms", "p99_ms")]
-if latency_targets:
-    float_ms = single_row_ms(ONNX_PATH, X_test, 300)
-    for c in latency_targets:
-        measured = float(np.percentile(float_ms, 50 if c["name"] == "p50_ms" else 99))
-        float_checks[c["name"]] = round(measured, 4)
-        if not ops[c["op"]](measured, c["value"]):
-            QUANTISE_REASONS.append(f"the float model's single-row {c['name'][:3]} is {measured:.3f} ms, "
-                                    f"over the target {c['op']} {c['value']:g} ms")
+''' + LATENCY_CHECKS + '''
 container_mb = REQUIREMENTS.get("container_memory_mb")
 if container_mb:
     float_checks["replica_memory_mb"] = serving_memory_mb(ONNX_PATH)
@@ -211,4 +182,4 @@ def export_onnx_cell() -> str:
     """Convert ``model`` to ``bundle/model.onnx`` (one input per raw column), and to int8 where needed."""
     return code_cell("Convert the trained pipeline, preprocessing included, to ONNX so it can be served without "
                      "Python pickles; quantise to int8 when asked or when the float model misses a target",
-                     _EXPORT_BODY)
+                     _EXPORT_BODY, TIMED_FEED=False, ONE_ITEM="single-row")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...bundle import serve_app_source
 from ..base import RawText, code_cell
+from .common import SERVING_HEAD, SERVING_TAIL
 
 _SERVING_BODY = '''
 import json
@@ -19,9 +20,7 @@ def json_value(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def write_json(name, payload):
-    (BUNDLE_DIR / name).write_text(json.dumps(payload, indent=2) + "\\n")
-
+''' + SERVING_HEAD + '''
 
 def request_rows(frame):
     """The rows of a DataFrame as POST /predict takes them: numbers or null, strings or null."""
@@ -64,13 +63,7 @@ if TASK == "classification":
                        "probabilities": np.asarray(proba, dtype=float).tolist()}
 else:
     sample_response = {"predictions": [float(v) for v in codes]}
-write_json("sample_response.json", sample_response)
-serving_files = ["serve.py", "feature_schema.json", "label_map.json", SERVING_MODEL_PATH.name,
-                 "sample_request.json", "sample_response.json"]
-print(f"{BUNDLE_DIR}/ can serve now: {', '.join(serving_files)}")
-print(f"serving {SERVING_MODEL_PATH.name}; try it: cd {BUNDLE_DIR} && python serve.py --port 8000")
-_report(serving_model=SERVING_MODEL_PATH.name, files=serving_files, sample_predictions=sample_response["predictions"])
-'''
+''' + SERVING_TAIL + ''''''
 
 
 def serving_app_cell() -> str:

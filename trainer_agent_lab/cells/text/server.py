@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from ...bundle import serve_app_source, template
 from ..base import RawText, code_cell
 from ..server.capacity import capacity_cell
+from ..server.common import LATENCY_CHECKS, ONNX_TIMING, SERVING_HEAD, SERVING_TAIL
 from ..server.packaging import bundle_cell as shared_bundle_cell
 
 __all__ = ["bundle_cell", "capacity_cell", "export_onnx_cell", "parity_cell", "serving_app_cell"]
@@ -77,42 +78,15 @@ ONNX_INPUT_NAMES = {"text": "features"}
 MISSING_CATEGORY = ""
 
 
-def onnx_session(path):
-    """An onnxruntime session on the CPU, set up as serve.py sets it up: one thread per request."""
-    options = ort.SessionOptions()
-    options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
 def to_onnx_feed(texts):
     """The ONNX inputs for raw texts: the bundle's own normalisation, then TF-IDF or token ids."""
     return TEXT_INPUTS.feed(list(texts))
 
 
-def single_row_ms(path, texts, calls, warmup=50):
-    """Milliseconds of ``calls`` single-text predictions, preprocessing included (as serve.py does it)."""
-    session = onnx_session(path)
-    pool = list(texts[:200])
-    for i in range(warmup):
-        session.run(None, to_onnx_feed([pool[i % len(pool)]]))
-    times = np.empty(calls)
-    for i in range(calls):
-        start = time.perf_counter()
-        session.run(None, to_onnx_feed([pool[i % len(pool)]]))
-        times[i] = (time.perf_counter() - start) * 1000
-    return times
-
+''' + ONNX_TIMING + '''
 
 # Quantise when asked, or when the float model misses a latency target.
-ops = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
-QUANTISE_REASONS = ["the request asks for int8"] if REQUIREMENTS.get("quantize_int8") else []
-float_checks = {}
-for c in [c for c in REQUIREMENTS.get("constraints", []) if c["name"] in ("p50_ms", "p99_ms")]:
-    measured = float(np.percentile(single_row_ms(ONNX_PATH, X_test, 300), 50 if c["name"] == "p50_ms" else 99))
-    float_checks[c["name"]] = round(measured, 4)
-    if not ops[c["op"]](measured, c["value"]):
-        QUANTISE_REASONS.append(f"the float model's single-text {c['name'][:3]} is {measured:.3f} ms, over the "
-                                f"target {c['op']} {c['value']:g} ms")
+''' + LATENCY_CHECKS + '''
 int8_bytes, int8_quantised = None, None
 if QUANTISE_REASONS:
     INT8_PATH = BUNDLE_DIR / "model.int8.onnx"
@@ -133,7 +107,8 @@ def export_onnx_cell() -> str:
     return code_cell("Convert the student to ONNX and ship its text preprocessing beside it (vocabulary and IDF as "
                      "JSON, normalisation and TF-IDF as plain NumPy code), so the bundle takes raw strings",
                      "X_test = np.array(raw_texts_test, dtype=object)  # raw strings: what clients send\n" + _EXPORT,
-                     TEXT_FEATURES_PY=RawText(template("text_features.py")))
+                     TEXT_FEATURES_PY=RawText(template("text_features.py")), TIMED_FEED=True,
+                     ONE_ITEM="single-text")
 
 
 _PARITY = '''
@@ -174,10 +149,7 @@ def parity_cell() -> str:
                      "must give the trained student's answers", _PARITY)
 
 
-_SERVING = '''
-def write_json(name, payload):
-    (BUNDLE_DIR / name).write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\\n")
-
+_SERVING = SERVING_HEAD + '''
 
 SERVING_MODEL_PATH = INT8_PATH if INT8_PATH is not None and parity_int8["label_agreement"] >= 0.99 else ONNX_PATH
 EXTRA_SERVING_FILES = ["text_features.py", TEXT_INPUTS_ENTRY["file"]]
@@ -191,7 +163,6 @@ sample_texts = list(X_test[:3])
 write_json("sample_request.json", {"texts": sample_texts})
 sample_response = {"predictions": [str(CLASSES[k]) for k in model.predict(sample_texts)],
                    "probabilities": model.predict_proba(sample_texts).tolist()}
-write_json("sample_response.json", sample_response)
 
 
 def single_request_bodies(n):
@@ -199,10 +170,7 @@ def single_request_bodies(n):
     return [json.dumps({"text": str(X_test[i % len(X_test)])}).encode() for i in range(n)]
 
 
-print(f"{BUNDLE_DIR}/ can serve now; serving {SERVING_MODEL_PATH.name}; "
-      f"try it: cd {BUNDLE_DIR} && python serve.py --port 8000")
-_report(serving_model=SERVING_MODEL_PATH.name, sample_predictions=sample_response["predictions"])
-'''
+''' + SERVING_TAIL
 
 
 def serving_app_cell() -> str:

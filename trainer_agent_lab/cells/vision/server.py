@@ -14,6 +14,7 @@ from ...bundle import serve_app_source
 from ..base import RawText, code_cell
 from ..server import bundle_cell as shared_bundle_cell
 from ..server import capacity_cell as shared_capacity_cell
+from ..server.common import LATENCY_CHECKS, ONNX_TIMING, SERVING_HEAD, SERVING_TAIL
 
 __all__ = ["bundle_cell", "capacity_cell", "export_onnx_cell", "parity_cell", "serving_app_cell"]
 
@@ -67,47 +68,19 @@ print(f"{ONNX_PATH}: {onnx_bytes / 1024:.1f} KiB, opset {opset}, input {ONNX_INP
       f"output probabilities [batch, {len(CLASSES)}]")
 
 
-def onnx_session(path):
-    """An onnxruntime session on the CPU, set up as serve.py sets it up: one thread per request."""
-    options = ort.SessionOptions()
-    options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
 def to_onnx_feed(images):
     """The ONNX input for a batch of raw-pixel images (N, C, H, W)."""
     return {ONNX_INPUT_NAME: np.ascontiguousarray(images, dtype=np.float32)}
 
 
-def single_row_ms(path, images, calls, warmup=50):
-    """Milliseconds of `calls` one-image predictions (after `warmup`), cycling over `images`."""
-    session = onnx_session(path)
-    feeds = [to_onnx_feed(images[i:i + 1]) for i in range(min(len(images), 200))]
-    for i in range(warmup):
-        session.run(None, feeds[i % len(feeds)])
-    times = np.empty(calls)
-    for i in range(calls):
-        start = time.perf_counter()
-        session.run(None, feeds[i % len(feeds)])
-        times[i] = (time.perf_counter() - start) * 1000
-    return times
-
+''' + ONNX_TIMING + '''
 
 def onnx_labels(path, images):
     return onnx_session(path).run(None, to_onnx_feed(images))[0].argmax(axis=1)
 
 
 # Quantise when asked, or when the float model misses a latency target.
-ops = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
-QUANTISE_REASONS = ["the request asks for int8"] if REQUIREMENTS.get("quantize_int8") else []
-float_checks = {}
-for c in [c for c in REQUIREMENTS.get("constraints", []) if c["name"] in ("p50_ms", "p99_ms")]:
-    measured = float(np.percentile(single_row_ms(ONNX_PATH, X_test, 300), 50 if c["name"] == "p50_ms" else 99))
-    float_checks[c["name"]] = round(measured, 4)
-    if not ops[c["op"]](measured, c["value"]):
-        QUANTISE_REASONS.append(f"the float model's one-image {c['name'][:3]} is {measured:.3f} ms, over the "
-                                f"target {c['op']} {c['value']:g} ms")
-
+''' + LATENCY_CHECKS + '''
 int8_bytes, int8_quantised, int8_method, int8_trials = None, None, None, []
 if QUANTISE_REASONS:
     INT8_PATH = BUNDLE_DIR / "model.int8.onnx"
@@ -175,7 +148,7 @@ def export_onnx_cell(calibration_images: int = 256, check_images: int = 500,
     return code_cell("Export the network to ONNX (raw pixels in, probabilities out, any batch size); quantise to "
                      "int8 when asked or when the float model misses a latency target", _EXPORT_BODY,
                      CALIBRATION_IMAGES=calibration_images, CHECK_IMAGES=check_images,
-                     AGREEMENT_WANTED=agreement_wanted)
+                     AGREEMENT_WANTED=agreement_wanted, TIMED_FEED=False, ONE_ITEM="one-image")
 
 
 _PARITY_BODY = '''
@@ -223,9 +196,7 @@ def parity_cell() -> str:
 
 
 _SERVING_BODY = '''
-def write_json(name, payload):
-    (BUNDLE_DIR / name).write_text(json.dumps(payload, indent=2) + "\\n")
-
+''' + SERVING_HEAD + '''
 
 def image_json(image):
     """One image as POST /predict takes it: [C][H][W] numbers (integers where the pixels are whole)."""
@@ -263,13 +234,7 @@ write_json("sample_request.json", {"images": [image_json(image) for image in sam
 codes, proba = onnx_predict(onnx_session(SERVING_MODEL_PATH), sample)
 sample_response = {"predictions": [str(CLASSES[int(c)]) for c in codes],
                    "probabilities": np.asarray(proba, dtype=float).tolist()}
-write_json("sample_response.json", sample_response)
-serving_files = ["serve.py", "feature_schema.json", "label_map.json", SERVING_MODEL_PATH.name,
-                 "sample_request.json", "sample_response.json"]
-print(f"{BUNDLE_DIR}/ can serve now: {', '.join(serving_files)}")
-print(f"serving {SERVING_MODEL_PATH.name}; try it: cd {BUNDLE_DIR} && python serve.py --port 8000")
-_report(serving_model=SERVING_MODEL_PATH.name, files=serving_files, sample_predictions=sample_response["predictions"])
-'''
+''' + SERVING_TAIL + ''''''
 
 
 def serving_app_cell() -> str:
