@@ -3,6 +3,8 @@
 ``chat.spec.ts``: a wine request sent from the panel fills the open notebook with executed cells, the plan
 completes, the summary shows the constraint table (a screenshot of the panel is kept in ``ui-tests/snapshots``).
 ``kernel.spec.ts``: the kernel is killed mid-cell; the chat offers restart + resume, the failed step finishes.
+``magic.spec.ts``: ``%%traineragent`` in a notebook: the run's cells are inserted below the magic cell, with their
+outputs, while it runs; running the magic cell again replaces them (``ui-tests/snapshots/magic-cells.png``).
 
 ``benchmarks/lab_latency.py`` starts ``jupyter lab`` (127.0.0.1, a token, a temporary root) and runs
 ``jlpm playwright test``; this test runs it and checks what the browser test traced. It needs Debian's
@@ -35,4 +37,6 @@ def test_chat_panel_in_a_real_browser(tmp_path):
     figures = json.loads(trace.read_text())
     assert figures["codeCells"] > 8
     assert figures["firstMessageMs"] is not None and figures["insertToStartMs"]
-    assert (ROOT / "labextension" / "ui-tests" / "snapshots" / "chat-panel.png").stat().st_size > 10_000
+    snapshots = ROOT / "labextension" / "ui-tests" / "snapshots"
+    assert (snapshots / "chat-panel.png").stat().st_size > 10_000
+    assert (snapshots / "magic-cells.png").stat().st_size > 10_000

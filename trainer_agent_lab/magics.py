@@ -4,7 +4,8 @@ A thin adapter over the :class:`~trainer_agent_lab.agents.orchestrator.Orchestra
 driver: the generated cells run in the user's own shell, so afterwards ``df``, ``model``, ``METRICS``,
 ``X_train``... are the user's variables, plus ``TRAINER_AGENT_REPORT`` (the :class:`RunReport`) and
 ``BUNDLE_DIR`` (the bundle's absolute path). The cells are also saved, with their outputs, in the run
-notebook ``OUT/notebook.ipynb``.
+notebook ``OUT/notebook.ipynb``; in JupyterLab with the lab extension they are also inserted, with their
+outputs, below the magic cell (a later run of the same cell replaces them; ``--no-insert`` keeps them out).
 
 ::
 
@@ -38,6 +39,7 @@ from .agents.base import Event
 from .agents.orchestrator import Orchestrator
 from .llm.offline import parse_request
 from .notebook.inkernel import InKernelDriver, make_view
+from .notebook.lab_mirror import LabMirror, install_guard
 from .report import RunReport
 
 COMMANDS = ("status", "stop", "spec", "plan", "bundle", "ask", "wait")
@@ -48,7 +50,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"%%traineragent: {message}\nusage: %%traineragent [--data REF] [--budget S] [--out DIR] "
-                         "[--background]\n<the request, in plain words, on the following lines>")
+                         "[--background] [--no-insert]\n<the request, in plain words, on the following lines>")
 
 
 def _parser() -> _Parser:
@@ -57,6 +59,8 @@ def _parser() -> _Parser:
     parser.add_argument("--budget", type=float, help="time budget in seconds")
     parser.add_argument("--out", help="the run folder (default runs/<timestamp>)")
     parser.add_argument("--background", action="store_true", help="run on a thread; the cell returns at once")
+    parser.add_argument("--no-insert", dest="insert", action="store_false",
+                        help="do not insert the generated cells below the magic cell in JupyterLab")
     return parser
 
 
@@ -82,10 +86,11 @@ def check_data(ref: str) -> str:
 class _Session:
     """One request's run: its folder, driver, orchestrator, thread and report."""
 
-    def __init__(self, magics: TrainerAgentMagics, out: Path, view: Any) -> None:
+    def __init__(self, magics: TrainerAgentMagics, out: Path, view: Any, *, insert: bool = True) -> None:
         self.magics = magics
         self.out = out
         self.view = view
+        self.insert = insert
         self.driver = InKernelDriver(magics.shell, out / "notebook.ipynb", view=view)
         self.orchestrator = Orchestrator(self.driver, out, on_event=self.on_event, assume_yes=True)
         self.thread: threading.Thread | None = None
@@ -109,6 +114,12 @@ class _Session:
             total = len(getattr(self.orchestrator, "_plan", []) or []) or 16
             self.view.progress(done, total)
 
+    def mirror(self, request: str) -> None:
+        """Send this run's cells to the lab notebook, below the cell that runs now (call on the shell's thread)."""
+        if self.insert:
+            self.driver.mirror = LabMirror(self.magics.shell, run_dir=self.out, notebook=self.driver.path,
+                                           request=request, existing=self.driver.nb.cells)
+
     def execute(self, work: Any) -> None:
         """Run ``work`` (orchestrator.run or .revise), then publish the results into the user's namespace."""
         ns = self.magics.shell.user_ns
@@ -121,6 +132,9 @@ class _Session:
             self.report = RunReport(status="failed", reason=f"{type(exc).__name__}: {exc}")
         finally:
             self.driver.save()
+            if self.driver.mirror is not None:
+                self.driver.mirror.close(self.report)
+                self.driver.mirror = None
             self.finished = time.time()
         self._publish(ns, before)
         self.magics._print(summary(self.report, self.out))
@@ -193,7 +207,8 @@ class TrainerAgentMagics(Magics):
             raise UsageError("%%traineragent: a run is still going; `%traineragent stop` it or "
                              "`%traineragent wait` for it first.")
         out = Path(args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")).expanduser().resolve()
-        session = self.session = _Session(self, out, make_view(self.shell))
+        session = self.session = _Session(self, out, make_view(self.shell), insert=args.insert)
+        session.mirror(request)
 
         def work() -> RunReport:
             return session.orchestrator.run(request, data=data, time_budget_s=args.budget)
@@ -257,6 +272,7 @@ class TrainerAgentMagics(Magics):
                 raise UsageError("%traineragent ask: the last run prepared no data to continue from; start a new "
                                  "one with %%traineragent.")
             session.driver.reset_stop()
+            session.mirror(message)
             session.execute(lambda: session.orchestrator.revise(message))
         return None
 
@@ -290,3 +306,4 @@ def load_ipython_extension(ipython: Any) -> None:
     # runtime first loads), or gradient boosting crawls whenever the cores are shared.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     ipython.register_magics(TrainerAgentMagics)
+    install_guard(ipython)  # a Run All does not re-run the cells a re-run magic cell replaced

@@ -1,5 +1,6 @@
 /**
- * TrainerAgent Lab: the sidebar chat, and the frontend half of the live notebook driver.
+ * TrainerAgent Lab: the sidebar chat, the frontend half of the live notebook driver, and the cells of
+ * `%%traineragent` runs inserted below the magic cell.
  */
 import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
@@ -9,6 +10,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { LabClient } from './client';
 import { Executor } from './executor';
+import { MagicMirror } from './magic';
 import { ChatPanel, IPanelSettings } from './panel';
 
 const PLUGIN_ID = 'trainer-agent-lab:plugin';
@@ -65,6 +67,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
     const client = new LabClient();
     const executor = new Executor(client, tracker);
+    const magic = new MagicMirror(tracker); // %%traineragent cells appear below the magic cell
     const openPaths = () => {
       const paths: string[] = [];
       tracker.forEach(panel => {
@@ -136,7 +139,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: () => shell.activateById(panel.id)
     });
     palette?.addItem({ command, category: 'TrainerAgent' });
-    (window as any).trainerAgentLab = { client, executor };
+    (window as any).trainerAgentLab = { client, executor, magic };
   }
 };
 

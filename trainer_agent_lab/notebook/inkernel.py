@@ -4,7 +4,8 @@ Every cell is executed with ``shell.run_cell`` in the shell's own namespace, so 
 and the metrics are the user's variables. While a cell runs, what it prints and displays is captured into
 nbformat outputs (so the agents read their structured results exactly as from a headless kernel), forwarded
 to a :class:`CellView` under the magic cell, and the cell (with its outputs) is appended to a run notebook on
-disk, saved after every cell.
+disk, saved after every cell. Inside JupyterLab with the lab extension, a :class:`LabMirror` also sends
+every saved cell to the notebook the magic cell is in, where they are inserted below it.
 
 How stopping works
 ------------------
@@ -37,6 +38,7 @@ import nbformat
 from IPython.core.displaypub import DisplayPublisher
 
 from .driver import ExecutionResult, FileNotebookDriver
+from .lab_mirror import LabMirror
 
 
 class CellView:
@@ -239,6 +241,8 @@ class InKernelDriver(FileNotebookDriver):
         self.execution_count = 0
         #: The in-kernel backend starts no kernel: nothing to wait for.
         self.kernel_wait_s = 0.0
+        #: Sends the cells to the JupyterLab notebook the magic cell is in (set per run by the magic).
+        self.mirror: LabMirror | None = None
         self.save()
 
     # -- stopping ------------------------------------------------------------------------------------
@@ -267,6 +271,13 @@ class InKernelDriver(FileNotebookDriver):
         if first.startswith("## "):
             self._pending_title = first[3:].strip()
         return cell_id
+
+    def save(self) -> Path:
+        """Write the run notebook, and send what changed to the lab notebook when a mirror is attached."""
+        path = super().save()
+        if self.mirror is not None:
+            self.mirror.sync(self.nb.cells)
+        return path
 
     def close(self) -> None:
         """Validate and save the notebook (the shell is the user's: it keeps running)."""
