@@ -32,6 +32,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 MARGIN = 0.01
 #: Trials without improvement after which the search stops when nothing is left to meet.
 PATIENCE = 25
+#: The shortest search, even when the time budget is nearly spent before it (the defaults of each family).
+MIN_SEARCH_S = 5.0
 
 
 def inclusive_limit(c: Constraint | None) -> int | None:
@@ -87,14 +89,16 @@ class ModelAgent(Agent):
         binary_targets = {c["name"] for c in metric_rows} | {objective}
         tune_threshold = n_classes == 2 and bool(binary_targets & {"precision", "recall", "f1"})
         direction = "lower" if objective in LOWER_IS_BETTER else "higher"
+        seconds = round(max(time_budget_s, MIN_SEARCH_S), 1)
         self.say(f"Tuning {len(families)} families for {objective} ({direction} is better) for up to "
-                 f"{time_budget_s:.0f} s" + (", with the decision threshold tuned to the targets"
-                                             if tune_threshold else "") + ".")
+                 f"{seconds:.0f} s" + (" (the time budget is nearly spent: the shortest search)"
+                                       if time_budget_s < MIN_SEARCH_S else "")
+                 + (", with the decision threshold tuned to the targets" if tune_threshold else "") + ".")
         result = self.run("search", cells.search_cell(
             families=families, defaults=[{"family": f, **DEFAULTS[f]} for f in families], objective=objective,
             metric_constraints=metric_rows, param_limit=inclusive_limit(spec.constraint("parameters")),
             bytes_limit=inclusive_limit(spec.constraint("onnx_bytes")), tune_threshold=tune_threshold,
-            time_budget_s=round(max(time_budget_s, 5.0), 1), margin=MARGIN, patience=PATIENCE))
+            time_budget_s=seconds, margin=MARGIN, patience=PATIENCE))
         self.say(f"Best after {result['trials']} trials: {result['best_family']} "
                  f"(cross-validated {objective} {result['cv_metrics'][objective]:.4f}).")
         return result
