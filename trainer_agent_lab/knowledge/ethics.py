@@ -50,6 +50,16 @@ _BASIS = (r"\b(health|medical|cancer|tumou?r|disease|diagnos\w*|illness|genetic|
           r"race|racial|ethnic\w*|religio\w*|gender|sex|sexual|orientation|nationality|immigra\w*|age|elderly|"
           r"old people)\b|breast[_ ]cancer|diabetes|健康|病|癌|基因|残疾|怀孕|种族|民族|宗教|性别|性取向|国籍|年龄")
 
+# the sensitive attribute must be what is inferred: the verb, then the attribute within a few words
+_SENSITIVE = (r"(religion|religious (beliefs?|affiliations?)|faith|sexual orientation|sexuality|ethnicity|ethnic "
+              r"origin|race|political (views?|opinions?|leanings?|affiliations?|beliefs?)|union membership)")
+_INFER_SENSITIVE = (r"\b(infer\w*|predict\w*|guess\w*|deduc\w*|detect\w*|determin\w*|classify|identify|reveal|"
+                    r"find out|work out|label)\W+(\S+\W+){0,6}?" + _SENSITIVE + r"\b"
+                    r"|(推断|预测|猜测|识别|判断|找出).{0,12}(宗教|信仰|性取向|种族|民族|政治倾向|政治立场)")
+_PEOPLE = (r"\b(customers?|clients?|users?|employees?|workers?|staff|applicants?|candidates?|patients?|students?|"
+           r"tenants?|voters?|visitors?|members|citizens|people|persons?|individuals?|someone|everyone)('s|s')?(?=\W|$)"
+           r"|客户|用户|员工|申请人|候选人|病人|患者|学生|租户|选民|访客|会员|公民|个人|每个人")
+
 RULES: tuple[Rule, ...] = (
     Rule("deny_services_protected",
          "Denying people services because of their health or a protected attribute",
@@ -76,6 +86,14 @@ RULES: tuple[Rule, ...] = (
          "Work on the de-identified data as it is, or measure re-identification risk in order to reduce it.",
          (r"\b(re-?identif\w*|de-?anonymi[sz]\w*|unmask\w*|find out who|identify (the )?(real )?(people|patients|"
           r"users|individuals|persons))\b|重新识别|去匿名|反匿名|找出.*(是谁|身份)",)),
+    Rule("infer_sensitive_attribute",
+         "Inferring people's religion, sexual orientation, ethnicity or political opinions",
+         "Guessing a special category of personal data (religion, sexual orientation, ethnicity or race, "
+         "political opinions, union membership) about identifiable people from other data exposes them to "
+         "discrimination and persecution, and needs their explicit consent in most privacy law.",
+         "Use only what people chose to tell you, aggregated; or build the model for the actual business question "
+         "without the sensitive attribute.",
+         (_INFER_SENSITIVE, _PEOPLE)),
     Rule("weapons",
          "Building or improving weapons",
          "Designing, building or optimising weapons (including chemical, biological, radiological or explosive "
