@@ -81,7 +81,8 @@ def test_a_model_refusal_under_a_named_rule_refuses_with_its_words():
     assert not verdict.allowed and verdict.rule.id == "deny_services_protected" and note is None
     assert "(the model m applied this rule: Claims by postcode.)" in verdict.reason
     assert verdict.reason.endswith("What I can build instead: A claims model without location.")
-    assert combine(check(ALLOWED[1]), _opinion("refuse", "weapons", "Why."))[0].reason.endswith(rule_by_id("weapons").alternative)
+    weapons = combine(check(ALLOWED[1]), _opinion("refuse", "weapons", "Why."))[0]
+    assert weapons.reason.endswith(rule_by_id("weapons").alternative)
 
 
 @pytest.mark.parametrize(("opinion", "said"), [
