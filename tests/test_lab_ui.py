@@ -1,5 +1,7 @@
 """The chat panel in a real Chromium (Galata): ``labextension/ui-tests/tests/*.spec.ts``.
 
+``approve.spec.ts``: with "approve each cell" on, each generated cell waits for Run in the chat (nothing runs before);
+Stop at a waiting cell ends the run there, stopped.
 ``chat.spec.ts``: a wine request sent from the panel fills the open notebook with executed cells, the plan
 completes, the summary shows the constraint table (a screenshot of the panel is kept in ``ui-tests/snapshots``).
 ``kernel.spec.ts``: the kernel is killed mid-cell; the chat offers restart + resume, the failed step finishes.

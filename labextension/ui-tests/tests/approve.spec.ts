@@ -1,0 +1,55 @@
+/**
+ * "Approve each cell before it runs" (the panel's setting): every generated code cell is inserted, then waits
+ * for Run in the chat; nothing runs before the click, and "Stop the run" at a waiting cell stops the run there.
+ */
+import { expect, galata, test } from '@jupyterlab/galata';
+
+// galata's kernel and session route mocks answer an empty 204 (interrupt) with a JSON error: real routes instead.
+// The settings are galata's in-page ones: approval is on for this file's page only.
+test.use({
+  autoGoto: true,
+  kernels: null,
+  sessions: null,
+  mockSettings: { ...galata.DEFAULT_SETTINGS, 'trainer-agent-lab:plugin': { approveCells: true } }
+});
+
+test('with approval on, each cell waits for Run and Stop ends the run there', async ({ page }) => {
+  test.setTimeout(240000);
+  await page.notebook.createNew('approve.ipynb');
+  await page.evaluate(() => (window as any).jupyterapp.commands.execute('trainer-agent-lab:open'));
+  const panel = page.locator('#trainer-agent-lab-panel');
+  await expect(panel.locator('.tal-dot-on')).toBeVisible({ timeout: 20000 });
+  await expect(panel.locator('.tal-target-select')).toContainText('approve.ipynb');
+  await panel.locator('.tal-data').fill('sklearn:wine');
+  await panel.locator('.tal-budget').fill('60');
+  await panel.locator('.tal-textarea').fill('classify the wine data with at least 90% accuracy');
+  const cells = page.locator('.jp-NotebookPanel:visible .jp-Notebook .jp-CodeCell');
+  const blank = await cells.count(); // the new notebook's own empty cell
+  await panel.locator('.tal-send').click();
+
+  const notebook = page.locator('.jp-NotebookPanel:visible .jp-Notebook');
+  const executed = notebook.locator('.jp-CodeCell .jp-InputPrompt', { hasText: /\[\d+\]/ });
+  const card = panel.locator('.tal-approval');
+  // the first code cell (set-up) is in the notebook and waits: nothing has run
+  await expect(card).toBeVisible({ timeout: 60000 });
+  await expect(card.locator('pre')).toContainText('# Set up');
+  await expect(cells).toHaveCount(blank + 1);
+  await page.waitForTimeout(1500);
+  await expect(executed).toHaveCount(0);
+  await card.getByRole('button', { name: 'Run', exact: true }).click();
+  await expect(executed).toHaveCount(1, { timeout: 60000 });
+
+  // the next one waits in turn
+  await expect(card.locator('pre')).toContainText('# Load', { timeout: 60000 });
+  await card.getByRole('button', { name: 'Run', exact: true }).click();
+  await expect(executed).toHaveCount(2, { timeout: 60000 });
+
+  // the third: stop there; it is in the notebook, never run, and the run ends stopped
+  await expect(card.locator('pre')).not.toContainText('# Load', { timeout: 60000 });
+  await expect(card).toBeVisible();
+  await card.getByRole('button', { name: 'Stop the run' }).click();
+  await expect(panel.locator('.tal-state')).toHaveText('stopped', { timeout: 60000 });
+  await expect(card).toHaveCount(0);
+  await expect(cells).toHaveCount(blank + 3);
+  await expect(executed).toHaveCount(2);
+});
