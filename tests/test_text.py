@@ -119,6 +119,18 @@ def test_job_ads_paper_strategy(tmp_path):
 
 
 @pytest.mark.slow
+def test_labels_with_no_signal_are_refused_before_any_training(tmp_path):
+    folder = make_job_ads(tmp_path / "ads", labeled=150, unlabeled=800, test=300, noise=0.5)  # coin-flip labels
+    report = _run("Classify whether a job advert offers remote work, at least 90% accuracy.", folder,
+                  tmp_path / "run", 120)
+    assert report["status"] == "refused", report["reason"]
+    assert "no signal" in report["reason"] and "permutation p-value" in report["reason"]
+    notebook = json.loads((tmp_path / "run" / "notebook.ipynb").read_text())
+    steps = {c["metadata"].get("trainer_agent", {}).get("step") for c in notebook["cells"]}
+    assert "feasibility" in steps and not steps & {"search", "student alone", "teacher"}
+
+
+@pytest.mark.slow
 def test_too_few_labels_asks_for_a_number(tmp_path):
     folder = make_job_ads(tmp_path / "ads", labeled=24, unlabeled=0, test=0)
     (folder / "unlabeled.csv").unlink()

@@ -203,6 +203,13 @@ def check_labels(task: TaskAgent, teacher: bool) -> dict[str, Any]:
     target = spec.constraint("accuracy")
     task.heading("is it feasible?")
     curve = task.run("feasibility", model_cells.learning_curve_cell(target.value if target else None))
+    if curve.get("no_signal"):
+        raise Refused(f"The labels show no signal in the texts: a quick TF-IDF probe scores {curve['signal_scoring']} "
+                      f"{curve['signal']:.3f} against {curve['chance']:.3f} for chance"
+                      + (f", and shuffled labels do as well (permutation p-value {curve['p_value']:.2f})"
+                         if curve["p_value"] is not None else "") + ".",
+                      hint="Check that the label column belongs to these texts (a shifted or shuffled file?), or "
+                           "label a sample by hand and compare.")
     if target is None or curve["current"] is None or curve["current"] >= target.value + MARGIN:
         task.say("Feasible: " + (f"the labeled texts already reach {curve['current']:.3f} cross-validated accuracy."
                                  if curve["current"] is not None else "no accuracy target to check."))

@@ -24,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from scipy.optimize import curve_fit
+import time
 
 # How accuracy grows with the number of labeled texts: cross-validated scores on growing subsets, then a
 # power law a - b * n^-c fitted to them and solved for the target.
@@ -57,6 +58,25 @@ if TARGET_ACCURACY is not None and len(sizes) >= 3:
         a = None
 # A target must be checkable too: with fewer test texts the accuracy's 95% interval is wider than the margin.
 min_test = int(math.ceil(1.96 ** 2 * TARGET_ACCURACY * (1 - TARGET_ACCURACY) / 0.05 ** 2)) if TARGET_ACCURACY else 0
+# Is there any signal? A ranking score of the same probe on all labeled texts; when it is near chance, the same
+# score with shuffled labels (at least 9 shuffles, so that the p-value can reach 0.1; then up to 20 s). Under 100
+# labeled texts a real signal can hide in the noise: too few labels is the answer then (the learning curve's).
+n_classes = len(np.unique(codes))
+signal_scoring, chance = ("roc_auc", 0.5) if n_classes == 2 else ("balanced_accuracy", 1 / max(n_classes, 1))
+signal, p_value = None, None
+if folds >= 2 and len(codes) >= 100:
+    cv = StratifiedKFold(folds, shuffle=True, random_state=SEED)
+    real = cross_val_score(probe, list(texts_train), codes, cv=cv, scoring=signal_scoring)
+    signal = float(real.mean())
+    if real.min() < chance + 0.1:
+        permuted, began = [], time.perf_counter()
+        while len(permuted) < 19 and (len(permuted) < 9 or time.perf_counter() - began < 20):
+            permuted.append(cross_val_score(probe, list(texts_train), rng.permutation(codes), cv=cv,
+                                            scoring=signal_scoring).mean())
+        p_value = (sum(s >= signal for s in permuted) + 1) / (len(permuted) + 1)
+        print(f"signal: {signal_scoring} {signal:.3f} vs {np.mean(permuted):.3f} with shuffled labels "
+              f"({len(permuted)} shuffles): permutation p-value {p_value:.2f}")
+no_signal = signal is not None and ((p_value is not None and p_value > 0.1) or signal < chance + 0.02)
 if sizes:
     fig = go.Figure(go.Scatter(x=sizes, y=scores, mode="lines+markers", name="cross-validated accuracy"))
     if TARGET_ACCURACY is not None:
@@ -67,7 +87,8 @@ if sizes:
 print(f"{len(texts_train)} labeled texts: cross-validated accuracy {current if current is None else round(current, 3)}"
       + (f"; about {needed:,} labeled texts would reach {TARGET_ACCURACY:.0%}" if needed else ""))
 _report(sizes=sizes, scores=scores, current=current, needed=needed, min_test=min_test, n_train=len(texts_train),
-        n_test=len(texts_test), n_unlabeled=len(texts_unlabeled))
+        n_test=len(texts_test), n_unlabeled=len(texts_unlabeled), signal=signal, signal_scoring=signal_scoring,
+        chance=chance, p_value=p_value, no_signal=bool(no_signal))
 '''
 
 
