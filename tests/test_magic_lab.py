@@ -77,7 +77,7 @@ def test_mirror_sends_new_and_changed_cells_once_then_the_end(comms, tmp_path):
 
 def test_a_follow_up_sends_only_the_cells_it_adds(comms, tmp_path):
     cells = [nbformat.v4.new_markdown_cell("## Plan"), nbformat.v4.new_code_cell("x = 1")]
-    mirror = LabMirror(_Shell(), run_dir=tmp_path, notebook=tmp_path / "nb.ipynb", request="97%", existing=cells)
+    mirror = LabMirror(_Shell(), run_dir=tmp_path, notebook=tmp_path / "nb.ipynb", request="97%", start=len(cells))
     cells[0].source = "## Plan ✓"  # the follow-up ticks the plan: that cell is under the first magic cell
     cells.append(nbformat.v4.new_code_cell("y = 2"))
     mirror.sync(cells)

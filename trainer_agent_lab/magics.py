@@ -118,7 +118,7 @@ class _Session:
         """Send this run's cells to the lab notebook, below the cell that runs now (call on the shell's thread)."""
         if self.insert:
             self.driver.mirror = LabMirror(self.magics.shell, run_dir=self.out, notebook=self.driver.path,
-                                           request=request, existing=self.driver.nb.cells)
+                                           request=request, start=len(self.driver.nb.cells))
 
     def execute(self, work: Any) -> None:
         """Run ``work`` (orchestrator.run or .revise), then publish the results into the user's namespace."""

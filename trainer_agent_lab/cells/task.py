@@ -6,6 +6,7 @@ from typing import Any
 
 from ..spec import TaskSpec
 from .base import code_cell
+from .signal import SIGNAL_TEST
 
 _UNITS = {"parameters": "parameters", "onnx_bytes": "bytes", "p50_ms": "ms", "p99_ms": "ms",
           "replica_memory_mb": "MB"}
@@ -98,23 +99,13 @@ def constraint_table_cell(constraints: list[dict[str, Any]]) -> str:
 _FEASIBILITY = '''
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.linear_model import LogisticRegression, Ridge
-import time
-
-from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score, learning_curve
+from sklearn.model_selection import KFold, StratifiedKFold, learning_curve
 
 classify = TASK == "classification"
 rows = min(len(X_train), 1500)
 X_probe, y_probe = X_train.iloc[:rows], y_train[:rows]
 cv = (StratifiedKFold if classify else KFold)(n_splits=3, shuffle=True, random_state=SEED)
-# Signal is judged on a threshold-free ranking score: at the default threshold a weak but real signal in
-# imbalanced classes (18% defaulters) predicts the majority class only, and looks like chance.
-smallest_class = int(pd.Series(y_probe).value_counts().min()) if classify else 0
-if classify and len(CLASSES) == 2:
-    signal_scoring, chance = "roc_auc", 0.5
-elif classify and smallest_class >= 3:
-    signal_scoring, chance = "roc_auc_ovr", 0.5
-else:
-    signal_scoring, chance = ("balanced_accuracy", 1 / len(CLASSES)) if classify else ("r2", 0.0)
+signal_scoring, chance = signal_metric(y_probe) if classify else ("r2", 0.0)
 probes = {
     "linear": Pipeline([("prep", make_preprocessor()),
                         ("est", LogisticRegression(max_iter=2000) if classify else Ridge())]),
@@ -126,18 +117,12 @@ folds = {name: cross_val_score(p, X_probe, y_probe, cv=cv, scoring=signal_scorin
 scores = {name: float(v.mean()) for name, v in folds.items()}
 best = max(scores, key=scores.get)
 score, p_value = scores[best], None
-if folds[best].min() < chance + 0.1:  # borderline: test it against shuffled targets, within a time limit
-    rng, permuted, began = np.random.default_rng(SEED), [], time.perf_counter()
-    # At least 9 shuffles, or the p-value could never reach 0.1 and a slow machine would refuse data with signal.
-    while len(permuted) < 29 and (len(permuted) < 9 or time.perf_counter() - began < PROBE_SECONDS):
-        shuffled = rng.permutation(y_probe)
-        permuted.append(cross_val_score(probes[best], X_probe, shuffled, cv=cv, scoring=signal_scoring).mean())
-    p_value = (sum(s >= score for s in permuted) + 1) / (len(permuted) + 1)
+if folds[best].min() < chance + 0.1:  # borderline: test it against shuffled targets
+    p_value, permuted = permutation_p_value(probes[best], X_probe, y_probe, cv, signal_scoring, score, PROBE_SECONDS)
     fig = px.histogram(x=permuted, nbins=15, labels={"x": signal_scoring},
                        title=f"Probe {signal_scoring}: {len(permuted)} shuffled targets vs the real ones ({score:.3f})")
     fig.add_vline(x=score, line_color="red", annotation_text="real targets")
     fig.show()
-no_signal = (p_value is not None and p_value > 0.1) or score < chance + 0.02
 gates = []
 for c in GATED:
     sizes, _, val = learning_curve(probes[best], X_probe, y_probe, cv=cv, scoring=c["name"], train_sizes=[0.5, 1.0])
@@ -148,10 +133,11 @@ for c in GATED:
 display(pd.DataFrame([{"probe": k, signal_scoring: round(v, 4)} for k, v in scores.items()]))
 if gates:
     display(pd.DataFrame(gates))
+no_signal = shows_no_signal(score, chance, p_value)
 print(f"signal: {signal_scoring} {score:.3f} vs chance {chance:.3f}; "
       + (f"permutation p-value {p_value:.3f}" if p_value is not None else "clearly above chance in every fold")
       + (" -> NO SIGNAL" if no_signal else ""))
-_report(probe=best, score=float(score), chance=chance, p_value=p_value, no_signal=bool(no_signal),
+_report(probe=best, score=float(score), chance=chance, p_value=p_value, no_signal=no_signal,
         scoring=signal_scoring, gates=gates)
 '''
 
@@ -159,5 +145,5 @@ _report(probe=best, score=float(score), chance=chance, p_value=p_value, no_signa
 def feasibility_cell(gated: list[dict[str, Any]], probe_seconds: float) -> str:
     """A quick probe before the search: is there signal at all, and are the metric targets in reach?"""
     return code_cell("Check feasibility before spending the budget: quick probes, a permutation test for "
-                     "signal, and a learning curve against each metric target.", _FEASIBILITY, GATED=gated,
-                     PROBE_SECONDS=probe_seconds)
+                     "signal, and a learning curve against each metric target.", SIGNAL_TEST + _FEASIBILITY,
+                     GATED=gated, PROBE_SECONDS=probe_seconds)

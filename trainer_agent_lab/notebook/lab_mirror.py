@@ -76,8 +76,7 @@ def install_guard(shell: Any) -> None:
 
     def guard(lines: list[str]) -> list[str]:
         parent = _parent(kernel)
-        if parent.get("msg_type", (parent.get("header") or {}).get("msg_type")) != "execute_request" \
-                or not stale_copy(parent):
+        if not stale_copy(parent):  # only an execute request carries a cell's metadata
             return lines
         request_id = str((parent.get("header") or {}).get("msg_id"))  # IPython may transform a cell twice
         _SKIPPED[request_id] = str((parent.get("metadata") or {}).get("cellId"))
@@ -101,14 +100,13 @@ class LabMirror:
         The user's IPython shell; the mirror is active only inside a kernel.
     run_dir, notebook, request:
         Where the run writes, its notebook, and the request (the lab extension shows them).
-    existing:
-        Cells the run notebook already has (a follow-up ``%traineragent ask``): only later ones are sent.
+    start:
+        The index of the first cell to send: a follow-up ``%traineragent ask`` sends only the cells it adds.
     """
 
-    def __init__(self, shell: Any, *, run_dir: Path, notebook: Path, request: str,
-                 existing: list[Any] = ()) -> None:
+    def __init__(self, shell: Any, *, run_dir: Path, notebook: Path, request: str, start: int = 0) -> None:
         self._sent: dict[str, tuple] = {}
-        self._start = len(existing)
+        self._start = start
         self._comm: Any = None
         self.token = ""
         kernel = getattr(shell, "kernel", None)

@@ -17,14 +17,14 @@ from typing import Any
 from ...bundle.text_features import block
 from ...knowledge.text_zoo import EMBEDDING_WIDTH, TRANSFORMER
 from ..base import code_cell
+from ..signal import SIGNAL_TEST
 
 _LEARNING_CURVE = '''
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from scipy.optimize import curve_fit
-import time
 
 # How accuracy grows with the number of labeled texts: cross-validated scores on growing subsets, then a
 # power law a - b * n^-c fitted to them and solved for the target.
@@ -61,22 +61,17 @@ min_test = int(math.ceil(1.96 ** 2 * TARGET_ACCURACY * (1 - TARGET_ACCURACY) / 0
 # Is there any signal? A ranking score of the same probe on all labeled texts; when it is near chance, the same
 # score with shuffled labels (at least 9 shuffles, so that the p-value can reach 0.1; then up to 20 s). Under 100
 # labeled texts a real signal can hide in the noise: too few labels is the answer then (the learning curve's).
-n_classes = len(np.unique(codes))
-signal_scoring, chance = ("roc_auc", 0.5) if n_classes == 2 else ("balanced_accuracy", 1 / max(n_classes, 1))
+signal_scoring, chance = signal_metric(codes)
 signal, p_value = None, None
 if folds >= 2 and len(codes) >= 100:
     cv = StratifiedKFold(folds, shuffle=True, random_state=SEED)
     real = cross_val_score(probe, list(texts_train), codes, cv=cv, scoring=signal_scoring)
     signal = float(real.mean())
     if real.min() < chance + 0.1:
-        permuted, began = [], time.perf_counter()
-        while len(permuted) < 19 and (len(permuted) < 9 or time.perf_counter() - began < 20):
-            permuted.append(cross_val_score(probe, list(texts_train), rng.permutation(codes), cv=cv,
-                                            scoring=signal_scoring).mean())
-        p_value = (sum(s >= signal for s in permuted) + 1) / (len(permuted) + 1)
+        p_value, permuted = permutation_p_value(probe, list(texts_train), codes, cv, signal_scoring, signal, 20)
         print(f"signal: {signal_scoring} {signal:.3f} vs {np.mean(permuted):.3f} with shuffled labels "
               f"({len(permuted)} shuffles): permutation p-value {p_value:.2f}")
-no_signal = signal is not None and ((p_value is not None and p_value > 0.1) or signal < chance + 0.02)
+no_signal = signal is not None and shows_no_signal(signal, chance, p_value)
 if sizes:
     fig = go.Figure(go.Scatter(x=sizes, y=scores, mode="lines+markers", name="cross-validated accuracy"))
     if TARGET_ACCURACY is not None:
@@ -95,7 +90,7 @@ _report(sizes=sizes, scores=scores, current=current, needed=needed, min_test=min
 def learning_curve_cell(target_accuracy: float | None) -> str:
     """Cross-validated learning curve of a quick student; how many labeled texts the target needs."""
     return code_cell("Estimate how many labeled texts the target needs: a learning curve of a quick student, "
-                     "extrapolated", _LEARNING_CURVE, TARGET_ACCURACY=target_accuracy)
+                     "extrapolated", SIGNAL_TEST + _LEARNING_CURVE, TARGET_ACCURACY=target_accuracy)
 
 
 _STUDENT_DEF = '''

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..base import code_cell
+from ..signal import SIGNAL_TEST
 from .grid import SHOW_GRID
 
 _FEASIBILITY = '''
-import time
-
 from sklearn.linear_model import RidgeClassifier
-from sklearn.model_selection import StratifiedKFold, cross_val_score, learning_curve
+from sklearn.model_selection import StratifiedKFold, learning_curve
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -29,15 +28,12 @@ rows = min(len(X_train), 1500)
 X_probe, y_probe = pooled(X_train[:rows]), y_train[:rows]
 cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=SEED)
 probe = make_pipeline(StandardScaler(), RidgeClassifier(alpha=10.0))
-folds = cross_val_score(probe, X_probe, y_probe, cv=cv, scoring="balanced_accuracy")
-score, chance, p_value = float(folds.mean()), 1 / len(CLASSES), None
-if folds.min() < chance + 0.1:  # borderline: test against shuffled labels, within a time limit
-    rng, permuted, began = np.random.default_rng(SEED), [], time.perf_counter()
-    while len(permuted) < 19 and time.perf_counter() - began < PROBE_SECONDS:
-        permuted.append(cross_val_score(probe, X_probe, rng.permutation(y_probe), cv=cv,
-                                        scoring="balanced_accuracy").mean())
-    p_value = (sum(s >= score for s in permuted) + 1) / (len(permuted) + 1)
-no_signal = (p_value is not None and p_value > 0.1) or score < chance + 0.02
+signal_scoring, chance = signal_metric(y_probe, ranking=False)  # a ridge classifier has no probabilities
+folds = cross_val_score(probe, X_probe, y_probe, cv=cv, scoring=signal_scoring)
+score, p_value = float(folds.mean()), None
+if folds.min() < chance + 0.1:  # borderline: test against shuffled labels
+    p_value, _ = permutation_p_value(probe, X_probe, y_probe, cv, signal_scoring, score, PROBE_SECONDS)
+no_signal = shows_no_signal(score, chance, p_value)
 gates = []
 for c in GATED:
     _, _, val = learning_curve(probe, X_probe, y_probe, cv=cv, scoring=c["name"], train_sizes=[0.5, 1.0])
@@ -47,7 +43,7 @@ for c in GATED:
     ceiling = 1.0
     gates.append({"name": c["name"], "target": c["value"], "probe": float(full), "at_half_data": float(half),
                   "optimistic_ceiling": float(ceiling), "reachable": bool(c["value"] <= ceiling)})
-display(pd.DataFrame([{"probe": "ridge classifier on pooled pixels", "balanced_accuracy": round(score, 4),
+display(pd.DataFrame([{"probe": "ridge classifier on pooled pixels", signal_scoring: round(score, 4),
                        "chance": round(chance, 4)}]))
 if gates:
     display(pd.DataFrame(gates))
@@ -55,15 +51,15 @@ print(f"signal: balanced accuracy {score:.3f} vs chance {chance:.3f}"
       + (f", permutation p-value {p_value:.3f}" if p_value is not None else "")
       + (" -> NO SIGNAL" if no_signal else ""))
 _report(probe="ridge classifier on pooled pixels", score=score, chance=chance, p_value=p_value,
-        no_signal=bool(no_signal), scoring="balanced_accuracy", gates=gates)
+        no_signal=no_signal, scoring=signal_scoring, gates=gates)
 '''
 
 
 def feasibility_cell(gated: list[dict[str, Any]], probe_seconds: float) -> str:
     """A quick linear probe on pooled pixels: is there signal, and is each metric target in reach?"""
     return code_cell("Check feasibility before training: a linear probe on pooled pixels, a permutation test when "
-                     "borderline, and a learning curve against each metric target.", _FEASIBILITY, GATED=gated,
-                     PROBE_SECONDS=probe_seconds)
+                     "borderline, and a learning curve against each metric target.", SIGNAL_TEST + _FEASIBILITY,
+                     GATED=gated, PROBE_SECONDS=probe_seconds)
 
 
 _SEARCH = '''
