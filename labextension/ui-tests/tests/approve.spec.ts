@@ -3,6 +3,7 @@
  * for Run in the chat; nothing runs before the click, and "Stop the run" at a waiting cell stops the run there.
  */
 import { expect, galata, test } from '@jupyterlab/galata';
+import { panelWithRequest } from './panel';
 
 // galata's kernel and session route mocks answer an empty 204 (interrupt) with a JSON error: real routes instead.
 // The settings are galata's in-page ones: approval is on for this file's page only.
@@ -15,14 +16,11 @@ test.use({
 
 test('with approval on, each cell waits for Run and Stop ends the run there', async ({ page }) => {
   test.setTimeout(240000);
-  await page.notebook.createNew('approve.ipynb');
-  await page.evaluate(() => (window as any).jupyterapp.commands.execute('trainer-agent-lab:open'));
-  const panel = page.locator('#trainer-agent-lab-panel');
-  await expect(panel.locator('.tal-dot-on')).toBeVisible({ timeout: 20000 });
-  await expect(panel.locator('.tal-target-select')).toContainText('approve.ipynb');
-  await panel.locator('.tal-data').fill('sklearn:wine');
-  await panel.locator('.tal-budget').fill('60');
-  await panel.locator('.tal-textarea').fill('classify the wine data with at least 90% accuracy');
+  const panel = await panelWithRequest(page, 'approve.ipynb', {
+    data: 'sklearn:wine',
+    budget: 60,
+    text: 'classify the wine data with at least 90% accuracy'
+  });
   const cells = page.locator('.jp-NotebookPanel:visible .jp-Notebook .jp-CodeCell');
   const blank = await cells.count(); // the new notebook's own empty cell
   await panel.locator('.tal-send').click();

@@ -6,22 +6,18 @@
 import { expect, test } from '@jupyterlab/galata';
 import * as fs from 'fs';
 import * as path from 'path';
+import { panelWithRequest } from './panel';
 
 // galata's kernel and session route mocks answer an empty 204 (interrupt) with a JSON error: real routes instead
 test.use({ autoGoto: true, kernels: null, sessions: null });
 
 test('a wine request from the chat runs in the open notebook', async ({ page }) => {
   test.setTimeout(400000);
-  await page.notebook.createNew('wine.ipynb');
-  await page.evaluate(() => (window as any).jupyterapp.commands.execute('trainer-agent-lab:open'));
-  const panel = page.locator('#trainer-agent-lab-panel');
-  await expect(panel).toBeVisible();
-  await expect(panel.locator('.tal-dot-on')).toBeVisible({ timeout: 20000 });
-  await expect(panel.locator('.tal-target-select')).toContainText('wine.ipynb');
-
-  await panel.locator('.tal-data').fill('sklearn:wine');
-  await panel.locator('.tal-budget').fill('90');
-  await panel.locator('.tal-textarea').fill('classify the wine data with at least 95% accuracy');
+  const panel = await panelWithRequest(page, 'wine.ipynb', {
+    data: 'sklearn:wine',
+    budget: 90,
+    text: 'classify the wine data with at least 95% accuracy'
+  });
   const sent = Date.now();
   await panel.locator('.tal-send').click();
   await expect(panel.locator('.tal-msg.tal-agent-task').first()).toBeVisible({ timeout: 15000 });

@@ -5,20 +5,18 @@
  */
 import { expect, test } from '@jupyterlab/galata';
 import { execFileSync } from 'child_process';
+import { panelWithRequest } from './panel';
 
 // galata's kernel and session route mocks answer an empty 204 (interrupt) with a JSON error: real routes instead
 test.use({ autoGoto: true, kernels: null, sessions: null });
 
 test('a kernel that dies mid-cell is restarted and the run resumes from the failed step', async ({ page }) => {
   test.setTimeout(360000);
-  await page.notebook.createNew('dies.ipynb');
-  await page.evaluate(() => (window as any).jupyterapp.commands.execute('trainer-agent-lab:open'));
-  const panel = page.locator('#trainer-agent-lab-panel');
-  await expect(panel.locator('.tal-dot-on')).toBeVisible({ timeout: 20000 });
-  await expect(panel.locator('.tal-target-select')).toContainText('dies.ipynb');
-  await panel.locator('.tal-data').fill('sklearn:wine');
-  await panel.locator('.tal-budget').fill('60');
-  await panel.locator('.tal-textarea').fill('classify the wine data with at least 90% accuracy');
+  const panel = await panelWithRequest(page, 'dies.ipynb', {
+    data: 'sklearn:wine',
+    budget: 60,
+    text: 'classify the wine data with at least 90% accuracy'
+  });
   await panel.locator('.tal-send').click();
 
   // the model search runs for a while: kill the notebook's kernel process then
