@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from ..cells.render import Cell
 from ..errors import CellExecutionFailed, NeedsInput
 from ..knowledge.repairs import Repair, diagnose, model_may_repair, vet_proposal
 from ..knowledge.sops import PROFILES
@@ -126,8 +127,9 @@ class Agent:
         return Repair("llm", f"no offline rule fits {error.ename}; the language model ({llm.name}) rewrote the cell",
                       vetted)
 
-    def run(self, step: str, source: str) -> dict[str, Any]:
-        """Run one code cell for ``step``; return its structured results or raise on error.
+    def run(self, step: str, cells: str | Sequence[Cell]) -> dict[str, Any]:
+        """Run the cells of ``step`` (rendered cell files, or one code cell's source) in order; return the
+        structured results they reported (merged, later cells winning) or raise on error.
 
         A failing cell is diagnosed from its traceback and, where an offline rule knows the fix (else, when a
         language model is configured, where the model proposes one that passes :func:`vet_proposal`), edited
@@ -135,8 +137,31 @@ class Agent:
         lines. A failure nobody could repair raises :class:`CellExecutionFailed` (no model configured) or
         :class:`NeedsInput` (the model was asked and had no usable fix).
         """
+        if isinstance(cells, str):
+            cells = [Cell(cells)]
         self._emit(Event("step", self.name, step, {"state": "started"}))
-        result = self.driver.add_code(source, metadata={"trainer_agent": {"agent": self.name, "step": step}})
+        results: dict[str, Any] = {}
+        seconds = 0.0
+        repaired = False
+        for cell in cells:
+            if cell.kind == "markdown":
+                self.markdown(cell.source)
+                continue
+            result, attempts = self._run_cell(step, cell)
+            repaired = repaired or attempts > 0
+            seconds += result.duration_s
+            results.update(result.results)
+        if repaired:
+            self.memory.repaired += 1
+        self.memory.results[step] = results
+        self.memory.done_steps.append(step)
+        self._emit(Event("step", self.name, step, {"state": "done", "seconds": round(seconds, 2)}))
+        return results
+
+    def _run_cell(self, step: str, cell: Cell) -> tuple[ExecutionResult, int]:
+        """One code cell of ``step``, repaired and re-run while a repair is known; raise if it still fails."""
+        metadata = {"trainer_agent": {"agent": self.name, "step": step}, **cell.metadata}
+        result = self.driver.add_code(cell.source, metadata=metadata)
         self.memory.cells.append(result)
         attempts = 0
         unused: str | None = None  # why the language model's last answer was not used
@@ -164,9 +189,4 @@ class Agent:
                                  question=f"How should the {step} step proceed (fix the data, loosen a requirement, "
                                           "or skip it)?") from failed
             raise failed
-        if attempts:
-            self.memory.repaired += 1
-        self.memory.results[step] = result.results
-        self.memory.done_steps.append(step)
-        self._emit(Event("step", self.name, step, {"state": "done", "seconds": round(result.duration_s, 2)}))
-        return result.results
+        return result, attempts

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import code_cell
+from .render import Cell, render
 
 _SEARCH = '''
 import time
@@ -311,28 +312,9 @@ def search_cell(*, families: list[str], defaults: list[dict[str, Any]], objectiv
         TUNE_THRESHOLD=tune_threshold, TIME_BUDGET_S=time_budget_s, MARGIN=margin, PATIENCE=patience)
 
 
-_FIT = '''
-model = Pipeline([("prep", make_preprocessor(scale=PARAMS["family"] not in TREES)),
-                  ("est", build(PARAMS["family"], optuna.trial.FixedTrial(PARAMS)))])
-started = time.perf_counter()
-model.fit(X_train, y_train)
-FIT_SECONDS = time.perf_counter() - started
-N_PARAMETERS = count_parameters(model)
-print(f"{PARAMS['family']}: {N_PARAMETERS:,} parameters, trained in {FIT_SECONDS:.2f} s"
-      + (f", decision threshold {THRESHOLD:.3f} on {CLASSES[POS_LABEL]!r}" if THRESHOLD is not None else ""))
-if PARAM_LIMIT is not None and N_PARAMETERS > PARAM_LIMIT:
-    print(f"Over the budget of {PARAM_LIMIT:,} parameters once trained on every training row.")
-print(model)
-_report(family=PARAMS["family"], parameters=N_PARAMETERS, threshold=THRESHOLD, fit_seconds=FIT_SECONDS,
-        params=PARAMS, over_budget=PARAM_LIMIT is not None and N_PARAMETERS > PARAM_LIMIT)
-'''
-
-
-def fit_cell(params: dict[str, Any], threshold: float | None, cv_metrics: dict[str, float]) -> str:
+def fit_cell(params: dict[str, Any], threshold: float | None, cv_metrics: dict[str, float]) -> list[Cell]:
     """Train the chosen configuration (pinned here, so re-running the notebook trains the same model)."""
-    return code_cell("Train the configuration the search chose (pinned, so a re-run trains the same model) "
-                     "on the whole training split, and count its parameters.", _FIT,
-                     PARAMS=params, THRESHOLD=threshold, CV_METRICS=cv_metrics)
+    return render("kinds/tables/cells/fit", PARAMS=params, THRESHOLD=threshold, CV_METRICS=cv_metrics)
 
 
 _EVALUATE = '''

@@ -1,0 +1,167 @@
+"""The one renderer: cell source files (jupytext "percent" format) to notebook cells, papermill-style.
+
+A cell file is a plain Python module that ruff lints, split into blocks by ``# %%`` markers:
+
+``# %% [context]``
+    Names that earlier cells define, imported from :mod:`trainer_agent_lab.cells.context` so linters know
+    them. Left out of the notebook.
+``# %% [parameters]``
+    ``NAME = default`` assignments, one per line (a value may span lines). Rendered with the caller's values
+    (``repr``, or pretty-printed when long) at the top of the first code cell, as papermill injects
+    parameters; names the file does not declare are an error, so a typo cannot pass silently.
+``# %% Title`` (or ``# %% [hidden] Title``)
+    A code cell. The title becomes its first line, a ``# Title`` comment saying why the cell is there; comment
+    lines right after the marker continue it. The parameters go below those lines.
+    ``[hidden]`` cells are collapsed in the notebook (``metadata.jupyter.source_hidden``): plumbing a reader
+    need not study.
+``# %% [markdown]``
+    A markdown cell; its lines are the comment lines with the leading ``# `` removed.
+
+Anything before the first marker (the module docstring, ``from __future__`` lines) is for readers of the
+package and is left out. Cell files never import ``trainer_agent_lab`` outside their context block, so the
+notebook stands alone.
+"""
+
+from __future__ import annotations
+
+import ast
+import pprint
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+
+#: The folder cell files are looked up from (``"tables/search"`` -> ``kinds/tables/cells/search.py`` is
+#: spelled ``"kinds/tables/cells/search"``): the package root.
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+_MARKER = re.compile(r"^# %%(?:\s+\[(?P<kind>[a-z]+)\])?\s*(?P<title>.*)$")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One notebook cell rendered from a cell file."""
+
+    source: str
+    kind: str = "code"  # "code" | "markdown"
+    hidden: bool = False
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Notebook metadata this cell carries (collapsed source for hidden cells)."""
+        return {"jupyter": {"source_hidden": True}} if self.hidden else {}
+
+
+@dataclass
+class CellFile:
+    """A parsed cell file: its parameters (with their defaults' source) and its cells."""
+
+    path: Path
+    parameters: dict[str, str] = field(default_factory=dict)
+    blocks: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, title, body)
+
+    def render(self, values: dict[str, Any]) -> list[Cell]:
+        """The notebook cells, parameters rendered with ``values`` (defaults for the rest)."""
+        unknown = sorted(set(values) - set(self.parameters))
+        if unknown:
+            raise UsageError(f"Cell file {self.path.name} has no parameter {', '.join(unknown)}; it declares "
+                             f"{', '.join(self.parameters) or 'none'}.")
+        params = [f"{name} = {render_value(values[name])}" if name in values else f"{name} = {default}"
+                  for name, default in self.parameters.items()]
+        cells: list[Cell] = []
+        for kind, title, body in self.blocks:
+            if kind == "markdown":
+                text = "\n".join(re.sub(r"^# ?", "", line) for line in body.splitlines())
+                cells.append(Cell(text.strip() + "\n", "markdown"))
+                continue
+            body_lines = body.strip("\n").splitlines()
+            lead = 0
+            while lead < len(body_lines) and body_lines[lead].startswith("#"):
+                lead += 1
+            lines = ([f"# {title}"] if title else []) + body_lines[:lead]
+            if params:
+                lines += [*params, ""]
+                params = []
+            source = "\n".join(lines + body_lines[lead:])
+            cells.append(Cell(source.rstrip() + "\n", "code", hidden=kind == "hidden"))
+        if params:  # a file of parameters only
+            cells.append(Cell("\n".join(params) + "\n"))
+        return cells
+
+
+def render_value(value: Any) -> str:
+    """A Python literal for ``value``; long containers are pretty-printed over several lines."""
+    text = repr(value)
+    if len(text) > 100 and isinstance(value, (dict, list, tuple)):
+        text = pprint.pformat(value, width=100, sort_dicts=False)
+    return text
+
+
+def _cell_path(name: str) -> Path:
+    path = PACKAGE_ROOT / f"{name}.py"
+    if not path.is_file():
+        raise UsageError(f"No cell file {name!r} (looked for {path}).")
+    return path
+
+
+@cache
+def load(name: str) -> CellFile:
+    """Parse the cell file ``name`` (a path relative to the package, without ``.py``)."""
+    path = _cell_path(name)
+    text = path.read_text(encoding="utf-8")
+    blocks: list[tuple[str, str, list[str]]] = []
+    for line in text.splitlines():
+        match = _MARKER.match(line)
+        if match:
+            blocks.append((match["kind"] or "code", match["title"].strip(), []))
+        elif blocks:
+            blocks[-1][2].append(line)
+    cell_file = CellFile(path)
+    for kind, title, lines in blocks:
+        body = "\n".join(lines)
+        if kind == "context":
+            continue
+        if kind == "parameters":
+            cell_file.parameters.update(_parameters(body, path))
+            continue
+        if kind not in ("code", "hidden", "markdown"):
+            raise UsageError(f"Cell file {path.name}: unknown block kind [{kind}].")
+        cell_file.blocks.append((kind, title, body))
+    return cell_file
+
+
+def _parameters(body: str, path: Path) -> dict[str, str]:
+    """``NAME = default`` assignments of a parameters block, the defaults as source text."""
+    tree = ast.parse(body)
+    found: dict[str, str] = {}
+    for node in tree.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else \
+            node.target if isinstance(node, ast.AnnAssign) else None
+        if not isinstance(target, ast.Name) or getattr(node, "value", None) is None:
+            raise UsageError(f"Cell file {path.name}: a parameters block holds only NAME = value lines.")
+        found[target.id] = ast.get_source_segment(body, node.value) or "None"  # type: ignore[arg-type]
+    return found
+
+
+def render(*names: str, **values: Any) -> list[Cell]:
+    """The cells of the files ``names`` in order; each parameter goes to every file that declares it.
+
+    A value no file declares is an error (a misspelt parameter must not fall back to a default silently).
+    """
+    files = [load(name) for name in names]
+    declared = {p for f in files for p in f.parameters}
+    unknown = sorted(set(values) - declared)
+    if unknown:
+        raise UsageError(f"No cell file among {', '.join(names)} declares {', '.join(unknown)}.")
+    cells: list[Cell] = []
+    for f in files:
+        cells += f.render({k: v for k, v in values.items() if k in f.parameters})
+    return cells
+
+
+def source(*names: str, **values: Any) -> str:
+    """All the code of ``names`` as one script (for tests and for readers), hidden cells included."""
+    return "\n\n".join(c.source for c in render(*names, **values) if c.kind == "code")

@@ -1,0 +1,1 @@
+"""Tabular classification and regression."""
