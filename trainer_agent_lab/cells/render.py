@@ -162,6 +162,25 @@ def render(*names: str, **values: Any) -> list[Cell]:
     return cells
 
 
+def writefile(target: str, template: str) -> Cell:
+    """A collapsed ``%%writefile target`` cell holding the package file ``template`` verbatim (relative to the
+    package root, e.g. ``"bundle/model_server.py"``): how the notebook writes a file of the bundle that it does not
+    compute (the serving app, its test), so that the notebook stays the whole record and needs no package of ours.
+    :func:`writefile_cells` puts a markdown line above such cells."""
+    path = PACKAGE_ROOT / template
+    if not path.is_file():
+        raise UsageError(f"No template {template!r} (looked for {path}).")
+    return Cell(f"%%writefile {target}\n" + path.read_text(encoding="utf-8"), "code", hidden=True)
+
+
+def writefile_cells(files: dict[str, str], why: str) -> list[Cell]:
+    """A markdown line saying what the collapsed cells below write and why, then one ``%%writefile`` cell per
+    entry of ``files`` (target in the notebook's folder -> template in the package)."""
+    listing = ", ".join(f"`{target}`" for target in files)
+    return [Cell(f"{why} ({listing}; the cells are collapsed: click to expand.)\n", "markdown"),
+            *(writefile(target, template) for target, template in files.items())]
+
+
 def source(*names: str, **values: Any) -> str:
     """All the code of ``names`` as one script (for tests and for readers), hidden cells included."""
     return "\n\n".join(c.source for c in render(*names, **values) if c.kind == "code")
