@@ -51,6 +51,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from trainer_agent_lab.cells import render  # noqa: E402
 from trainer_agent_lab.cells.server import export_onnx_cell, parity_cell, serving_app_cell  # noqa: E402
 
 SEED = 0
@@ -103,18 +104,26 @@ def kernel_namespace(frame: pd.DataFrame, y: np.ndarray, categorical: list[str],
     X_train, X_test, y_train, y_test = train_test_split(frame, y, test_size=0.3, random_state=SEED)
     model = pipeline(estimator, numeric, categorical, scale).fit(X_train, y_train)
     classes = [str(c) for c in np.unique(y)] if task == "classification" else None
-    return {"SEED": SEED, "_report": lambda **kw: None, "TASK": task, "TARGET": "target",
-            "REQUIREMENTS": {"constraints": [], "qps": None, "container_memory_mb": None, "quantize_int8": False},
-            "NUMERIC_FEATURES": numeric, "CATEGORICAL_FEATURES": categorical, "X_train": X_train,
-            "X_test": X_test.reset_index(drop=True), "y_train": y_train, "y_test": y_test, "model": model,
-            "CLASSES": classes, "POS_LABEL": None, "THRESHOLD": None}
+    from sklearn import metrics as skm
+
+    requirements = {"constraints": [], "qps": None, "container_memory_mb": None, "quantize_int8": False}
+    ns: dict[str, Any] = {"__name__": "__main__"}
+    with contextlib.redirect_stdout(io.StringIO()):
+        render.run_cells(render.render("cells/setup", SEED=SEED, REQUIREMENTS=requirements), ns)
+    ns.update({"_report": lambda **kw: None, "time": time, "skm": skm, "SimpleImputer": SimpleImputer,
+               "TASK": task, "TARGET": "target", "MISSING_CATEGORY": "missing",
+               "NUMERIC_FEATURES": numeric, "CATEGORICAL_FEATURES": categorical, "X_train": X_train,
+               "X_test": X_test.reset_index(drop=True), "y_train": y_train, "y_test": y_test, "model": model,
+               "CLASSES": classes, "POS_LABEL": None, "THRESHOLD": None, "PARAMS": {"family": "benchmark"},
+               "DATA_REF": "benchmark", "METRICS": {}, "N_PARAMETERS": 0, "CONSTRAINT_ROWS": []})
+    return ns
 
 
-def run_cells(ns: dict[str, Any], *cells: str) -> None:
+def run_cells(ns: dict[str, Any], *steps: list[render.Cell]) -> None:
     """Run the Server agent's cells as a kernel would (their printed output is not shown)."""
     with contextlib.redirect_stdout(io.StringIO()):
-        for source in cells:
-            exec(compile(source, "<cell>", "exec"), ns)
+        for cells in steps:
+            render.run_cells(cells, ns)
 
 
 TABULAR = [

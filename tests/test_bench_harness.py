@@ -35,11 +35,17 @@ splits = sys.modules["harness.splits"]
 sklearn_baselines = sys.modules["harness.sklearn_baselines"]
 
 
-def _exec_cells(*sources: str) -> dict:
+def _code(step) -> list[str]:
+    """A step's code as the agents write it: one source, or the code cells a cell file rendered."""
+    return [step] if isinstance(step, str) else [c.source for c in step if c.kind == "code"]
+
+
+def _exec_cells(*steps, ns: dict | None = None) -> dict:
     """Run generated cells in a plain namespace (as the kernel does), results discarded."""
-    ns: dict = {"display": lambda *a, **k: None, "__name__": "__main__"}
-    for source in sources:
-        exec(compile(source, "<cell>", "exec"), ns)  # running the generated cell is the test
+    ns = {"display": lambda *a, **k: None, "__name__": "__main__"} if ns is None else ns
+    for step in steps:
+        for source in _code(step):
+            exec(compile(source, "<cell>", "exec"), ns)  # running the generated cell is the test
     return ns
 
 
@@ -48,7 +54,7 @@ def test_split_cell_leaves_its_exact_rows_for_the_baselines(tmp_path, monkeypatc
     ns = _exec_cells(setup_cell(3, {"constraints": []}), load_cell("sklearn:breast_cancer"))
     ns["df"] = ns["df"].iloc[:200]
     ns["_report"] = lambda **results: None
-    exec(compile(split_cell("target", "classification", "malignant", 0.25), "<cell>", "exec"), ns)
+    _exec_cells(split_cell("target", "classification", "malignant", 0.25), ns=ns)
 
     split = common.read_split(tmp_path / "split")
     assert split.meta["source"] == "agents" and split.meta["pos_label"] == "malignant"

@@ -25,7 +25,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
-from tests.test_cells_server import load_serve_module, shop
+from tests.test_cells_server import load_serve_module, run_cells, shop
 from trainer_agent_lab.cells.server import (
     bundle_cell,
     capacity_cell,
@@ -47,8 +47,8 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
         mp.chdir(root)
         ns = shop(requirements={"qps": 50, "container_memory_mb": 1024})
         ns.update(METRICS={"accuracy": 0.8}, N_PARAMETERS=1000, CONSTRAINT_ROWS=[])
-        for name, make in STEPS:
-            exec(compile(make(), f"<{name} cell>", "exec"), ns)
+        for _name, make in STEPS:
+            run_cells(ns, make())
     return root / "bundle"
 
 

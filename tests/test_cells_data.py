@@ -1,8 +1,10 @@
-"""The Data agent's cells (set-up, load, clean, split) executed for real with ``exec`` in a plain namespace.
+"""The Data agent's cells (set-up, load, clean, split) and the constraint table, executed for real with ``exec``
+in a plain namespace.
 
-The cells are the same source the agents write into the notebook; ``_report`` (defined by the set-up cell)
+The cells are the same cell files the agents render into the notebook; ``_report`` (defined by the set-up cell)
 is replaced afterwards to collect what each cell hands back to the agents, passed through the set-up cell's
-own ``_plain`` so the results are exactly the JSON the agents read.
+own ``_plain`` so the results are exactly the JSON the agents read (merged over a step's cells, as the agents
+merge them).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import pytest
 import scipy.sparse
 
 from trainer_agent_lab.cells.data import clean_cell, load_cell, setup_cell, split_cell
+from trainer_agent_lab.cells.render import Cell
+from trainer_agent_lab.cells.task import constraint_table_cell
 
 
 class Kernel:
@@ -29,11 +33,19 @@ class Kernel:
         plain = self.ns["_plain"]
         self.ns["_report"] = lambda **results: self.reports.append(plain(results))
 
-    def run(self, source: str) -> dict[str, Any] | None:
-        """Execute one cell; return the results it reported (None when it reported nothing)."""
+    def run(self, cells: list[Cell] | str) -> dict[str, Any] | None:
+        """Execute a step's code cells in order; return the results they reported, merged as the agents merge
+        them (None when they reported nothing)."""
         before = len(self.reports)
-        exec(compile(source, "<cell>", "exec"), self.ns)  # running the generated cell is the test
-        return self.reports[-1] if len(self.reports) > before else None
+        sources = [cells] if isinstance(cells, str) else [c.source for c in cells if c.kind == "code"]
+        for source in sources:
+            exec(compile(source, "<cell>", "exec"), self.ns)  # running the generated cell is the test
+        if len(self.reports) == before:
+            return None
+        merged: dict[str, Any] = {}
+        for report in self.reports[before:]:
+            merged.update(report)
+        return merged
 
     def __getitem__(self, name: str) -> Any:
         return self.ns[name]
@@ -308,3 +320,47 @@ def test_split_regression_keeps_float_targets(kernel):
     assert sorted(np.concatenate([kernel["y_train"], kernel["y_test"]]).tolist()) == np.linspace(100, 500, 40).tolist()
     encoded = _dense(kernel["make_preprocessor"]().fit(kernel["X_train"]).transform(kernel["X_test"]))
     assert encoded.shape == (8, result["n_features"])
+
+
+# ---------------------------------------------------------------------------------------------- set-up cell
+def test_setup_is_a_short_visible_cell_then_hidden_plumbing():
+    cells = setup_cell(7, {"constraints": []})
+    visible = [c for c in cells if c.kind == "code" and not c.hidden]
+    assert len(visible) == 1 and visible[0].source.count("\n") <= 30
+    assert "SEED = 7\nREQUIREMENTS = {'constraints': []}\n" in visible[0].source
+    assert all(c.hidden for c in cells[1:])  # _report and the static PNG renderer
+    assert "application/vnd.trainer-agent.result+json" in cells[1].source
+
+
+def test_setup_seeds_and_hands_results_back_as_json(kernel):
+    plain = kernel["_plain"]
+    assert kernel["SEED"] == 7 and kernel["REQUIREMENTS"] == {"constraints": []}
+    assert plain({"a": np.float64(float("nan")), "b": np.arange(2), 3: (np.int64(4),)}) == {
+        "a": None, "b": [0, 1], "3": [4]}
+
+
+# ------------------------------------------------------------------------------------------ constraint table
+def test_constraint_table_checks_every_requirement_against_the_measurements(kernel, tmp_path, capsys):
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "model.onnx").write_bytes(b"x" * 2048)
+    (bundle / "capacity.json").write_text('{"p99_ms": 12.5, "replica_memory_mb": 300}')
+    kernel.ns.update(METRICS={"accuracy": 0.93}, N_PARAMETERS=500)
+    result = kernel.run(constraint_table_cell([
+        {"name": "accuracy", "op": ">=", "value": 0.9}, {"name": "parameters", "op": "<=", "value": 100},
+        {"name": "onnx_bytes", "op": "<", "value": 4096}, {"name": "p99_ms", "op": "<=", "value": 10},
+        {"name": "p50_ms", "op": "<=", "value": 5}]))
+    assert [(r["name"], r["target"], r["actual"], r["met"]) for r in result["constraints"]] == [
+        ("accuracy", ">= 0.9", 0.93, True), ("parameters", "<= 100", 500, False),
+        ("onnx_bytes", "< 4096", 2048, True), ("p99_ms", "<= 10", 12.5, False), ("p50_ms", "<= 5", None, False)]
+    assert result["capacity"] == {"p99_ms": 12.5, "replica_memory_mb": 300}
+    assert result["metrics"] == {"accuracy": 0.93}
+    assert kernel["CONSTRAINT_ROWS"] == result["constraints"]
+    assert "NOT met: parameters, p99_ms, p50_ms" in capsys.readouterr().out
+
+
+def test_constraint_table_without_bundle_files_or_constraints(kernel, capsys):
+    kernel.ns.update(METRICS={"r2": 0.5}, N_PARAMETERS=10)
+    result = kernel.run(constraint_table_cell([]))
+    assert result == {"constraints": [], "metrics": {"r2": 0.5}, "capacity": {}}
+    assert "all requirements met" in capsys.readouterr().out

@@ -6,6 +6,7 @@ import ast
 import functools
 import importlib.util
 import json
+import time
 import uuid
 import zipfile
 from pathlib import Path
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from sklearn import metrics as skm
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 from sklearn.ensemble import (
@@ -34,7 +36,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from trainer_agent_lab.bundle import serve_app_source, template
+from trainer_agent_lab.bundle import model_server_source, template
+from trainer_agent_lab.cells.render import Cell, render
 from trainer_agent_lab.cells.server import (
     bundle_cell,
     capacity_cell,
@@ -73,29 +76,50 @@ def contract(frame: pd.DataFrame, y: np.ndarray, estimator: Any, *, task: str, c
              classes: list[str] | None = None, pos_label: int | None = None, threshold: float | None = None,
              requirements: dict[str, Any] | None = None, scale: bool = True,
              impute_text: bool = True) -> dict[str, Any]:
-    """The kernel namespace earlier cells leave behind, with a `_report` that records what cells hand back."""
+    """The kernel namespace earlier cells leave behind (the set-up cell run for real), with a `_report` that
+    records what cells hand back."""
     categorical = list(categorical)
     numeric = [c for c in frame.columns if c not in categorical]
     X_train, X_test, y_train, y_test = train_test_split(frame, y, test_size=0.3, random_state=SEED)
     model = make_pipeline(estimator, numeric, categorical, scale, impute_text).fit(X_train, y_train)
+    requirements = {"constraints": [], "qps": None, "container_memory_mb": None, "quantize_int8": False,
+                    **(requirements or {})}
+    ns: dict[str, Any] = {"__name__": "__main__"}
+    run_cells(ns, render("cells/setup", SEED=SEED, REQUIREMENTS=requirements))
     reports: list[dict[str, Any]] = []
-    return {
-        "SEED": SEED, "_report": lambda **kw: reports.append(kw), "REPORTS": reports,
-        "REQUIREMENTS": {"constraints": [], "qps": None, "container_memory_mb": None, "quantize_int8": False,
-                         **(requirements or {})},
+    ns.update({
+        "_report": lambda **kw: reports.append(kw), "REPORTS": reports,
+        # modules and names that the tabular cells before the Server agent's define
+        "time": time, "skm": skm, "SimpleImputer": SimpleImputer, "MISSING_CATEGORY": "missing",
+        "DATA_REF": "test", "PARAMS": {"family": type(estimator).__name__}, "METRICS": {}, "N_PARAMETERS": None,
+        "CONSTRAINT_ROWS": [],
         "TASK": task, "TARGET": "target", "NUMERIC_FEATURES": numeric, "CATEGORICAL_FEATURES": categorical,
         "X_train": X_train, "X_test": X_test, "y_train": y_train, "y_test": y_test, "model": model,
         "CLASSES": classes, "POS_LABEL": pos_label, "THRESHOLD": threshold,
-    }
+    })
+    return ns
+
+
+def run_cells(ns: dict[str, Any], cells: list[Cell]) -> None:
+    """Run rendered cells as a kernel does: code in ``ns``, ``%%writefile`` cells write their file (relative to
+    the working directory), markdown skipped."""
+    for cell in cells:
+        if cell.kind != "code":
+            continue
+        first, _, body = cell.source.partition("\n")
+        if first.startswith("%%writefile "):
+            Path(first.split(maxsplit=1)[1]).write_text(body, encoding="utf-8")
+        else:
+            exec(compile(cell.source, "<cell>", "exec"), ns)  # running the generated cell is the test
 
 
 def run_cell(ns: dict[str, Any], name: str) -> dict[str, Any]:
-    """Execute one generated cell in the namespace; return what it reported."""
-    source = CELLS[name]()
-    assert source.startswith("# ") and "trainer_agent_lab" not in source
+    """Run one step's cells in the namespace; return what it reported (each step reports once, at its end)."""
+    cells = CELLS[name]()
+    assert not any("trainer_agent_lab" in c.source for c in cells)
     before = len(ns["REPORTS"])
-    exec(compile(source, f"<{name} cell>", "exec"), ns)
-    assert len(ns["REPORTS"]) == before + 1, f"the {name} cell must call _report once"
+    run_cells(ns, cells)
+    assert len(ns["REPORTS"]) == before + 1, f"the {name} step must call _report once"
     return ns["REPORTS"][-1]
 
 
@@ -158,26 +182,31 @@ def run_all(ns: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_cells_are_standalone_python() -> None:
     for name, make in CELLS.items():
-        source = make()
-        last = ast.parse(source).body[-1]
-        assert source.splitlines()[0].startswith("# ") and "\n" not in source.splitlines()[0], name
+        cells = make()
+        code = [c for c in cells if c.kind == "code" and not c.source.startswith("%%writefile ")]
+        for cell in code:
+            assert cell.source.startswith("# ") and "trainer_agent_lab" not in cell.source, name
+            ast.parse(cell.source)
+        last = ast.parse(code[-1].source).body[-1]
         assert isinstance(last, ast.Expr) and last.value.func.id == "_report", f"{name} must end with _report"
-        assert "trainer_agent_lab" not in source, name
 
 
-def _assigned(source: str, name: str) -> Any:
-    assignments = [node for node in ast.parse(source).body if isinstance(node, ast.Assign)]
-    return ast.literal_eval(next(a.value for a in assignments if a.targets[0].id == name))
+def _written(cells: list[Cell]) -> dict[str, str]:
+    """What the ``%%writefile`` cells among ``cells`` write: {target: text}."""
+    return {c.source.partition("\n")[0].split(maxsplit=1)[1]: c.source.partition("\n")[2]
+            for c in cells if c.source.startswith("%%writefile ")}
 
 
-def test_cells_embed_the_bundle_templates_verbatim() -> None:
-    assert _assigned(serving_app_cell(), "SERVE_PY") == serve_app_source()
-    source = bundle_cell()
-    assert _assigned(source, "TEST_BUNDLE_PY") == template("bundle_test.py")
-    assert _assigned(source, "DOCKERFILE") == template("Dockerfile.tmpl")
-    assert _assigned(source, "API_MD") == template("api.md.tmpl")
-    assert _assigned(source, "MODEL_CARD_MD") == template("model_card.md.tmpl")
-    assert _assigned(capacity_cell(), "LOAD_REQUESTS") == 2000 and _assigned(capacity_cell(), "CONCURRENCY") == 8
+def test_cells_write_the_bundle_templates_verbatim() -> None:
+    """The bundle's files come from the package's templates, in collapsed %%writefile cells; the rest of the code
+    holds no file's text."""
+    assert _written(serving_app_cell()) == {"bundle/serve.py": model_server_source()}
+    assert _written(bundle_cell()) == {
+        "bundle/test_bundle.py": template("bundle_test.py"), "bundle/API.md": template("api.md.tmpl"),
+        "bundle/model_card.md": template("model_card.md.tmpl"), "bundle/Dockerfile": template("Dockerfile.tmpl")}
+    assert all(c.hidden for c in bundle_cell() if c.source.startswith("%%writefile "))
+    assert "LOAD_REQUESTS = 2000\nCONCURRENCY = 8\n" in capacity_cell()[0].source
+    assert "LOAD_REQUESTS = 400\n" in capacity_cell(load_requests=400)[0].source
 
 
 @pytest.mark.parametrize("make_ns, quantize", [(breast_cancer, False), (wine, True)])
@@ -331,7 +360,7 @@ def test_text_filled_with_missing_and_rare_categories_grouped(tmp_path: Path,
                   categorical=["city", "colour"], classes=["no", "yes"], impute_text=False)
     assert len(ns["model"].named_steps["prep"].named_transformers_["cat"].infrequent_categories_[0]) > 0
     reports = run_all(ns)
-    assert ns["MISSING_CATEGORY"] == "missing"
+    assert ns["MISSING_TEXT"] == "missing"
     assert reports["parity"]["parity"]["label_agreement"] >= 0.999
 
     client = TestClient(load_serve_module(tmp_path / "bundle").app)
@@ -424,7 +453,7 @@ def test_serve_py_takes_text_for_text_models(tmp_path: Path) -> None:
     onx = convert_sklearn(pipe, initial_types=[("text", StringTensorType([None, 1]))],
                           options={id(pipe.steps[-1][1]): {"zipmap": False}})
     (tmp_path / "model.onnx").write_bytes(onx.SerializeToString())
-    (tmp_path / "serve.py").write_text(serve_app_source())
+    (tmp_path / "serve.py").write_text(model_server_source())
     (tmp_path / "feature_schema.json").write_text(json.dumps({
         "kind": "text", "task": "classification", "inputs": [{"name": "text", "dtype": "text"}]}))
     (tmp_path / "label_map.json").write_text(json.dumps({"classes": ["none", "benefit"]}))

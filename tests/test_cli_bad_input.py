@@ -56,8 +56,13 @@ def outcome(proc: subprocess.CompletedProcess, out: Path, status: str) -> tuple[
 
 
 def steps(notebook) -> list[str]:
-    """The agents' steps of the code cells in the notebook, in order."""
-    return [c.metadata["trainer_agent"]["step"] for c in notebook.cells if c.cell_type == "code"]
+    """The agents' steps of the code cells in the notebook, in order (a step may write several cells)."""
+    return list(dict.fromkeys(c.metadata["trainer_agent"]["step"] for c in notebook.cells if c.cell_type == "code"))
+
+
+def step_cells(notebook, step: str) -> list:
+    """The code cells of one step."""
+    return [c for c in notebook.cells if c.cell_type == "code" and c.metadata["trainer_agent"]["step"] == step]
 
 
 def executed_ok(cell) -> bool:
@@ -73,9 +78,8 @@ def write(path: Path, text: str) -> Path:
 def assert_load_cell_failed(report: dict[str, Any], notebook, ename: str) -> None:
     """The set-up cell ran; the load cell ran and holds the error; nothing after it ran."""
     assert steps(notebook) == ["setup", "load"]
-    setup, load = [c for c in notebook.cells if c.cell_type == "code"]
-    assert executed_ok(setup)
-    assert load.execution_count is not None
+    assert all(executed_ok(c) for c in step_cells(notebook, "setup"))
+    load = [c for c in step_cells(notebook, "load") if c.execution_count is not None][-1]
     error = load.outputs[-1]
     assert error.output_type == "error" and error.ename == ename
     assert report["error"]["ename"] == ename  # which cell failed and how travels in report.json too

@@ -11,6 +11,54 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from trainer_agent_lab.cells.data import load_cell, setup_cell, split_cell
+from trainer_agent_lab.cells.task import feasibility_cell
+
+
+def _probe(tmp_path, monkeypatch, gated, frame=None):
+    """The tabular feasibility cells (the shared signal test, then the probes), run in a plain namespace after the
+    set-up, load and split cells; returns the merged results and the code cells."""
+    from IPython.display import display
+
+    monkeypatch.chdir(tmp_path)
+    ref = "sklearn:wine"
+    if frame is not None:
+        frame.to_csv(tmp_path / "data.csv", index=False)
+        ref = "data.csv"
+    ns, reports = {"display": display, "__name__": "__main__"}, []
+    cells = [*setup_cell(3, {"constraints": []}), *load_cell(ref)]
+    for cell in cells:
+        exec(compile(cell.source, "<cell>", "exec"), ns)
+    ns["_report"] = lambda **results: reports.append(ns["_plain"](results))
+    target = "target" if frame is None else "outcome"
+    positive = None if frame is None else sorted(frame[target].unique())[-1]
+    for cell in split_cell(target, "classification", positive, 0.25):
+        exec(compile(cell.source, "<cell>", "exec"), ns)
+    probe, before = feasibility_cell(gated, 1.0), len(reports)
+    for cell in probe:
+        exec(compile(cell.source, "<cell>", "exec"), ns)
+    merged = {}
+    for report in reports[before:]:
+        merged.update(report)
+    return merged, probe
+
+
+def test_the_probe_cells_find_signal_and_judge_targets(tmp_path, monkeypatch):
+    result, cells = _probe(tmp_path, monkeypatch, [{"name": "accuracy", "op": ">=", "value": 0.9},
+                                                   {"name": "accuracy", "op": ">=", "value": 1.5}])
+    assert result["no_signal"] is False and result["p_value"] is None
+    assert result["scoring"] == "roc_auc_ovr" and result["chance"] == 0.5 and result["score"] > 0.9
+    assert [g["reachable"] for g in result["gates"]] == [True, False]
+    sources = [c.source for c in cells if c.kind == "code"]
+    assert "def signal_metric" in sources[0] and "GATED = " in sources[1]  # the shared signal test comes first
+    assert not any("globals()" in s or "in dir()" in s for s in sources)
+
+
+def test_the_probe_cells_see_no_signal_in_random_labels(tmp_path, monkeypatch):
+    frame = _frame(300, 5, lambda x, rng: rng.choice(["a", "b"], size=len(x)))
+    result, _ = _probe(tmp_path, monkeypatch, [], frame)
+    assert result["no_signal"] is True and result["p_value"] is not None and result["gates"] == []
+
 
 def _run(tmp_path, request, frame, budget=60):
     data = tmp_path / "data.csv"
@@ -47,8 +95,8 @@ def test_weak_but_real_signal_in_a_rare_class_is_not_refused(tmp_path):
     share = (frame["outcome"] == "yes").mean()
     assert report["metrics"]["f1"] > 2 * share / (1 + share)  # better than calling everyone "yes"
     nb = nbformat.read(str(out / "notebook.ipynb"), as_version=4)
-    probe = next(c for c in nb.cells if c.metadata.get("trainer_agent", {}).get("step") == "feasibility")
-    assert "roc_auc" in "".join(o.get("text", "") for o in probe.outputs)
+    probes = [c for c in nb.cells if c.metadata.get("trainer_agent", {}).get("step") == "feasibility"]
+    assert "roc_auc" in "".join(o.get("text", "") for c in probes for o in c.outputs)
 
 
 def test_a_target_far_beyond_the_data_is_refused_with_numbers(tmp_path):

@@ -24,6 +24,7 @@ from pytest_jupyter.jupyter_server import *  # noqa: E402, F403
 from tornado.httpclient import HTTPClientError
 
 from .test_server_ext import (  # noqa: F401 - jp_server_config is the fixture that enables the extension
+    PREFIX,
     FakeLab,
     connected_lab,
     get,
@@ -42,6 +43,19 @@ def step_of(op: dict[str, Any]) -> str | None:
     return (op.get("metadata") or {}).get("trainer_agent", {}).get("step")
 
 
+async def hello_from_another_tab(jp_ws_fetch: Any) -> dict[str, str]:
+    """A second tab with no notebook open says hello; the state of every run, as its welcome gives them."""
+    ws = await jp_ws_fetch(PREFIX, "ws")
+    try:
+        await ws.write_message(json.dumps({"type": "hello", "client_id": "tab-2", "notebooks": [], "resume": {}}))
+        while True:
+            message = json.loads(await ws.read_message())
+            if message["type"] == "welcome":
+                return {run["run_id"]: run["state"] for run in message["runs"]}
+    finally:
+        ws.close()
+
+
 @pytest.mark.slow
 def test_kernel_dies_mid_cell_then_restart_and_resume(jp_asyncio_loop, jp_fetch, jp_ws_fetch, jp_root_dir):
     jp_asyncio_loop.run_until_complete(
@@ -55,13 +69,24 @@ async def _kernel_dies_mid_cell_then_restart_and_resume(jp_fetch, jp_ws_fetch, j
         async def kill_during_profile(fake: FakeLab, op: dict[str, Any], cell: Any) -> None:
             if step_of(op) == "profile" and not killed:
                 killed.append(op["cell_id"])
-                km, _ = fake.kernels[op["notebook_path"]]
+                km, kc = fake.kernels[op["notebook_path"]]
+                running = asyncio.Event()
+                read = kc.get_iopub_msg
 
-                async def kill_soon() -> None:
-                    await asyncio.sleep(0.3)  # the cell is running by then
+                async def watch(*args: Any, **kwargs: Any) -> dict[str, Any]:
+                    msg = await read(*args, **kwargs)
+                    if msg["msg_type"] == "execute_input" and msg["content"].get("code") == cell.source:
+                        running.set()  # the kernel announces a cell as it starts running it
+                    return msg
+
+                kc.get_iopub_msg = watch  # the lab reads the kernel's messages through it
+
+                async def kill_once_running() -> None:
+                    await asyncio.wait_for(running.wait(), timeout=120)
+                    del kc.get_iopub_msg
                     await km.signal_kernel(signal.SIGKILL)
 
-                asyncio.ensure_future(kill_soon())
+                asyncio.ensure_future(kill_once_running())
 
         lab.before_execute = kill_during_profile
         await lab.open("k.ipynb")
@@ -105,8 +130,10 @@ async def _closed_notebook_pauses_the_run_and_loses_nothing(jp_fetch, jp_ws_fetc
         run_id = (await post(jp_fetch, "runs", body={**WINE, "notebook_path": "c.ipynb"}))["run_id"]
         await wait_for(lambda: state_of(lab, run_id) == "paused", 180, "the run to pause")
         assert "not open" in kinds(lab, run_id, "state")[-1]["text"]
-        await asyncio.sleep(1.0)
-        assert (await get(jp_fetch, "runs", run_id))["state"] == "paused"  # it stays paused, nothing runs
+        # it stays paused, nothing runs: the held operation is tried again when a tab says hello, and goes to no
+        # tab without c.ipynb open (the welcome is written after that retry, with every run's state)
+        assert (await hello_from_another_tab(jp_ws_fetch))[run_id] == "paused"
+        assert (await get(jp_fetch, "runs", run_id))["state"] == "paused"
         # what ran so far is saved, with its outputs
         saved = nbformat.read(Path(jp_root_dir) / "c.ipynb", 4)
         steps = [c.metadata.get("trainer_agent", {}).get("step") for c in saved.cells if c.cell_type == "code"]

@@ -11,7 +11,8 @@ a question and the traceback summary.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -21,6 +22,7 @@ from trainer_agent_lab.agents.base import RunMemory
 from trainer_agent_lab.agents.data import DataAgent
 from trainer_agent_lab.agents.orchestrator import Orchestrator
 from trainer_agent_lab.cells import data as data_cells
+from trainer_agent_lab.cells.render import Cell
 from trainer_agent_lab.errors import CellExecutionFailed, NeedsInput
 from trainer_agent_lab.llm import make_llm
 from trainer_agent_lab.notebook.headless import HeadlessDriver
@@ -40,6 +42,16 @@ REFUSE = {"decision": "refuse", "rule": "deny_services_protected",
 ALLOW = {"decision": "allow", "rule": None, "rationale": "A legitimate model.", "alternative": None}
 #: A bug no offline rule knows, planted in the real profile cell; the model's fix is the real cell.
 GOOD, BAD = '"unique": df.nunique(),', '"unique": df.n_unique(),'
+
+
+def planted(real: Callable[..., list[Cell]]) -> Callable[..., list[Cell]]:
+    """The real profile cells, with the bug planted in the one that counts unique values."""
+    return lambda *a: [replace(c, source=c.source.replace(GOOD, BAD)) for c in real(*a)]
+
+
+def fixed_source(real: Callable[..., list[Cell]]) -> str:
+    """The real source of the cell the bug is planted in: the model's fix."""
+    return next(c.source for c in real("target", "classification") if GOOD in c.source)
 
 
 @pytest.fixture
@@ -116,10 +128,9 @@ def test_a_failing_moderation_step_leaves_the_offline_verdict(fake_llm, tmp_path
 # --------------------------------------------------------------------------------- repairs, end to end
 def test_a_planted_failing_cell_is_repaired_by_the_model_end_to_end(fake_llm, tmp_path, monkeypatch):
     real = data_cells.profile_cell
-    monkeypatch.setattr(data_cells, "profile_cell", lambda *a: real(*a).replace(GOOD, BAD))
+    monkeypatch.setattr(data_cells, "profile_cell", planted(real))
     fake_llm.script_for("moderation", Answer(json.dumps(ALLOW)))
-    fake_llm.script_for("repair", Answer("The method is nunique:\n```python\n" + real("target", "classification")
-                                         + "```"))
+    fake_llm.script_for("repair", Answer("The method is nunique:\n```python\n" + fixed_source(real) + "```"))
     # a parameter budget no model fits ends the run right after the data phase
     report = orchestrate(tmp_path, "Classify the wine data with at most 5 parameters.", data="sklearn:wine")
 
@@ -132,7 +143,8 @@ def test_a_planted_failing_cell_is_repaired_by_the_model_end_to_end(fake_llm, tm
     assert "The notebook step: profile" in prompt and BAD in prompt and "AttributeError" in prompt
 
     nb = nbformat.read(tmp_path / "notebook.ipynb", as_version=4)
-    (cell,) = [c for c in nb.cells if c.metadata.get("trainer_agent", {}).get("step") == "profile"]
+    (cell,) = [c for c in nb.cells if c.metadata.get("trainer_agent", {}).get("step") == "profile"
+               and "unique" in c.source]
     first, second = cell.source.splitlines()[:2]
     assert first.startswith("# Repaired (llm): no offline rule fits AttributeError")
     assert second.startswith("# Profile the data")  # the cell keeps its why line
@@ -141,7 +153,7 @@ def test_a_planted_failing_cell_is_repaired_by_the_model_end_to_end(fake_llm, tm
 
 def test_a_model_answering_garbage_ends_with_a_question_and_the_traceback(fake_llm, tmp_path, monkeypatch):
     real = data_cells.profile_cell
-    monkeypatch.setattr(data_cells, "profile_cell", lambda *a: real(*a).replace(GOOD, BAD))
+    monkeypatch.setattr(data_cells, "profile_cell", planted(real))
     fake_llm.script_for("moderation", Answer(json.dumps(ALLOW)))
     fake_llm.script_for("repair", Answer("Sure! Here is the fix: df.nunique( ... hope that helps {"))
     report = orchestrate(tmp_path, "Classify the wine data.", data="sklearn:wine")

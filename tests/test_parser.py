@@ -1,4 +1,4 @@
-"""The offline (rule-based) request parser.
+"""The rule-based request reader (``--llm offline``).
 
 Every case lists the fields it expects to differ from :class:`TaskSpec`'s defaults; the test compares the
 whole parsed spec (less the verbatim ``request``) with those fields over the defaults, so a field that is
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from trainer_agent_lab.llm.offline import normalize, parse_request
+from trainer_agent_lab.llm.rule_reader import normalize, parse_request
 from trainer_agent_lab.spec import TaskSpec
 
 DEFAULTS = TaskSpec(request="").model_dump(mode="json")
@@ -260,6 +260,10 @@ WORDS = [
     case("Use logistic regression to classify iris", id="task-logistic-regression-is-classification",
          task_type=CLS, data=["sklearn:iris"]),
     case("识别图片中的手写数字", id="zh-task-image", language="zh", task_type=IMAGE, data=["sklearn:digits"]),
+    case("Classify the shapes in synthetic:shapes with at least 80% accuracy.", id="data-synthetic-shapes",
+         task_type=IMAGE, data=["synthetic:shapes"], constraints=cons("accuracy >= 0.8")),
+    case("Classify the job adverts in synthetic:job_ads", id="data-synthetic-job-ads-underscore",
+         task_type=TEXT, data=["synthetic:job-ads"]),
     case("对评论文本进行情感分类", id="zh-task-text", language="zh", task_type=TEXT),
     case("用 sklearn:wine 训练分类器", id="zh-sklearn-ref", language="zh", task_type=CLS,
          data=["sklearn:wine"]),

@@ -1,4 +1,4 @@
-"""The jupyter-ai persona: ``@TrainerAgent`` chat messages drive the same orchestrator, a session per chat.
+"""The jupyter-ai persona: ``@TrainerAgent`` chat messages drive the same Session as every door, one per chat.
 
 jupyter-ai is an optional extra and is not in the test environment by default. The routing and streaming are
 tested on a minimal stand-in for jupyter-ai's ``BasePersona`` that follows its documented interface
@@ -21,6 +21,7 @@ import pytest
 import tomllib
 
 from trainer_agent_lab import personas
+from trainer_agent_lab import session as session_module
 from trainer_agent_lab.agents.base import Event
 from trainer_agent_lab.errors import UsageError
 from trainer_agent_lab.personas import HELP, ChatSession, PersonaLogic, strip_mention
@@ -68,7 +69,7 @@ class RecordingOrchestrator:
 
     statuses: list[str] = []
 
-    def __init__(self, driver: Any, out_dir: Path, *, on_event: Any, assume_yes: bool, llm: Any) -> None:
+    def __init__(self, driver: Any, out_dir: Path, *, on_event: Any, **options: Any) -> None:
         self.on_event, self.calls = on_event, []
         self.memory: Any = None
 
@@ -88,34 +89,50 @@ class RecordingOrchestrator:
         return self._end(("revise", message))
 
 
-def routed_session(tmp_path: Path, *statuses: str) -> ChatSession:
-    RecordingOrchestrator.statuses = list(statuses)
-    return ChatSession(tmp_path / "runs", "chat", workspace=tmp_path, make_driver=lambda path: None,
-                       make_orchestrator=RecordingOrchestrator)
+@pytest.fixture
+def routed(tmp_path, monkeypatch):
+    """Makes chat sessions whose Session drives a :class:`RecordingOrchestrator` (no kernel, no driver)."""
+    monkeypatch.setattr(session_module, "Orchestrator", RecordingOrchestrator)
+
+    def make(*statuses: str) -> ChatSession:
+        RecordingOrchestrator.statuses = list(statuses)
+        return ChatSession(tmp_path / "runs", "chat", workspace=tmp_path, make_driver=lambda path: None)
+
+    return make
 
 
-def test_an_answer_is_asked_with_its_question_then_changes_revise(tmp_path):
-    session = routed_session(tmp_path, "needs_input", "succeeded", "succeeded")
-    assert session.handle("classify it with at least 90% accuracy").status == "needs_input"
-    session.handle("the data is data/wine.csv")
-    session.handle("now also deploy on 2 GB containers at 100 QPS")
-    assert session.orchestrator.calls == [
+def calls(chat: ChatSession) -> list[tuple]:
+    return chat.session.orchestrator.calls  # type: ignore[union-attr]
+
+
+def test_an_answer_is_asked_with_its_question_then_changes_revise(tmp_path, routed):
+    chat = routed("needs_input", "succeeded", "succeeded")
+    assert chat.handle("classify it with at least 90% accuracy").status == "needs_input"
+    chat.handle("the data is data/wine.csv")
+    chat.handle("now also deploy on 2 GB containers at 100 QPS")
+    assert calls(chat) == [
         ("run", "classify it with at least 90% accuracy", None),
-        ("run", "classify it with at least 90% accuracy\nthe data is data/wine.csv",
+        ("run", "classify it with at least 90% accuracy. the data is data/wine.csv",
          str((tmp_path / "data/wine.csv").resolve())),  # a relative path is read beside the chat
         ("revise", "now also deploy on 2 GB containers at 100 QPS")]
-    assert session.out.parent == tmp_path / "runs" and session.out.name.startswith("chat-")
+    assert chat.out.parent == tmp_path / "runs" and chat.out.name.startswith("chat-")
 
 
-def test_a_refused_request_is_not_carried_over(tmp_path):
-    session = routed_session(tmp_path, "refused", "prepared")
-    session.handle("re-identify the patients in sklearn:breast_cancer")
-    session.handle("classify sklearn:breast_cancer instead")
-    assert session.orchestrator.calls[1] == ("run", "classify sklearn:breast_cancer instead", "sklearn:breast_cancer")
+def test_a_refused_request_is_not_carried_over(routed):
+    chat = routed("refused", "prepared")
+    chat.handle("re-identify the patients in sklearn:breast_cancer")
+    chat.handle("classify sklearn:breast_cancer instead")
+    assert calls(chat)[1] == ("run", "classify sklearn:breast_cancer instead", "sklearn:breast_cancer")
 
 
-def test_messages_are_routed_and_streamed_through_the_persona(tmp_path, monkeypatch):
-    monkeypatch.setattr(personas, "ChatSession", lambda *a, **k: routed_session(tmp_path, "succeeded", "failed"))
+def test_generated_data_named_in_a_message_is_not_a_path(routed):
+    chat = routed("succeeded")
+    chat.handle("Classify the shapes in synthetic:shapes with at least 80% accuracy.")
+    assert calls(chat)[0][2] == "synthetic:shapes"
+
+
+def test_messages_are_routed_and_streamed_through_the_persona(tmp_path, monkeypatch, routed):
+    monkeypatch.setattr(personas, "ChatSession", lambda *a, **k: routed("succeeded", "failed"))
     persona = StandInPersona(tmp_path)
     assert say(persona, "@TrainerAgent") == HELP
     first = say(persona, "@TrainerAgent: classify sklearn:wine")
@@ -123,8 +140,15 @@ def test_messages_are_routed_and_streamed_through_the_persona(tmp_path, monkeypa
     assert "- **Task**: run (succeeded)" in first and "**Outcome: succeeded.** run done" in first
     second = say(persona, "@trainerAgent accuracy must now be 95%")
     assert "- **Task**: revise (failed)" in second and "**Outcome: failed.**" in second
-    assert persona.chat_session().orchestrator.calls[1] == ("revise", "accuracy must now be 95%")
+    assert calls(persona.chat_session())[1] == ("revise", "accuracy must now be 95%")
     asyncio.run(persona.close_session())
+
+
+def test_a_bad_setting_is_told_in_the_chat(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRAINER_AGENT_TIME_BUDGET", "soon")
+    persona = StandInPersona(tmp_path)
+    reply = say(persona, "@TrainerAgent classify sklearn:wine")
+    assert reply.startswith("**Cannot start:** TRAINER_AGENT_TIME_BUDGET must be a positive number of seconds")
 
 
 def test_strip_mention():
@@ -151,7 +175,7 @@ def test_a_chat_runs_then_revises_in_one_notebook(tmp_path, monkeypatch):
         assert [r.status for r in session.reports] == ["refused", "refused"]
         nb = nbformat.read(session.out / "notebook.ipynb", as_version=4)
         steps = [c.metadata.get("trainer_agent", {}).get("step") for c in nb.cells if c.cell_type == "code"]
-        assert steps.count("load") == 1 and "revise" in steps  # one notebook: the data was not loaded again
+        assert "load" in steps and "load" not in steps[steps.index("revise"):]  # one notebook: not loaded again
     finally:
         asyncio.run(persona.close_session())
 

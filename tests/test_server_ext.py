@@ -30,7 +30,7 @@ PREFIX = "trainer-agent-lab"
 
 @pytest.fixture
 def jp_server_config():
-    return {"ServerApp": {"jpserver_extensions": {"trainer_agent_lab.server": True}}}
+    return {"ServerApp": {"jpserver_extensions": {"trainer_agent_lab.jupyter_extension": True}}}
 
 
 class FakeLab:

@@ -1,14 +1,20 @@
-"""Multi-turn sessions: a requirement change re-runs only the agents it concerns."""
+"""The Session behind every door: data references, checks before anything starts, run or revise; and multi-turn
+sessions, where a requirement change re-runs only the agents it concerns."""
 
 from __future__ import annotations
 
 import json
 
 import nbformat
+import pytest
 
-from trainer_agent_lab import TrainerAgent
+from trainer_agent_lab import Session, TrainerAgent
+from trainer_agent_lab import session as session_module
 from trainer_agent_lab.agents.revision import merge_spec, phases_for
-from trainer_agent_lab.llm.offline import parse_request
+from trainer_agent_lab.errors import UsageError
+from trainer_agent_lab.llm.rule_reader import parse_request
+from trainer_agent_lab.report import RunReport
+from trainer_agent_lab.session import DataRef, resolve_data
 
 
 def _steps(notebook_path, since: int) -> list[tuple[str, str]]:
@@ -60,3 +66,77 @@ def test_merge_keeps_what_a_follow_up_does_not_mention():
     assert new.data == ["sklearn:wine"]
     assert phases_for(changed) == ["model", "server"]
     assert phases_for({"qps"}) == ["server"] and phases_for({"data"}) == ["data", "model", "server"]
+
+
+# ------------------------------------------------------------------------------ one Session behind every door
+def test_every_form_of_data_reference_resolves_the_same_way(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert resolve_data(None) is None and resolve_data("  ") is None
+    assert resolve_data("sklearn:wine") == DataRef("sklearn:wine", "sklearn")
+    assert resolve_data("SKLEARN:Wine").ref == "sklearn:wine"
+    assert resolve_data("synthetic:shapes") == DataRef("synthetic:shapes", "synthetic")
+    assert resolve_data("synthetic:job_ads").ref == resolve_data("synthetic:job-ads").ref == "synthetic:job-ads"
+    for ref, where in [("data/x.csv", tmp_path / "data/x.csv"), ("./y.parquet", tmp_path / "y.parquet"),
+                       ("~/z.jsonl", tmp_path / "home/z.jsonl"), (str(tmp_path / "abs"), tmp_path / "abs")]:
+        data = resolve_data(ref)
+        assert data == DataRef(str(where.resolve()), "path") and data.path == where.resolve() and not data.exists
+    assert resolve_data("x.csv", base=tmp_path / "notebooks").ref == str((tmp_path / "notebooks/x.csv").resolve())
+    with pytest.raises(UsageError, match="'sklearn:nothing' is not a bundled data set"):
+        resolve_data("sklearn:nothing")
+    with pytest.raises(UsageError, match="'synthetic:cats' is not data the agents can generate"):
+        resolve_data("synthetic:cats")
+    with pytest.raises(UsageError, match="'sklearn:' is not a bundled data set"):
+        resolve_data("sklearn:")
+
+
+def test_bad_arguments_are_refused_before_anything_exists(tmp_path):
+    out = tmp_path / "run"
+    for kwargs, message in [({"data": "sklearn:nope"}, "not a bundled data set"),
+                            ({"time_budget_s": -1}, "must be a positive number of seconds"),
+                            ({"time_budget_s": float("nan")}, "must be a positive number of seconds"),
+                            ({"llm": "gpt"}, "Unknown LLM kind"), ({"llm": 42}, "llm must be")]:
+        with pytest.raises(UsageError, match=message):
+            Session(out=out, **kwargs)
+    session = Session(out=out, data="synthetic:shapes")
+    assert session.data_for("anything").ref == "synthetic:shapes" and session.driver is None
+    with pytest.raises(UsageError, match="The request is empty"):
+        session.run("  ")
+    with pytest.raises(UsageError, match="no prepared run"):
+        session.revise("accuracy must now be 95%")
+    assert not out.exists()
+
+
+class Recorder:
+    """Stands in for the orchestrator: records what the Session asks, answers with scripted reports."""
+
+    def __init__(self, driver, out_dir, **options) -> None:
+        self.calls: list[tuple] = []
+        self.memory = None
+        self.answers: list[RunReport] = []
+
+    def run(self, request, data=None, time_budget_s=None) -> RunReport:
+        self.calls.append(("run", request, data, time_budget_s))
+        return self.answers.pop(0)
+
+    def revise(self, message) -> RunReport:
+        self.calls.append(("revise", message))
+        return self.answers.pop(0)
+
+
+def test_an_answer_to_the_time_budget_question_sets_the_budget(tmp_path, monkeypatch):
+    monkeypatch.setattr(session_module, "Orchestrator", Recorder)
+    session = Session(out=tmp_path / "run", data="sklearn:wine", time_budget_s=5, driver=lambda path: None)
+    session.start().orchestrator.answers = [
+        RunReport(status="needs_input", question="How many seconds may the run take?"),
+        RunReport(status="needs_input", question="Which column is the target?"), RunReport(status="refused"),
+        RunReport(status="failed")]
+    session.ask("classify the wine")
+    session.ask("120 please")
+    session.ask("cultivar")
+    session.ask("something else")
+    assert session.orchestrator.calls == [
+        ("run", "classify the wine", "sklearn:wine", 5.0), ("run", "classify the wine", "sklearn:wine", 120.0),
+        ("run", "classify the wine. The target column is cultivar.", "sklearn:wine", 120.0),
+        ("run", "something else", "sklearn:wine", 120.0)]  # after a refusal, a new request
+    assert [r.status for r in session.reports] == ["needs_input", "needs_input", "refused", "failed"]

@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 
 from trainer_agent_lab.agents.base import RunMemory
 from trainer_agent_lab.agents.data import DataAgent
-from trainer_agent_lab.cells.plots import STATIC_PNG
+from trainer_agent_lab.cells.render import render, source
 from trainer_agent_lab.spec import TaskSpec
 
 PLOTLY = "application/vnd.plotly.v1+json"
@@ -67,12 +67,18 @@ def _figures() -> dict[str, go.Figure]:
 
 @pytest.fixture(scope="module")
 def renderer():
-    """The set-up cell's PNG helper, run here as the cell runs it (with the names the set-up cell defines)."""
+    """The set-up's PNG helper (cells/static_png), run here as the cell runs it (with the names the set-up cell
+    defines)."""
     before = pio.renderers.default
     namespace = {"np": np, "re": re, "pio": pio}
-    exec(STATIC_PNG, namespace)  # noqa: S102 (our own cell code)
+    exec(source("cells/static_png"), namespace)  # noqa: S102 (our own cell code)
     yield namespace
     pio.renderers.default = before
+
+
+def test_the_renderer_is_one_collapsed_cell():
+    cells = render("cells/static_png")
+    assert [(c.kind, c.hidden) for c in cells] == [("code", True)]
 
 
 @pytest.mark.parametrize("kind", list(_figures()))

@@ -13,7 +13,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from trainer_agent_lab.agents.text import looks_like_text
 from trainer_agent_lab.bundle.text_features import TextFeatures, export_vectorizer, normalize_text
-from trainer_agent_lab.knowledge.synthetic_text import make_job_ads
+from trainer_agent_lab.cells.render import PACKAGE_ROOT
+from trainer_agent_lab.kinds.texts.cells.job_ads import make_job_ads
 from trainer_agent_lab.knowledge.text_zoo import (
     MINILM_PARAMETERS,
     TEXT_FAMILIES,
@@ -92,6 +93,81 @@ def test_routing_by_columns():
                                                 {"name": "y", "dtype": "int64", "n_unique": 2}]}
     assert looks_like_text(text_table)
     assert not looks_like_text(ids_and_numbers)
+
+
+class TextKernel:
+    """A plain namespace that runs the text cells as a kernel does (``%%writefile`` cells included), collecting
+    what they report; the same cell files the agents render into the notebook."""
+
+    def __init__(self, folder) -> None:
+        from IPython.display import display
+
+        from trainer_agent_lab.cells.data import setup_cell
+
+        self.folder = folder
+        self.ns: dict = {"display": display, "__name__": "__main__"}
+        self.reports: list[dict] = []
+        self.run(setup_cell(7, {"constraints": []}))
+        self.ns["_report"] = lambda **results: self.reports.append(self.ns["_plain"](results))
+
+    def run(self, cells) -> dict:
+        """Run a step's code cells in order; return their results merged, as the agents merge them."""
+        before = len(self.reports)
+        for cell in (c for c in cells if c.kind == "code"):
+            if cell.source.startswith("%%writefile "):
+                target, _, body = cell.source.partition("\n")
+                (self.folder / target.split(maxsplit=1)[1]).write_text(body, encoding="utf-8")
+                continue
+            exec(compile(cell.source, "<cell>", "exec"), self.ns)  # running the generated cell is the test
+        merged: dict = {}
+        for report in self.reports[before:]:
+            merged.update(report)
+        return merged
+
+
+def test_the_text_cells_run_from_generated_adverts_to_the_table_of_steps(tmp_path, monkeypatch):
+    """Every text cell but the teacher's, in order, in one namespace: the generator's folder is loaded, the texts
+    normalised with the bundle's own code, labels checked, an LLM's answers applied, split, probed, a student
+    trained, pseudo-labels (a stand-in for the teacher's probabilities) distilled, and every step tabulated."""
+    from trainer_agent_lab.cells.text import data as data_cells
+    from trainer_agent_lab.cells.text import model as model_cells
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))  # where the notebook writes text_features.py
+    monkeypatch.delitem(sys.modules, "text_features", raising=False)
+    kernel = TextKernel(tmp_path)
+    try:
+        generated = kernel.run(data_cells.job_ads_cell("ads", labeled=160, unlabeled=120, test=80))
+        load = kernel.run(data_cells.load_text_cell(generated["path"], None))
+        assert (load["labeled"], load["unlabeled"], load["test"], load["language"]) == (160, 120, 80, "en")
+        assert kernel.run(data_cells.normalise_cell())["changed"] > 0
+        bundled = PACKAGE_ROOT / "bundle" / "text_features.py"
+        assert (tmp_path / "text_features.py").read_text() == bundled.read_text()  # the bundle's file, verbatim
+        clean = kernel.run(data_cells.dedupe_cell())
+        assert clean["classes"] == ["0", "1"]
+        suspects = kernel.run(data_cells.suspects_cell(pool_sample=4))
+        assert len(suspects["pool_sample"]) == 4 and suspects["folds"] == 5
+        pool = {row["index"]: "1" for row in suspects["pool_sample"][:3]}
+        assert kernel.run(data_cells.llm_labels_cell("a test", {}, pool)) == {"corrected": 0, "annotated": 3}
+        split = kernel.run(data_cells.text_split_cell(0.25, "1"))
+        assert (split["n_train"], split["n_test"], split["n_unlabeled"]) == (160 + 3, 80, clean["unlabeled"] - 3)
+        curve = kernel.run(model_cells.learning_curve_cell(0.8))
+        assert curve["current"] > 0.7 and not curve["no_signal"] and len(curve["scores"]) == 4
+        for _ in range(2):  # a re-run replaces its own row in the table of steps (checked at the end)
+            alone = kernel.run(model_cells.student_cell("student alone", ["tfidf_linear"], {"tfidf_linear": 500}, 1))
+        assert alone["family"] == "tfidf_linear" and alone["test_accuracy"] > 0.75
+        n_pool, n_train = len(kernel.ns["texts_unlabeled"]), len(kernel.ns["texts_train"])
+        kernel.ns["TEACHER_PROBA_UNLABELED"] = np.tile([0.05, 0.95], (n_pool, 1))  # a sure (stand-in) teacher
+        kernel.ns["TEACHER_PROBA_TRAIN"] = np.tile([0.5, 0.5], (n_train, 1))
+        pseudo = kernel.run(model_cells.pseudo_label_cell())
+        assert pseudo["pseudo_labeled"] == n_pool and pseudo["training_texts"] == n_train + n_pool
+        kernel.run(model_cells.student_cell("distilled student", ["tfidf_linear"], {"tfidf_linear": 500}, 1))
+        result = kernel.run(model_cells.text_evaluate_cell())
+    finally:
+        sys.modules.pop("text_features", None)
+    assert [s["step"] for s in result["steps"]] == ["student alone", "distilled student"]
+    assert result["metrics"]["accuracy"] == pytest.approx(result["steps"][-1]["test accuracy"], abs=1e-4)
+    assert "roc_auc" in result["metrics"]
 
 
 def _run(request: str, data, out, budget: int) -> dict:

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from trainer_agent_lab import api
-from trainer_agent_lab.knowledge.synthetic_text import make_job_ads
+from trainer_agent_lab.kinds.texts.cells.job_ads import make_job_ads
 from trainer_agent_lab.llm.annotation import read_annotations
 
 from .llm_fake_server import Answer, serve

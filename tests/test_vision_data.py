@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import collections
+import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -10,20 +13,24 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from trainer_agent_lab.cells.render import Cell
 from trainer_agent_lab.cells.vision import clean_cell, load_cell, shapes_cell
 from trainer_agent_lab.errors import DataError
 from trainer_agent_lab.knowledge.image_data import is_image_data
-from trainer_agent_lab.llm.offline import parse_request
+from trainer_agent_lab.llm import parse_request
 from trainer_agent_lab.spec import TaskType
 
 
-def run(source: str, **names: Any) -> dict[str, Any]:
-    """Execute a generated cell in a fresh namespace (what earlier cells define, given as ``names``)."""
-    assert source.startswith("# ") and "trainer_agent_lab" not in source
+def run(cells: list[Cell], **names: Any) -> dict[str, Any]:
+    """Execute generated cells in order in a fresh namespace: what the set-up cell defines, plus what earlier
+    cells define (given as ``names``)."""
+    code = [c.source for c in cells if c.kind == "code"]
+    assert code and all(s.startswith("# ") and "trainer_agent_lab" not in s for s in code)
     reports: list[dict[str, Any]] = []
-    ns = {"np": np, "pd": pd, "SEED": 0, "_report": lambda **kw: reports.append(kw),
-          "display": lambda *a, **k: None, "Markdown": str, **names}
-    exec(compile(source, "<cell>", "exec"), ns)
+    ns = {"np": np, "pd": pd, "math": math, "json": json, "Path": Path, "SEED": 0,
+          "_report": lambda **kw: reports.append(kw), "display": lambda *a, **k: None, "Markdown": str, **names}
+    for source in code:
+        exec(compile(source, "<cell>", "exec"), ns)
     assert len(reports) == 1
     ns["REPORT"] = reports[0]
     return ns
@@ -113,7 +120,7 @@ def test_clean_drops_blank_duplicate_and_conflicting_images() -> None:
     images[3] = images[2]  # the same pixels under two labels
     images[4] = 7.0  # blank
     labels = np.array(["a", "a", "a", "b", "b", "b", "a", "b"])
-    ns = run(clean_cell(), IMAGES=images, LABELS=labels, UNREADABLE=[])
+    ns = run(clean_cell(), IMAGES=images, LABELS=labels, UNREADABLE=[], collections=collections)  # load imports it
     assert len(ns["IMAGES"]) == 4 and ns["REPORT"]["rows"] == 4
     notes = " ".join(ns["REPORT"]["notes"])
     assert "1 blank" in notes and "1 duplicate" in notes and "2 copies of images that carry different labels" in notes
@@ -142,3 +149,32 @@ def test_a_bad_folder_is_a_data_error_from_a_real_kernel(driver, tmp_path: Path)
     agent.setup(0, {"constraints": []})
     with pytest.raises(DataError, match="no class sub-folders with images"):
         agent.load(str(tmp_path / "empty"))
+
+
+def test_the_image_cells_import_each_module_once_and_define_every_name_they_use(tmp_path: Path) -> None:
+    """The image notebook's cells, set-up to evaluation, as one script: no re-import (F811), no undefined name (F821),
+    whether the shapes step (which imports Pillow) runs first or not."""
+    import subprocess
+    import sys
+
+    from trainer_agent_lab.cells.render import render
+    from trainer_agent_lab.cells.vision import (
+        evaluate_cell,
+        feasibility_cell,
+        fit_cell,
+        profile_cell,
+        search_cell,
+        split_cell,
+    )
+
+    for shapes in (True, False):
+        cells = render("cells/setup", SEED=0, REQUIREMENTS={})
+        cells += (shapes_cell() if shapes else []) + load_cell("shapes", after_shapes=shapes) + profile_cell()
+        cells += clean_cell() + split_cell(0.2, 0.15, False, 1, 10.0, 0.03) + feasibility_cell([], 1.0)
+        cells += search_cell(candidates=[], objective="accuracy", metric_constraints=[], time_budget_s=1, margin=0.01)
+        cells += fit_cell({"family": "cnn"}, {}, None) + evaluate_cell()
+        script = tmp_path / f"notebook_{shapes}.py"
+        script.write_text("\n\n".join(c.source for c in cells if c.kind == "code"))
+        done = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--select", "F811,F821",
+                               str(script)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout[-3000:]

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from onnx import TensorProto, helper, numpy_helper
 
 from tests.test_cells_server import load_serve_module
-from trainer_agent_lab.bundle import serve_app_source
+from trainer_agent_lab.bundle import model_server_source
 
 CLASSES = ["zero", "one", "two"]
 
@@ -38,7 +38,7 @@ def write_bundle(folder: Path, shape: tuple[int, int, int], seed: int = 0) -> np
         [numpy_helper.from_array(weights, "W")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)  # any onnxruntime
     onnx.save(model, folder / "model.onnx")
-    (folder / "serve.py").write_text(serve_app_source())
+    (folder / "serve.py").write_text(model_server_source())
     (folder / "feature_schema.json").write_text(json.dumps({
         "kind": "image", "task": "classification", "target": "label", "model_file": "model.onnx",
         "inputs": [{"name": "images", "onnx_name": "pixels", "dtype": "float", "shape": list(shape), "min": 0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import math
 
 import numpy as np
 import pytest
@@ -21,12 +22,15 @@ SHAPES = [(1, 8, 8), (3, 16, 16), (1, 28, 28), (3, 32, 32)]
 
 
 def network_builder(shape: tuple[int, int, int], n_classes: int):
-    """``make_network`` as the search cell defines it: the cell's imports, classes and functions, nothing run."""
-    source = search_cell(candidates=[], objective="accuracy", metric_constraints=[], time_budget_s=1, margin=0.01)
-    tree = ast.parse(source)
+    """``make_network`` as the search cells define it: their imports, classes and functions, nothing run (``torch``
+    comes from the split cell, ``math`` from the set-up cell)."""
+    import torch
+
+    cells = search_cell(candidates=[], objective="accuracy", metric_constraints=[], time_budget_s=1, margin=0.01)
+    tree = ast.parse("\n".join(c.source for c in cells if c.kind == "code"))
     tree.body = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef))]
     ns = {"SEED": 0, "IMAGE_SHAPE": shape, "N_CLASSES": n_classes, "PIXEL_MEAN": np.zeros(shape[0]),
-          "PIXEL_STD": np.ones(shape[0]), "math": __import__("math")}
+          "PIXEL_STD": np.ones(shape[0]), "math": math, "torch": torch}
     exec(compile(tree, "<search cell definitions>", "exec"), ns)
     return ns["make_network"]
 
@@ -89,7 +93,7 @@ def test_the_model_agent_refuses_a_budget_no_network_fits(tmp_path):
     from trainer_agent_lab.agents.base import RunMemory
     from trainer_agent_lab.agents.vision import ImageModelAgent
     from trainer_agent_lab.errors import Refused
-    from trainer_agent_lab.llm.offline import parse_request
+    from trainer_agent_lab.llm import parse_request
     from trainer_agent_lab.notebook.driver import FileNotebookDriver
 
     class MarkdownOnly(FileNotebookDriver):

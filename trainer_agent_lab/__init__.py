@@ -3,11 +3,15 @@
 >>> from trainer_agent_lab import run
 >>> report = run("wine classifier, at least 95% accuracy", "sklearn:wine")  # doctest: +SKIP
 >>> report.status, report.metrics["accuracy"]  # doctest: +SKIP
+
+Every front door — :func:`run` and the ``trainer-agent`` CLI, :class:`TrainerAgent`, the ``%%traineragent``
+magic, the chat panel's Jupyter server extension (:mod:`trainer_agent_lab.jupyter_extension`) and the
+jupyter-ai persona — is a thin adapter over one :class:`Session`.
 """
 
 from .agents.base import Event, RunMemory
 from .agents.orchestrator import Orchestrator
-from .api import run
+from .api import TrainerAgent, run
 from .errors import (
     CellExecutionFailed,
     DataError,
@@ -20,13 +24,12 @@ from .errors import (
     TrainerAgentError,
     UsageError,
 )
-from .llm.base import LLMClient, make_llm
-from .llm.offline import parse_request
+from .llm import LLMClient, make_llm, parse_request
 from .magics import load_ipython_extension
 from .notebook.driver import ExecutionResult, NotebookDriver
 from .notebook.headless import HeadlessDriver
 from .report import RunReport
-from .session import TrainerAgent
+from .session import Session
 from .spec import Constraint, TaskSpec, TaskType
 
 __version__ = "0.1.0"
@@ -48,6 +51,7 @@ __all__ = [
     "RunInterrupted",
     "RunMemory",
     "RunReport",
+    "Session",
     "SpecError",
     "TaskSpec",
     "TaskType",

@@ -1,44 +1,56 @@
-"""The Python front door: one call runs a request end to end in a headless notebook."""
+"""The Python front doors: :func:`run` (one request, end to end) and :class:`TrainerAgent` (a conversation).
+
+Both are thin adapters over :class:`~trainer_agent_lab.session.Session`, with a headless notebook.
+"""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from .agents.base import EventSink
-from .agents.orchestrator import Orchestrator, _quiet
-from .errors import UsageError
-from .llm.base import LLMClient, make_llm
-from .notebook.headless import HeadlessDriver
+from .llm.base import LLMClient
 from .report import RunReport
+from .session import Parser, Session, _quiet
 
 
 def run(request: str, data: str | None = None, *, out: str | Path | None = None,
         time_budget_s: float | None = None, assume_yes: bool = False, on_event: EventSink = _quiet,
         llm: str | LLMClient = "offline") -> RunReport:
-    """Run ``request`` on ``data`` (a path or ``sklearn:NAME``) and return the report.
+    """Run ``request`` on ``data`` and return the report.
 
-    The run folder ``out`` (default ``runs/<timestamp>``) receives ``notebook.ipynb``, ``spec.json``,
-    ``report.json``, ``bundle/`` and ``bundle.zip``. The kernel is started and shut down here.
+    ``data`` is a path (file or folder; relative to the working directory), ``sklearn:NAME`` or
+    ``synthetic:shapes`` / ``synthetic:job-ads`` (see :func:`~trainer_agent_lab.session.resolve_data`); None:
+    the data the request names. The run folder ``out`` (default ``runs/<timestamp>``) receives
+    ``notebook.ipynb``, ``spec.json``, ``report.json``, ``bundle/`` and ``bundle.zip``. The kernel is started and
+    shut down here.
 
-    ``llm`` reads the request: ``"offline"`` (the rule-based parser, the default), ``"openai"`` (an
+    ``llm`` reads the request: ``"offline"`` (the rule-based reader, the default), ``"openai"`` (an
     OpenAI-compatible endpoint configured by ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` /
     ``TRAINER_AGENT_LLM_MODEL``) or a planner made with :func:`trainer_agent_lab.llm.make_llm`. When the model
-    fails the offline reading is used; what happened is shown as a Task agent message and kept in
+    fails the rule-based reading is used; what happened is shown as a Task agent message and kept in
     ``report.notes``. A model also moderates the request against the ethics policy and proposes repairs for
     failing cells that no offline rule can fix (see :class:`~trainer_agent_lab.agents.orchestrator.Orchestrator`).
+    Bad arguments raise :class:`~trainer_agent_lab.errors.UsageError` before anything starts.
     """
-    planner = make_llm(llm) if isinstance(llm, str) else llm
-    if not callable(getattr(planner, "parse_request", None)):
-        raise UsageError(f"llm must be 'offline', 'openai' or an LLM client, not {type(llm).__name__}.")
-    if data and not data.startswith(("sklearn:", "synthetic:")):  # synthetic:shapes: the Data agent draws them
-        data = str(Path(data).expanduser().resolve())
-    folder = Path(out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")).resolve()
-    folder.mkdir(parents=True, exist_ok=True)
+    with Session(data=data, out=out, time_budget_s=time_budget_s, llm=llm, assume_yes=assume_yes,
+                 on_event=on_event) as session:
+        return session.run(request)
 
-    driver = HeadlessDriver(folder / "notebook.ipynb")
-    try:
-        orchestrator = Orchestrator(driver, folder, on_event=on_event, assume_yes=assume_yes, llm=planner)
-        return orchestrator.run(request, data=data, time_budget_s=time_budget_s)
-    finally:
-        driver.close()
+
+class TrainerAgent(Session):
+    """A multi-turn session over one notebook and one kernel (a :class:`Session` that answers the agents'
+    questions with their defaults unless told otherwise).
+
+    >>> with TrainerAgent("sklearn:wine", out="runs/wine") as agent:  # doctest: +SKIP
+    ...     agent.ask("classify the wine data with at least 90% accuracy")
+    ...     agent.ask("now also deploy on 2 GB containers at 100 QPS")   # only the Server agent re-runs
+    ...     agent.ask("accuracy must now be 95%")                        # the Model agent continues
+    """
+
+    def __init__(self, data: str | None = None, *, out: str | Path | None = None,
+                 time_budget_s: float | None = None, assume_yes: bool = True, on_event: EventSink = _quiet,
+                 parse: Parser | None = None, llm: str | LLMClient | None = None) -> None:
+        """``llm``: ``"offline"``, ``"openai"`` or a planner (:func:`~trainer_agent_lab.llm.make_llm`); with a
+        model, it reads the requests (unless ``parse`` is given), moderates them and proposes cell repairs."""
+        super().__init__(data=data, out=out, time_budget_s=time_budget_s, assume_yes=assume_yes,
+                         on_event=on_event, parse=parse, llm=llm)

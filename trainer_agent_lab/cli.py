@@ -8,7 +8,7 @@
 
 ``--llm openai`` reads the request with an OpenAI-compatible model: the endpoint is ``--llm-base-url`` or
 ``OPENAI_BASE_URL``, the model ``--llm-model`` or ``TRAINER_AGENT_LLM_MODEL``, the key ``OPENAI_API_KEY``
-(only ever from the environment). When the model fails, the offline parser's reading is used. The model also
+(only ever from the environment). When the model fails, the rule-based reading is used. The model also
 moderates the request against the ethics policy and proposes repairs of failing cells (see README).
 
 Exit codes: 0 succeeded, 3 refused or needs input, 1 failed, 2 usage errors.
@@ -17,7 +17,6 @@ Exit codes: 0 succeeded, 3 refused or needs input, 1 failed, 2 usage errors.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from pathlib import Path
@@ -34,8 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a request end to end")
     run.add_argument("request", help="what you need, in words (English or Chinese)")
-    run.add_argument("--data", help="a file or folder, a bundled set such as sklearn:wine, or synthetic:shapes "
-                     "(generated images) or synthetic:job-ads (generated texts)")
+    run.add_argument("--data", help="a file (CSV, TSV, Parquet, JSON lines, .npz) or folder (images in class "
+                     "folders, a datasets folder, text tables), a bundled set such as sklearn:wine, or "
+                     "synthetic:shapes (generated images) or synthetic:job-ads (generated texts)")
     run.add_argument("--out", type=Path, help="the run folder (default: runs/<timestamp>)")
     run.add_argument("--time-budget", type=float, dest="time_budget", help="seconds the run may take")
     run.add_argument("--llm", choices=["offline", "openai"], default="offline",
@@ -70,28 +70,29 @@ def _printer(quiet: bool):
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .api import run
-    from .llm.base import make_llm
+    """``trainer-agent run``: a :class:`~trainer_agent_lab.session.Session` on a headless notebook, one request."""
+    from .session import Session, check_time_budget
 
     if not args.request.strip():
         print("trainer-agent: the request is empty; say what model you need.", file=sys.stderr)
         return 2
-    if args.time_budget is not None and not 0 < args.time_budget < math.inf:  # NaN fails this too
-        print("trainer-agent: --time-budget must be a positive number of seconds.", file=sys.stderr)
-        return 2
+    check_time_budget(args.time_budget, "--time-budget")  # UsageError: exit 2
     if args.llm == "offline" and (args.llm_base_url or args.llm_model):
         print("trainer-agent: --llm-base-url and --llm-model need --llm openai.", file=sys.stderr)
         return 2
-    planner = make_llm(args.llm, base_url=args.llm_base_url, model=args.llm_model)  # UsageError: exit 2
+    session = Session(data=args.data, out=args.out, time_budget_s=args.time_budget, llm=args.llm,
+                      llm_options={"base_url": args.llm_base_url, "model": args.llm_model}, assume_yes=args.yes,
+                      on_event=_printer(args.quiet))  # UsageError (bad --data, --llm openai unset): exit 2
     if not args.quiet and args.llm != "offline":
-        print(f"trainer-agent: reading the request with {planner.description}", file=sys.stderr)
-    report = run(args.request, args.data, out=args.out, time_budget_s=args.time_budget, assume_yes=args.yes,
-                 on_event=_printer(args.quiet), llm=planner)
-    out = Path(report.paths["notebook"]).parent
+        described = getattr(session.llm, "description", session.llm.name)
+        print(f"trainer-agent: reading the request with {described}", file=sys.stderr)
+    with session:
+        report = session.run(args.request)
+    out = session.out
     print(f"status: {report.status}", file=sys.stderr)
     if report.status != "succeeded":
         print(f"reason: {report.reason}", file=sys.stderr)
-    print(f"notebook: {out / 'notebook.ipynb'}")
+    print(f"notebook: {session.notebook}")
     if "bundle" in report.paths:
         print(f"bundle: {report.paths['bundle']}")
     print(f"report: {out / 'report.json'}")

@@ -1,8 +1,8 @@
 """IPython magics: ``%load_ext trainer_agent_lab``, then ``%%traineragent`` and ``%traineragent ...``.
 
-A thin adapter over the :class:`~trainer_agent_lab.agents.orchestrator.Orchestrator`, with the in-kernel
-driver: the generated cells run in the user's own shell, so afterwards ``df``, ``model``, ``METRICS``,
-``X_train``... are the user's variables, plus ``TRAINER_AGENT_REPORT`` (the :class:`RunReport`) and
+A thin adapter over :class:`~trainer_agent_lab.session.Session` (data references resolved as in every door)
+with the in-kernel driver: the generated cells run in the user's own shell, so afterwards ``df``, ``model``,
+``METRICS``, ``X_train``... are the user's variables, plus ``TRAINER_AGENT_REPORT`` (the :class:`RunReport`) and
 ``BUNDLE_DIR`` (the bundle's absolute path). The cells are also saved, with their outputs, in the run
 notebook ``OUT/notebook.ipynb``; in JupyterLab with the lab extension they are also inserted, with their
 outputs, below the magic cell (a later run of the same cell replaces them; ``--no-insert`` keeps them out).
@@ -36,11 +36,11 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from .agents.base import Event
-from .agents.orchestrator import Orchestrator
-from .llm.offline import parse_request
+from .errors import TrainerAgentError
 from .notebook.inkernel import InKernelDriver, make_view
 from .notebook.lab_mirror import LabMirror, install_guard
 from .report import RunReport
+from .session import Session, check_time_budget, data_in_request, resolve_data
 
 COMMANDS = ("status", "stop", "spec", "plan", "bundle", "ask", "wait")
 
@@ -55,7 +55,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> _Parser:
     parser = _Parser(prog="%%traineragent", add_help=False)
-    parser.add_argument("--data", help="a file, a folder, or sklearn:NAME")
+    parser.add_argument("--data", help="a file, a folder, sklearn:NAME or synthetic:NAME")
     parser.add_argument("--budget", type=float, help="time budget in seconds")
     parser.add_argument("--out", help="the run folder (default runs/<timestamp>)")
     parser.add_argument("--background", action="store_true", help="run on a thread; the cell returns at once")
@@ -65,39 +65,41 @@ def _parser() -> _Parser:
 
 
 def check_data(ref: str) -> str:
-    """The data reference, resolved: ``sklearn:NAME`` must exist in scikit-learn, a path on disk."""
-    if ref.startswith("sklearn:"):
-        import sklearn.datasets
-
-        name = ref.split(":", 1)[1]
-        if not name or not callable(getattr(sklearn.datasets, f"load_{name}", None)):
-            raise UsageError(f"%%traineragent: unknown bundled data set {ref!r}; scikit-learn ships sklearn:iris, "
-                             "sklearn:wine, sklearn:digits, sklearn:breast_cancer and sklearn:diabetes.")
-        return ref
-    if ref in ("synthetic:shapes", "synthetic:job-ads"):  # the Data agent makes the data (image / text demos)
-        return ref
-    path = Path(ref).expanduser()
-    if not path.exists():
+    """The data reference, resolved as every door resolves it (:func:`~trainer_agent_lab.session.resolve_data`);
+    here a path must also exist, so that a typo changes nothing in the namespace."""
+    try:
+        data = resolve_data(ref)
+    except TrainerAgentError as exc:
+        raise UsageError(f"%%traineragent: --data {exc}") from None
+    assert data is not None
+    if not data.exists:
         raise UsageError(f"%%traineragent: --data {ref!r}: no such file or folder (working directory "
                          f"{Path.cwd()}).")
-    return str(path.resolve())
+    return data.ref
 
 
-class _Session:
-    """One request's run: its folder, driver, orchestrator, thread and report."""
+class MagicRun:
+    """The magic's :class:`~trainer_agent_lab.session.Session` (in-kernel driver), and its thread and report."""
 
-    def __init__(self, magics: TrainerAgentMagics, out: Path, view: Any, *, insert: bool = True) -> None:
+    def __init__(self, magics: TrainerAgentMagics, out: Path, view: Any, *, data: str | None = None,
+                 time_budget_s: float | None = None, insert: bool = True) -> None:
         self.magics = magics
         self.out = out
         self.view = view
         self.insert = insert
-        self.driver = InKernelDriver(magics.shell, out / "notebook.ipynb", view=view)
-        self.orchestrator = Orchestrator(self.driver, out, on_event=self.on_event, assume_yes=True)
+        self.session = Session(data=data, out=out, time_budget_s=time_budget_s, assume_yes=True,
+                               on_event=self.on_event,
+                               driver=lambda path: InKernelDriver(magics.shell, path, view=view)).start()
         self.thread: threading.Thread | None = None
         self.report: RunReport | None = None
         self.step = ""
         self.started = time.time()
         self.finished: float | None = None
+
+    @property
+    def driver(self) -> InKernelDriver:
+        """The in-kernel driver of this run's notebook."""
+        return self.session.driver  # type: ignore[return-value]
 
     @property
     def running(self) -> bool:
@@ -109,10 +111,9 @@ class _Session:
         elif event.kind == "step":
             state = event.data.get("state")
             self.step = f"{event.agent} · {event.text} ({state})"
-            memory = self.orchestrator.memory
+            memory = self.session.memory
             done = len(set(memory.done_steps)) if memory else 0
-            total = len(getattr(self.orchestrator, "_plan", []) or []) or 16
-            self.view.progress(done, total)
+            self.view.progress(done, len(self.session.plan) or 16)
 
     def mirror(self, request: str) -> None:
         """Send this run's cells to the lab notebook, below the cell that runs now (call on the shell's thread)."""
@@ -121,7 +122,7 @@ class _Session:
                                            request=request, start=len(self.driver.nb.cells))
 
     def execute(self, work: Any) -> None:
-        """Run ``work`` (orchestrator.run or .revise), then publish the results into the user's namespace."""
+        """Run ``work`` (session.run or .revise), then publish the results into the user's namespace."""
         ns = self.magics.shell.user_ns
         before = {k: id(v) for k, v in ns.items()}
         self.finished = None
@@ -173,7 +174,8 @@ class TrainerAgentMagics(Magics):
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
-        self.session: _Session | None = None
+        #: The latest ``%%traineragent`` run.
+        self.current: MagicRun | None = None
 
     @line_cell_magic
     def traineragent(self, line: str = "", cell: str | None = None) -> Any:
@@ -197,30 +199,32 @@ class TrainerAgentMagics(Magics):
         if not request:
             raise UsageError("%%traineragent: the request is empty; write it in plain words in the cell body, "
                              "e.g. 'wine classifier with at least 95% accuracy'.")
-        if args.budget is not None and args.budget <= 0:
-            raise UsageError(f"%%traineragent: --budget must be a positive number of seconds, not {args.budget:g}.")
-        data = check_data(args.data) if args.data else None
-        if data is None and not parse_request(request).data:
-            raise UsageError("%%traineragent: no data: pass --data PATH or a bundled set such as "
-                             "--data sklearn:wine.")
-        if self.session is not None and self.session.running and self.session.thread is not None:
+        try:
+            budget = check_time_budget(args.budget, "--budget")
+            data = check_data(args.data) if args.data else None
+            if data is None and data_in_request(request) is None:
+                raise UsageError("%%traineragent: no data: pass --data PATH or a bundled set such as "
+                                 "--data sklearn:wine.")
+        except TrainerAgentError as exc:
+            raise UsageError(f"%%traineragent: {exc}") from None
+        if self.current is not None and self.current.running and self.current.thread is not None:
             raise UsageError("%%traineragent: a run is still going; `%traineragent stop` it or "
                              "`%traineragent wait` for it first.")
         out = Path(args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")).expanduser().resolve()
-        session = self.session = _Session(self, out, make_view(self.shell), insert=args.insert)
-        session.mirror(request)
+        run = self.current = MagicRun(self, out, make_view(self.shell), data=data, time_budget_s=budget,
+                                     insert=args.insert)
+        run.mirror(request)
 
         def work() -> RunReport:
-            return session.orchestrator.run(request, data=data, time_budget_s=args.budget)
+            return run.session.run(request)
 
         if args.background:
-            session.thread = threading.Thread(target=session.execute, args=(work,), name="traineragent",
-                                              daemon=True)
-            session.thread.start()
+            run.thread = threading.Thread(target=run.execute, args=(work,), name="traineragent", daemon=True)
+            run.thread.start()
             self._print(f"TrainerAgent: running in the background into {out}; `%traineragent status`, "
                         "`%traineragent stop`, `%traineragent wait`.")
         else:
-            session.execute(work)
+            run.execute(work)
 
     # -- %traineragent COMMAND -----------------------------------------------------------------------
     def _command(self, line: str) -> Any:
@@ -232,30 +236,30 @@ class TrainerAgentMagics(Magics):
             raise UsageError(f"%traineragent: unknown command {words[0] if words else '(none)'!r}; use one of "
                              f"{', '.join(COMMANDS)}, or %%traineragent with the request as the cell body.")
         command, rest = words[0], words[1:]
-        session = self.session
-        if session is None:
+        run = self.current
+        if run is None:
             raise UsageError("%traineragent: there is no run yet; start one with %%traineragent.")
         if command == "status":
-            self._print(self._status(session))
+            self._print(self._status(run))
         elif command == "stop":
-            if not session.running:
+            if not run.running:
                 self._print("TrainerAgent: nothing is running.")
                 return None
-            session.driver.interrupt()
+            run.session.interrupt()
             self._print("TrainerAgent: stopping; the notebook so far is saved.")
         elif command == "wait":
-            if session.thread is not None:
-                session.thread.join()
+            if run.thread is not None:
+                run.thread.join()
         elif command == "spec":
-            memory = session.orchestrator.memory
+            memory = run.session.memory
             self._print(json.dumps(memory.spec.model_dump(mode="json"), indent=1) if memory else "{}")
         elif command == "plan":
-            self._print(self._plan(session))
+            self._print(self._plan(run))
         elif command == "bundle":
-            bundle = session.out / "bundle"
+            bundle = run.out / "bundle"
             if not bundle.is_dir():
-                self._print("TrainerAgent: no bundle yet" + (" (the run is still going)." if session.running
-                                                             else f"; the run ended {self._outcome(session)}."))
+                self._print("TrainerAgent: no bundle yet" + (" (the run is still going)." if run.running
+                                                             else f"; the run ended {self._outcome(run)}."))
             else:
                 files = sorted(p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file())
                 self._print(f"{bundle}\n" + "\n".join(f"  {f}" for f in files))
@@ -265,36 +269,35 @@ class TrainerAgentMagics(Magics):
             if not message:
                 raise UsageError('%traineragent ask: say what should change, e.g. %traineragent ask "accuracy '
                                  'must now be 97%"')
-            if session.running:
+            if run.running:
                 raise UsageError("%traineragent ask: a run is still going; wait for it or stop it first.")
-            memory = session.orchestrator.memory
-            if memory is None or "split" not in memory.results:
+            if not run.session.prepared:
                 raise UsageError("%traineragent ask: the last run prepared no data to continue from; start a new "
                                  "one with %%traineragent.")
-            session.driver.reset_stop()
-            session.mirror(message)
-            session.execute(lambda: session.orchestrator.revise(message))
+            run.driver.reset_stop()
+            run.mirror(message)
+            run.execute(lambda: run.session.revise(message))
         return None
 
     @staticmethod
-    def _outcome(session: _Session) -> str:
-        return session.report.status if session.report else "without a report"
+    def _outcome(run: MagicRun) -> str:
+        return run.report.status if run.report else "without a report"
 
-    def _status(self, session: _Session) -> str:
-        if session.running:
-            return (f"TrainerAgent: running for {time.time() - session.started:.0f} s; step {session.step or '…'}; "
-                    f"notebook {session.driver.path}")
-        report = session.report
-        return f"TrainerAgent: finished ({self._outcome(session)}): {report.reason if report else ''}"
+    def _status(self, run: MagicRun) -> str:
+        if run.running:
+            return (f"TrainerAgent: running for {time.time() - run.started:.0f} s; step {run.step or '…'}; "
+                    f"notebook {run.driver.path}")
+        report = run.report
+        return f"TrainerAgent: finished ({self._outcome(run)}): {report.reason if report else ''}"
 
     @staticmethod
-    def _plan(session: _Session) -> str:
-        memory = session.orchestrator.memory
-        plan = getattr(session.orchestrator, "_plan", []) or []
+    def _plan(run: MagicRun) -> str:
+        memory = run.session.memory
         done = set(memory.done_steps) if memory else set()
-        if not plan:
+        if not run.session.plan:
             return "TrainerAgent: no plan yet."
-        return "\n".join(f"[{'x' if s['step'] in done else ' '}] {s['agent']}: {s['title']}" for s in plan)
+        return "\n".join(f"[{'x' if s['step'] in done else ' '}] {s['agent']}: {s['title']}"
+                         for s in run.session.plan)
 
     def _print(self, text: str) -> None:
         print(text)

@@ -1,4 +1,5 @@
-"""``@TrainerAgent`` in jupyter-ai's chat: a jupyter-ai 3 persona over the same orchestrator.
+"""``@TrainerAgent`` in jupyter-ai's chat: a jupyter-ai 3 persona, a thin adapter over the one
+:class:`~trainer_agent_lab.session.Session` every front door uses.
 
 Install the extra (``pip install 'trainer-agent-lab[jupyter-ai]'``) and jupyter-ai's persona manager finds
 :class:`TrainerAgentPersona` through the entry point group ``jupyter_ai.personas``. Mention it in a chat::
@@ -9,12 +10,13 @@ Install the extra (``pip install 'trainer-agent-lab[jupyter-ai]'``) and jupyter-
 
 jupyter-ai makes one persona per chat, so each chat is one :class:`ChatSession`: one notebook, one kernel,
 one run folder beside the chat file (``trainer-agent-runs/<chat>-<time>/``: ``notebook.ipynb``,
-``report.json``, ``bundle/``). The first request runs; once a run has prepared its data, later messages are
-requirement changes (:meth:`~trainer_agent_lab.agents.orchestrator.Orchestrator.revise`). A run that stopped
-for an answer (``needs_input``: no data named, which column to predict...) takes the next message as the
-answer: the request is asked again with it. A refused request is not carried over. The agents' messages are
-streamed into the reply as they come, then the outcome: constraint table, metrics, notebook and bundle.
-The chat's stop button interrupts the kernel; the notebook so far is kept.
+``report.json``, ``bundle/``). Data is what the request names (``sklearn:wine``, ``synthetic:shapes``, or a path
+read from the chat's folder), resolved as every door resolves it. The first request runs; once a run has
+prepared its data, later messages are requirement changes (:meth:`~trainer_agent_lab.session.Session.ask`).
+A run that stopped for an answer (``needs_input``: no data named, which column to predict...) takes the next
+message as the answer: the request is asked again with it. A refused request is not carried over. The agents'
+messages are streamed into the reply as they come, then the outcome: constraint table, metrics, notebook and
+bundle. The chat's stop button interrupts the kernel; the notebook so far is kept.
 
 Settings, from the Jupyter server's environment: ``TRAINER_AGENT_LLM`` (``offline``, the default, or
 ``openai`` with ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` / ``TRAINER_AGENT_LLM_MODEL``), ``TRAINER_AGENT_TIME_BUDGET``
@@ -38,12 +40,10 @@ from pathlib import Path
 from typing import Any
 
 from .agents.base import Event
-from .agents.orchestrator import Orchestrator
 from .errors import TrainerAgentError, UsageError
-from .llm.base import LLMClient, make_llm
-from .llm.offline import parse_request
-from .notebook.driver import NotebookDriver
+from .llm.base import LLMClient
 from .report import RunReport
+from .session import DriverFactory, Session, check_time_budget, headless
 
 __all__ = ["AVATAR", "ChatSession", "PersonaLogic", "TrainerAgentPersona", "format_event", "format_report"]
 
@@ -56,15 +56,6 @@ AVATAR = Path(__file__).with_name("avatar.svg")
 HELP = (f"Ask me for a model, e.g. `@{NAME} classify sklearn:wine with at least 90% accuracy` (data: a file "
         "or folder path beside this chat, or sklearn:NAME). Later messages change the requirements, e.g. "
         f"`@{NAME} now also deploy on 2 GB containers at 100 QPS`.")
-
-DriverFactory = Callable[[Path], NotebookDriver]
-
-
-def _headless(path: Path) -> NotebookDriver:
-    from .notebook.headless import HeadlessDriver
-
-    return HeadlessDriver(path)
-
 
 def strip_mention(body: str, name: str = NAME) -> str:
     """The message without the ``@name`` mention(s) that routed it here."""
@@ -121,7 +112,8 @@ def format_report(report: RunReport, root: Path | None = None) -> str:
 
 
 class ChatSession:
-    """One chat's conversation with the agents (a notebook, a kernel and a run folder, made at the first message).
+    """One chat's conversation with the agents: a :class:`~trainer_agent_lab.session.Session` (its notebook,
+    kernel and run folder are made at the first message) and the worker thread it runs on.
 
     Parameters
     ----------
@@ -132,74 +124,42 @@ class ChatSession:
     workspace:
         The folder relative data paths in requests are read from (the chat's folder).
     llm:
-        The planner (:func:`~trainer_agent_lab.llm.make_llm`); None: offline rules.
-    make_driver, make_orchestrator:
-        How the notebook driver and the orchestrator are made (the headless driver and :class:`Orchestrator`).
+        ``"offline"`` (also for None), ``"openai"`` or a planner (:func:`~trainer_agent_lab.llm.make_llm`).
+    make_driver:
+        How the notebook driver is made (default: the headless driver).
     """
 
-    def __init__(self, runs_dir: Path, name: str, *, workspace: Path | None = None, llm: LLMClient | None = None,
-                 time_budget_s: float | None = None, make_driver: DriverFactory = _headless,
-                 make_orchestrator: Callable[..., Orchestrator] = Orchestrator) -> None:
-        self.runs_dir = Path(runs_dir)
+    def __init__(self, runs_dir: Path, name: str, *, workspace: Path | None = None,
+                 llm: str | LLMClient | None = None, time_budget_s: float | None = None,
+                 make_driver: DriverFactory = headless) -> None:
         self.name = re.sub(r"[^\w.-]+", "-", name).strip("-.") or "chat"
         self.workspace = Path(workspace) if workspace else None
-        self.llm = llm
-        self.time_budget_s = time_budget_s
-        self._make_driver, self._make_orchestrator = make_driver, make_orchestrator
-        self.out: Path | None = None
-        self.driver: NotebookDriver | None = None
-        self.orchestrator: Orchestrator | None = None
-        #: Requests of runs that stopped for an answer; the next message is asked together with them.
-        self.pending: list[str] = []
-        self.reports: list[RunReport] = []
+        self.session = Session(out=Path(runs_dir) / f"{self.name}-{time.strftime('%Y%m%d-%H%M%S')}",
+                               base=self.workspace, time_budget_s=time_budget_s, llm=llm, driver=make_driver,
+                               assume_yes=False)
         self.running = False
-        self._sink: Callable[[Event], None] = lambda event: None
         #: The session's one worker thread: the kernel is started, driven and shut down from it.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trainer-agent-chat")
 
     @property
-    def prepared(self) -> bool:
-        """Whether a run has prepared its data, so that messages are now requirement changes."""
-        memory = self.orchestrator.memory if self.orchestrator is not None else None
-        return memory is not None and "split" in memory.results
+    def out(self) -> Path:
+        """The run folder."""
+        return self.session.out
 
-    def _start(self) -> Orchestrator:
-        if self.orchestrator is None:
-            self.out = self.runs_dir / f"{self.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-            self.out.mkdir(parents=True, exist_ok=True)
-            self.driver = self._make_driver(self.out / "notebook.ipynb")
-            self.orchestrator = self._make_orchestrator(self.driver, self.out, on_event=lambda e: self._sink(e),
-                                                        assume_yes=False, llm=self.llm)
-        return self.orchestrator
-
-    def _data(self, request: str) -> str | None:
-        """The first data reference the request writes, a relative path read from the workspace."""
-        refs = parse_request(request).data
-        if not refs:
-            return None
-        ref = refs[0]
-        if ref.startswith("sklearn:") or Path(ref).expanduser().is_absolute() or self.workspace is None:
-            return ref
-        return str((self.workspace / ref).resolve())
+    @property
+    def reports(self) -> list[RunReport]:
+        """Every report so far, oldest first."""
+        return self.session.reports
 
     def handle(self, text: str, on_event: Callable[[Event], None] | None = None) -> RunReport:
-        """Answer one message (blocking: a run takes minutes). The first request runs; once data is prepared,
-        messages are requirement changes; an answer to a question is asked together with its request."""
-        self._sink = on_event or (lambda event: None)
+        """Answer one message (blocking: a run takes minutes): see :meth:`Session.ask`."""
+        self.session.on_event = on_event or (lambda event: None)
         self.running = True
         try:
-            orchestrator = self._start()
-            if self.prepared:
-                report = orchestrator.revise(text)
-            else:
-                request = "\n".join([*self.pending, text])
-                report = orchestrator.run(request, data=self._data(request), time_budget_s=self.time_budget_s)
-                self.pending = [request] if report.status == "needs_input" and not self.prepared else []
+            return self.session.ask(text)
         finally:
             self.running = False
-            self._sink = lambda event: None
-        self.reports.append(report)
-        return report
+            self.session.on_event = lambda event: None
 
     async def stream(self, text: str) -> AsyncIterator[str]:
         """The reply to ``text`` as it happens: the agents' messages, then the outcome.
@@ -237,9 +197,9 @@ class ChatSession:
 
     def stop(self) -> bool:
         """Interrupt the running cell (the run ends; the notebook so far is kept). False when nothing runs."""
-        if not self.running or self.driver is None:
+        if not self.running or self.session.driver is None:
             return False
-        self.driver.interrupt()
+        self.session.interrupt()
         return True
 
     def close(self) -> None:
@@ -249,9 +209,7 @@ class ChatSession:
 
     def _close_here(self) -> None:
         try:
-            if self.driver is not None:
-                self.driver.close()
-                self.driver = None
+            self.session.close()
         finally:  # the event loop the kernel client made on this thread goes with it
             try:
                 loop = asyncio.get_event_loop_policy().get_event_loop()
@@ -274,10 +232,10 @@ class PersonaLogic:
         if self._session is None:
             chat_dir = self._chat_dir()
             runs = Path(os.environ.get("TRAINER_AGENT_RUNS_DIR") or chat_dir / "trainer-agent-runs")
-            budget = os.environ.get("TRAINER_AGENT_TIME_BUDGET")
+            budget = check_time_budget(os.environ.get("TRAINER_AGENT_TIME_BUDGET") or None,
+                                       "TRAINER_AGENT_TIME_BUDGET")
             self._session = ChatSession(runs, self._chat_name(), workspace=chat_dir,
-                                        llm=make_llm(os.environ.get("TRAINER_AGENT_LLM") or "offline"),
-                                        time_budget_s=float(budget) if budget else None)
+                                        llm=os.environ.get("TRAINER_AGENT_LLM") or "offline", time_budget_s=budget)
         return self._session
 
     def _chat_dir(self) -> Path:

@@ -15,7 +15,7 @@ from typing import Any
 from ..cells.task import requirements_markdown
 from ..errors import CellExecutionFailed, NeedsInput, TrainerAgentError, UsageError
 from ..llm.base import LLMClient
-from ..llm.offline import parse_request
+from ..llm.rule_reader import parse_request
 from ..notebook.driver import NotebookDriver
 from ..notebook.environment import environment
 from ..report import ConstraintRow, RunReport

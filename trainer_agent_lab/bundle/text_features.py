@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-# --- normalise: begin (the notebook's normalise cell embeds this block, so training and serving agree)
+# Normalisation: the notebook writes this file and its normalise cell imports it, so training and serving agree.
 EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]")
 TAG = re.compile(r"<[^>]{0,200}>")
 
@@ -35,10 +35,9 @@ def normalize_text(text):
     text = EMOJI.sub(" ", text)
     text = unicodedata.normalize("NFKC", text).lower()
     return re.sub(r"\s+", " ", text).strip()
-# --- normalise: end
 
 
-# --- tokens: begin (the small transformer's tokenizer; the notebook's student cell embeds this block)
+# The small transformer's tokenizer (the notebook's student cells import it from here too).
 class TokenIds:
     """Word-level token ids for the small transformer: a normalised text -> [CLS] + its words' ids, padded.
 
@@ -70,14 +69,6 @@ class TokenIds:
 
     def to_json(self):
         return {"vocabulary": self.vocabulary, "max_len": self.max_len}
-# --- tokens: end
-
-
-def block(name: str) -> str:
-    """The source between this file's ``# --- NAME: begin`` and ``# --- NAME: end`` lines (for the cells)."""
-    text = Path(__file__).read_text(encoding="utf-8")
-    start = text.index(f"# --- {name}: begin")
-    return text[text.index("\n", start) + 1:text.index(f"# --- {name}: end")]
 
 
 def load_inputs(folder: str | Path, entry: dict):

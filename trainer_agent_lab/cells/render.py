@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import pprint
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -69,7 +70,7 @@ class CellFile:
         if unknown:
             raise UsageError(f"Cell file {self.path.name} has no parameter {', '.join(unknown)}; it declares "
                              f"{', '.join(self.parameters) or 'none'}.")
-        params = [f"{name} = {render_value(values[name])}" if name in values else f"{name} = {default}"
+        params = [f"{name} = {render_value(values[name], len(name) + 3)}" if name in values else f"{name} = {default}"
                   for name, default in self.parameters.items()]
         cells: list[Cell] = []
         for kind, title, body in self.blocks:
@@ -92,11 +93,13 @@ class CellFile:
         return cells
 
 
-def render_value(value: Any) -> str:
-    """A Python literal for ``value``; long containers are pretty-printed over several lines."""
+def render_value(value: Any, indent: int = 0) -> str:
+    """A Python literal for ``value``; long containers and strings are pretty-printed over several lines whose
+    continuation lines are shifted by ``indent`` columns (to sit under the value after ``NAME = ``)."""
     text = repr(value)
-    if len(text) > 100 and isinstance(value, (dict, list, tuple)):
-        text = pprint.pformat(value, width=100, sort_dicts=False)
+    if indent + len(text) > 110 and isinstance(value, (dict, list, tuple, str)):
+        text = pprint.pformat(value, width=max(110 - indent, 40), sort_dicts=False)
+        text = text.replace("\n", "\n" + " " * indent)
     return text
 
 
@@ -179,6 +182,20 @@ def writefile_cells(files: dict[str, str], why: str) -> list[Cell]:
     listing = ", ".join(f"`{target}`" for target in files)
     return [Cell(f"{why} ({listing}; the cells are collapsed: click to expand.)\n", "markdown"),
             *(writefile(target, template) for target, template in files.items())]
+
+
+def run_cells(cells: Sequence[Cell], namespace: dict[str, Any]) -> None:
+    """Run rendered cells as a kernel does, without one: code cells with ``exec`` in ``namespace``, ``%%writefile``
+    cells by writing their file (relative to the working directory); markdown is skipped. For tests and
+    benchmarks that run cells directly."""
+    for cell in cells:
+        if cell.kind != "code":
+            continue
+        first, _, body = cell.source.partition("\n")
+        if first.startswith("%%writefile "):
+            Path(first.split(maxsplit=1)[1]).write_text(body, encoding="utf-8")
+        else:
+            exec(compile(cell.source, f"<cell {first[:60]}>", "exec"), namespace)
 
 
 def source(*names: str, **values: Any) -> str:

@@ -1,12 +1,12 @@
-"""Cells the Task agent writes: the opening summary of requirements and plan, and the constraint table."""
+"""Cells the Task agent writes: the opening summary of requirements and plan (markdown built here), the
+feasibility probe and the constraint table (cell files, rendered)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..spec import TaskSpec
-from .base import code_cell
-from .signal import SIGNAL_TEST
+from .render import Cell, render
 
 _UNITS = {"parameters": "parameters", "onnx_bytes": "bytes", "p50_ms": "ms", "p99_ms": "ms",
           "replica_memory_mb": "MB"}
@@ -65,85 +65,13 @@ def reproduce_markdown(seed: int | None, environment: dict[str, Any]) -> list[st
     return lines
 
 
-_CONSTRAINTS = '''
-import operator
-
-capacity_file = Path("bundle") / "capacity.json"
-CAPACITY = json.loads(capacity_file.read_text()) if capacity_file.exists() else {}
-onnx_file = Path("bundle") / "model.onnx"
-measured = {**METRICS, "parameters": N_PARAMETERS,
-            "onnx_bytes": onnx_file.stat().st_size if onnx_file.exists() else None,
-            **{k: CAPACITY.get(k) for k in ("p50_ms", "p99_ms", "replica_memory_mb")}}
-ops = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
-CONSTRAINT_ROWS = []
-for c in CONSTRAINTS:
-    actual = measured.get(c["name"])
-    met = actual is not None and bool(ops[c["op"]](actual, c["value"]))
-    CONSTRAINT_ROWS.append({"name": c["name"], "target": f"{c['op']} {c['value']:g}", "actual": actual, "met": met})
-table = pd.DataFrame(CONSTRAINT_ROWS, columns=["name", "target", "actual", "met"])
-display(Markdown("**Constraint table** (every figure measured above)"))
-display(table.style.format({"actual": lambda v: "n/a" if v is None else f"{v:,.4g}"})
-        .map(lambda m: "color: green" if m else "color: red", subset=["met"]) if len(table) else table)
-print("all requirements met" if table["met"].all() else
-      "NOT met: " + ", ".join(table.loc[~table["met"], "name"]))
-_report(constraints=CONSTRAINT_ROWS, metrics=METRICS, capacity=CAPACITY)
-'''
+def constraint_table_cell(constraints: list[dict[str, Any]]) -> list[Cell]:
+    """The closing table: each requirement, its target, the measured value, and whether it is met
+    (``cells/constraints.py``, every kind's)."""
+    return render("cells/constraints", CONSTRAINTS=constraints)
 
 
-def constraint_table_cell(constraints: list[dict[str, Any]]) -> str:
-    """The closing table: each requirement, its target, the measured value, and whether it is met."""
-    return code_cell("Check every requirement against what the cells above measured.", _CONSTRAINTS,
-                     CONSTRAINTS=constraints)
-
-
-_FEASIBILITY = '''
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import KFold, StratifiedKFold, learning_curve
-
-classify = TASK == "classification"
-rows = min(len(X_train), 1500)
-X_probe, y_probe = X_train.iloc[:rows], y_train[:rows]
-cv = (StratifiedKFold if classify else KFold)(n_splits=3, shuffle=True, random_state=SEED)
-signal_scoring, chance = signal_metric(y_probe) if classify else ("r2", 0.0)
-probes = {
-    "linear": Pipeline([("prep", make_preprocessor()),
-                        ("est", LogisticRegression(max_iter=2000) if classify else Ridge())]),
-    "boosted trees": Pipeline([("prep", make_preprocessor(scale=False)), ("est", (
-        HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor)(
-            max_iter=30, max_leaf_nodes=15, min_samples_leaf=5, early_stopping=False, random_state=SEED))]),
-}
-folds = {name: cross_val_score(p, X_probe, y_probe, cv=cv, scoring=signal_scoring) for name, p in probes.items()}
-scores = {name: float(v.mean()) for name, v in folds.items()}
-best = max(scores, key=scores.get)
-score, p_value = scores[best], None
-if folds[best].min() < chance + 0.1:  # borderline: test it against shuffled targets
-    p_value, permuted = permutation_p_value(probes[best], X_probe, y_probe, cv, signal_scoring, score, PROBE_SECONDS)
-    fig = px.histogram(x=permuted, nbins=15, labels={"x": signal_scoring},
-                       title=f"Probe {signal_scoring}: {len(permuted)} shuffled targets vs the real ones ({score:.3f})")
-    fig.add_vline(x=score, line_color="red", annotation_text="real targets")
-    fig.show()
-gates = []
-for c in GATED:
-    sizes, _, val = learning_curve(probes[best], X_probe, y_probe, cv=cv, scoring=c["name"], train_sizes=[0.5, 1.0])
-    half, full = val.mean(axis=1)
-    ceiling = min(1.0, full + max(0.0, 3 * (full - half)) + 0.10)  # generous: only clear misses are refused
-    gates.append({"name": c["name"], "target": c["value"], "probe": float(full), "at_half_data": float(half),
-                  "optimistic_ceiling": float(ceiling), "reachable": bool(c["value"] <= ceiling)})
-display(pd.DataFrame([{"probe": k, signal_scoring: round(v, 4)} for k, v in scores.items()]))
-if gates:
-    display(pd.DataFrame(gates))
-no_signal = shows_no_signal(score, chance, p_value)
-print(f"signal: {signal_scoring} {score:.3f} vs chance {chance:.3f}; "
-      + (f"permutation p-value {p_value:.3f}" if p_value is not None else "clearly above chance in every fold")
-      + (" -> NO SIGNAL" if no_signal else ""))
-_report(probe=best, score=float(score), chance=chance, p_value=p_value, no_signal=no_signal,
-        scoring=signal_scoring, gates=gates)
-'''
-
-
-def feasibility_cell(gated: list[dict[str, Any]], probe_seconds: float) -> str:
-    """A quick probe before the search: is there signal at all, and are the metric targets in reach?"""
-    return code_cell("Check feasibility before spending the budget: quick probes, a permutation test for "
-                     "signal, and a learning curve against each metric target.", SIGNAL_TEST + _FEASIBILITY,
-                     GATED=gated, PROBE_SECONDS=probe_seconds)
+def feasibility_cell(gated: list[dict[str, Any]], probe_seconds: float) -> list[Cell]:
+    """A quick probe before the search: is there signal at all, and are the metric targets in reach?
+    (the shared ``cells/signal_test.py``, then ``kinds/tables/cells/feasibility.py``)"""
+    return render("cells/signal_test", "kinds/tables/cells/feasibility", GATED=gated, PROBE_SECONDS=probe_seconds)

@@ -14,7 +14,7 @@ TEXT_TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
 _DATASET_MARKERS = ("dataset_info.json", "dataset_dict.json", "state.json")
 
 
-#: Data the Data agent generates (:mod:`trainer_agent_lab.knowledge.synthetic_text`): demos and tests.
+#: Data the Data agent generates (the cell file ``kinds/texts/cells/job_ads.py``): demos and tests.
 SYNTHETIC_JOB_ADS = "synthetic:job-ads"
 
 

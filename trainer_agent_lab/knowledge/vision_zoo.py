@@ -1,7 +1,7 @@
 """The image model zoo: small PyTorch CNNs and MLPs, their exact parameter counts, and the widest that fits.
 
 The networks themselves are built in the generated notebook (cells cannot import this package); the cell
-template :mod:`trainer_agent_lab.cells.vision.model` defines them with the same shapes, and a test builds them
+file ``kinds/images/cells/networks.py`` defines them with the same shapes, and a test builds them
 with torch and checks ``sum(p.numel() for p in net.parameters())`` equals :func:`count_parameters` here.
 
 Architectures, for images of ``channels x height x width`` and ``k`` classes:

@@ -28,7 +28,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import LLMError, UsageError
-from .base import ChatPlanner, Message
+from .base import Message
+from .chat_planner import ChatPlanner
 
 __all__ = ["DEFAULT_MODEL", "OpenAIClient"]
 

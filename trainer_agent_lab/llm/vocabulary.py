@@ -189,6 +189,8 @@ DATASET_WORDS: list[tuple[str, str]] = [
 DATA_EXTENSIONS = ("csv", "tsv", "parquet", "pq", "json", "jsonl", "ndjson", "txt", "xlsx", "xls",
                    "feather", "arrow", "npz", "npy", "zip", "gz", "arff")
 SKLEARN_REF = r"\bsklearn:[a-z_0-9]+"
+#: Data the Data agent generates: ``synthetic:shapes``, ``synthetic:job-ads`` (also written ``job_ads``).
+SYNTHETIC_REF = r"\bsynthetic:[a-z][a-z_0-9-]*[a-z0-9]"
 #: A path: ``data/churn.csv``, ``data/promo/``, ``./x.parquet``, ``~/d.jsonl``, ``/abs/file.csv``.
 PATH_REF = (r"(?<![\w/.~:-])(?:(?:~/|\.{1,2}/|/)(?:[\w-][\w.-]*/)*[\w-][\w.-]*/?|"
             r"(?:[\w-][\w.-]*/)+(?:[\w-][\w.-]*)?)")
@@ -305,6 +307,7 @@ TIME_PATTERNS = (re.compile(TIME_BEFORE + TIME_VALUE, FLAGS), re.compile(TIME_VA
 PATH_RE = re.compile(PATH_REF, FLAGS)
 BARE_FILE_RE = re.compile(BARE_FILE_REF, FLAGS)
 SKLEARN_RE = re.compile(SKLEARN_REF, FLAGS)
+SYNTHETIC_RE = re.compile(SYNTHETIC_REF, FLAGS)
 DATASET_RES = [(re.compile(pattern, FLAGS), ref) for pattern, ref in DATASET_WORDS]
 CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 DATA_CONTEXT_RE = re.compile(r"\b(?:data|dataset|corpus)\b|数据", FLAGS)

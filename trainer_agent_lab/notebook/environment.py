@@ -10,9 +10,11 @@ import platform
 from functools import lru_cache
 from importlib import metadata
 
-#: The distributions generated cells import (directly or through the bundle they write).
-CELL_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "optuna", "plotly", "skl2onnx", "onnx", "onnxruntime",
-                 "fastapi", "uvicorn", "httpx", "prometheus_client", "psutil", "pyarrow", "ipython", "torch")
+#: The distributions generated cells import (directly or through the bundle they write): matplotlib draws the
+#: static PNG copies of the plots, tqdm the search's progress bar, pyarrow writes the split's Parquet files.
+CELL_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "optuna", "plotly", "matplotlib", "tqdm", "skl2onnx",
+                 "onnx", "onnxruntime", "fastapi", "uvicorn", "httpx", "prometheus_client", "psutil", "pyarrow",
+                 "ipython", "torch")
 
 
 @lru_cache(maxsize=1)

@@ -1,6 +1,7 @@
-"""Cell templates for image classification, grouped by the agent that writes them.
+"""Image classification's cells, grouped by the agent that writes them: each function renders cell files of
+``kinds/images/cells`` (their ``context.py`` lists, with types, the names below).
 
-The image cells share the tabular set-up cell (``SEED``, ``REQUIREMENTS``, ``_report``) and the Task agent's
+The image cells share the set-up cell (``SEED``, ``REQUIREMENTS``, ``_report``) and the Task agent's
 constraint table, and define this kernel namespace (the tabular contract in :mod:`trainer_agent_lab.cells`
 keeps its meaning where the names overlap):
 
@@ -22,6 +23,7 @@ name                     meaning
 ``SPLIT_DIR``            ``split/``: ``train.parquet``/``test.parquet`` (pixels as columns ``pixel_i_j``,
                          ``pixel_c_i_j`` for colour, plus ``label``) and ``split.json``, as the tabular
                          split cell writes them (images of at most 4096 values only)
+``show_grid(...)``       a captioned grid of raw-pixel images (defined with the profile cell)
 ``augment(batch, gen)``  label-safe augmentation of a raw-scale ``torch`` batch (shifts, small
                          rotations, noise; horizontal flips only where ``FLIPS``)
 ``make_network(f, w)``   the zoo's networks (see :mod:`trainer_agent_lab.knowledge.vision_zoo`)
@@ -34,7 +36,7 @@ name                     meaning
 =======================  ========================================================================
 
 The Server agent's image cells (:mod:`.server`) define the names the shared capacity cell needs
-(``onnx_session``, ``to_onnx_feed``, ``single_row_ms``, ``SERVING_MODEL_PATH``, ``single_request_bodies``)
+(``onnx_session``, ``to_onnx_feed``, ``single_row_ms``, ``SERVING_MODEL_PATH``, ``REQUEST_BODIES``)
 and write ``feature_schema.json`` with ``"kind": "image"`` for the bundle's ``serve.py``.
 """
 

@@ -20,6 +20,10 @@ TASK: str
 TARGET: str
 #: The loaded (then cleaned) table.
 df: pd.DataFrame
+#: Where the data came from (the load cell's parameter: a path or ``sklearn:<name>``).
+DATA_REF: str
+#: What a missing text value becomes (the split cell's category for it).
+MISSING_CATEGORY: str
 #: Numeric and string input column names (raw, before preprocessing).
 NUMERIC_FEATURES: list[str]
 CATEGORICAL_FEATURES: list[str]
@@ -45,7 +49,57 @@ THRESHOLD: float | None
 N_PARAMETERS: int
 #: Test-set metrics.
 METRICS: dict[str, float]
+# The model search (``search_plan.py``, ``zoo.py``, ``metrics.py``, ``search.py``) and the fit (``fit.py``):
+#: The families the search may try, and each one's default settings (``{"family": ..., param: value}``).
+FAMILIES: list[str]
+DEFAULTS: list[dict[str, Any]]
+#: The metric the search optimises, and the metric targets (``[{"name", "op", "value"}]``).
+OBJECTIVE: str
+METRIC_CONSTRAINTS: list[dict[str, Any]]
+#: The largest allowed parameter count and ONNX file size in bytes, or None.
+PARAM_LIMIT: int | None
+BYTES_LIMIT: int | None
+#: Whether the search tunes the decision threshold (binary tasks with a precision, recall or F1 target).
+TUNE_THRESHOLD: bool
+#: The search's time budget in seconds; how far cross-validated metrics must beat their targets; the trials
+#: without improvement after which a search with no targets stops.
+TIME_BUDGET_S: float
+MARGIN: float
+PATIENCE: int
+#: Whether the task is classification; the number of classes (0 for regression); the training rows.
+CLASSIFY: bool
+N_CLASSES: int
+N: int
+#: The tree families (trained unscaled; about 25 bytes per parameter in ONNX).
+TREES: tuple[str, ...]
+#: ``build(family, trial)``: an estimator of ``family``, hyper-parameters drawn from an optuna trial, sized to fit.
+build: Callable[..., Any]
+#: ``count_parameters(estimator)``: a fitted model's (or pipeline's) parameters, counted as the zoo documents.
+count_parameters: Callable[..., int]
+#: ``estimated_onnx_bytes(family, n_params)``: the ONNX file size a model of that size takes.
+estimated_onnx_bytes: Callable[..., float]
+#: ``compute_metrics(y_true, scores, threshold=None)``: metrics from probabilities or predictions.
+compute_metrics: Callable[..., dict[str, float]]
+#: ``satisfaction(values, margin)``: the search's score of metrics against the targets, and whether all are met.
+satisfaction: Callable[..., tuple[float, bool]]
+#: ``tune_threshold(y_true, proba)``: the positive-class threshold that best meets the targets, and its metrics.
+tune_threshold: Callable[..., tuple[float, dict[str, float]]]
+#: The chosen configuration's cross-validated metrics (the fit cell's parameter).
+CV_METRICS: dict[str, float]
 
 
 def __getattr__(name: str) -> Any:
     raise AttributeError(f"{name} is defined by an earlier cell of the generated notebook.")
+
+
+# --- export and parity (the Server agent; its shared names are in ``cells/context.py``)
+#: Raw column -> ONNX input name (skl2onnx makes names identifiers); what a missing text value is sent to ONNX
+#: as (``MISSING_CATEGORY``, or ``""`` where the pipeline imputes text itself); ``to_onnx_feed(frame)``, the ONNX
+#: inputs of a DataFrame's raw columns; the ONNX file's size and opset.
+ONNX_INPUT_NAMES: dict[str, str]
+MISSING_TEXT: str
+to_onnx_feed: Callable[[pd.DataFrame], dict[str, np.ndarray]]
+onnx_bytes: int
+opset: int
+#: ``model_predict(frame)``: (class codes or values, probabilities or None) from the trained pipeline.
+model_predict: Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray | None]]

@@ -1,0 +1,322 @@
+"""Measure one serving replica (the model alone, then the real app under a bounded load test on 127.0.0.1), size
+the deployment, and check that the estimate holds."""
+# ruff: noqa: E402  (as in the notebook: a cell's parameters come first, its imports after them)
+
+# %% [context]
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .context import (
+    BUNDLE_DIR,
+    INT8_PATH,
+    REQUEST_BODIES,
+    REQUIREMENTS,
+    SERVING_MODEL_PATH,
+    X_test,
+    _report,
+    onnx_session,
+    single_row_ms,
+    to_onnx_feed,
+)
+
+# %% [parameters]
+LOAD_REQUESTS = 2000
+CONCURRENCY = 8
+VERIFY_SECONDS = 2.5
+HEADROOM_STEPS = (0.7, 0.5, 0.35)
+
+# isort: split
+# %% Measure the model alone in this process, with one thread as serve.py runs it: single-item latency, and the
+# throughput of batches.
+import http.client
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import psutil
+
+WARMUP_CALLS, TIMED_CALLS, BATCH_ROWS = 50, 1000, 256
+single_ms = single_row_ms(SERVING_MODEL_PATH, X_test, TIMED_CALLS, WARMUP_CALLS)
+p50_ms, p99_ms, mean_ms = (float(v) for v in (*np.percentile(single_ms, [50, 99]), single_ms.mean()))
+session = onnx_session(SERVING_MODEL_PATH)
+batch_rows = np.arange(BATCH_ROWS) % len(X_test)
+batch_feed = to_onnx_feed(X_test.iloc[batch_rows] if hasattr(X_test, "iloc") else X_test[batch_rows])
+session.run(None, batch_feed)
+batches, start = 0, time.perf_counter()
+while batches < 5 or (time.perf_counter() - start < 0.5 and batches < 200):
+    session.run(None, batch_feed)
+    batches += 1
+batch_rows_per_s = batches * BATCH_ROWS / (time.perf_counter() - start)
+
+
+# %% How the load test talks to the real app: one-item requests (REQUEST_BODIES, from the serving cell) on
+# kept-alive connections, either as fast as the app answers (closed loop) or at a steady rate (paced).
+HEADERS = {"Content-Type": "application/json"}
+
+
+def post(conn, body):
+    """Send one prediction request on a kept-alive connection; the status, or 0 if the connection failed."""
+    try:
+        conn.request("POST", "/predict", body, HEADERS)
+        reply = conn.getresponse()
+        reply.read()
+        return reply.status
+    except (OSError, http.client.HTTPException):
+        conn.close()  # reconnects on the next request
+        return 0
+
+
+def closed_loop(total, workers, time_limit_s):
+    """``total`` requests from ``workers`` threads, each sending its next request when the last returns."""
+    latency, status = np.full(total, np.nan), np.zeros(total, dtype=int)
+    deadline = time.perf_counter() + time_limit_s
+
+    def worker(w):
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+        for i in range(w, total, workers):
+            if time.perf_counter() > deadline:
+                break
+            sent = time.perf_counter()
+            status[i] = post(conn, REQUEST_BODIES[i % len(REQUEST_BODIES)])
+            latency[i] = (time.perf_counter() - sent) * 1000
+        conn.close()
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(worker, range(workers)))
+    elapsed = time.perf_counter() - began
+    done = ~np.isnan(latency)
+    return latency[done], status[done], elapsed
+
+
+def paced(qps, seconds, workers):
+    """Requests at a steady ``qps`` for ``seconds``; latency counts from when each was due, so a server that
+    falls behind shows it (no coordinated omission)."""
+    total, interval = max(20, int(qps * seconds)), 1.0 / qps
+    latency, status = np.full(total, np.nan), np.zeros(total, dtype=int)
+    began = time.perf_counter() + 0.05
+    deadline = began + 3 * seconds + 1
+
+    def worker(w):
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+        for i in range(w, total, workers):
+            due = began + i * interval
+            now = time.perf_counter()
+            if now > deadline:
+                break
+            if due > now:
+                time.sleep(due - now)
+            status[i] = post(conn, REQUEST_BODIES[i % len(REQUEST_BODIES)])
+            latency[i] = (time.perf_counter() - due) * 1000
+        conn.close()
+
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(worker, range(workers)))
+    done = ~np.isnan(latency)
+    return latency[done], status[done], done.sum() / (time.perf_counter() - began)
+
+
+# %% [hidden] Start serve.py from the bundle in its own process on a free 127.0.0.1 port (a bounded wait for
+# /health), and stop it (killed if it will not stop).
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_app(port):
+    """serve.py on ``port``, once /health answers: (process, its log file, seconds it took to start)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TRAINER_AGENT_API_KEY", "TRAINER_AGENT_MODEL_FILE")}
+    env["TRAINER_AGENT_ORT_THREADS"] = "1"
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen([sys.executable, "serve.py", "--host", "127.0.0.1", "--port", str(port)],
+                               cwd=BUNDLE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    started = time.perf_counter()
+    try:
+        while process.poll() is None and time.perf_counter() - started <= 60:  # bounded wait for /health
+            if app_answers(port):
+                return process, log, time.perf_counter() - started
+            time.sleep(0.05)
+    except BaseException:
+        stop_app(process, log)
+        raise
+    stop_app(process, log, reason="serve.py did not start")
+
+
+def app_answers(port):
+    """Whether the app on ``port`` answers GET /health with 200."""
+    probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        probe.request("GET", "/health")
+        return probe.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        probe.close()
+
+
+def stop_app(process, log, reason=None):
+    """Stop the app (killed if it will not stop) and close its log; with ``reason``, raise with the log's tail."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+    log.seek(0)
+    tail = log.read().decode(errors="replace")[-3000:]
+    log.close()
+    if reason:
+        raise RuntimeError(f"{reason}:\n{tail}")
+
+
+# %% How one replica's memory is measured: its resident memory sampled every 20 ms while it works, and its
+# high-water mark (VmHWM, on Linux), which catches peaks between samples.
+class MemorySampler:
+    """The peak resident memory (MB) of a process, sampled every 20 ms in a thread until ``stop()``."""
+
+    def __init__(self, pid):
+        self.pid, self.process, self.peak, self.done = pid, psutil.Process(pid), 0, threading.Event()
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+        self.thread.start()
+
+    def sample(self):
+        while not self.done.is_set():
+            try:
+                self.peak = max(self.peak, self.process.memory_info().rss)
+            except psutil.Error:
+                return
+            self.done.wait(0.02)
+
+    def stop(self):
+        self.done.set()
+        self.thread.join()
+        peak_mb = self.peak / 2**20
+        try:
+            with open(f"/proc/{self.pid}/status") as status_file:
+                hwm_kib = next(int(line.split()[1]) for line in status_file if line.startswith("VmHWM:"))
+            peak_mb = max(peak_mb, hwm_kib / 1024)
+        except (OSError, StopIteration):
+            pass
+        return round(peak_mb, 1)
+
+
+# %% Load the real app: serve.py from the bundle in its own process on a free loopback port. First as fast as it
+# answers (requests per second per replica), then verify the estimate: a steady load at the planned per-replica
+# QPS must hold the p99 target (the request's, else the full-load run's own p99); if it does not, plan each
+# replica lighter and check again.
+PORT = free_port()
+server, server_log, startup_s = start_app(PORT)
+try:
+    memory = MemorySampler(server.pid)
+    closed_loop(min(200, LOAD_REQUESTS), CONCURRENCY, 10)  # warm-up
+    load_ms, load_status, load_s = closed_loop(LOAD_REQUESTS, CONCURRENCY, 15)
+    load_ok = int((load_status == 200).sum())
+    qps_per_replica = round(load_ok / load_s, 1)
+    http_p50_ms, http_p99_ms = (float(v) for v in np.percentile(load_ms, [50, 99]))
+
+    asked = [c["value"] for c in REQUIREMENTS.get("constraints", []) if c["name"] == "p99_ms"]
+    p99_target_ms = float(min(asked)) if asked else round(http_p99_ms, 3)
+    verify_runs = []
+    for HEADROOM in HEADROOM_STEPS:
+        planned_qps = max(qps_per_replica * HEADROOM, 1.0)
+        v_ms, v_status, v_qps = paced(planned_qps, VERIFY_SECONDS, CONCURRENCY)
+        verify_runs.append({"headroom": HEADROOM, "planned_qps": round(planned_qps, 1), "verified_qps":
+                            round(float(v_qps), 1), "p50_ms": round(float(np.percentile(v_ms, 50)), 3),
+                            "p99_ms": round(float(np.percentile(v_ms, 99)), 3),
+                            "errors": int((v_status != 200).sum()), "requests": int(len(v_ms))})
+        if verify_runs[-1]["p99_ms"] <= p99_target_ms and verify_runs[-1]["errors"] == 0:
+            break
+    verified = verify_runs[-1]
+    verified_holds = verified["p99_ms"] <= p99_target_ms and verified["errors"] == 0
+    replica_memory_mb = memory.stop()
+finally:
+    stop_app(server, server_log)
+
+
+# %% Size the deployment from what was measured: replicas for the target QPS, and whether one replica fits its
+# container.
+target_qps = REQUIREMENTS.get("qps")
+planned_qps = qps_per_replica * HEADROOM
+replicas_for_target = math.ceil(target_qps / planned_qps) if target_qps and planned_qps > 0 else None
+container_memory_mb = REQUIREMENTS.get("container_memory_mb")
+fits_container = None if container_memory_mb is None else replica_memory_mb <= container_memory_mb
+advice = [f"One replica (one serve.py process) answered {qps_per_replica:g} requests/s over HTTP "
+          f"({LOAD_REQUESTS} requests, {CONCURRENCY} at a time); planned at {HEADROOM:.0%} of that "
+          f"({planned_qps:.0f}/s) its p99 was {verified['p99_ms']:.1f} ms, "
+          + ("within" if verified_holds else "OVER") + f" the {p99_target_ms:g} ms target."]
+if replicas_for_target:
+    advice.append(f"Run {replicas_for_target} replica(s) for {target_qps:g} QPS.")
+if fits_container is False:
+    fixes = [f"give each container at least {math.ceil(replica_memory_mb * 1.25)} MB"]
+    if INT8_PATH is None or SERVING_MODEL_PATH != INT8_PATH:
+        fixes.append("serve the int8 model (ask for int8 quantisation)")
+    fixes.append("train a smaller model (fewer or shallower trees, a smaller network)")
+    advice.append(f"It does NOT fit: one replica peaks at {replica_memory_mb:.0f} MB, over the "
+                  f"{container_memory_mb:g} MB container; " + ", or ".join(fixes) + ".")
+elif fits_container:
+    advice.append(f"Each replica peaks at {replica_memory_mb:.0f} MB, within its {container_memory_mb:g} MB "
+                  "container.")
+else:
+    advice.append(f"Each replica peaks at {replica_memory_mb:.0f} MB: give its container at least "
+                  f"{math.ceil(replica_memory_mb * 1.25)} MB.")
+if not verified_holds:
+    advice.append("Even the lightest planned load missed the p99 target here: serve a faster model, or "
+                  "measure on the deployment hardware.")
+capacity_advice = " ".join(advice)
+
+# %% Record every figure, and how it was measured, in the bundle's capacity.json.
+CAPACITY = {
+    "p50_ms": round(p50_ms, 4), "p99_ms": round(p99_ms, 4), "mean_ms": round(mean_ms, 4),
+    "batch_rows_per_s": round(batch_rows_per_s, 1), "http_p50_ms": round(http_p50_ms, 3),
+    "http_p99_ms": round(http_p99_ms, 3), "qps_per_replica": qps_per_replica, "headroom": HEADROOM,
+    "target_qps": target_qps, "replicas_for_target": replicas_for_target, "replica_memory_mb": replica_memory_mb,
+    "container_memory_mb": container_memory_mb, "fits_container": fits_container,
+    "verified_qps": verified["verified_qps"], "verified_p99_ms": verified["p99_ms"],
+    "verified_p99_target_ms": p99_target_ms, "verified_holds": verified_holds,
+    "load_errors": int(len(load_status) - load_ok), "serving_model": SERVING_MODEL_PATH.name,
+    "capacity_advice": capacity_advice,
+}
+(BUNDLE_DIR / "capacity.json").write_text(json.dumps({
+    **CAPACITY, "verify_runs": verify_runs, "server_startup_s": round(startup_s, 2),
+    "load_requests": LOAD_REQUESTS, "concurrency": CONCURRENCY, "timed_calls": TIMED_CALLS,
+    "batch_rows": BATCH_ROWS, "cpu_count": os.cpu_count(),
+    "method": "p50_ms/p99_ms/mean_ms: single-row onnxruntime calls (one thread) in the notebook's kernel after "
+              f"{WARMUP_CALLS} warm-up calls. http_*: serve.py started from this folder on 127.0.0.1, "
+              f"{LOAD_REQUESTS} single-row POST /predict requests from {CONCURRENCY} keep-alive connections "
+              "(client on the same machine, so it takes CPU from the server); qps_per_replica = successful "
+              "requests / seconds. Verification: a steady load at qps_per_replica x headroom for "
+              f"{VERIFY_SECONDS} s, latency counted from each request's due time. replicas_for_target = "
+              "ceil(target_qps / (qps_per_replica x headroom)). replica_memory_mb: the server's peak RSS "
+              "(psutil samples and VmHWM) over start-up and both runs.",
+}, indent=2) + "\n")
+
+# %% Show the figures, the verification runs and the latency histograms of both measurements.
+for key, value in CAPACITY.items():
+    if key != "capacity_advice":
+        print(f"{key:>24}: {value}")
+for run in verify_runs:
+    print(f"verification at {run['headroom']:.0%} of qps_per_replica ({run['verified_qps']:g} requests/s for "
+          f"{VERIFY_SECONDS:g} s): p50 {run['p50_ms']:g} ms, p99 {run['p99_ms']:g} ms, {run['errors']} errors")
+print(capacity_advice)
+fig = go.Figure().set_subplots(rows=1, cols=2, subplot_titles=(
+    f"model alone: {TIMED_CALLS} single-row calls", f"HTTP: {LOAD_REQUESTS} requests, {CONCURRENCY} at a time"))
+fig.add_trace(go.Histogram(x=single_ms, nbinsx=60, name="onnxruntime"), row=1, col=1)
+fig.add_trace(go.Histogram(x=load_ms, nbinsx=60, name="full load", opacity=0.6), row=1, col=2)
+fig.add_trace(go.Histogram(x=v_ms, nbinsx=60, name=f"at {HEADROOM:.0%} load", opacity=0.6), row=1, col=2)
+for col, (p50, p99) in ((1, (p50_ms, p99_ms)), (2, (http_p50_ms, http_p99_ms))):
+    for label, value in (("p50", p50), ("p99", p99)):
+        fig.add_vline(x=value, line_dash="dash", annotation_text=label, row=1, col=col)
+fig.update_layout(title=f"Latency of {SERVING_MODEL_PATH.name}", barmode="overlay", height=360)
+fig.update_xaxes(title_text="ms")
+fig.show()
+_report(capacity=CAPACITY, capacity_advice=capacity_advice, serving_model=SERVING_MODEL_PATH.name,
+        verify_runs=verify_runs)

@@ -1,0 +1,35 @@
+"""The closing constraint table: each requirement, its target, the measured value, and whether it is met."""
+
+# %% [context]
+import json
+from pathlib import Path
+
+from IPython.display import Markdown, display
+
+from .context import METRICS, N_PARAMETERS, _report
+
+# %% [parameters]
+CONSTRAINTS = [{"name": "accuracy", "op": ">=", "value": 0.9}]
+
+# %% Check every requirement against what the cells above measured: the test metrics, the parameter count,
+# the ONNX file's size and the capacity the Server agent measured (read back from the bundle).
+capacity_file = Path("bundle") / "capacity.json"
+CAPACITY = json.loads(capacity_file.read_text()) if capacity_file.exists() else {}
+onnx_file = Path("bundle") / "model.onnx"
+measured = {**METRICS, "parameters": N_PARAMETERS,
+            "onnx_bytes": onnx_file.stat().st_size if onnx_file.exists() else None,
+            **{k: CAPACITY.get(k) for k in ("p50_ms", "p99_ms", "replica_memory_mb")}}
+ops = {">=": lambda a, b: a >= b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, "<": lambda a, b: a < b}
+CONSTRAINT_ROWS = []
+for c in CONSTRAINTS:
+    actual = measured.get(c["name"])
+    met = actual is not None and bool(ops[c["op"]](actual, c["value"]))
+    CONSTRAINT_ROWS.append({"name": c["name"], "target": f"{c['op']} {c['value']:g}", "actual": actual, "met": met})
+display(Markdown("**Constraint table** (every figure measured above)\n\n"
+                 + "| requirement | target | measured | met |\n|---|---|---|---|\n"
+                 + "\n".join(f"| {r['name']} | {r['target']} | "
+                             + ("n/a" if r["actual"] is None else f"{r['actual']:,.4g}")
+                             + f" | {'yes' if r['met'] else '**no**'} |" for r in CONSTRAINT_ROWS)))
+missed = [r["name"] for r in CONSTRAINT_ROWS if not r["met"]]
+print("NOT met: " + ", ".join(missed) if missed else "all requirements met")
+_report(constraints=CONSTRAINT_ROWS, metrics=METRICS, capacity=CAPACITY)

@@ -1,0 +1,317 @@
+"""Runs started from the chat panel: one worker thread per turn, one event log per run.
+
+A :class:`LabRun` is a :class:`~trainer_agent_lab.session.Session` over the notebook open in JupyterLab, on a
+live driver: the first message asks for a model; an answer to the agents' question re-runs the request with
+it; a later message changes requirements (:meth:`Session.ask <trainer_agent_lab.session.Session.ask>`). Data
+references are resolved as in every door, relative paths from the notebook's folder. Every event gets a
+sequence number and stays in the run's log, so a panel that reconnects asks for what came after the last
+number it saw and loses nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..agents.base import Event, RunMemory
+from ..agents.task import TaskAgent
+from ..errors import TrainerAgentError, UsageError
+from ..notebook.live import LiveDriver, Transport
+from ..report import RunReport
+from ..session import Session
+from ..spec import TaskSpec
+
+#: Run states shown by the panel.
+STATES = ("running", "paused", "waiting_kernel", "succeeded", "failed", "refused", "needs_input", "stopped")
+
+
+@dataclass
+class LLMSettings:
+    """The panel's LLM settings: the API key is never sent, only the name of the variable that holds it."""
+
+    backend: str = "offline"
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> LLMSettings:
+        """Read the ``llm`` object of a request; unknown keys are ignored, a key itself is refused."""
+        data = data or {}
+        if "api_key" in data:
+            raise UsageError("Send the name of the environment variable that holds the API key (api_key_env), "
+                             "never the key itself.")
+        env = str(data.get("api_key_env") or "OPENAI_API_KEY")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env):
+            raise UsageError(f"{env!r} is not an environment variable name.")
+        backend = str(data.get("backend") or "offline")
+        if backend not in ("offline", "openai"):
+            raise UsageError(f"Unknown LLM backend {backend!r}.", hint="Use 'offline' or 'openai'.")
+        return cls(backend, data.get("base_url") or None, data.get("model") or None, env)
+
+    def options(self) -> dict[str, Any]:
+        """What :func:`~trainer_agent_lab.llm.make_llm` takes besides the backend."""
+        return {"base_url": self.base_url, "model": self.model, "api_key_env": self.api_key_env}
+
+
+@dataclass
+class LabRun:
+    """One conversation with the agents over one notebook (its :class:`Session`), and its event log."""
+
+    run_id: str
+    notebook_path: str
+    session: Session
+    #: The first message; the session's ``request`` is the latest run's (with the answers asked with it).
+    first_request: str = ""
+    state: str = "running"
+    events: list[dict[str, Any]] = field(default_factory=list)
+    thread: threading.Thread | None = None
+    created: float = field(default_factory=time.time)
+    kernel_choice: str | None = None
+    kernel_answered: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def driver(self) -> LiveDriver:
+        """The live driver of this turn."""
+        return self.session.driver  # type: ignore[return-value]
+
+    @property
+    def out_dir(self) -> Path:
+        """The notebook's folder: ``spec.json``, ``report.json`` and ``bundle/`` go there."""
+        return self.session.out
+
+    @property
+    def request(self) -> str:
+        """The request of the latest run."""
+        return self.session.request or self.first_request
+
+    @property
+    def data(self) -> str | None:
+        """The data reference, resolved."""
+        return self.session.data.ref if self.session.data else None
+
+    @property
+    def reports(self) -> list[RunReport]:
+        """Every turn's report, oldest first."""
+        return self.session.reports
+
+    @property
+    def report(self) -> RunReport | None:
+        """The latest turn's report."""
+        return self.session.report
+
+    @property
+    def busy(self) -> bool:
+        """True while a turn's thread is working."""
+        return self.thread is not None and self.thread.is_alive()
+
+    def summary(self) -> dict[str, Any]:
+        """What ``GET /runs/{id}`` answers."""
+        report = self.report
+        return {"run_id": self.run_id, "notebook_path": self.notebook_path, "request": self.request,
+                "data": self.data, "state": self.state, "busy": self.busy, "last_seq": len(self.events),
+                "report": report.model_dump(mode="json") if report else None,
+                "bundle_zip": bool(report and report.paths.get("bundle_zip")
+                                   and Path(report.paths["bundle_zip"]).exists())}
+
+
+class RunManager:
+    """Starts runs on worker threads and keeps their event logs.
+
+    Parameters
+    ----------
+    transport:
+        The bridge that carries the live driver's operations to the browser.
+    root_dir:
+        The Jupyter server's root: notebook paths are relative to it.
+    publish:
+        Called (from any thread) with every new event record, to broadcast it to the open panels.
+    """
+
+    def __init__(self, transport: Transport, root_dir: Path, publish: Callable[[dict[str, Any]], None]) -> None:
+        self.transport = transport
+        self.root_dir = Path(root_dir).resolve()
+        self._publish = publish
+        self._lock = threading.Lock()
+        self.runs: dict[str, LabRun] = {}
+
+    # -- events ------------------------------------------------------------------------------------
+    def record(self, run: LabRun, kind: str, agent: str = "Task", text: str = "", **data: Any) -> dict[str, Any]:
+        """Append an event to the run's log (numbered from 1) and broadcast it."""
+        with self._lock:
+            record = {"type": "event", "run_id": run.run_id, "seq": len(run.events) + 1, "time": time.time(),
+                      "kind": kind, "agent": agent, "text": text, "data": data}
+            run.events.append(record)
+        self._publish(record)
+        return record
+
+    def events_after(self, run_id: str, after: int = 0) -> list[dict[str, Any]]:
+        """The run's events with a sequence number above ``after``."""
+        run = self.get(run_id)
+        with self._lock:
+            return list(run.events[max(0, after):])
+
+    def set_state(self, run: LabRun, state: str, text: str = "", **data: Any) -> None:
+        """Change the run's state and tell the panels."""
+        run.state = state
+        self.record(run, "state", "Task", text, state=state, **data)
+
+    # -- runs --------------------------------------------------------------------------------------
+    def get(self, run_id: str) -> LabRun:
+        """The run with this id, or a ``UsageError``."""
+        run = self.runs.get(run_id)
+        if run is None:
+            raise UsageError(f"No run {run_id!r}.")
+        return run
+
+    def local_path(self, notebook_path: str) -> Path:
+        """The notebook's file on disk; refuses paths that leave the server's root."""
+        path = (self.root_dir / notebook_path.lstrip("/")).resolve()
+        if self.root_dir not in path.parents:
+            raise UsageError(f"The notebook path {notebook_path!r} is outside the server's root.")
+        if path.suffix != ".ipynb":
+            raise UsageError(f"{notebook_path!r} is not a notebook (.ipynb).")
+        return path
+
+    def busy_notebook(self, notebook_path: str) -> LabRun | None:
+        """The run that works on this notebook right now, if any."""
+        return next((r for r in self.runs.values() if r.notebook_path == notebook_path and r.busy), None)
+
+    def start(self, request: str, notebook_path: str, *, data: str | None = None,
+              time_budget_s: float | None = None, llm: LLMSettings | None = None) -> LabRun:
+        """Start a run of ``request`` that writes into ``notebook_path``; return at once."""
+        request = (request or "").strip()
+        if not request:
+            raise UsageError("The message is empty: say what model you need.")
+        local = self.local_path(notebook_path)
+        other = self.busy_notebook(notebook_path)
+        if other is not None:
+            raise UsageError(f"A run is already working on {notebook_path} ({other.run_id}).",
+                             hint="Stop it first, or pick another notebook.")
+        # the cells write bundle/ (and the run spec.json, report.json) next to the notebook: one run per folder
+        neighbour = next((r for r in self.runs.values() if r.busy and r.out_dir == local.parent), None)
+        if neighbour is not None:
+            raise UsageError(f"A run is already working in the folder of {notebook_path} (on "
+                             f"{neighbour.notebook_path}); its bundle/ would be overwritten.",
+                             hint="Use a notebook in another folder, or ask for a new notebook named after the task.")
+        run_id = uuid.uuid4().hex[:12]
+        settings = llm or LLMSettings()
+        session = Session(data=data, out=local.parent, notebook=local, base=local.parent, time_budget_s=time_budget_s,
+                          llm=settings.backend, llm_options=settings.options(), assume_yes=False,
+                          driver=lambda path: LiveDriver(self.transport, notebook_path, path, run_id=run_id))
+        run = LabRun(run_id, notebook_path, session, first_request=request)
+        session.on_event = lambda event: self._agent_event(run, event)
+        self._hook(run, session.start().driver)  # type: ignore[arg-type]
+        with self._lock:
+            self.runs[run_id] = run
+        self.record(run, "user", "You", request, data=run.data, notebook_path=notebook_path)
+        self._turn(run, lambda: session.run(request))
+        return run
+
+    def message(self, run_id: str, text: str) -> LabRun:
+        """A later message in the conversation: the answer to a question, or a change of requirements."""
+        run = self.get(run_id)
+        text = (text or "").strip()
+        if not text:
+            raise UsageError("The message is empty.")
+        if run.busy:
+            raise UsageError("The agents are still working on this run.", hint="Wait for it to finish or stop it.")
+        self.record(run, "user", "You", text)
+        self._turn(run, lambda: run.session.ask(text))
+        return run
+
+    def stop(self, run_id: str) -> LabRun:
+        """Interrupt the kernel and halt the run."""
+        run = self.get(run_id)
+        if not run.busy:
+            return run
+        self.record(run, "message", "Task", "Stopping: interrupting the kernel; the notebook so far is kept.")
+        if run.state == "waiting_kernel":
+            self.kernel_choice(run_id, "stop")
+        threading.Thread(target=run.driver.stop, name=f"stop-{run_id}", daemon=True).start()
+        return run
+
+    def kernel_choice(self, run_id: str, action: str) -> LabRun:
+        """The person's answer after the kernel died: ``resume`` (restart and go on) or ``stop``."""
+        if action not in ("resume", "stop"):
+            raise UsageError(f"Unknown action {action!r}.", hint="Use 'resume' or 'stop'.")
+        run = self.get(run_id)
+        if run.state != "waiting_kernel":
+            raise UsageError("The run is not waiting for a kernel decision.")
+        run.kernel_choice = action
+        run.kernel_answered.set()
+        return run
+
+    def paused(self, message: dict[str, Any], waiting: bool) -> None:
+        """The bridge found (``waiting``) or found again the notebook an operation is for."""
+        run = self.runs.get(str(message.get("run_id")))
+        if run is None or not run.busy:
+            return
+        if waiting and run.state == "running":
+            self.set_state(run, "paused", f"The notebook {run.notebook_path} is not open: the run is paused. "
+                           "Open it again to go on; nothing is lost.", notebook_path=run.notebook_path)
+        elif not waiting and run.state == "paused":
+            self.set_state(run, "running", f"{run.notebook_path} is open again: going on.")
+
+    # -- internals ---------------------------------------------------------------------------------
+    def _turn(self, run: LabRun, work: Callable[[], RunReport]) -> None:
+        def target() -> None:
+            report: RunReport | None = None
+            try:
+                report = work()
+            except TrainerAgentError as exc:  # raised before the orchestrator's own handling (bad arguments)
+                report = RunReport(status=exc.status, reason=str(exc))  # type: ignore[arg-type]
+            except KeyboardInterrupt:
+                report = RunReport(status="failed", reason="The run was stopped; the notebook so far is kept.")
+            except Exception as exc:  # noqa: BLE001 - the panel must hear about it; the thread must not die silently
+                report = RunReport(status="failed", reason=f"Internal error: {type(exc).__name__}: {exc}")
+            finally:
+                if report is not None:
+                    if not any(kept is report for kept in run.reports):  # raised before the session kept it
+                        run.reports.append(report)
+                    state = "stopped" if run.driver.stopped else report.status
+                    run.thread = None
+                    self.set_state(run, state, report.reason, report=report.model_dump(mode="json"))
+
+        if run.driver.stopped:  # after a stop, a new driver for the next turn (the old one runs no more cells)
+            self._hook(run, run.session.renew_driver())  # type: ignore[arg-type]
+        run.state = "running"
+        run.thread = threading.Thread(target=target, name=f"trainer-agent-run-{run.run_id}", daemon=True)
+        self.set_state(run, "running")
+        run.thread.start()
+
+    def _hook(self, run: LabRun, driver: LiveDriver) -> None:
+        """Kernel deaths ask the person; the parsed spec and the plan go to the panel as a ``spec`` event."""
+        driver.on_kernel_died = lambda step, index: self._kernel_died(run, step, index)
+
+        def spec_event(key: str, value: Any) -> None:
+            if key == "trainer_agent" and isinstance(value, dict) and "spec" in value:
+                spec = TaskSpec.model_validate(value["spec"])
+                plan = TaskAgent(driver, RunMemory(spec=spec), lambda event: None).plan()
+                self.record(run, "spec", "Task", "", spec=value["spec"], plan=plan)
+
+        driver.on_metadata.append(spec_event)
+
+    def _agent_event(self, run: LabRun, event: Event) -> None:
+        self.record(run, event.kind, event.agent, event.text, **event.data)
+
+    def _kernel_died(self, run: LabRun, step: str, index: int) -> str:
+        run.kernel_answered.clear()
+        run.kernel_choice = None
+        self.set_state(run, "waiting_kernel", f"The kernel died while running the {step} step (cell {index + 1}). "
+                       "Restart it and resume from that step, or stop the run?", step=step, cell_index=index,
+                       options=["resume", "stop"])
+        while not run.kernel_answered.wait(0.2):
+            if run.driver.stopped:
+                return "stop"
+        choice = run.kernel_choice or "stop"
+        if choice == "resume":
+            self.set_state(run, "running", f"Restarting the kernel, re-running the cells before the {step} step, "
+                           f"then the {step} step again.")
+        return choice

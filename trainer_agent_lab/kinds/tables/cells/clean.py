@@ -1,0 +1,102 @@
+"""Clean ``df``: drop duplicates, identifiers and useless columns, fix types, remove outlying targets."""
+
+# %% [context]
+import re
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+from IPython.display import Markdown, display
+
+from .context import _report, df
+
+# %% [parameters]
+TARGET = "target"
+TASK = "classification"
+OUTLIER_Z = 6.0
+
+# %% Clean: drop duplicates, identifiers and useless columns, fix types, and remove outlying targets, each
+# with a stated reason. First the target (rows without one go; labels that differ only in case or spaces
+# merge) and exact duplicate rows, which would leak between train and test.
+notes = []
+before = len(df)
+df = df[df[TARGET].notna()].copy()
+if len(df) < before:
+    notes.append(f"Dropped {before - len(df)} rows with no value for the target {TARGET}.")
+if TASK == "classification":
+    labels = df[TARGET].astype(str).str.strip()
+    if labels.str.lower().nunique() < labels.nunique():
+        labels = labels.str.lower()
+        notes.append("Target labels differed only in case or spaces; merged them.")
+    df[TARGET] = labels
+else:
+    df[TARGET] = pd.to_numeric(df[TARGET], errors="coerce")
+    bad = int(df[TARGET].isna().sum())
+    if bad:
+        df = df[df[TARGET].notna()].copy()
+        notes.append(f"Dropped {bad} rows whose target was not a number.")
+
+duplicates = int(df.duplicated().sum())
+if duplicates:
+    df = df.drop_duplicates().reset_index(drop=True)
+    notes.append(f"Dropped {duplicates} duplicate rows (exact copies would leak between train and test).")
+
+
+# %% Then the input columns: numbers written as text are read as numbers; constant, mostly empty,
+# identifier and free-text columns are dropped, each with its reason.
+def is_text(values):
+    """Whether a column holds text: object columns, and the string dtype pandas 3 reads text as."""
+    return values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
+
+
+for col in [c for c in df.columns if c != TARGET and is_text(df[c])]:
+    as_number = pd.to_numeric(df[col].astype(str).str.replace(r"[,$%\s]", "", regex=True), errors="coerce")
+    if df[col].notna().sum() and as_number.notna().sum() >= 0.95 * df[col].notna().sum():
+        df[col] = as_number
+        notes.append(f"Read {col} as numbers (it held numbers written as text).")
+
+dropped = {}
+n = len(df)
+for col in [c for c in df.columns if c != TARGET]:
+    values = df[col]
+    unique = values.nunique(dropna=True)
+    id_name = re.search(r"(^|_)(id|uuid|guid|key|index)$|^(id|index)_|^unnamed", col.lower()) is not None
+    if unique <= 1:
+        dropped[col] = "constant: one value only, so it cannot help"
+    elif values.isna().mean() > 0.6:
+        dropped[col] = f"{values.isna().mean():.0%} missing"
+    elif id_name and unique >= 0.5 * n:
+        dropped[col] = ("an identifier (named like an ID, nearly unique per row): it carries no signal "
+                        "and would let the model memorise rows")
+    elif is_text(values) and unique >= 0.95 * n:
+        dropped[col] = "an identifier (a different text in every row)"
+    elif is_text(values) and unique > max(50, 0.5 * n):
+        dropped[col] = f"free text with {unique} distinct values; a tabular model cannot use it"
+for col, why in dropped.items():
+    notes.append(f"Dropped column {col}: {why}.")
+df = df.drop(columns=list(dropped))
+
+# %% Regression: drop the rows whose target is an outlier (robust z-score above OUTLIER_Z), then say
+# what was cleaned and what the model's imputers are left with.
+if TASK == "regression":
+    y = df[TARGET]
+    median = y.median()
+    mad = (y - median).abs().median() * 1.4826 or y.std()
+    robust_z = (y - median).abs() / mad
+    outliers = robust_z > OUTLIER_Z
+    if outliers.any():
+        fig = px.scatter(x=np.arange(len(y)), y=y, color=outliers.map({True: "outlier", False: "kept"}),
+                         labels={"x": "row", "y": TARGET}, title=f"Outliers in {TARGET} (robust z > {OUTLIER_Z})")
+        fig.show()
+        df = df[~outliers].reset_index(drop=True)
+        notes.append(f"Dropped {int(outliers.sum())} rows whose {TARGET} is an outlier (robust z-score > "
+                     f"{OUTLIER_Z}: beyond {median - OUTLIER_Z * mad:.4g}..{median + OUTLIER_Z * mad:.4g}).")
+
+missing_left = {c: int(v) for c, v in df.isna().sum().items() if v}
+if missing_left:
+    notes.append("Missing values left for the model's imputers (median for numbers, 'missing' for text): "
+                 + ", ".join(f"{c} ({v})" for c, v in missing_left.items()) + ".")
+display(Markdown("**Cleaning**\n\n" + ("\n".join(f"- {note}" for note in notes) or "- Nothing to clean.")))
+print(f"{len(df):,} rows x {df.shape[1]} columns after cleaning")
+_report(notes=notes, rows=len(df), dropped_columns=dropped,
+        classes=sorted(df[TARGET].unique().tolist()) if TASK == "classification" else None)

@@ -1,0 +1,58 @@
+"""Evaluate the trained model on the held-out test split: metrics, errors by class or residuals."""
+
+# %% [context]
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+from IPython.display import display
+from sklearn import metrics as skm
+
+from .context import (
+    CLASSES,
+    CLASSIFY,
+    CV_METRICS,
+    N_CLASSES,
+    POS_LABEL,
+    TARGET,
+    THRESHOLD,
+    X_test,
+    _report,
+    compute_metrics,
+    model,
+    y_test,
+)
+
+# %% Evaluate on the held-out test split: the metrics (next to the cross-validated ones), then the errors by
+# class (confusion matrix, per-class report, ROC and precision-recall curves) or the residuals.
+scores_test = model.predict_proba(X_test) if CLASSIFY else model.predict(X_test)
+METRICS = {k: float(v) for k, v in compute_metrics(y_test, scores_test, THRESHOLD).items()}
+display(pd.DataFrame({"test": METRICS, "cross-validated (train)": CV_METRICS}).round(4))
+if CLASSIFY:
+    if N_CLASSES == 2:
+        pred = np.where(scores_test[:, POS_LABEL] >= (THRESHOLD or 0.5), POS_LABEL, 1 - POS_LABEL)
+    else:
+        pred = scores_test.argmax(axis=1)
+    cm = skm.confusion_matrix(y_test, pred, labels=range(N_CLASSES))
+    px.imshow(cm, x=CLASSES, y=CLASSES, text_auto=True, color_continuous_scale="Blues",
+              labels={"x": "predicted", "y": "actual"}, title="Confusion matrix (test)").show()
+    report = skm.classification_report(y_test, pred, labels=range(N_CLASSES), target_names=CLASSES,
+                                       output_dict=True, zero_division=0)
+    display(pd.DataFrame(report).T.round(3))
+    if N_CLASSES == 2:
+        fpr, tpr, _ = skm.roc_curve(y_test == POS_LABEL, scores_test[:, POS_LABEL])
+        prec, rec, _ = skm.precision_recall_curve(y_test == POS_LABEL, scores_test[:, POS_LABEL])
+        fig = go.Figure([go.Scatter(x=fpr, y=tpr, name=f"ROC (AUC {METRICS['roc_auc']:.3f})"),
+                         go.Scatter(x=rec, y=prec, name="precision-recall")])
+        fig.update_layout(title=f"ROC and precision-recall curves, positive class {CLASSES[POS_LABEL]!r}",
+                          xaxis_title="false positive rate / recall", yaxis_title="true positive rate / precision")
+        fig.show()
+else:
+    pred = scores_test
+    fig = px.scatter(x=y_test, y=pred, labels={"x": f"actual {TARGET}", "y": "predicted"},
+                     title=f"Predicted against actual (test R2 {METRICS['r2']:.3f})")
+    fig.add_shape(type="line", x0=y_test.min(), y0=y_test.min(), x1=y_test.max(), y1=y_test.max(),
+                  line={"dash": "dash"})
+    fig.show()
+    px.histogram(x=y_test - pred, nbins=40, labels={"x": "residual"}, title="Residuals (test)").show()
+_report(metrics=METRICS)

@@ -1,0 +1,100 @@
+"""Convert the trained tabular pipeline, preprocessing included, to ONNX: one input per raw column."""
+
+# %% [context]
+import numpy as np
+from sklearn.impute import SimpleImputer
+
+from ....cells.context import ONNX_PATH
+from .context import CATEGORICAL_FEATURES, MISSING_CATEGORY, NUMERIC_FEATURES, TARGET, TASK, model
+
+# isort: split
+# %% Convert the trained pipeline, preprocessing included, to ONNX, so it can be served without Python pickles.
+# First, what a missing text value is sent as (MISSING_TEXT): the Data agent fills missing text with
+# MISSING_CATEGORY before training, so the model knows it as a category. A pipeline that imputes text itself (a
+# SimpleImputer looking for NaN) cannot be converted as it is: convert a copy whose string imputers look for ""
+# and send "" instead.
+import copy
+import os
+
+import onnx
+import onnxruntime as ort
+import skl2onnx
+from skl2onnx import convert_sklearn
+from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+from sklearn.base import is_classifier
+
+
+def fitted_parts(estimator):
+    """The estimator and every fitted step inside it (pipelines, column transformers)."""
+    yield estimator
+    for _, part in getattr(estimator, "steps", []):
+        yield from fitted_parts(part)
+    for _, part, _columns in getattr(estimator, "transformers_", []):
+        if hasattr(part, "fit"):
+            yield from fitted_parts(part)
+
+
+MISSING_TEXT = MISSING_CATEGORY
+model_for_onnx = copy.deepcopy(model)
+for part in fitted_parts(model_for_onnx):
+    if isinstance(part, SimpleImputer) and part.statistics_.dtype == object:
+        if not isinstance(part.missing_values, str):
+            part.missing_values = MISSING_TEXT = ""
+
+# One ONNX input per raw column, shape [rows, 1], so the bundle takes raw values.
+initial_types = [(col, FloatTensorType([None, 1])) for col in NUMERIC_FEATURES]
+initial_types += [(col, StringTensorType([None, 1])) for col in CATEGORICAL_FEATURES]
+final_step = model_for_onnx.steps[-1][1]
+options = {id(final_step): {"zipmap": False}} if is_classifier(final_step) else None
+
+
+# %% Convert at the newest opset that skl2onnx has tested, that onnx knows and that this onnxruntime loads,
+# and save it with the task and target as model properties.
+onnx_model, last_error = None, None
+newest = min(skl2onnx.get_latest_tested_opset_version(), onnx.defs.onnx_opset_version())
+for opset in range(newest, 14, -1):
+    try:
+        candidate = convert_sklearn(
+            model_for_onnx, initial_types=initial_types, options=options, target_opset=opset
+        )
+        ort.InferenceSession(candidate.SerializeToString(), providers=["CPUExecutionProvider"])
+    except Exception as err:  # try the next opset; the last error is raised below
+        last_error = err
+        continue
+    onnx_model = candidate
+    break
+if onnx_model is None:
+    known_limits = {  # skl2onnx 1.20 messages -> what to do
+        "got a boolean": "skl2onnx's tree converters need protobuf < 7: pip install 'protobuf<7'",
+        "Infrequent categories are not implemented": "skl2onnx groups rare categories (max_categories, "
+        "min_frequency) only when two or more text columns share the encoder: retrain without grouping",
+    }
+    message = repr(last_error) + repr(last_error.__cause__)
+    hints = [hint for text, hint in known_limits.items() if text in message]
+    raise RuntimeError(f"could not convert the model to ONNX at opsets {newest}..15"
+                       + "".join(f"; {hint}" for hint in hints)) from last_error
+# skl2onnx turns column names into identifiers ("mean radius" -> "mean_radius"); inputs keep their order.
+ONNX_INPUT_NAMES = dict(zip([name for name, _ in initial_types], [i.name for i in onnx_model.graph.input],
+                            strict=True))
+onnx.helper.set_model_props(onnx_model, {"task": TASK, "target": str(TARGET)})
+onnx.save(onnx_model, ONNX_PATH)
+onnx_bytes = ONNX_PATH.stat().st_size
+print(f"{ONNX_PATH}: {onnx_bytes / 1024:.1f} KiB, opset {opset}, "
+      f"{len(initial_types)} inputs, outputs {[o.name for o in onnx_model.graph.output]}")
+
+
+def to_onnx_feed(frame):
+    """The ONNX inputs for the raw columns of a DataFrame: one [rows, 1] array per column."""
+    feed = {}
+    for col in NUMERIC_FEATURES:
+        feed[ONNX_INPUT_NAMES[col]] = frame[col].to_numpy(dtype=np.float32, na_value=np.nan).reshape(-1, 1)
+    for col in CATEGORICAL_FEATURES:
+        values = frame[col].astype(object).where(frame[col].notna(), MISSING_TEXT)
+        feed[ONNX_INPUT_NAMES[col]] = values.astype(str).to_numpy(dtype=object).reshape(-1, 1)
+    return feed
+
+
+# %% [context]
+# Modules later cells use: re-exported so that ruff sees them used (``os``: the capacity and bundle cells; a
+# text or image notebook imported it before its Server cells).
+__all__ = ["os"]

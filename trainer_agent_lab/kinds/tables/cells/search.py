@@ -1,0 +1,146 @@
+"""The model search: a cross-validated optuna study over the zoo, its stopping rule, run, leaderboard and plot."""
+
+# %% [context]
+import time
+
+import numpy as np
+import optuna
+import pandas as pd
+import plotly.express as px
+from IPython.display import Markdown, display
+from sklearn.base import clone
+from sklearn.model_selection import KFold, StratifiedKFold
+from tqdm.auto import tqdm
+
+from .context import (
+    BYTES_LIMIT,
+    CLASSIFY,
+    DEFAULTS,
+    FAMILIES,
+    MARGIN,
+    METRIC_CONSTRAINTS,
+    N_CLASSES,
+    OBJECTIVE,
+    PARAM_LIMIT,
+    PATIENCE,
+    SEED,
+    TIME_BUDGET_S,
+    TREES,
+    TUNE_THRESHOLD,
+    N,
+    Pipeline,
+    X_train,
+    _report,
+    build,
+    compute_metrics,
+    count_parameters,
+    estimated_onnx_bytes,
+    make_preprocessor,
+    satisfaction,
+    tune_threshold,
+    y_train,
+)
+
+# %% The objective of one trial: cross-validate a candidate on the training split (out-of-fold predictions,
+# the threshold tuned on them), score it against the targets, and push it far down when it is over a limit.
+folds = (StratifiedKFold if CLASSIFY else KFold)(n_splits=5 if N < 1000 else 3, shuffle=True, random_state=SEED)
+
+
+def out_of_fold(pipe):
+    """Out-of-fold predictions on the training split, and the parameter count expected once trained on all of it."""
+    oof = np.zeros((N, N_CLASSES)) if CLASSIFY else np.zeros(N)
+    sizes = []
+    for fit_rows, val_rows in folds.split(X_train, y_train):
+        if time.perf_counter() > deadline:
+            raise optuna.TrialPruned("out of time")
+        fitted = clone(pipe).fit(X_train.iloc[fit_rows], y_train[fit_rows])
+        rows = X_train.iloc[val_rows]
+        oof[val_rows] = fitted.predict_proba(rows) if CLASSIFY else fitted.predict(rows)
+        grows = fitted.steps[-1][1].__class__.__name__.startswith(("SV", "KNeighbors"))
+        # kernel SVMs and kNN keep (a share of) the training rows: scale to the full training split
+        sizes.append(int(count_parameters(fitted) * (N / len(fit_rows) if grows else 1)))
+    return oof, max(sizes)
+
+
+def objective(trial):
+    """One trial: a family and its settings drawn by optuna, scored out-of-fold against the targets."""
+    family = trial.suggest_categorical("family", FAMILIES)
+    if family_seconds.get(family, 0) > deadline - time.perf_counter():
+        raise optuna.TrialPruned("a trial of this family would not finish within the budget")
+    began = time.perf_counter()
+    pipe = Pipeline([("prep", make_preprocessor(scale=family not in TREES)), ("est", build(family, trial))])
+    oof, n_params = out_of_fold(pipe)
+    threshold = None
+    if CLASSIFY and N_CLASSES == 2 and TUNE_THRESHOLD:
+        threshold, values = tune_threshold(y_train, oof)
+    else:
+        values = compute_metrics(y_train, oof)
+    score, meets = satisfaction(values, MARGIN)
+    over = (PARAM_LIMIT is not None and n_params > PARAM_LIMIT) or (
+        BYTES_LIMIT is not None and estimated_onnx_bytes(family, n_params) > BYTES_LIMIT)
+    trial.set_user_attr("metrics", {k: float(v) for k, v in values.items()})
+    trial.set_user_attr("parameters", n_params)
+    trial.set_user_attr("threshold", threshold)
+    trial.set_user_attr("meets", bool(meets and not over))
+    trial.set_user_attr("over_budget", bool(over))
+    family_seconds[family] = time.perf_counter() - began
+    return -1e6 + score if over else score
+
+
+# %% When to stop: once every target is met (after each family's default ran); with no targets to meet, once
+# `PATIENCE` trials in a row bring no improvement. It also moves the progress bar.
+def stop_when_done(study, trial):
+    """Stop once the targets are met (after every family's default ran); with no targets, once it plateaus."""
+    bar.update(1)
+    if trial.value is None:
+        return
+    if trial.value > best_so_far[0] + 1e-3:
+        best_so_far[:] = [trial.value, trial.number]
+    best = study.best_trial
+    bar.set_postfix(best=f"{best.params['family']} {best.value:.4f}")
+    done_defaults = trial.number + 1 >= len(DEFAULTS)
+    if done_defaults and METRIC_CONSTRAINTS and best.user_attrs.get("meets"):
+        study.stop()
+    if done_defaults and not METRIC_CONSTRAINTS and trial.number - best_so_far[1] >= PATIENCE:
+        study.stop()  # nothing to reach, and no progress: more trials would only spend the budget
+
+
+# %% Run the search within `TIME_BUDGET_S`: every family's default settings first, then optuna's TPE sampler
+# explores; a trial that cannot finish in the time left is skipped.
+study = optuna.create_study(direction="maximize",
+                            sampler=optuna.samplers.TPESampler(seed=SEED, multivariate=True, group=True))
+for params in DEFAULTS:
+    study.enqueue_trial(params)
+started = time.perf_counter()
+deadline = started + TIME_BUDGET_S
+family_seconds = {}  # how long the last trial of each family took
+bar = tqdm(total=None, desc="model search", unit="trial")
+best_so_far = [-np.inf, 0]
+study.optimize(objective, timeout=TIME_BUDGET_S, callbacks=[stop_when_done], catch=(ValueError,))
+bar.close()
+if not any(t.value is not None for t in study.trials):
+    raise TimeoutError(f"No model finished cross-validation within {TIME_BUDGET_S:.0f} s: give the run a larger "
+                       "time budget (--time-budget).")
+
+# %% The leaderboard: every finished trial, the best of each family, and the cross-validated metric against
+# model size; the five best configurations go back to the Model agent (the fit trains the first within budget).
+trials = pd.DataFrame([{"trial": t.number, "family": t.params.get("family"), "score": t.value,
+                        "parameters": t.user_attrs.get("parameters"), "meets targets": t.user_attrs.get("meets"),
+                        **{k: round(v, 4) for k, v in t.user_attrs.get("metrics", {}).items()},
+                        "seconds": (t.datetime_complete - t.datetime_start).total_seconds()}
+                       for t in study.trials if t.value is not None])
+leaderboard = trials.sort_values("score", ascending=False).groupby("family").head(1)
+display(Markdown(f"**Model search**: {len(trials)} trials in {time.perf_counter() - started:.0f} s, "
+                 f"cross-validated on the training split ({folds.get_n_splits()} folds); best per family:"))
+display(leaderboard.drop(columns=["score"]).reset_index(drop=True))
+fig = px.scatter(trials, x="parameters", y=OBJECTIVE, color="family", log_x=True, hover_data=["trial"],
+                 title=f"Cross-validated {OBJECTIVE} against model size")
+if PARAM_LIMIT is not None:
+    fig.add_vline(x=PARAM_LIMIT, line_dash="dash", annotation_text="parameter budget")
+fig.show()
+ranked = sorted((t for t in study.trials if t.value is not None), key=lambda t: -t.value)
+_report(trials=len(trials), best_family=ranked[0].params["family"], cv_metrics=ranked[0].user_attrs["metrics"],
+        cv_meets=ranked[0].user_attrs["meets"], over_budget=ranked[0].user_attrs["over_budget"],
+        ranked=[{"params": t.params, "threshold": t.user_attrs["threshold"], "cv_metrics": t.user_attrs["metrics"],
+                 "parameters": t.user_attrs["parameters"]} for t in ranked[:5]],
+        leaderboard=leaderboard[["family", OBJECTIVE, "parameters"]].to_dict("records"))

@@ -1,0 +1,88 @@
+"""Split into train and test (stratified for classes) and define preprocessing that exports to ONNX."""
+
+# %% [context]
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from IPython.display import display
+
+from .context import SEED, _report, df
+
+# isort: split
+# %% Split into train and test (stratified for classes) and define preprocessing that exports to ONNX with
+# the model. First the preprocessing: impute (and scale) numbers, one-hot encode text.
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+
+def make_preprocessor(scale=True):
+    """Impute (and scale) numbers, one-hot encode text: all of it exports to ONNX.
+
+    Trees get unscaled inputs: ONNX scales in float32, and a value scaled onto a split threshold can fall
+    on the other side of it, so an unscaled tree is the one the ONNX model reproduces exactly.
+    """
+    steps = [("impute", SimpleImputer(strategy="median"))] + ([("scale", StandardScaler())] if scale else [])
+    numeric = Pipeline(steps)
+    categorical = OneHotEncoder(handle_unknown="ignore")
+    return ColumnTransformer([("num", numeric, NUMERIC_FEATURES), ("cat", categorical, CATEGORICAL_FEATURES)])
+
+
+# %% [parameters]
+TARGET = "target"
+TASK = "classification"
+POSITIVE_CLASS = None
+TEST_SIZE = 0.25
+
+# %% The inputs as the model sees them (numbers as float64, missing text as its own category), the target
+# as int codes for classes, then the split: stratified, so each part keeps the classes' shares.
+X = df.drop(columns=[TARGET])
+for col in X.columns:
+    if X[col].dtype == bool:
+        X[col] = X[col].astype(float)
+NUMERIC_FEATURES = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c])]
+CATEGORICAL_FEATURES = [c for c in X.columns if c not in NUMERIC_FEATURES]
+X[NUMERIC_FEATURES] = X[NUMERIC_FEATURES].astype("float64")
+MISSING_CATEGORY = "missing"
+for col in CATEGORICAL_FEATURES:
+    X[col] = X[col].astype(object).where(X[col].notna(), MISSING_CATEGORY).astype(str)
+
+if TASK == "classification":
+    CLASSES = sorted(df[TARGET].astype(str).unique().tolist())
+    y = df[TARGET].astype(str).map({name: code for code, name in enumerate(CLASSES)}).to_numpy()
+    POS_LABEL = CLASSES.index(POSITIVE_CLASS) if len(CLASSES) == 2 else None
+    stratify = y
+else:
+    CLASSES, POS_LABEL, stratify = None, None, None
+    y = df[TARGET].to_numpy(dtype="float64")
+
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, test_size=TEST_SIZE, random_state=SEED, stratify=stratify)
+X_train, X_test = X_train.reset_index(drop=True), X_test.reset_index(drop=True)
+
+# %% Keep the exact rows of each split beside the notebook (split/train.parquet, split/test.parquet, split.json):
+# the run can be reproduced from them, and other tools can be compared with it on the same rows.
+SPLIT_DIR = Path("split")
+SPLIT_DIR.mkdir(exist_ok=True)
+for split_name, split_X, split_y in (("train", X_train, y_train), ("test", X_test, y_test)):
+    split_rows = split_X.copy()
+    split_rows[TARGET] = np.asarray(CLASSES, dtype=object)[split_y] if CLASSES is not None else split_y
+    split_rows.to_parquet(SPLIT_DIR / f"{split_name}.parquet", index=False)
+(SPLIT_DIR / "split.json").write_text(json.dumps({
+    "target": TARGET, "task": TASK, "classes": CLASSES, "pos_label": None if POS_LABEL is None else POSITIVE_CLASS,
+    "text_column": None, "source": "agents", "seed": SEED, "test_size": TEST_SIZE,
+    "how": "the cleaned rows, train_test_split(test_size, random_state=seed, stratified for classes)"}, indent=2))
+
+# %% What the model gets: rows in each part, features after encoding, and each part's class balance.
+N_ENCODED = make_preprocessor().fit(X_train).transform(X_train[:5]).shape[1]
+print(f"train {len(X_train):,} rows, test {len(X_test):,} rows; {len(NUMERIC_FEATURES)} numeric and "
+      f"{len(CATEGORICAL_FEATURES)} categorical inputs, {N_ENCODED} features after encoding")
+if CLASSES is not None:
+    display(pd.DataFrame({"train": pd.Series(y_train).value_counts().sort_index().values,
+                          "test": pd.Series(y_test).value_counts().sort_index().values}, index=CLASSES))
+_report(n_train=len(X_train), n_test=len(X_test), n_features=N_ENCODED, numeric=NUMERIC_FEATURES,
+        categorical=CATEGORICAL_FEATURES, classes=CLASSES, pos_label=POS_LABEL)

@@ -1,0 +1,174 @@
+"""The tabular model zoo: each family built within the parameter budget, its parameters counted as the zoo documents."""
+
+# %% [context]
+import warnings
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.linear_model import LogisticRegression, Ridge
+
+from .context import BYTES_LIMIT, CLASSES, DEFAULTS, N_ENCODED, PARAM_LIMIT, SEED, TASK, X_train
+
+# isort: split
+# %% The libraries of the model search: the zoo's estimators (the linear and histogram-boosting ones came with
+# the feasibility probes), optuna for the search, and quiet warnings (a trial that does not converge is scored
+# like any other).
+import optuna
+from sklearn import metrics as skm
+from sklearn.base import clone
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.svm import SVC, SVR
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from tqdm.auto import tqdm
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
+warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+warnings.filterwarnings("ignore", category=UserWarning, module="sklearn")
+warnings.filterwarnings("ignore", message="Fixed parameter .* is out of range")
+warnings.filterwarnings("ignore", message="The value .* of the parameter .* is out of the range")
+
+# %% How large a model of each family may grow: the parameter budget, and what the model-file limit leaves
+# (an ONNX tree stores about 25 bytes per parameter, other models about 4.5).
+CLASSIFY = TASK == "classification"
+N_CLASSES = len(CLASSES) if CLASSIFY else 0
+OUTPUTS = N_CLASSES if N_CLASSES > 2 else 1  # decision values per row
+LEAF_OUTPUTS = N_CLASSES if CLASSIFY else 1  # values stored per leaf of a single tree
+D = N_ENCODED
+N = len(X_train)
+TREES = ("decision_tree", "gradient_boosting", "hist_gradient_boosting", "random_forest", "extra_trees")
+
+
+def estimated_onnx_bytes(family, n_params):
+    """ONNX file size a model of this many parameters takes (trees store ~25 bytes per parameter)."""
+    per_param = 25 if family in TREES else 4.5
+    return 4000 + per_param * n_params
+
+
+def size_limit(family):
+    """The parameter count allowed for a family: the budget, and what the model-file limit leaves."""
+    limit = PARAM_LIMIT if PARAM_LIMIT is not None else 10**9
+    if BYTES_LIMIT is not None:
+        limit = min(limit, int((0.85 * BYTES_LIMIT - 4000) / (25 if family in TREES else 4.5)))
+    return max(limit, 1)
+
+
+def pick_int(t, name, low, high):
+    """An integer hyper-parameter on a log scale, clipped to the range (queued defaults may lie outside)."""
+    return int(np.clip(t.suggest_int(name, low, high, log=True), low, high))
+
+
+# %% Build each family within the budget: its hyper-parameters drawn from an optuna trial, its sizes (leaves,
+# trees, stages, hidden units) capped so that the model stays under `size_limit`.
+def build(family, t):
+    """An estimator of `family` with hyper-parameters drawn from `t` (an optuna trial), sized to fit."""
+    cap = size_limit(family)
+    per_leaf = 2 + LEAF_OUTPUTS  # a split (2) per leaf, roughly, plus the leaf's outputs
+    if family == "logistic_regression":
+        return LogisticRegression(C=t.suggest_float("lr_C", 1e-3, 1e3, log=True), max_iter=3000,
+                                  class_weight=t.suggest_categorical("lr_weight", [None, "balanced"]))
+    if family == "ridge":
+        return Ridge(alpha=t.suggest_float("ridge_alpha", 1e-3, 1e3, log=True))
+    if family == "gaussian_nb":
+        return GaussianNB(var_smoothing=t.suggest_float("nb_smoothing", 1e-12, 1e-2, log=True))
+    if family == "decision_tree":
+        leaves = pick_int(t, "dt_leaves", 2, max(2, min(256, cap // per_leaf)))
+        cls = DecisionTreeClassifier if CLASSIFY else DecisionTreeRegressor
+        return cls(max_leaf_nodes=leaves, min_samples_leaf=t.suggest_int("dt_min_leaf", 1, 30, log=True),
+                   random_state=SEED)
+    if family in ("random_forest", "extra_trees"):
+        trees = pick_int(t, f"{family}_trees", 10, max(10, min(300, cap // (4 * per_leaf))))
+        leaves = pick_int(t, f"{family}_leaves", 4, max(4, min(512, cap // (trees * per_leaf))))
+        kind = {("random_forest", True): RandomForestClassifier, ("random_forest", False): RandomForestRegressor,
+                ("extra_trees", True): ExtraTreesClassifier, ("extra_trees", False): ExtraTreesRegressor}
+        extra = {"class_weight": t.suggest_categorical(f"{family}_weight", [None, "balanced_subsample"])} \
+            if CLASSIFY else {}
+        return kind[family, CLASSIFY](
+            n_estimators=trees, max_leaf_nodes=leaves, random_state=SEED, n_jobs=-1,
+            max_features=t.suggest_categorical(f"{family}_features", ["sqrt", 0.5, 1.0]),
+            min_samples_leaf=t.suggest_int(f"{family}_min_leaf", 1, 10, log=True), **extra)
+    if family == "gradient_boosting":
+        per_stage = OUTPUTS if CLASSIFY else 1
+        stages = pick_int(t, "gb_stages", 10, max(10, min(400, cap // (per_stage * 10))))
+        leaves = pick_int(t, "gb_leaves", 3, max(3, min(31, (cap // (stages * per_stage) + 2) // 3)))
+        cls = GradientBoostingClassifier if CLASSIFY else GradientBoostingRegressor
+        return cls(n_estimators=stages, max_leaf_nodes=leaves, random_state=SEED,
+                   learning_rate=t.suggest_float("gb_lr", 0.01, 0.3, log=True),
+                   subsample=t.suggest_float("gb_subsample", 0.6, 1.0))
+    if family == "hist_gradient_boosting":
+        per_stage = OUTPUTS if CLASSIFY else 1
+        stages = pick_int(t, "hgb_stages", 10, max(10, min(500, cap // (per_stage * 10))))
+        leaves = pick_int(t, "hgb_leaves", 3, max(3, min(63, (cap // (stages * per_stage) + 2) // 3)))
+        cls = HistGradientBoostingClassifier if CLASSIFY else HistGradientBoostingRegressor
+        extra = {"class_weight": t.suggest_categorical("hgb_weight", [None, "balanced"])} if CLASSIFY else {}
+        return cls(max_iter=stages, max_leaf_nodes=leaves, early_stopping=False, random_state=SEED,
+                   learning_rate=t.suggest_float("hgb_lr", 0.02, 0.3, log=True),
+                   l2_regularization=t.suggest_float("hgb_l2", 1e-6, 10.0, log=True),
+                   min_samples_leaf=t.suggest_int("hgb_min_leaf", 5, 50, log=True), **extra)
+    if family == "mlp":
+        widest = max(2, min(256, (cap - OUTPUTS) // (D + 1 + OUTPUTS)))
+        hidden = pick_int(t, "mlp_units", 2, widest)
+        cls = MLPClassifier if CLASSIFY else MLPRegressor
+        return cls(hidden_layer_sizes=(hidden,), alpha=t.suggest_float("mlp_alpha", 1e-5, 1e-1, log=True),
+                   learning_rate_init=t.suggest_float("mlp_lr", 1e-4, 3e-2, log=True), max_iter=800,
+                   early_stopping=N >= 1000, random_state=SEED)
+    if family == "svm":
+        c = t.suggest_float("svm_C", 0.1, 300, log=True)
+        return SVC(C=c, probability=True, random_state=SEED) if CLASSIFY else SVR(
+            C=c, epsilon=t.suggest_float("svm_eps", 1e-3, 1.0, log=True))
+    if family == "knn":
+        k = t.suggest_int("knn_k", 1, 40, log=True)
+        weights = t.suggest_categorical("knn_weights", ["uniform", "distance"])
+        return (KNeighborsClassifier if CLASSIFY else KNeighborsRegressor)(n_neighbors=k, weights=weights)
+    raise ValueError(f"unknown family {family}")
+
+
+for params in DEFAULTS:  # build each family once: an argument this library version lacks fails here, in `build`
+    build(params["family"], optuna.trial.FixedTrial(params))
+
+
+# %% Count a fitted model's parameters as the zoo documents: split nodes (2 each) and leaf values of trees,
+# weights and biases, stored support vectors or training rows; preprocessing is not counted.
+def count_parameters(estimator):
+    """Parameters of a fitted model, counted as the zoo documents (preprocessing excluded)."""
+    est = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+
+    def tree_params(tree):
+        leaves = tree.children_left == -1
+        return int(2 * (~leaves).sum() + tree.value.shape[1] * tree.value.shape[2] * leaves.sum())
+
+    if hasattr(est, "tree_"):
+        return tree_params(est.tree_)
+    if hasattr(est, "_predictors"):  # histogram gradient boosting
+        leaves = [p.nodes["is_leaf"].astype(bool) for stage in est._predictors for p in stage]
+        return int(sum(2 * (~leaf).sum() + leaf.sum() for leaf in leaves) + np.size(est._baseline_prediction))
+    if hasattr(est, "estimators_"):
+        trees = np.ravel(est.estimators_)
+        return sum(tree_params(t.tree_) for t in trees) + int(getattr(est, "n_trees_per_iteration_", 0))
+    if hasattr(est, "coefs_"):
+        return int(sum(w.size for w in est.coefs_) + sum(b.size for b in est.intercepts_))
+    if hasattr(est, "support_vectors_"):
+        return int(est.support_vectors_.size + est.dual_coef_.size + np.size(est.intercept_))
+    if hasattr(est, "theta_"):
+        return int(est.theta_.size + est.var_.size + est.class_prior_.size)
+    if hasattr(est, "coef_"):
+        return int(np.size(est.coef_) + np.size(est.intercept_))
+    if hasattr(est, "_fit_X"):
+        return int(np.size(est._fit_X))
+    raise TypeError(f"No parameter-counting rule for {type(est).__name__}")
+
+
+# %% [context]
+# Names later cells use: re-exported so that ruff sees them used.
+__all__ = ["clone", "skm", "tqdm"]

@@ -1,0 +1,1 @@
+"""Text classification: labeled / unlabeled / test texts, students, a teacher, pseudo-labels."""
