@@ -6,7 +6,6 @@
 """
 
 from .agents.base import Event, RunMemory
-from .agents.orchestrator import Orchestrator
 from .api import run
 from .errors import (
     CellExecutionFailed,
@@ -25,6 +24,7 @@ from .llm.offline import parse_request
 from .magics import load_ipython_extension
 from .notebook.driver import ExecutionResult, NotebookDriver
 from .notebook.headless import HeadlessDriver
+from .orchestrator import Orchestrator
 from .report import RunReport
 from .session import TrainerAgent
 from .spec import Constraint, TaskSpec, TaskType

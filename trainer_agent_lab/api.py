@@ -6,10 +6,10 @@ import time
 from pathlib import Path
 
 from .agents.base import EventSink
-from .agents.orchestrator import Orchestrator, _quiet
 from .errors import UsageError
 from .llm.base import LLMClient, make_llm
 from .notebook.headless import HeadlessDriver
+from .orchestrator import Orchestrator, _quiet
 from .report import RunReport
 
 
@@ -26,7 +26,7 @@ def run(request: str, data: str | None = None, *, out: str | Path | None = None,
     ``TRAINER_AGENT_LLM_MODEL``) or a planner made with :func:`trainer_agent_lab.llm.make_llm`. When the model
     fails the offline reading is used; what happened is shown as a Task agent message and kept in
     ``report.notes``. A model also moderates the request against the ethics policy and proposes repairs for
-    failing cells that no offline rule can fix (see :class:`~trainer_agent_lab.agents.orchestrator.Orchestrator`).
+    failing cells that no offline rule can fix (see :class:`~trainer_agent_lab.orchestrator.Orchestrator`).
     """
     planner = make_llm(llm) if isinstance(llm, str) else llm
     if not callable(getattr(planner, "parse_request", None)):

@@ -1,6 +1,6 @@
 """IPython magics: ``%load_ext trainer_agent_lab``, then ``%%traineragent`` and ``%traineragent ...``.
 
-A thin adapter over the :class:`~trainer_agent_lab.agents.orchestrator.Orchestrator`, with the in-kernel
+A thin adapter over the :class:`~trainer_agent_lab.orchestrator.Orchestrator`, with the in-kernel
 driver: the generated cells run in the user's own shell, so afterwards ``df``, ``model``, ``METRICS``,
 ``X_train``... are the user's variables, plus ``TRAINER_AGENT_REPORT`` (the :class:`RunReport`) and
 ``BUNDLE_DIR`` (the bundle's absolute path). The cells are also saved, with their outputs, in the run
@@ -36,10 +36,10 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from .agents.base import Event
-from .agents.orchestrator import Orchestrator
 from .llm.offline import parse_request
 from .notebook.inkernel import InKernelDriver, make_view
 from .notebook.lab_mirror import LabMirror, install_guard
+from .orchestrator import Orchestrator
 from .report import RunReport
 
 COMMANDS = ("status", "stop", "spec", "plan", "bundle", "ask", "wait")

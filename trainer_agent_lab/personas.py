@@ -38,11 +38,11 @@ from pathlib import Path
 from typing import Any
 
 from .agents.base import Event
-from .agents.orchestrator import Orchestrator
 from .errors import TrainerAgentError, UsageError
 from .llm.base import LLMClient, make_llm
 from .llm.offline import parse_request
 from .notebook.driver import NotebookDriver
+from .orchestrator import Orchestrator
 from .report import RunReport
 
 __all__ = ["AVATAR", "ChatSession", "PersonaLogic", "TrainerAgentPersona", "format_event", "format_report"]

@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 
 from .agents.base import EventSink
-from .agents.orchestrator import Orchestrator, Parser, _quiet
 from .llm.base import LLMClient, make_llm
 from .notebook.headless import HeadlessDriver
+from .orchestrator import Orchestrator, Parser, _quiet
 from .report import RunReport
 
 

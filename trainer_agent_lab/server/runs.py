@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from ..agents.base import Event, RunMemory
-from ..agents.orchestrator import Orchestrator
 from ..agents.task import TaskAgent
 from ..errors import TrainerAgentError, UsageError
 from ..llm.base import make_llm
 from ..notebook.live import LiveDriver, Transport
+from ..orchestrator import Orchestrator
 from ..report import RunReport
 from ..spec import TaskSpec
 
