@@ -35,11 +35,12 @@ class ImageDataAgent(DataAgent):
 
     def load(self, ref: str) -> dict[str, Any]:
         """Load ``ref`` (generating the synthetic shapes first for ``synthetic:shapes``)."""
-        if ref == SYNTHETIC_SHAPES:
+        shapes = ref == SYNTHETIC_SHAPES
+        if shapes:
             self.markdown("The request asks for the synthetic shapes demo: the Data agent draws the images first.")
             ref = self.run("shapes", cells.shapes_cell())["path"]
         try:
-            result = self.run("load", cells.load_cell(ref))
+            result = self.run("load", cells.load_cell(ref, after_shapes=shapes))
         except CellExecutionFailed as exc:
             raise DataError(f"Could not load the images {ref!r}: {exc.error['evalue']}") from exc
         channels, height, width = result["shape"]
