@@ -20,12 +20,12 @@ import pytest
 
 from trainer_agent_lab.agents.base import RunMemory
 from trainer_agent_lab.agents.data import DataAgent
-from trainer_agent_lab.agents.orchestrator import Orchestrator
 from trainer_agent_lab.cells import data as data_cells
 from trainer_agent_lab.cells.render import Cell
 from trainer_agent_lab.errors import CellExecutionFailed, NeedsInput
 from trainer_agent_lab.llm import make_llm
 from trainer_agent_lab.notebook.headless import HeadlessDriver
+from trainer_agent_lab.orchestrator import Orchestrator
 from trainer_agent_lab.report import RunReport
 from trainer_agent_lab.spec import TaskSpec
 

@@ -16,8 +16,8 @@ import pytest
 from plotly.subplots import make_subplots
 
 from trainer_agent_lab.agents.base import RunMemory
-from trainer_agent_lab.agents.data import DataAgent
 from trainer_agent_lab.cells.render import render, source
+from trainer_agent_lab.kinds.tables.data_agent import TableDataAgent
 from trainer_agent_lab.spec import TaskSpec
 
 PLOTLY = "application/vnd.plotly.v1+json"
@@ -109,7 +109,7 @@ def test_a_figure_that_cannot_be_drawn_keeps_its_interactive_output(renderer, ca
 
 def test_generated_plot_outputs_carry_a_png(driver):
     """The Data agent's real cells in a real kernel: every plotly output of the notebook also has image/png."""
-    agent = DataAgent(driver, RunMemory(spec=TaskSpec(request="classify wine", data=["sklearn:wine"])),
+    agent = TableDataAgent(driver, RunMemory(spec=TaskSpec(request="classify wine", data=["sklearn:wine"])),
                       lambda event: None)
     agent.setup(42, {"constraints": []})
     agent.load("sklearn:wine")

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from trainer_agent_lab.agents.text import looks_like_text
 from trainer_agent_lab.bundle.text_features import TextFeatures, export_vectorizer, normalize_text
 from trainer_agent_lab.cells.render import PACKAGE_ROOT
 from trainer_agent_lab.kinds.texts.cells.job_ads import make_job_ads
+from trainer_agent_lab.knowledge.text_data import looks_like_text
 from trainer_agent_lab.knowledge.text_zoo import (
     MINILM_PARAMETERS,
     TEXT_FAMILIES,
@@ -221,7 +221,7 @@ def test_too_few_labels_asks_for_a_number(tmp_path):
 def test_a_small_transformer_student_serves_from_raw_strings(tmp_path, monkeypatch):
     """The zoo kept to the transformer alone: trained from a transformers config, exported with its tokenizer."""
     from trainer_agent_lab import api
-    from trainer_agent_lab.agents import text
+    from trainer_agent_lab.kinds.texts import agents as text
 
     def transformer_only(*args, **kwargs):
         return [c for c in text_candidates(*args, **kwargs) if c.family.name in ("small_transformer", "minilm")]

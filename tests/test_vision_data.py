@@ -141,7 +141,7 @@ def test_image_data_is_routed_to_image_classification(shapes: Path, tmp_path: Pa
 
 def test_a_bad_folder_is_a_data_error_from_a_real_kernel(driver, tmp_path: Path) -> None:
     from trainer_agent_lab.agents.base import RunMemory
-    from trainer_agent_lab.agents.vision import ImageDataAgent
+    from trainer_agent_lab.kinds.images.agents import ImageDataAgent
     from trainer_agent_lab.spec import TaskSpec
 
     (tmp_path / "empty").mkdir()

@@ -91,8 +91,8 @@ def test_unknown_family():
 
 def test_the_model_agent_refuses_a_budget_no_network_fits(tmp_path):
     from trainer_agent_lab.agents.base import RunMemory
-    from trainer_agent_lab.agents.vision import ImageModelAgent
     from trainer_agent_lab.errors import Refused
+    from trainer_agent_lab.kinds.images.agents import ImageModelAgent
     from trainer_agent_lab.llm import parse_request
     from trainer_agent_lab.notebook.driver import FileNotebookDriver
 

@@ -10,7 +10,6 @@ jupyter-ai persona — is a thin adapter over one :class:`Session`.
 """
 
 from .agents.base import Event, RunMemory
-from .agents.orchestrator import Orchestrator
 from .api import TrainerAgent, run
 from .errors import (
     CellExecutionFailed,
@@ -28,6 +27,7 @@ from .llm import LLMClient, make_llm, parse_request
 from .magics import load_ipython_extension
 from .notebook.driver import ExecutionResult, NotebookDriver
 from .notebook.headless import HeadlessDriver
+from .orchestrator import Orchestrator
 from .report import RunReport
 from .session import Session
 from .spec import Constraint, TaskSpec, TaskType

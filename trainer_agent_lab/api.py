@@ -29,7 +29,7 @@ def run(request: str, data: str | None = None, *, out: str | Path | None = None,
     ``TRAINER_AGENT_LLM_MODEL``) or a planner made with :func:`trainer_agent_lab.llm.make_llm`. When the model
     fails the rule-based reading is used; what happened is shown as a Task agent message and kept in
     ``report.notes``. A model also moderates the request against the ethics policy and proposes repairs for
-    failing cells that no offline rule can fix (see :class:`~trainer_agent_lab.agents.orchestrator.Orchestrator`).
+    failing cells that no offline rule can fix (see :class:`~trainer_agent_lab.orchestrator.Orchestrator`).
     Bad arguments raise :class:`~trainer_agent_lab.errors.UsageError` before anything starts.
     """
     with Session(data=data, out=out, time_budget_s=time_budget_s, llm=llm, assume_yes=assume_yes,

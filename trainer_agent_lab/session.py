@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .agents.base import Event, EventSink, RunMemory
-from .agents.orchestrator import Orchestrator, Parser
 from .errors import UsageError
 from .knowledge.datasets import BUNDLED_TARGETS
 from .knowledge.image_data import SYNTHETIC_REFS
@@ -49,6 +48,7 @@ from .llm.factory import make_llm
 from .llm.rule_reader import parse_request
 from .notebook.driver import NotebookDriver
 from .notebook.headless import HeadlessDriver
+from .orchestrator import Orchestrator, Parser
 from .report import RunReport
 
 __all__ = ["DataRef", "DriverFactory", "Session", "answered_request", "check_time_budget", "resolve_data"]

@@ -81,9 +81,9 @@ class Agent:
         self.memory.messages.append(event)
         self._emit(event)
 
-    def heading(self, title: str, text: str = "") -> str:
-        """Open this agent's section of the notebook with a heading."""
-        body = f"## {self.name} agent — {title}"
+    def heading(self, title: str, text: str = "", *, level: int = 3) -> str:
+        """A heading for this agent's part of a phase (the phase itself opens with a level-2 heading)."""
+        body = f"{'#' * level} {self.name} agent — {title}"
         if text:
             body += f"\n\n{text}"
         return self.driver.add_markdown(body, metadata={"trainer_agent": {"agent": self.name}})

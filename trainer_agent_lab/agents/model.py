@@ -1,39 +1,14 @@
-"""The Model agent: pick families within the budget, tune for the named metric, train, evaluate."""
+"""The Model agent's base: what every kind's Model agent shares (its name, the search margin, budget limits)."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
-from ..cells import model as cells
-from ..errors import Refused
-from ..knowledge.zoo import candidates
-from ..spec import LOWER_IS_BETTER, Constraint
+from ..spec import Constraint
 from .base import Agent
 
-#: Queued first so every family is tried once with sensible settings before the search explores.
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "logistic_regression": {"lr_C": 1.0, "lr_weight": None},
-    "ridge": {"ridge_alpha": 1.0},
-    "gaussian_nb": {"nb_smoothing": 1e-9},
-    "decision_tree": {"dt_leaves": 32, "dt_min_leaf": 5},
-    "hist_gradient_boosting": {"hgb_stages": 100, "hgb_leaves": 31, "hgb_lr": 0.1, "hgb_l2": 1e-6,
-                               "hgb_min_leaf": 20, "hgb_weight": None},
-    "gradient_boosting": {"gb_stages": 100, "gb_leaves": 8, "gb_lr": 0.1, "gb_subsample": 1.0},
-    "random_forest": {"random_forest_trees": 100, "random_forest_leaves": 128, "random_forest_weight": None,
-                      "random_forest_features": "sqrt", "random_forest_min_leaf": 1},
-    "extra_trees": {"extra_trees_trees": 100, "extra_trees_leaves": 128, "extra_trees_weight": None,
-                    "extra_trees_features": 1.0, "extra_trees_min_leaf": 1},
-    "mlp": {"mlp_units": 128, "mlp_alpha": 1e-3, "mlp_lr": 1e-3},  # clipped to what the budget allows
-    "svm": {"svm_C": 3.0, "svm_eps": 0.1},
-    "knn": {"knn_k": 7, "knn_weights": "distance"},
-}
-#: Cross-validated metrics must beat their targets by this much before the search stops early.
+#: Cross-validated metrics must beat their targets by this much before a search stops early.
 MARGIN = 0.01
-#: Trials without improvement after which the search stops when nothing is left to meet.
-PATIENCE = 25
-#: The shortest search, even when the time budget is nearly spent before it (the defaults of each family).
-MIN_SEARCH_S = 5.0
 
 
 def inclusive_limit(c: Constraint | None) -> int | None:
@@ -44,79 +19,6 @@ def inclusive_limit(c: Constraint | None) -> int | None:
 
 
 class ModelAgent(Agent):
-    """Owns model selection, training, tuning and evaluation."""
+    """Owns model selection, training, tuning and evaluation; each kind brings its own steps."""
 
     name = "Model"
-
-    def select(self, task: str, split: dict[str, Any]) -> list[str]:
-        """Judge the zoo against the parameter budget; write the table; return the kept families."""
-        spec = self.memory.spec
-        budget = spec.constraint("parameters")
-        n_classes = len(split["classes"] or [])
-        judged = candidates(task, split["n_features"], n_classes, split["n_train"],
-                            budget.value if budget else None, strict=budget is None or budget.op == "<")
-        kept = [c.family.name for c in judged if c.kept]
-        self.heading("choose, tune and train a model")
-        rows = "\n".join(f"| {c.family.title} | {c.family.counting} | {c.min_parameters:,} | "
-                         f"{'yes' if c.kept else 'no'} | {c.reason} |" for c in judged)
-        self.markdown("Candidates from the model zoo (parameters counted as the zoo documents):\n\n"
-                      "| family | parameters counted | smallest useful | kept | why |\n|---|---|---|---|---|\n"
-                      + rows)
-        if not kept:
-            smallest = min(judged, key=lambda c: c.min_parameters)
-            raise Refused(f"No model can fit the budget of {budget.target} parameters: the smallest model "
-                          f"that can represent this task ({smallest.family.title.lower()} on "
-                          f"{split['n_features']} features, {max(n_classes, 1)} outputs) needs about "
-                          f"{smallest.min_parameters:,} parameters.",
-                          hint=f"Allow at least {smallest.min_parameters + 1:,} parameters.")
-        self.say(f"Candidates within budget: {', '.join(kept)}.")
-        self.memory.done_steps.append("select")
-        return kept
-
-    def objective(self, task: str, n_classes: int) -> str:
-        """The metric to optimise: the named one if it fits the task, else the usual one."""
-        wanted = self.memory.spec.objective
-        usual = "accuracy" if task == "classification" else "r2"
-        valid = ("accuracy", "precision", "recall", "f1", "roc_auc") if task == "classification" else \
-            ("mae", "rmse", "r2")
-        return wanted if wanted in valid else usual
-
-    def search(self, task: str, families: list[str], n_classes: int, time_budget_s: float) -> dict[str, Any]:
-        """The search cell, within ``time_budget_s`` seconds."""
-        spec = self.memory.spec
-        objective = self.objective(task, n_classes)
-        metric_rows = [c.model_dump() for c in spec.metric_constraints]
-        binary_targets = {c["name"] for c in metric_rows} | {objective}
-        tune_threshold = n_classes == 2 and bool(binary_targets & {"precision", "recall", "f1"})
-        direction = "lower" if objective in LOWER_IS_BETTER else "higher"
-        seconds = round(max(time_budget_s, MIN_SEARCH_S), 1)
-        self.say(f"Tuning {len(families)} families for {objective} ({direction} is better) for up to "
-                 f"{seconds:.0f} s" + (" (the time budget is nearly spent: the shortest search)"
-                                       if time_budget_s < MIN_SEARCH_S else "")
-                 + (", with the decision threshold tuned to the targets" if tune_threshold else "") + ".")
-        result = self.run("search", cells.search_cell(
-            families=families, defaults=[{"family": f, **DEFAULTS[f]} for f in families], objective=objective,
-            metric_constraints=metric_rows, param_limit=inclusive_limit(spec.constraint("parameters")),
-            bytes_limit=inclusive_limit(spec.constraint("onnx_bytes")), tune_threshold=tune_threshold,
-            time_budget_s=seconds, margin=MARGIN, patience=PATIENCE))
-        self.say(f"Best after {result['trials']} trials: {result['best_family']} "
-                 f"(cross-validated {objective} {result['cv_metrics'][objective]:.4f}).")
-        return result
-
-    def fit(self, search: dict[str, Any]) -> dict[str, Any]:
-        """Train the best configuration on all training rows; the next best if it outgrows the budget."""
-        for choice in search["ranked"]:
-            result = self.run("fit", cells.fit_cell(choice["params"], choice["threshold"], choice["cv_metrics"]))
-            if not result["over_budget"]:
-                self.say(f"Trained {result['family']} with {result['parameters']:,} parameters.")
-                return result
-            self.say(f"{result['family']} grew to {result['parameters']:,} parameters on all training rows, "
-                     "over the budget; training the next best configuration.")
-        return result
-
-    def evaluate(self) -> dict[str, Any]:
-        """Test-set metrics and plots."""
-        result = self.run("evaluate", cells.evaluate_cell())
-        shown = ", ".join(f"{k} {v:.4g}" for k, v in result["metrics"].items() if v is not None)
-        self.say(f"Test metrics: {shown}.")
-        return result

@@ -23,7 +23,7 @@ class ServerAgent(Agent):
 
     def export(self) -> dict[str, Any]:
         """Export the whole pipeline (preprocessing included) to ONNX; int8 where asked or needed."""
-        self.heading("convert, measure and package")
+        self.heading("export the model to ONNX and check it")
         result = self.run("export", self.cells.export_onnx_cell())
         text = f"Exported to ONNX: {result['onnx_bytes']:,} bytes"
         if result.get("int8_bytes"):

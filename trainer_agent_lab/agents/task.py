@@ -12,16 +12,10 @@ from ..cells.task import constraint_table_cell, feasibility_cell, requirements_m
 from ..errors import DataError, NeedsInput, Refused
 from ..knowledge import ethics
 from ..knowledge.datasets import BUNDLED_TARGETS, bundled_name, mentions
-from ..knowledge.sops import PROFILES, TEXT_STEPS
+from ..knowledge.sops import PROFILES
 from ..spec import CLASSIFICATION_METRICS, REGRESSION_METRICS, Constraint, TaskSpec, TaskType
 from .base import Agent
 
-#: The order the hub calls the agents' SOP steps in: the constraint table is checked before packaging, so the
-#: bundle's model card carries it.
-ORDER = (("Task", "understand"), ("Task", "target"), ("Data", "load"), ("Data", "profile"), ("Data", "clean"),
-         ("Data", "split"), ("Model", "select"), ("Task", "feasibility"), ("Model", "search"),
-         ("Model", "fit"), ("Model", "evaluate"), ("Server", "export"), ("Server", "parity"),
-         ("Server", "capacity"), ("Task", "conclude"), ("Server", "bundle"))
 #: Below this many seconds nothing useful can be trained, exported and measured.
 MIN_TIME_BUDGET_S = 20.0
 #: Column names that, alone in a table, are taken to be the target.
@@ -151,19 +145,19 @@ class TaskAgent(Agent):
         if not verdict.allowed:
             raise Refused(verdict.reason)
 
-    def check_feasibility(self, task: str, cell: Callable[[list[dict[str, Any]], float], str] = feasibility_cell
-                          ) -> dict[str, Any]:
+    def check_feasibility(self, task: str, *, probe_s: float,
+                          cell: Callable[[list[dict[str, Any]], float], Any] = feasibility_cell) -> dict[str, Any]:
         """Probe the data before the search: refuse when there is no signal or a target is out of reach.
 
         ``cell`` writes the probe (tabular by default; images pass theirs): it must report ``no_signal``,
-        ``score``, ``chance``, ``scoring``, ``p_value`` and ``gates`` as the tabular one does.
+        ``score``, ``chance``, ``scoring``, ``p_value`` and ``gates`` as the tabular one does. Its permutation test
+        may take ``probe_s`` seconds (the kind's budget split decides).
         """
         gated = [c.model_dump() for c in self.memory.spec.metric_constraints
                  if c.op in (">=", ">") and c.name in ("accuracy", "roc_auc", "r2")
                  and not (c.name == "roc_auc" and task != "classification")]
         self.heading("is it feasible?")
-        budget = self.memory.spec.time_budget_s or 300.0
-        result = self.run("feasibility", cell(gated, round(min(20.0, 0.08 * budget), 1)))
+        result = self.run("feasibility", cell(gated, probe_s))
         if result["no_signal"]:
             raise Refused(f"The data shows no signal for {self.memory.target}: a quick probe scores "
                           f"{result['scoring']} {result['score']:.3f} against {result['chance']:.3f} for chance"
@@ -180,10 +174,11 @@ class TaskAgent(Agent):
                  f"{result['chance']:.3f}).")
         return result
 
-    def plan(self, order: tuple[tuple[str, str], ...] = ORDER) -> list[dict[str, Any]]:
-        """The plan: every agent's SOP steps, in the order the hub calls them (tables' order by default)."""
+    def plan(self, order: tuple[tuple[str, str], ...], step_titles: dict[tuple[str, str], str] | None = None
+             ) -> list[dict[str, Any]]:
+        """The plan: the kind's steps in the order the hub calls them, worded by the agents' SOPs and the kind."""
         titles = {(agent, key): title for agent, profile in PROFILES.items() for key, title in profile.sop}
-        titles.update(TEXT_STEPS)
+        titles.update(step_titles or {})
         return [{"agent": agent, "step": key, "title": titles[agent, key]} for agent, key in order]
 
     def open_notebook(self, plan: list[dict[str, Any]], *, seed: int | None = None,
@@ -242,7 +237,7 @@ class TaskAgent(Agent):
         agents = {"data": "Data, Model and Server", "model": "Model and Server", "server": "Server"}[phases[0]]
         self.heading("the requirements changed", "| requirement | before | now |\n|---|---|---|\n" + rows
                      + f"\n\nRe-running the {agents} agent{'s' if phases[0] != 'server' else ''}; "
-                     "the work before that stays as it is.")
+                     "the work before that stays as it is.", level=2)
         self.run("revise", code_cell("Hand the changed requirements to the cells that follow.", "",
                                      REQUIREMENTS=requirements))
         self.say(f"Requirements changed ({', '.join(sorted(changed))}); re-running the {agents} agent"

@@ -19,13 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..agents.base import Event, RunMemory
-from ..agents.task import TaskAgent
+from ..agents.base import Event
 from ..errors import TrainerAgentError, UsageError
 from ..notebook.live import LiveDriver, Transport
 from ..report import RunReport
 from ..session import Session
-from ..spec import TaskSpec
 
 #: Run states shown by the panel.
 STATES = ("running", "paused", "waiting_kernel", "succeeded", "failed", "refused", "needs_input", "stopped")
@@ -292,9 +290,7 @@ class RunManager:
 
         def spec_event(key: str, value: Any) -> None:
             if key == "trainer_agent" and isinstance(value, dict) and "spec" in value:
-                spec = TaskSpec.model_validate(value["spec"])
-                plan = TaskAgent(driver, RunMemory(spec=spec), lambda event: None).plan()
-                self.record(run, "spec", "Task", "", spec=value["spec"], plan=plan)
+                self.record(run, "spec", "Task", "", spec=value["spec"], plan=value.get("plan", []))
 
         driver.on_metadata.append(spec_event)
 

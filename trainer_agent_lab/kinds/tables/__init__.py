@@ -1,1 +1,54 @@
-"""Tabular classification and regression."""
+"""Tables: classification and regression on a table of rows and columns (scikit-learn pipelines)."""
+
+from __future__ import annotations
+
+from ...errors import NeedsInput
+from ...knowledge.text_data import looks_like_text
+from ...spec import TaskType
+from ..base import Run, TaskKind
+from .data_agent import TableDataAgent
+from .model_agent import TableModelAgent
+
+
+class TablesKind(TaskKind):
+    """Classification or regression on a table; also the kind of a request that names no task type."""
+
+    name = "tables"
+    task_types = (None, TaskType.classification, TaskType.regression)
+    order = (("Task", "understand"), ("Task", "target"), ("Data", "load"), ("Data", "profile"), ("Data", "clean"),
+             ("Data", "split"), ("Model", "select"), ("Task", "feasibility"), ("Model", "search"),
+             ("Model", "fit"), ("Model", "evaluate"), ("Server", "export"), ("Server", "parity"),
+             ("Server", "capacity"), ("Task", "conclude"), ("Server", "bundle"))
+
+    def data_phase(self, run: Run, *, setup: bool = True) -> None:
+        """Load; hand a table of one text column and a label to the text kind; else decide the target, profile,
+        clean and split."""
+        spec = run.spec
+        if not spec.data:
+            raise NeedsInput("The request names no data.", hint="Pass --data PATH or a reference such as "
+                             "sklearn:wine.", question="Which data should the model learn from?")
+        data = TableDataAgent(run.driver, run.memory, run.emit)
+        if setup:
+            data.setup(run.seed, run.requirements())
+        load = data.load(spec.data[0])
+        if spec.task_type in (None, TaskType.classification) and looks_like_text(load) and run.switch_kind:
+            return run.switch_kind(TaskType.text_classification)
+        target, kind = run.task.decide_target(load, run.assume_yes)
+        profile = data.profile(target, kind)
+        clean = data.clean(target, kind)
+        positive = run.task.decide_positive_class(profile, clean["classes"]) if kind == "classification" else None
+        data.split(target, kind, positive)
+
+    def model_phase(self, run: Run) -> None:
+        """Judge the zoo against the budget, check feasibility, search, fit, evaluate."""
+        memory = run.memory
+        model = TableModelAgent(run.driver, memory, run.emit)
+        split, kind = memory.results["split"], memory.task or "classification"
+        families = model.select(kind, split)
+        run.task.check_feasibility(kind, probe_s=run.budget.probe_s())
+        search = model.search(kind, families, len(split["classes"] or []), run.budget)
+        model.fit(search)
+        model.evaluate()
+
+
+KIND = TablesKind()

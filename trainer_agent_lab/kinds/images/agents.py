@@ -1,5 +1,4 @@
-"""Image classification: the Data, Model and Server agents' steps for images, and the data and model phases the
-orchestrator hands a run to when its spec's task type is ``image_classification``.
+"""Image classification: the Data, Model and Server agents' steps for images, and the kind's two phases.
 
 The phases follow the same SOP as tables (load, profile, clean, split; select, feasibility, search, fit,
 evaluate; export, parity, capacity, conclude, bundle) with the image cells of :mod:`trainer_agent_lab.cells.vision`;
@@ -8,29 +7,22 @@ the Task agent's constraint table and the shared capacity and bundle cells are r
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from ..cells import vision as cells
-from ..cells.vision import server as server_cells
-from ..errors import CellExecutionFailed, DataError, NeedsInput, Refused
-from ..knowledge.vision_zoo import TITLES, candidates
-from ..notebook.driver import NotebookDriver
-from ..spec import CLASSIFICATION_METRICS
-from .base import Agent, EventSink
-from .data import DataAgent
-from .model import MARGIN, inclusive_limit
-from .server import ServerAgent
-from .task import TaskAgent
+from ...agents.data import DataAgent
+from ...agents.model import MARGIN, ModelAgent, inclusive_limit
+from ...agents.server import ServerAgent
+from ...cells import vision as cells
+from ...cells.vision import server as server_cells
+from ...errors import CellExecutionFailed, DataError, NeedsInput, Refused
+from ...knowledge.vision_zoo import TITLES, candidates
+from ...spec import CLASSIFICATION_METRICS
+from ..base import Run
 
 #: The data reference that makes the Data agent generate a synthetic shapes folder first (demos and tests).
 SYNTHETIC_SHAPES = "synthetic:shapes"
 #: Peak learning rate of AdamW's one-cycle schedule, per family.
 LEARNING_RATES = {"cnn": 3e-3, "mlp": 2e-3}
-#: Seconds kept back for evaluation and the Server agent (export, int8, parity, capacity, bundle), plus a share.
-RESERVE_S, RESERVE_SHARE = 15.0, 0.1
-#: The least training time the search gets, whatever the budget says is left.
-MIN_TRAIN_S = 10.0
 #: With this many validation images the best epoch count is trusted: the final network is trained on every
 #: training image for that many epochs (when time allows). With fewer, the validated network itself is kept.
 REFIT_MIN_VAL = 200
@@ -43,11 +35,12 @@ class ImageDataAgent(DataAgent):
 
     def load(self, ref: str) -> dict[str, Any]:
         """Load ``ref`` (generating the synthetic shapes first for ``synthetic:shapes``)."""
-        if ref == SYNTHETIC_SHAPES:
+        shapes = ref == SYNTHETIC_SHAPES
+        if shapes:
             self.markdown("The request asks for the synthetic shapes demo: the Data agent draws the images first.")
             ref = self.run("shapes", cells.shapes_cell())["path"]
         try:
-            result = self.run("load", cells.load_cell(ref))
+            result = self.run("load", cells.load_cell(ref, after_shapes=shapes))
         except CellExecutionFailed as exc:
             raise DataError(f"Could not load the images {ref!r}: {exc.error['evalue']}") from exc
         channels, height, width = result["shape"]
@@ -87,10 +80,8 @@ class ImageDataAgent(DataAgent):
         return result
 
 
-class ImageModelAgent(Agent):
+class ImageModelAgent(ModelAgent):
     """The Model agent, for images: networks from the image zoo, trained within the parameter and time budgets."""
-
-    name = "Model"
 
     def select(self, split: dict[str, Any]) -> list[dict[str, Any]]:
         """Size each family to the budget; write the table; refuse when nothing fits."""
@@ -98,7 +89,7 @@ class ImageModelAgent(Agent):
         limit = inclusive_limit(budget)
         shape, n_classes = tuple(split["shape"]), len(split["classes"])
         judged = candidates(shape, n_classes, limit)
-        self.heading("choose, train and tune a network")
+        self.heading("candidate networks within the budget")
         rows = "\n".join(f"| {TITLES[c.family]} | {c.width or '—'} | {c.parameters:,} | {c.min_parameters:,} | "
                          f"{'yes' if c.kept else 'no'} | {c.reason} |" for c in judged)
         self.markdown("Candidates from the image model zoo, each at the widest width the budget allows "
@@ -170,17 +161,17 @@ class ImageServerAgent(ServerAgent):
         return result
 
 
-def data_phase(task: TaskAgent, driver: NotebookDriver, emit: EventSink, seed: int,
-               requirements: dict[str, Any]) -> None:
+def data_phase(run: Run, setup: bool = True) -> None:
     """Load, look at, clean and split the images; the target is the class of each image."""
-    memory = task.memory
+    task, memory = run.task, run.memory
     if not memory.spec.data:
         raise NeedsInput("The request names no images.", hint="Pass --data with an image folder (one sub-folder "
                          f"per class), a CSV of path,label, an .npz with X and y, sklearn:digits, or "
                          f"{SYNTHETIC_SHAPES} for a demo.", question="Which images should the model learn from?")
     ref = memory.spec.data[0]
-    data = ImageDataAgent(driver, memory, emit)
-    data.setup(seed, requirements)
+    data = ImageDataAgent(run.driver, memory, run.emit)
+    if setup:
+        data.setup(run.seed, run.requirements())
     load = data.load(ref)
     memory.target, memory.task = "label", "classification"
     memory.done_steps.append("target")
@@ -191,17 +182,13 @@ def data_phase(task: TaskAgent, driver: NotebookDriver, emit: EventSink, seed: i
     data.split_images(ref, clean["classes"], load["shape"], positive)
 
 
-def model_phase(task: TaskAgent, driver: NotebookDriver, emit: EventSink, started: float,
-                budget_s: float) -> None:
+def model_phase(run: Run) -> None:
     """Size the networks to the budget, check feasibility, train and validate, keep the best network, evaluate."""
-    memory = task.memory
-    model = ImageModelAgent(driver, memory, emit)
+    task, memory, budget = run.task, run.memory, run.budget
+    model = ImageModelAgent(run.driver, memory, run.emit)
     families = model.select(memory.results["split"])
-    task.check_feasibility("classification", cell=cells.feasibility_cell)
-    def left() -> float:
-        return budget_s - (time.perf_counter() - started) - RESERVE_S - RESERVE_SHARE * budget_s
-
+    task.check_feasibility("classification", probe_s=budget.probe_s(), cell=cells.feasibility_cell)
     share = SEARCH_SHARE if memory.results["split"]["n_val"] >= REFIT_MIN_VAL else 1.0
-    search = model.search(families, max(MIN_TRAIN_S, share * left()))
-    model.fit(search, left())
+    search = model.search(families, budget.search_s(share))
+    model.fit(search, budget.left_s())
     model.evaluate()

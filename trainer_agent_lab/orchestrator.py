@@ -1,8 +1,10 @@
 """The Orchestrator: one request, end to end, through the four agents, the Task agent as the hub.
 
-Every front door (CLI, magics, chat panel, Python) builds a :class:`NotebookDriver` and calls
-:meth:`Orchestrator.run`. The orchestrator keeps no state the notebook lacks: what it reports was read
-back from the cells' structured results.
+The Session (every front door's one engine) builds a :class:`NotebookDriver` and calls :meth:`Orchestrator.run`.
+The orchestrator asks the registry (:mod:`~trainer_agent_lab.kinds`) for the kind of task the spec names and runs
+its three phases — Data, Model, Server — each opened by a markdown cell saying what the agent is about to do and
+why, and closed by one saying what it found and decided (the words the chat shows). It has no per-kind branches,
+and keeps no state the notebook lacks: what it reports was read back from the cells' structured results.
 """
 
 from __future__ import annotations
@@ -12,30 +14,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..cells.task import requirements_markdown
-from ..errors import CellExecutionFailed, NeedsInput, TrainerAgentError, UsageError
-from ..llm.base import LLMClient
-from ..llm.rule_reader import parse_request
-from ..notebook.driver import NotebookDriver
-from ..notebook.environment import environment
-from ..report import ConstraintRow, RunReport
-from ..spec import TaskSpec, TaskType
-from . import text, vision
-from .base import Event, EventSink, RunMemory
-from .data import DataAgent
-from .model import ModelAgent
-from .revision import merge_spec, phases_for
-from .server import ServerAgent
-from .task import ORDER, TaskAgent
-
-#: Seconds the run keeps back for fitting, evaluation and the Server agent after the model search.
-RESERVE_S = 30.0
-DEFAULT_TIME_BUDGET_S = 300.0
+from .agents.base import Event, EventSink, RunMemory
+from .agents.revision import merge_spec, phases_for
+from .agents.task import TaskAgent
+from .cells.task import requirements_markdown
+from .errors import CellExecutionFailed, NeedsInput, TrainerAgentError, UsageError
+from .kinds import Run, TaskKind, kind_for
+from .kinds.base import requirements_of
+from .kinds.budget import DEFAULT_TIME_BUDGET_S, TimeBudget
+from .llm.base import LLMClient
+from .llm.rule_reader import parse_request
+from .notebook.driver import NotebookDriver
+from .notebook.environment import environment
+from .report import ConstraintRow, RunReport
+from .spec import TaskSpec, TaskType
 
 Parser = Callable[..., TaskSpec]
-#: The Server agent of each kind of model (tables: :class:`ServerAgent`).
-SERVER_AGENTS: dict[TaskType | None, type[ServerAgent]] = {TaskType.image_classification: vision.ImageServerAgent,
-                                                          TaskType.text_classification: text.TextServerAgent}
+#: The three phases, each an agent's part of the SOP: its heading in the notebook.
+PHASE_TITLES = {"data": ("Data", "prepare the data"), "model": ("Model", "choose, train and evaluate a model"),
+                "server": ("Server", "convert, measure and package")}
 
 
 def _quiet(event: Event) -> None:
@@ -78,6 +75,8 @@ class Orchestrator:
         #: What the agents know about the last run (kept so a later ``revise`` continues from it).
         self.memory: RunMemory | None = None
         self._plan: list[dict[str, Any]] = []
+        #: The kind of task of the last run (tables until the spec says otherwise).
+        self._kind: TaskKind = kind_for(None)
         self._intro: str | None = None
 
     def _parse_with_llm(self, text: str, data: list[str] | None = None,
@@ -103,17 +102,18 @@ class Orchestrator:
             memory.spec = self.parse(request, data=[data] if data else None, time_budget_s=time_budget_s)
             memory.spec.write(self.out_dir / "spec.json")
             memory.done_steps.append("understand")
+            self._kind = kind_for(memory.spec.task_type)
+            self._plan = task.plan(self._kind.order, self._kind.step_titles)
             self.driver.set_metadata("trainer_agent", {"request": request, "seed": self.seed,
                                                        "spec": memory.spec.model_dump(mode="json"),
-                                                       "environment": environment()})
-            self._plan = task.plan(text.TEXT_ORDER if memory.spec.task_type == TaskType.text_classification
-                                   else ORDER)
+                                                       "plan": self._plan, "environment": environment()})
             self._intro = task.open_notebook(self._plan, seed=self.seed, environment=environment())
             task.check_ethics()
             task.check_budget()
-            self._data_phase(task)
-            self._model_phase(task, started)
-            self._server_phase(task)
+            run = self._run_context(task, started)
+            self._phase("data", run, lambda: self._kind.data_phase(run))
+            self._phase("model", run, lambda: self._kind.model_phase(run))
+            self._phase("server", run, lambda: self._kind.server_phase(run))
 
         return self._attempt(task, work, started)
 
@@ -135,15 +135,15 @@ class Orchestrator:
                 raise NeedsInput(f"I found no requirement to change in {message!r}.",
                                  question="Which requirement should change, and to what?")
             phases = phases_for(changed)
-            task.announce_change(revised, changed, phases, self._requirements(revised))
+            task.announce_change(revised, changed, phases, requirements_of(revised))
             memory.spec = revised
             memory.spec.write(self.out_dir / "spec.json")
             task.check_ethics()
-            if "data" in phases:
-                self._data_phase(task)
-            if "model" in phases:
-                self._model_phase(task, started)
-            self._server_phase(task)
+            run = self._run_context(task, started)
+            for phase in phases:
+                method = {"data": self._kind.data_phase, "model": self._kind.model_phase,
+                          "server": self._kind.server_phase}[phase]
+                self._phase(phase, run, lambda method=method: method(run))
 
         return self._attempt(task, work, started)
 
@@ -169,71 +169,45 @@ class Orchestrator:
         return report
 
     # -- the SOP, phase by phase -------------------------------------------------------------------
-    def _data_phase(self, task: TaskAgent) -> None:
-        memory = task.memory
-        spec = memory.spec
-        if spec.task_type == TaskType.image_classification:
-            return vision.data_phase(task, self.driver, self.emit, self.seed, self._requirements(spec))
-        if spec.task_type == TaskType.text_classification:
-            return text.data_phase(task, self.driver, self.emit, self.seed, self._requirements(spec))
-        if not spec.data:
-            raise NeedsInput("The request names no data.", hint="Pass --data PATH or a reference such as "
-                             "sklearn:wine.", question="Which data should the model learn from?")
-        data = DataAgent(self.driver, memory, self.emit)
-        data.setup(self.seed, self._requirements(spec))
-        load = data.load(spec.data[0])
-        if spec.task_type in (None, TaskType.classification) and text.looks_like_text(load):
-            return self._switch_to_text(task)
-        target, kind = task.decide_target(load, self.assume_yes)
-        profile = data.profile(target, kind)
-        clean = data.clean(target, kind)
-        positive = task.decide_positive_class(profile, clean["classes"]) if kind == "classification" else None
-        data.split(target, kind, positive)
+    def _run_context(self, task: TaskAgent, started: float) -> Run:
+        budget = TimeBudget(task.memory.spec.time_budget_s or DEFAULT_TIME_BUDGET_S, self._kind.budget_split, started)
+        run = Run(task=task, driver=self.driver, emit=self.emit, seed=self.seed, budget=budget,
+                  assume_yes=self.assume_yes)
+        run.switch_kind = lambda task_type: self._switch_kind(run, task_type)
+        return run
 
-    def _switch_to_text(self, task: TaskAgent) -> None:
-        """The data is one column of free text and a label: re-plan as text classification and load it as texts."""
-        memory = task.memory
-        memory.spec = memory.spec.model_copy(update={"task_type": TaskType.text_classification})
+    def _phase(self, phase: str, run: Run, body: Callable[[], None]) -> None:
+        """One agent's phase between a markdown cell saying what it is about to do and why (from the request)
+        and one saying what the agents found and decided there (the messages the chat showed, with their numbers).
+        """
+        agent, title = PHASE_TITLES[phase]
+        intent = {"data": self._kind.data_intent, "model": self._kind.model_intent,
+                  "server": self._kind.server_intent}[phase](run.spec)
+        self.driver.add_markdown(f"## {agent} agent — {title}\n\n{intent}\n",
+                                 metadata={"trainer_agent": {"agent": agent, "phase": phase, "part": "opening"}})
+        before = len(run.memory.messages)
+        try:
+            body()
+        finally:
+            said = [e for e in run.memory.messages[before:] if e.kind == "message"]
+            if said:
+                lines = [f"- **{e.agent}**: {e.text}" for e in said]
+                self.driver.add_markdown(f"**What the agents found and decided ({agent.lower()} phase)**\n\n"
+                                         + "\n".join(lines) + "\n", metadata={"trainer_agent": {
+                                             "agent": agent, "phase": phase, "part": "closing"}})
+
+    def _switch_kind(self, run: Run, task_type: TaskType) -> None:
+        """The data is of another kind than the request said (a table of one text column and a label): re-plan as
+        that kind and carry on with its Data phase after the set-up cell that already ran."""
+        memory = run.memory
+        memory.spec = memory.spec.model_copy(update={"task_type": task_type})
         memory.spec.write(self.out_dir / "spec.json")
-        self._plan = task.plan(text.TEXT_ORDER)
-        task.say("The data is one column of free text and a label: this is text classification, so the plan "
-                 "follows the text SOP.")
-        text.data_phase(task, self.driver, self.emit, self.seed, self._requirements(memory.spec), setup=False)
-
-    def _model_phase(self, task: TaskAgent, started: float) -> None:
-        memory = task.memory
-        if memory.spec.task_type == TaskType.image_classification:
-            return vision.model_phase(task, self.driver, self.emit, started,
-                                      memory.spec.time_budget_s or DEFAULT_TIME_BUDGET_S)
-        if memory.spec.task_type == TaskType.text_classification:
-            return text.model_phase(task, self.driver, self.emit, started,
-                                    memory.spec.time_budget_s or DEFAULT_TIME_BUDGET_S)
-        model = ModelAgent(self.driver, memory, self.emit)
-        split, kind = memory.results["split"], memory.task or "classification"
-        families = model.select(kind, split)
-        task.check_feasibility(kind)
-        budget = memory.spec.time_budget_s or DEFAULT_TIME_BUDGET_S
-        left = budget - (time.perf_counter() - started) - RESERVE_S - 0.1 * budget
-        search = model.search(kind, families, len(split["classes"] or []), left)
-        model.fit(search)
-        model.evaluate()
-
-    def _server_phase(self, task: TaskAgent) -> None:
-        """The same steps for every kind of model; each kind's Server agent brings its own cells."""
-        kind = SERVER_AGENTS.get(task.memory.spec.task_type, ServerAgent)
-        server = kind(self.driver, task.memory, self.emit)
-        server.export()
-        server.parity()
-        server.capacity()
-        task.conclude()
-        server.bundle()
-
-    @staticmethod
-    def _requirements(spec: TaskSpec) -> dict[str, Any]:
-        """The measurable part of the spec, as the notebook's ``REQUIREMENTS`` dict."""
-        return {"constraints": [c.model_dump() for c in spec.constraints], "qps": spec.qps,
-                "container_memory_mb": spec.container_memory_mb, "quantize_int8": spec.quantize_int8,
-                "time_budget_s": spec.time_budget_s}
+        self._kind = kind_for(task_type)
+        self._plan = run.task.plan(self._kind.order, self._kind.step_titles)
+        run.budget.split = self._kind.budget_split
+        run.task.say(f"The data is one column of free text and a label: this is a task for the {self._kind.name} "
+                     "kind, so the plan follows its SOP.")
+        self._kind.data_phase(run, setup=False)
 
     def _succeeded_or_missed(self, memory: RunMemory) -> RunReport:
         rows = memory.results.get("conclude", {}).get("constraints", [])

@@ -1,7 +1,6 @@
-"""Text classification: the Data, Model and Server agents' steps for texts, and the two phases the orchestrator
-hands a run to when its spec's task type is ``text_classification``.
+"""Text classification: the Data, Model and Server agents' steps for texts.
 
-The Model agent follows the paper's strategy (:data:`TEXT_ORDER`): the best student within the budget; if its
+The Model agent follows the paper's strategy (the kind's plan in :mod:`.`): the best student within the budget; if its
 cross-validated accuracy misses the target and there is an unlabeled pool, a teacher (the packaged MiniLM
 encoder, fine-tuned), pseudo-labels, and the student again on labeled + pseudo-labeled texts. Before any of it,
 the Task agent checks with a learning curve that the labels can reach the target, or asks for more.
@@ -9,28 +8,20 @@ the Task agent checks with a learning curve that the labels can reach the target
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from ..cells.text import data as data_cells
-from ..cells.text import model as model_cells
-from ..cells.text import server as server_cells
-from ..errors import CellExecutionFailed, DataError, NeedsInput, Refused
-from ..knowledge.text_data import SYNTHETIC_JOB_ADS
-from ..knowledge.text_zoo import teacher_available, text_candidates
-from ..notebook.driver import NotebookDriver
-from .base import Agent, EventSink
-from .data import DataAgent
-from .model import MARGIN, inclusive_limit
-from .server import ServerAgent
-from .task import TaskAgent
+from ...agents.data import DataAgent
+from ...agents.model import MARGIN, ModelAgent, inclusive_limit
+from ...agents.server import ServerAgent
+from ...agents.task import TaskAgent
+from ...cells.text import data as data_cells
+from ...cells.text import model as model_cells
+from ...cells.text import server as server_cells
+from ...errors import CellExecutionFailed, DataError, NeedsInput, Refused
+from ...knowledge.text_data import SYNTHETIC_JOB_ADS
+from ...knowledge.text_zoo import teacher_available, text_candidates
+from ..base import Run
 
-#: The order the hub calls the text SOP's steps in (the plan checklist).
-TEXT_ORDER = (("Task", "understand"), ("Data", "load"), ("Task", "target"), ("Data", "normalise"), ("Data", "clean"),
-              ("Data", "suspects"), ("Data", "annotate"), ("Data", "split"), ("Model", "select"),
-              ("Task", "feasibility"), ("Model", "search"), ("Model", "teacher"), ("Model", "pseudo"), ("Model", "fit"),
-              ("Model", "evaluate"), ("Server", "export"), ("Server", "parity"), ("Server", "capacity"),
-              ("Task", "conclude"), ("Server", "bundle"))
 #: An unlabeled pool this many times the labeled texts (and at least MIN_POOL) lets a teacher make up for labels.
 POOL_FACTOR, MIN_POOL = 2.0, 200
 #: Unlabeled texts the LLM annotator (when one is configured) is asked to label.
@@ -39,13 +30,6 @@ LLM_POOL_SAMPLE = 100
 RESERVE_AFTER_TEACHER_S = 150.0
 #: Seconds each student search may take (at most), and its share of the budget.
 SEARCH_S, SEARCH_SHARE = 90.0, 0.12
-
-
-def looks_like_text(load: dict[str, Any]) -> bool:
-    """A table of one free-text column and a label: a text classification task (from the load cell's profile)."""
-    columns, rows = load.get("columns", []), load.get("rows", 0)
-    texts = [c for c in columns if c["dtype"] in ("object", "str", "string") and c["n_unique"] >= max(10, 0.5 * rows)]
-    return len(columns) == 2 and len(texts) == 1
 
 
 class TextDataAgent(DataAgent):
@@ -116,14 +100,12 @@ class TextDataAgent(DataAgent):
         return result
 
 
-class TextModelAgent(Agent):
+class TextModelAgent(ModelAgent):
     """The Model agent, for texts: students within the budget, the teacher, pseudo-labels, distillation."""
-
-    name = "Model"
 
     def select(self, classes: list[str], language: str) -> tuple[list[str], dict[str, int], bool]:
         """Judge the text zoo; return the students kept, their vocabulary sizes, and whether a teacher can help."""
-        self.heading("choose, train and distil a model")
+        self.heading("candidates within the budget, and a teacher")
         limit = inclusive_limit(self.memory.spec.constraint("parameters"))
         judged = text_candidates(len(classes), language, limit, teacher_available())
         rows = "\n".join(f"| {c.family.title} | {c.family.role} | {c.family.counting} | {c.parameters:,} | "
@@ -177,17 +159,16 @@ class TextServerAgent(ServerAgent):
     cells = server_cells
 
 
-def data_phase(task: TaskAgent, driver: NotebookDriver, emit: EventSink, seed: int,
-               requirements: dict[str, Any], setup: bool = True) -> None:
+def data_phase(run: Run, setup: bool = True) -> None:
     """Load, normalise, de-duplicate, check labels, split."""
-    memory = task.memory
+    task, memory = run.task, run.memory
     if not memory.spec.data:
         raise NeedsInput("The request names no texts.", hint="Pass --data with a CSV/JSON lines file of texts and "
                          "labels, or a folder with labeled, unlabeled and test files.",
                          question="Which texts should the model learn from?")
-    data = TextDataAgent(driver, memory, emit)
+    data = TextDataAgent(run.driver, memory, run.emit)
     if setup:
-        data.setup(seed, requirements)
+        data.setup(run.seed, run.requirements())
     load = data.load_texts(memory.spec.data[0])
     memory.target, memory.task = load["label_column"], "classification"
     memory.done_steps.append("target")
@@ -239,10 +220,10 @@ def check_labels(task: TaskAgent, teacher: bool) -> dict[str, Any]:
                      options=["provide more labeled examples", "provide unlabeled texts", "lower the target"])
 
 
-def model_phase(task: TaskAgent, driver: NotebookDriver, emit: EventSink, started: float, budget_s: float) -> None:
+def model_phase(run: Run) -> None:
     """Student; if short and possible, teacher + pseudo-labels + distilled student; evaluate."""
-    memory = task.memory
-    model = TextModelAgent(driver, memory, emit)
+    task, memory, budget = run.task, run.memory, run.budget
+    model = TextModelAgent(run.driver, memory, run.emit)
     split = memory.results["split"]
     language = memory.results.get("language", {}).get("language", "en")
     families, vocabulary, teacher = model.select(split["classes"], language)
@@ -250,9 +231,9 @@ def model_phase(task: TaskAgent, driver: NotebookDriver, emit: EventSink, starte
     target = memory.spec.constraint("accuracy")
 
     def left() -> float:
-        return budget_s - (time.perf_counter() - started)
+        return budget.left_s(reserve=False)
 
-    search_s = min(SEARCH_S, SEARCH_SHARE * budget_s)
+    search_s = budget.share_s(SEARCH_SHARE, SEARCH_S)
     alone = model.student("student alone", families, vocabulary, search_s)
     memory.results["fit"] = alone
     short = target is not None and alone["cv_accuracy"] < target.value + MARGIN
