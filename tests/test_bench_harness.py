@@ -6,7 +6,6 @@ executed for real, and the scoring logic on hand-made results.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -17,18 +16,10 @@ import pytest
 
 from trainer_agent_lab.cells.data import load_cell, setup_cell, split_cell
 
+from .shared_runs import load_runner
+
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-
-
-def _runner():
-    """benchmarks/run_tasks.py as a module (it puts benchmarks/ on sys.path for ``harness``)."""
-    spec = importlib.util.spec_from_file_location("run_tasks", BENCH / "run_tasks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-run_tasks = _runner()
+run_tasks = load_runner()
 common = sys.modules["harness.common"]
 scoring = sys.modules["harness.scoring"]
 splits = sys.modules["harness.splits"]

@@ -64,9 +64,11 @@ def test_notebook_opens_with_requirements_and_plan_and_explains_every_cell(wine_
     first = nb.cells[0].source
     assert "| accuracy | >= 0.95 |" in first and "| parameters | < 500 parameters |" in first
     assert "- [x] **Model**: Tune candidates" in first and "- [ ]" not in first
-    headings = [c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## ")]
-    for agent in ("Data", "Model", "Server", "Task"):
-        assert any(h.startswith(f"## {agent} agent") for h in headings), agent
+    markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    for agent in ("Data", "Model", "Server"):  # each phase opens with its agent's heading and closes with findings
+        assert any(h.startswith(f"## {agent} agent") for h in markdown), agent
+        assert any(h.startswith(f"**What the agents found and decided ({agent.lower()} phase)**") for h in markdown)
+    assert any(h.startswith("### Task agent — did we meet the requirements?") for h in markdown)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.source.startswith(("# ", "%%writefile ")) for c in code)  # a why line, or a file it writes
     assert not any("trainer_agent_lab" in c.source for c in code)
