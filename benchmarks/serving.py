@@ -52,7 +52,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from trainer_agent_lab.cells import render  # noqa: E402
-from trainer_agent_lab.cells.server import export_onnx_cell, parity_cell, serving_app_cell  # noqa: E402
+from trainer_agent_lab.kinds.tables.server_cells import export_onnx_cell, parity_cell, serving_app_cell  # noqa: E402
 
 SEED = 0
 ROUNDS = 5

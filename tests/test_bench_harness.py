@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trainer_agent_lab.cells.data import load_cell, setup_cell, split_cell
+from trainer_agent_lab.cells.data import setup_cell
+from trainer_agent_lab.kinds.tables.data_cells import load_cell, split_cell
 
 from .shared_runs import load_runner
 

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
 from tests.test_cells_server import load_serve_module, run_cells, shop
-from trainer_agent_lab.cells.server import (
+from trainer_agent_lab.kinds.tables.server_cells import (
     bundle_cell,
     capacity_cell,
     export_onnx_cell,

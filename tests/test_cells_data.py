@@ -16,9 +16,10 @@ import pandas as pd
 import pytest
 import scipy.sparse
 
-from trainer_agent_lab.cells.data import clean_cell, load_cell, setup_cell, split_cell
+from trainer_agent_lab.cells.data import setup_cell
 from trainer_agent_lab.cells.render import Cell
 from trainer_agent_lab.cells.task import constraint_table_cell
+from trainer_agent_lab.kinds.tables.data_cells import clean_cell, load_cell, split_cell
 
 
 class Kernel:

@@ -38,7 +38,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from trainer_agent_lab.bundle import model_server_source, template
 from trainer_agent_lab.cells.render import Cell, render
-from trainer_agent_lab.cells.server import (
+from trainer_agent_lab.kinds.tables.server_cells import (
     bundle_cell,
     capacity_cell,
     export_onnx_cell,

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trainer_agent_lab.cells.data import load_cell, setup_cell, split_cell
-from trainer_agent_lab.cells.task import feasibility_cell
+from trainer_agent_lab.cells.data import setup_cell
+from trainer_agent_lab.kinds.tables.data_cells import load_cell, split_cell
+from trainer_agent_lab.kinds.tables.model_cells import feasibility_cell
 
 
 def _probe(tmp_path, monkeypatch, gated, frame=None):

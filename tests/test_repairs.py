@@ -8,8 +8,8 @@ import pytest
 
 from trainer_agent_lab.agents.base import RunMemory
 from trainer_agent_lab.agents.data import DataAgent
+from trainer_agent_lab.agents.repairs import diagnose, model_may_repair, vet_proposal
 from trainer_agent_lab.errors import CellExecutionFailed, NeedsInput
-from trainer_agent_lab.knowledge.repairs import diagnose, model_may_repair, vet_proposal
 from trainer_agent_lab.notebook.headless import HeadlessDriver
 from trainer_agent_lab.notebook.results import CellError
 from trainer_agent_lab.spec import TaskSpec

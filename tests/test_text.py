@@ -129,8 +129,7 @@ def test_the_text_cells_run_from_generated_adverts_to_the_table_of_steps(tmp_pat
     """Every text cell but the teacher's, in order, in one namespace: the generator's folder is loaded, the texts
     normalised with the bundle's own code, labels checked, an LLM's answers applied, split, probed, a student
     trained, pseudo-labels (a stand-in for the teacher's probabilities) distilled, and every step tabulated."""
-    from trainer_agent_lab.cells.text import data as data_cells
-    from trainer_agent_lab.cells.text import model as model_cells
+    from trainer_agent_lab.kinds.texts import data_cells, model_cells
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))  # where the notebook writes text_features.py

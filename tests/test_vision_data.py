@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from trainer_agent_lab.cells.render import Cell
-from trainer_agent_lab.cells.vision import clean_cell, load_cell, shapes_cell
 from trainer_agent_lab.errors import DataError
+from trainer_agent_lab.kinds.images.data_cells import clean_cell, load_cell, shapes_cell
 from trainer_agent_lab.knowledge.image_data import is_image_data
 from trainer_agent_lab.llm import parse_request
 from trainer_agent_lab.spec import TaskType
@@ -158,14 +158,8 @@ def test_the_image_cells_import_each_module_once_and_define_every_name_they_use(
     import sys
 
     from trainer_agent_lab.cells.render import render
-    from trainer_agent_lab.cells.vision import (
-        evaluate_cell,
-        feasibility_cell,
-        fit_cell,
-        profile_cell,
-        search_cell,
-        split_cell,
-    )
+    from trainer_agent_lab.kinds.images.data_cells import profile_cell, split_cell
+    from trainer_agent_lab.kinds.images.model_cells import evaluate_cell, feasibility_cell, fit_cell, search_cell
 
     for shapes in (True, False):
         cells = render("cells/setup", SEED=0, REQUIREMENTS={})

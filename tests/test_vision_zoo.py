@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from trainer_agent_lab.cells.vision import search_cell
+from trainer_agent_lab.kinds.images.model_cells import search_cell
 from trainer_agent_lab.knowledge.vision_zoo import (
     DEFAULT_WIDTH,
     MAX_WIDTH,

@@ -10,6 +10,10 @@ from pydantic import BaseModel, Field
 
 Status = Literal["succeeded", "refused", "needs_input", "failed"]
 
+#: The MIME type of the structured results a cell hands back to the agents (a display output made with plain
+#: IPython, so the notebook needs no package of ours).
+RESULT_MIME = "application/vnd.trainer-agent.result+json"
+
 #: CLI exit code for each status.
 EXIT_CODES: dict[str, int] = {"succeeded": 0, "refused": 3, "needs_input": 3, "failed": 1}
 

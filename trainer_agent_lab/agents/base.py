@@ -9,12 +9,12 @@ from typing import Any, TypeVar
 
 from ..cells.render import Cell
 from ..errors import CellExecutionFailed, NeedsInput
-from ..knowledge.repairs import Repair, diagnose, model_may_repair, vet_proposal
 from ..knowledge.sops import PROFILES
 from ..llm.base import LLMClient
 from ..notebook.driver import ExecutionResult, NotebookDriver
 from ..notebook.results import CellError
 from ..spec import TaskSpec
+from .repairs import Repair, diagnose, model_may_repair, vet_proposal
 
 
 @dataclass

@@ -8,18 +8,29 @@ misses a latency or memory target), ``parity`` (float and int8 against the train
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
-from ..cells import server as server_cells
+from ..cells.render import Cell
 from .base import Agent
+
+
+class ServerCells(Protocol):
+    """What a kind's ``server_cells`` module offers the Server agent: one function per step, each returning the
+    step's rendered cells."""
+
+    def export_onnx_cell(self) -> list[Cell]: ...
+    def parity_cell(self) -> list[Cell]: ...
+    def serving_app_cell(self) -> list[Cell]: ...
+    def capacity_cell(self) -> list[Cell]: ...
+    def bundle_cell(self, request: str | None = None, data_refs: Any = ()) -> list[Cell]: ...
 
 
 class ServerAgent(Agent):
     """Owns everything after training."""
 
     name = "Server"
-    #: The module of cell templates the steps write (tabular here; image and text agents swap in their own).
-    cells = server_cells
+    #: The kind's module of cell wrappers (``kinds/<kind>/server_cells.py``); each kind's Server agent sets it.
+    cells: ClassVar[ServerCells]
 
     def export(self) -> dict[str, Any]:
         """Export the whole pipeline (preprocessing included) to ONNX; int8 where asked or needed."""

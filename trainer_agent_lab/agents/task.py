@@ -7,8 +7,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..cells.base import code_cell
-from ..cells.task import constraint_table_cell, feasibility_cell, requirements_markdown
+from ..cells.render import render
+from ..cells.task import constraint_table_cell, requirements_markdown
 from ..errors import DataError, NeedsInput, Refused
 from ..knowledge import ethics
 from ..knowledge.datasets import BUNDLED_TARGETS, bundled_name, mentions
@@ -146,10 +146,10 @@ class TaskAgent(Agent):
             raise Refused(verdict.reason)
 
     def check_feasibility(self, task: str, *, probe_s: float,
-                          cell: Callable[[list[dict[str, Any]], float], Any] = feasibility_cell) -> dict[str, Any]:
+                          cell: Callable[[list[dict[str, Any]], float], Any]) -> dict[str, Any]:
         """Probe the data before the search: refuse when there is no signal or a target is out of reach.
 
-        ``cell`` writes the probe (tabular by default; images pass theirs): it must report ``no_signal``,
+        ``cell`` writes the kind's probe: it must report ``no_signal``,
         ``score``, ``chance``, ``scoring``, ``p_value`` and ``gates`` as the tabular one does. Its permutation test
         may take ``probe_s`` seconds (the kind's budget split decides).
         """
@@ -238,8 +238,7 @@ class TaskAgent(Agent):
         self.heading("the requirements changed", "| requirement | before | now |\n|---|---|---|\n" + rows
                      + f"\n\nRe-running the {agents} agent{'s' if phases[0] != 'server' else ''}; "
                      "the work before that stays as it is.", level=2)
-        self.run("revise", code_cell("Hand the changed requirements to the cells that follow.", "",
-                                     REQUIREMENTS=requirements))
+        self.run("revise", render("cells/revise", REQUIREMENTS=requirements))
         self.say(f"Requirements changed ({', '.join(sorted(changed))}); re-running the {agents} agent"
                  f"{'s' if phases[0] != 'server' else ''}.")
 

@@ -1,8 +1,4 @@
-"""Cells the Data agent writes for tabular data: set-up, load, profile, clean, split.
-
-Each function renders cell files (:mod:`.render`): ``cells/setup.py`` and ``cells/static_png.py`` (shared by
-every kind), and ``kinds/tables/cells/{load,profile,clean,split}.py``.
-"""
+"""The cell every kind's Data agent starts a notebook with: set-up (``cells/setup.py``, ``cells/static_png.py``)."""
 
 from __future__ import annotations
 
@@ -15,24 +11,3 @@ def setup_cell(seed: int, requirements: dict[str, Any]) -> list[Cell]:
     """Imports, the seed, the request's measurable parts, the ``_report`` helper, and static PNG copies of
     every plotly figure (``cells/static_png.py``)."""
     return render("cells/setup", "cells/static_png", SEED=seed, REQUIREMENTS=requirements)
-
-
-def load_cell(data_ref: str) -> list[Cell]:
-    """Load the data into ``df`` and report its columns."""
-    return render("kinds/tables/cells/load", DATA_REF=data_ref)
-
-
-def profile_cell(target: str, task: str) -> list[Cell]:
-    """Types, missing values, class balance or target distribution, with plots."""
-    return render("kinds/tables/cells/profile", TARGET=target, TASK=task)
-
-
-def clean_cell(target: str, task: str, outlier_z: float) -> list[Cell]:
-    """Duplicates, ID-like and constant columns, numbers stored as text, target outliers."""
-    return render("kinds/tables/cells/clean", TARGET=target, TASK=task, OUTLIER_Z=outlier_z)
-
-
-def split_cell(target: str, task: str, positive_class: str | None, test_size: float) -> list[Cell]:
-    """Encode the target, split train/test (stratified) and define the ONNX-exportable preprocessing."""
-    return render("kinds/tables/cells/split", TARGET=target, TASK=task, POSITIVE_CLASS=positive_class,
-                  TEST_SIZE=test_size)

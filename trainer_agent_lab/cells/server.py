@@ -1,5 +1,5 @@
-"""Cells the Server agent writes: export, parity, serving app, capacity and bundle (tabular models here; the
-image and text modules, :mod:`.vision.server` and :mod:`.text.server`, swap in their own files).
+"""The Server agent's steps every kind shares: the serving app, capacity and the bundle (each kind's
+``server_cells`` module adds its export and parity steps and names its own serving and document cells).
 
 Each function returns the rendered cells of one step (see :mod:`.render`); the cell files are shared ones in
 ``cells/`` and each kind's own in ``kinds/<kind>/cells/``. The names the steps define, in order:
@@ -41,27 +41,10 @@ from collections.abc import Sequence
 
 from .render import Cell, render, writefile_cells
 
-__all__ = ["bundle_cell", "capacity_cell", "export_onnx_cell", "parity_cell", "serving_app_cell"]
-
-_TABLES = "kinds/tables/cells/"
+__all__ = ["bundle_cell", "capacity_cell", "serving_app_cell"]
 
 
-def export_onnx_cell() -> list[Cell]:
-    """Convert ``model`` to ``bundle/model.onnx`` (one input per raw column), and to int8 where needed."""
-    probe = writefile_cells({"bundle/memory_probe.py": "bundle/memory_probe.py"},
-                            "A scratch script that measures the peak memory of a process serving the model "
-                            "(the next cell runs it, then deletes it: it is not part of the bundle)")
-    return [*render("cells/bundle_folder", _TABLES + "export", "cells/onnx_timing", "cells/latency_checks",
-                    TIMED_FEED=False, ONE_ITEM="single-row"),
-            *probe, *render(_TABLES + "export_int8")]
-
-
-def parity_cell() -> list[Cell]:
-    """Check that ``bundle/model.onnx`` (and the int8 file) predict what ``model`` predicts on X_test."""
-    return render(_TABLES + "parity")
-
-
-def serving_app_cell(serving: str = _TABLES + "serving") -> list[Cell]:
+def serving_app_cell(serving: str) -> list[Cell]:
     """Write ``serve.py`` and what it reads: the feature schema, the label map, and samples.
 
     ``serving`` is the kind's cell file that writes them and defines ``REQUEST_BODIES``.
@@ -80,8 +63,7 @@ def capacity_cell(load_requests: int = 2000, concurrency: int = 8, verify_second
                   VERIFY_SECONDS=verify_seconds, HEADROOM_STEPS=tuple(headroom_steps))
 
 
-def bundle_cell(request: str | None = None, data_refs: Sequence[str] = (),
-                docs: str = _TABLES + "bundle_docs") -> list[Cell]:
+def bundle_cell(docs: str, request: str | None = None, data_refs: Sequence[str] = ()) -> list[Cell]:
     """Write the rest of the bundle (OpenAPI, requirements, its test, API docs, model card, Dockerfile), zip it.
 
     ``docs`` is the kind's cell file for its part of the documents: it defines ``title``, ``request_doc``,

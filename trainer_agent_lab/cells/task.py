@@ -69,9 +69,3 @@ def constraint_table_cell(constraints: list[dict[str, Any]]) -> list[Cell]:
     """The closing table: each requirement, its target, the measured value, and whether it is met
     (``cells/constraints.py``, every kind's)."""
     return render("cells/constraints", CONSTRAINTS=constraints)
-
-
-def feasibility_cell(gated: list[dict[str, Any]], probe_seconds: float) -> list[Cell]:
-    """A quick probe before the search: is there signal at all, and are the metric targets in reach?
-    (the shared ``cells/signal_test.py``, then ``kinds/tables/cells/feasibility.py``)"""
-    return render("cells/signal_test", "kinds/tables/cells/feasibility", GATED=gated, PROBE_SECONDS=probe_seconds)

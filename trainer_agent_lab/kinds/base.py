@@ -77,7 +77,7 @@ class TaskKind(abc.ABC):
     #: or that this kind words differently.
     step_titles: ClassVar[dict[Step, str]] = {}
     #: The Server agent with this kind's cells.
-    server_agent: ClassVar[type[ServerAgent]] = ServerAgent
+    server_agent: ClassVar[type[ServerAgent]]
     #: How the time budget is shared out.
     budget_split: ClassVar[BudgetSplit] = BudgetSplit()
 

@@ -293,7 +293,7 @@ class ChatPlanner:
         """A corrected version of ``source`` (a cell of the SOP ``step`` that raised ``traceback``), or None.
 
         None too when the model's answer is not Python that parses, or is the same cell again. (The agents
-        check more before running it: :func:`trainer_agent_lab.knowledge.repairs.vet_proposal`.)
+        check more before running it: :func:`trainer_agent_lab.agents.repairs.vet_proposal`.)
         """
         tb = _ANSI_RE.sub("", traceback)[-4000:]
         prompt = (f"The notebook step: {step}\n\n" if step else "") + (

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..cells.base import RESULT_MIME
+from ..report import RESULT_MIME
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 

@@ -1,7 +1,7 @@
 """Image classification: the Data, Model and Server agents' steps for images, and the kind's two phases.
 
 The phases follow the same SOP as tables (load, profile, clean, split; select, feasibility, search, fit,
-evaluate; export, parity, capacity, conclude, bundle) with the image cells of :mod:`trainer_agent_lab.cells.vision`;
+evaluate; export, parity, capacity, conclude, bundle) with the image cells of ``kinds/images/cells``;
 the Task agent's constraint table and the shared capacity and bundle cells are reused unchanged.
 """
 
@@ -12,12 +12,11 @@ from typing import Any
 from ...agents.data import DataAgent
 from ...agents.model import MARGIN, ModelAgent, inclusive_limit
 from ...agents.server import ServerAgent
-from ...cells import vision as cells
-from ...cells.vision import server as server_cells
 from ...errors import CellExecutionFailed, DataError, NeedsInput, Refused
 from ...knowledge.vision_zoo import TITLES, candidates
 from ...spec import CLASSIFICATION_METRICS
 from ..base import Run
+from . import data_cells, model_cells, server_cells
 
 #: The data reference that makes the Data agent generate a synthetic shapes folder first (demos and tests).
 SYNTHETIC_SHAPES = "synthetic:shapes"
@@ -38,9 +37,9 @@ class ImageDataAgent(DataAgent):
         shapes = ref == SYNTHETIC_SHAPES
         if shapes:
             self.markdown("The request asks for the synthetic shapes demo: the Data agent draws the images first.")
-            ref = self.run("shapes", cells.shapes_cell())["path"]
+            ref = self.run("shapes", data_cells.shapes_cell())["path"]
         try:
-            result = self.run("load", cells.load_cell(ref, after_shapes=shapes))
+            result = self.run("load", data_cells.load_cell(ref, after_shapes=shapes))
         except CellExecutionFailed as exc:
             raise DataError(f"Could not load the images {ref!r}: {exc.error['evalue']}") from exc
         channels, height, width = result["shape"]
@@ -51,12 +50,12 @@ class ImageDataAgent(DataAgent):
 
     def profile_images(self) -> dict[str, Any]:
         """Class balance and sample images."""
-        return self.run("profile", cells.profile_cell())
+        return self.run("profile", data_cells.profile_cell())
 
     def clean_images(self) -> dict[str, Any]:
         """Blank, duplicate and conflicting images; the notes go into the report."""
         self.heading("clean the data")
-        result = self.run("clean", cells.clean_cell())
+        result = self.run("clean", data_cells.clean_cell())
         self.memory.notes.extend(result.get("notes", []))
         for note in result.get("notes", []):
             self.say(note)
@@ -70,7 +69,7 @@ class ImageDataAgent(DataAgent):
         characters = all(len(c) == 1 or c.isdigit() for c in classes)
         flips = not (ref == "sklearn:digits" or characters)
         shift = max(1, round(0.1 * min(shape[1], shape[2])))
-        result = self.run("split", cells.split_cell(
+        result = self.run("split", data_cells.split_cell(
             test_size=0.2 if rows >= 500 else 0.25, val_size=0.15, flips=flips, shift_pixels=shift,
             rotate_degrees=10.0, noise=0.03, positive_class=positive_class))
         why = "" if flips else " (no flips: they would change what a digit or letter means)"
@@ -113,7 +112,7 @@ class ImageModelAgent(ModelAgent):
         objective = wanted if wanted in CLASSIFICATION_METRICS else "accuracy"
         self.say(f"Training {len(families)} network famil{'y' if len(families) == 1 else 'ies'} for {objective} "
                  f"for up to {time_budget_s:.0f} s, with early stopping on the validation split.")
-        result = self.run("search", cells.search_cell(
+        result = self.run("search", model_cells.search_cell(
             candidates=families, objective=objective,
             metric_constraints=[c.model_dump() for c in spec.metric_constraints if c.name in CLASSIFICATION_METRICS],
             time_budget_s=round(time_budget_s, 1), margin=MARGIN))
@@ -131,13 +130,13 @@ class ImageModelAgent(ModelAgent):
         needs = best["params"]["best_epoch"] * best["epoch_seconds"] * split["n_train"] / max(split["n_fit"], 1)
         refit = split["n_val"] >= REFIT_MIN_VAL and 1.2 * needs <= time_left_s
         limit = inclusive_limit(self.memory.spec.constraint("parameters"))
-        result = self.run("fit", cells.fit_cell(best["params"], best["cv_metrics"], limit, refit=refit))
+        result = self.run("fit", model_cells.fit_cell(best["params"], best["cv_metrics"], limit, refit=refit))
         self.say(f"Final {result['family']} with {result['parameters']:,} parameters: {result['how']}.")
         return result
 
     def evaluate(self) -> dict[str, Any]:
         """Test metrics, confusion matrix and misclassified images."""
-        result = self.run("evaluate", cells.evaluate_cell())
+        result = self.run("evaluate", model_cells.evaluate_cell())
         shown = ", ".join(f"{k} {v:.4g}" for k, v in result["metrics"].items() if v is not None)
         self.say(f"Test metrics: {shown}; {result['misclassified']} test images misclassified.")
         return result
@@ -187,7 +186,7 @@ def model_phase(run: Run) -> None:
     task, memory, budget = run.task, run.memory, run.budget
     model = ImageModelAgent(run.driver, memory, run.emit)
     families = model.select(memory.results["split"])
-    task.check_feasibility("classification", probe_s=budget.probe_s(), cell=cells.feasibility_cell)
+    task.check_feasibility("classification", probe_s=budget.probe_s(), cell=model_cells.feasibility_cell)
     share = SEARCH_SHARE if memory.results["split"]["n_val"] >= REFIT_MIN_VAL else 1.0
     search = model.search(families, budget.search_s(share))
     model.fit(search, budget.left_s())

@@ -6,8 +6,10 @@ from ...errors import NeedsInput
 from ...knowledge.text_data import looks_like_text
 from ...spec import TaskType
 from ..base import Run, TaskKind
+from . import model_cells
 from .data_agent import TableDataAgent
 from .model_agent import TableModelAgent
+from .server_agent import TableServerAgent
 
 
 class TablesKind(TaskKind):
@@ -19,6 +21,8 @@ class TablesKind(TaskKind):
              ("Data", "split"), ("Model", "select"), ("Task", "feasibility"), ("Model", "search"),
              ("Model", "fit"), ("Model", "evaluate"), ("Server", "export"), ("Server", "parity"),
              ("Server", "capacity"), ("Task", "conclude"), ("Server", "bundle"))
+
+    server_agent = TableServerAgent
 
     def data_phase(self, run: Run, *, setup: bool = True) -> None:
         """Load; hand a table of one text column and a label to the text kind; else decide the target, profile,
@@ -45,7 +49,7 @@ class TablesKind(TaskKind):
         model = TableModelAgent(run.driver, memory, run.emit)
         split, kind = memory.results["split"], memory.task or "classification"
         families = model.select(kind, split)
-        run.task.check_feasibility(kind, probe_s=run.budget.probe_s())
+        run.task.check_feasibility(kind, probe_s=run.budget.probe_s(), cell=model_cells.feasibility_cell)
         search = model.search(kind, families, len(split["classes"] or []), run.budget)
         model.fit(search)
         model.evaluate()

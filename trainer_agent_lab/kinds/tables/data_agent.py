@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...agents.data import DataAgent
-from ...cells import data as cells
 from ...errors import CellExecutionFailed, DataError
+from . import data_cells as cells
 
 #: Robust z-score beyond which a regression target is an outlier (stricter when the user warned of them).
 OUTLIER_Z = {"asked": 3.5, "default": 6.0}

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from ...agents.model import MARGIN, ModelAgent, inclusive_limit
-from ...cells import model as cells
 from ...errors import Refused
 from ...knowledge.zoo import candidates
 from ...spec import LOWER_IS_BETTER
 from ..budget import TimeBudget
+from . import model_cells as cells
 
 #: Queued first so every family is tried once with sensible settings before the search explores.
 DEFAULTS: dict[str, dict[str, Any]] = {

@@ -14,13 +14,11 @@ from ...agents.data import DataAgent
 from ...agents.model import MARGIN, ModelAgent, inclusive_limit
 from ...agents.server import ServerAgent
 from ...agents.task import TaskAgent
-from ...cells.text import data as data_cells
-from ...cells.text import model as model_cells
-from ...cells.text import server as server_cells
 from ...errors import CellExecutionFailed, DataError, NeedsInput, Refused
 from ...knowledge.text_data import SYNTHETIC_JOB_ADS
 from ...knowledge.text_zoo import teacher_available, text_candidates
 from ..base import Run
+from . import data_cells, model_cells, server_cells
 
 #: An unlabeled pool this many times the labeled texts (and at least MIN_POOL) lets a teacher make up for labels.
 POOL_FACTOR, MIN_POOL = 2.0, 200

@@ -8,8 +8,8 @@ they define for the Model and Server agents' text cells are listed in
 
 from __future__ import annotations
 
+from ...cells.render import Cell, render, writefile_cells
 from ...knowledge.text_data import TEXT_TABLE_SUFFIXES
-from ..render import Cell, render, writefile_cells
 
 _CELLS = "kinds/texts/cells/"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .render import Cell, render
+from ...cells.render import Cell, render
 
 #: The cell files of the model search, in the order the notebook shows them.
 SEARCH_FILES = ("kinds/tables/cells/search_plan", "kinds/tables/cells/zoo", "kinds/tables/cells/metrics",
@@ -34,3 +34,9 @@ def fit_cell(params: dict[str, Any], threshold: float | None, cv_metrics: dict[s
 def evaluate_cell() -> list[Cell]:
     """Test metrics, confusion matrix, curves or residuals, and feature importance."""
     return render(*EVALUATE_FILES)
+
+
+def feasibility_cell(gated: list[dict[str, Any]], probe_seconds: float) -> list[Cell]:
+    """A quick probe before the search: is there signal at all, and are the metric targets in reach?
+    (the shared ``cells/signal_test.py``, then ``kinds/tables/cells/feasibility.py``)"""
+    return render("cells/signal_test", "kinds/tables/cells/feasibility", GATED=gated, PROBE_SECONDS=probe_seconds)

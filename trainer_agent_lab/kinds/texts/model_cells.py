@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...cells.render import Cell, render
 from ...knowledge.text_zoo import EMBEDDING_WIDTH, TRANSFORMER
-from ..render import Cell, render
 
 _CELLS = "kinds/texts/cells/"
 

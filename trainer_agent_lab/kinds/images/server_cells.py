@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .. import server
-from ..render import Cell, render
+from ...cells import server
+from ...cells.render import Cell, render
 
 __all__ = ["bundle_cell", "capacity_cell", "export_onnx_cell", "parity_cell", "serving_app_cell"]
 
@@ -38,7 +38,7 @@ def serving_app_cell() -> list[Cell]:
 
 def bundle_cell(request: str | None = None, data_refs: Sequence[str] = ()) -> list[Cell]:
     """The shared bundle cells, with the image-specific part of API.md and the model card."""
-    return server.bundle_cell(request=request, data_refs=data_refs, docs=_IMAGES + "bundle_docs")
+    return server.bundle_cell(_IMAGES + "bundle_docs", request=request, data_refs=data_refs)
 
 
 def capacity_cell(load_requests: int = 1000, concurrency: int = 8, verify_seconds: float = 2.0,

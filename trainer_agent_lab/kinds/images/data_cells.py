@@ -5,7 +5,7 @@ Each function renders cell files of ``kinds/images/cells`` (see :mod:`trainer_ag
 
 from __future__ import annotations
 
-from ..render import Cell, render
+from ...cells.render import Cell, render
 
 #: The folder of the image cell files, relative to the package.
 CELLS = "kinds/images/cells"

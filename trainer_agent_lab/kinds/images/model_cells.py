@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..render import Cell, render
-from .data import CELLS
+from ...cells.render import Cell, render
+from .data_cells import CELLS
 
 
 def feasibility_cell(gated: list[dict[str, Any]], probe_seconds: float) -> list[Cell]:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .. import server
-from ..render import Cell, render
-from ..server import capacity_cell
+from ...cells import server
+from ...cells.render import Cell, render
+from ...cells.server import capacity_cell
 
 __all__ = ["bundle_cell", "capacity_cell", "export_onnx_cell", "parity_cell", "serving_app_cell"]
 
@@ -39,4 +39,4 @@ def serving_app_cell() -> list[Cell]:
 
 def bundle_cell(request: str | None = None, data_refs: Sequence[str] = ()) -> list[Cell]:
     """The shared bundle cells, with the text-specific part of API.md and the model card."""
-    return server.bundle_cell(request=request, data_refs=data_refs, docs=_TEXTS + "bundle_docs")
+    return server.bundle_cell(_TEXTS + "bundle_docs", request=request, data_refs=data_refs)

@@ -1,0 +1,6 @@
+"""Hand the changed requirements to the cells that follow (a follow-up message changed them)."""
+
+# %% [parameters]
+REQUIREMENTS = {"constraints": []}
+
+# %% Hand the changed requirements to the cells that follow.
