@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
-import os
 import subprocess
 import sys
 import time
@@ -88,8 +87,7 @@ class SharedRuns:
             command = [sys.executable, "-m", "trainer_agent_lab", "run", request, "--data", data, "--out", str(out),
                        "--time-budget", f"{time_budget_s:g}", "--yes"]
             began = time.perf_counter()
-            proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s,
-                                  env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"})
+            proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
             return CliRun(out, proc.returncode, proc.stdout, proc.stderr, time.perf_counter() - began)
 
         return self._once(key, work)

@@ -15,7 +15,8 @@ import nbformat
 import psutil
 import pytest
 from nbclient import NotebookClient
-from trainer_agent_lab.cells.base import RESULT_MIME
+
+from trainer_agent_lab.report import RESULT_MIME
 
 REQUEST = ("Train a classifier on the wine data with at least 95% accuracy and fewer than 500 parameters; "
            "serve it at 100 requests per second on 512 MB containers.")

@@ -7,8 +7,9 @@ A cell file is a plain Python module that ruff lints, split into blocks by ``# %
     them. Left out of the notebook.
 ``# %% [parameters]``
     ``NAME = default`` assignments, one per line (a value may span lines). Rendered with the caller's values
-    (``repr``, or pretty-printed when long) at the top of the first code cell, as papermill injects
-    parameters; names the file does not declare are an error, so a typo cannot pass silently.
+    (``repr``, or pretty-printed when long) in the first code cell, after its opening comment and imports, as
+    papermill injects parameters; names the file does not declare are an error, so a typo cannot pass
+    silently.
 ``# %% Title`` (or ``# %% [hidden] Title``)
     A code cell. The title becomes its first line, a ``# Title`` comment saying why the cell is there; comment
     lines right after the marker continue it. The parameters go below those lines.
@@ -83,14 +84,33 @@ class CellFile:
             while lead < len(body_lines) and body_lines[lead].startswith("#"):
                 lead += 1
             lines = ([f"# {title}"] if title else []) + body_lines[:lead]
-            if params:
-                lines += [*params, ""]
+            rest = body_lines[lead:]
+            if params:  # papermill-style, but below the cell's own imports so they stay at the top of the cell
+                cut = _imports_end(rest)
+                imports = rest[:cut]
+                rest = [*params, *([""] if rest[cut:] else []), *rest[cut:]]
+                if imports:
+                    rest = [*imports, "", *rest]
                 params = []
-            source = "\n".join(lines + body_lines[lead:])
+            source = "\n".join(lines + rest)
             cells.append(Cell(source.rstrip() + "\n", "code", hidden=kind == "hidden"))
         if params:  # a file of parameters only
             cells.append(Cell("\n".join(params) + "\n"))
         return cells
+
+
+def _imports_end(lines: list[str]) -> int:
+    """How many of ``lines`` are the import statements a cell opens with (blank lines after them excluded)."""
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return 0
+    end = 0
+    for node in tree.body:
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            break
+        end = node.end_lineno or end
+    return end
 
 
 def render_value(value: Any, indent: int = 0) -> str:

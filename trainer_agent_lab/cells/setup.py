@@ -5,6 +5,8 @@ from .context import SEED
 
 # isort: split
 # %% Set up: the libraries every cell uses, the seed for every random step, and the request's measurable parts.
+# Later cells import what they first need where they need it, as notebooks do (hence E402 is off):
+# ruff: noqa: E402
 import json
 import math
 import random

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import os
+import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,7 +108,8 @@ class FileNotebookDriver(NotebookDriver):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.nb = nbformat.v4.new_notebook()
         self.nb.metadata["kernelspec"] = {"name": kernel_name, "display_name": "Python 3", "language": "python"}
-        self.nb.metadata["language_info"] = {"name": "python"}
+        self.nb.metadata["language_info"] = {"name": "python", "file_extension": ".py", "mimetype": "text/x-python",
+                                             "version": platform.python_version()}
 
     @property
     def cells(self) -> list[dict[str, Any]]:
