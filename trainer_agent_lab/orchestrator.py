@@ -243,8 +243,9 @@ class Orchestrator:
         if bundle.exists():
             report.paths.update(bundle=str(bundle), bundle_zip=str(self.out_dir / "bundle.zip"))
         if intro is not None:
+            used = environment(c.source for c in memory.cells)  # the install line names all the cells import
             self.driver.update_markdown(intro, requirements_markdown(memory.spec, plan, set(memory.done_steps),
-                                                                     seed=self.seed, environment=environment()))
+                                                                     seed=self.seed, environment=used))
         self.driver.add_markdown(_closing_markdown(report))
         self.driver.save()
         total = time.perf_counter() - started

@@ -44,6 +44,11 @@ class TaskType(str, Enum):
     image_classification = "image_classification"
 
 
+#: Task types whose target is a class (the rest predict numbers).
+CLASSIFICATION_TASK_TYPES = frozenset({TaskType.classification, TaskType.text_classification,
+                                       TaskType.image_classification})
+
+
 class Constraint(BaseModel):
     """One measurable requirement: ``name op value`` (``accuracy >= 0.95``, ``parameters < 500``)."""
 

@@ -13,7 +13,7 @@ from ..errors import DataError, NeedsInput, Refused
 from ..knowledge import ethics
 from ..knowledge.datasets import BUNDLED_TARGETS, bundled_name, mentions
 from ..knowledge.sops import PROFILES
-from ..spec import CLASSIFICATION_METRICS, REGRESSION_METRICS, Constraint, TaskSpec, TaskType
+from ..spec import CLASSIFICATION_METRICS, CLASSIFICATION_TASK_TYPES, REGRESSION_METRICS, Constraint, TaskSpec, TaskType
 from .base import Agent
 
 #: Below this many seconds nothing useful can be trained, exported and measured.
@@ -75,7 +75,7 @@ def resolve_target(spec: TaskSpec, columns: list[str], assume_yes: bool, data_re
 def resolve_task(spec: TaskSpec, column: dict[str, Any], n_rows: int) -> str:
     """``classification`` or ``regression``: from the request's words, its metrics, else the target column."""
     named = {c.name for c in spec.constraints} | set(spec.report_metrics) | {spec.optimize or ""}
-    if spec.task_type in (TaskType.classification, TaskType.text_classification, TaskType.image_classification):
+    if spec.task_type in CLASSIFICATION_TASK_TYPES:
         task = "classification"
     elif spec.task_type == TaskType.regression or named & set(REGRESSION_METRICS):
         task = "regression"

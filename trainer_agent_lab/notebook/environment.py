@@ -6,7 +6,10 @@ it anywhere with public packages only (the cells never import ``trainer_agent_la
 
 from __future__ import annotations
 
+import ast
 import platform
+import sys
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import metadata
 
@@ -18,14 +21,48 @@ CELL_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "optuna", "plotly",
 
 
 @lru_cache(maxsize=1)
-def environment() -> dict[str, object]:
-    """``{"python": "3.11.7", "packages": {"numpy": "1.26.4", ...}}`` for the installed cell packages."""
-    packages = {}
+def _base_packages() -> tuple[tuple[str, str], ...]:
+    packages = []
     for name in CELL_PACKAGES:
         try:
-            packages[name] = metadata.version(name)
+            packages.append((name, metadata.version(name)))
         except metadata.PackageNotFoundError:
             continue
+    return tuple(packages)
+
+
+def imported_distributions(sources: Iterable[str]) -> set[str]:
+    """The installed distributions that the code of ``sources`` imports at top level of a module name
+    (``from PIL import Image`` -> ``pillow``); the standard library and modules the notebook writes itself
+    (``text_features``) are left out. Cell magics (``%%writefile``) are files, not notebook code."""
+    modules: set[str] = set()
+    for source in sources:
+        if source.lstrip().startswith("%"):
+            continue
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                modules.add(node.module.split(".")[0])
+    found = metadata.packages_distributions()
+    return {dist for m in modules - set(sys.stdlib_module_names) for dist in found.get(m, [])}
+
+
+def environment(sources: Iterable[str] = ()) -> dict[str, object]:
+    """``{"python": "3.11.7", "packages": {"numpy": "1.26.4", ...}}``: the installed cell packages, and every
+    distribution the cells in ``sources`` import (so the notebook's install line names all it needs)."""
+    packages = dict(_base_packages())
+    for dist in sorted(imported_distributions(sources), key=str.lower):
+        name = dist.lower()
+        if name not in packages:
+            try:
+                packages[name] = metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                continue
     return {"python": platform.python_version(), "packages": packages}
 
 

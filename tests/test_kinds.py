@@ -1,0 +1,63 @@
+"""Task kinds are plug-ins: the registry knows every task type, each kind's plan is complete, and nothing outside a
+kind's folder branches on the kind."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from trainer_agent_lab.agents.base import RunMemory
+from trainer_agent_lab.agents.task import TaskAgent
+from trainer_agent_lab.kinds import KIND_PACKAGES, kind_for, registry
+from trainer_agent_lab.kinds.base import SERVER_STEPS, TaskKind
+from trainer_agent_lab.kinds.budget import BudgetSplit, TimeBudget
+from trainer_agent_lab.spec import TaskSpec, TaskType
+
+PACKAGE = Path(__file__).resolve().parents[1] / "trainer_agent_lab"
+
+
+def test_every_task_type_has_a_kind_and_every_kind_package_is_registered():
+    kinds = registry()
+    assert set(TaskType) | {None} <= set(kinds)
+    assert {k.name for k in kinds.values()} == set(KIND_PACKAGES)
+    assert kind_for(None).name == "tables" and kind_for(TaskType.regression).name == "tables"
+    assert kind_for(TaskType.image_classification).name == "images"
+
+
+@pytest.mark.parametrize("kind", sorted(set(registry().values()), key=lambda k: k.name), ids=lambda k: k.name)
+def test_each_kind_plans_every_step_with_a_title_and_ends_with_the_server_steps(kind: TaskKind):
+    plan = TaskAgent(None, RunMemory(spec=TaskSpec(request="r")), lambda event: None).plan(kind.order,
+                                                                                             kind.step_titles)
+    assert [(s["agent"], s["step"]) for s in plan] == list(kind.order)
+    assert all(s["title"] for s in plan)
+    assert kind.order[-len(SERVER_STEPS):] == SERVER_STEPS and kind.order[0] == ("Task", "understand")
+    assert kind.server_agent.cells is not None  # each kind brings its own Server cells
+    spec = TaskSpec(request="r", data=["x.csv"])
+    assert all(text.strip() for text in (kind.data_intent(spec), kind.model_intent(spec), kind.server_intent(spec)))
+
+
+def test_nothing_outside_the_kinds_branches_on_the_kind():
+    """The orchestrator, the agents' bases and the Session have no per-kind branches or tables of special cases."""
+    kind_words = re.compile(r"TaskType\.(text|image)_classification|\bvision\b|\bTEXT_ORDER\b|SERVER_AGENTS")
+    for path in [PACKAGE / "orchestrator.py", PACKAGE / "session.py", *(PACKAGE / "agents").glob("*.py")]:
+        assert not kind_words.search(path.read_text(encoding="utf-8")), path.name
+
+
+def test_the_time_budget_arithmetic_lives_in_one_place():
+    """Host code reads the clock for budgets only in kinds/budget.py (cells time themselves in the notebook)."""
+    for path in PACKAGE.rglob("*.py"):
+        if "cells" in path.parts or path.name == "budget.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"RESERVE_S|time_budget_s or \d|budget_s - \(time", text), path
+
+
+def test_time_budget_shares_out_what_is_left():
+    budget = TimeBudget(100.0, BudgetSplit(reserve_s=10, reserve_share=0.1, min_search_s=5, probe_share=0.1,
+                                           probe_cap_s=4), started=0.0)
+    budget.started = budget.started  # a budget made long ago: everything is spent
+    assert budget.search_s() == 5 and budget.probe_s() == 4.0
+    fresh = TimeBudget(100.0, BudgetSplit(reserve_s=10, reserve_share=0.1, min_search_s=5))
+    assert 79 < fresh.left_s() <= 80 and 39 < fresh.search_s(0.5) <= 40 and fresh.share_s(0.12, 90) == 12
