@@ -53,3 +53,16 @@ def phase_markdown(notebook: Path) -> dict[str, set[str]]:
         if cell.cell_type == "markdown" and "phase" in meta:
             found.setdefault(meta["phase"], set()).add(meta["part"])
     return found
+
+
+def unlisted_imports(notebook: Path) -> set[str]:
+    """Distributions the notebook's code cells import that its first cell's ``pip install`` line does not name."""
+    import re
+
+    from trainer_agent_lab.notebook.environment import imported_distributions
+
+    nb = nbformat.read(notebook, as_version=4)
+    line = re.search(r"pip install (.*)", nb.cells[0].source)
+    named = {p.split("==")[0].lower() for p in line.group(1).split()} if line else set()
+    used = imported_distributions(c.source for c in nb.cells if c.cell_type == "code")
+    return {d for d in used if d.lower() not in named}

@@ -38,6 +38,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from trainer_agent_lab.bundle import model_server_source, template
 from trainer_agent_lab.cells.render import Cell, render
+from trainer_agent_lab.cells.render import run_cells as run_rendered
 from trainer_agent_lab.kinds.tables.server_cells import (
     bundle_cell,
     capacity_cell,
@@ -101,16 +102,8 @@ def contract(frame: pd.DataFrame, y: np.ndarray, estimator: Any, *, task: str, c
 
 
 def run_cells(ns: dict[str, Any], cells: list[Cell]) -> None:
-    """Run rendered cells as a kernel does: code in ``ns``, ``%%writefile`` cells write their file (relative to
-    the working directory), markdown skipped."""
-    for cell in cells:
-        if cell.kind != "code":
-            continue
-        first, _, body = cell.source.partition("\n")
-        if first.startswith("%%writefile "):
-            Path(first.split(maxsplit=1)[1]).write_text(body, encoding="utf-8")
-        else:
-            exec(compile(cell.source, "<cell>", "exec"), ns)  # running the generated cell is the test
+    """Run rendered cells as a kernel does (the renderer's own runner): running the generated cells is the test."""
+    run_rendered(cells, ns)
 
 
 def run_cell(ns: dict[str, Any], name: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from .notebook_quality import MAX_VISIBLE_LINES, phase_markdown, ruff_findings, visible_code_lines
+from .notebook_quality import MAX_VISIBLE_LINES, phase_markdown, ruff_findings, unlisted_imports, visible_code_lines
 
 pytestmark = pytest.mark.slow
 
@@ -40,3 +40,7 @@ def test_no_visible_code_cell_is_longer_than_80_lines(notebook):
 
 def test_every_phase_opens_and_closes_in_markdown(notebook):
     assert phase_markdown(notebook) == {phase: {"opening", "closing"} for phase in ("data", "model", "server")}
+
+
+def test_the_install_line_names_every_package_the_cells_import(notebook):
+    assert not unlisted_imports(notebook)

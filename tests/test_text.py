@@ -12,7 +12,7 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from trainer_agent_lab.bundle.text_features import TextFeatures, export_vectorizer, normalize_text
-from trainer_agent_lab.cells.render import PACKAGE_ROOT
+from trainer_agent_lab.cells.render import PACKAGE_ROOT, run_cells
 from trainer_agent_lab.kinds.texts.cells.job_ads import make_job_ads
 from trainer_agent_lab.knowledge.text_data import looks_like_text
 from trainer_agent_lab.knowledge.text_zoo import (
@@ -113,12 +113,7 @@ class TextKernel:
     def run(self, cells) -> dict:
         """Run a step's code cells in order; return their results merged, as the agents merge them."""
         before = len(self.reports)
-        for cell in (c for c in cells if c.kind == "code"):
-            if cell.source.startswith("%%writefile "):
-                target, _, body = cell.source.partition("\n")
-                (self.folder / target.split(maxsplit=1)[1]).write_text(body, encoding="utf-8")
-                continue
-            exec(compile(cell.source, "<cell>", "exec"), self.ns)  # running the generated cell is the test
+        run_cells(cells, self.ns)  # running the generated cells is the test (%%writefile: in the working folder)
         merged: dict = {}
         for report in self.reports[before:]:
             merged.update(report)
