@@ -20,9 +20,9 @@ import pytest
 
 from trainer_agent_lab.agents.base import RunMemory
 from trainer_agent_lab.agents.data import DataAgent
-from trainer_agent_lab.cells import data as data_cells
 from trainer_agent_lab.cells.render import Cell
 from trainer_agent_lab.errors import CellExecutionFailed, NeedsInput
+from trainer_agent_lab.kinds.tables import data_cells
 from trainer_agent_lab.llm import make_llm
 from trainer_agent_lab.notebook.headless import HeadlessDriver
 from trainer_agent_lab.orchestrator import Orchestrator

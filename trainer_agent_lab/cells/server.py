@@ -44,16 +44,17 @@ from .render import Cell, render, writefile_cells
 __all__ = ["bundle_cell", "capacity_cell", "serving_app_cell"]
 
 
-def serving_app_cell(serving: str) -> list[Cell]:
+def serving_app_cell(serving: str, items: str) -> list[Cell]:
     """Write ``serve.py`` and what it reads: the feature schema, the label map, and samples.
 
-    ``serving`` is the kind's cell file that writes them and defines ``REQUEST_BODIES``.
+    ``serving`` is the kind's cell file that writes them and defines ``REQUEST_BODIES``; ``items`` names what a
+    request carries (``"rows"``, ``"texts"``, ``"images"``) in what the cells print.
     """
     app = writefile_cells({"bundle/serve.py": "bundle/model_server.py"},
                           "The bundle's model server, `serve.py`: a standalone FastAPI app (`POST /predict`, "
                           "`GET /health`, `GET /metrics`) that serves the ONNX model from the files the next "
                           "cells write, without pickles; it is the same for every model, so it is written verbatim")
-    return [*app, *render(serving, "cells/serving_ready")]
+    return [*app, *render("cells/serving_model", serving, "cells/serving_ready", ITEMS=items)]
 
 
 def capacity_cell(load_requests: int = 2000, concurrency: int = 8, verify_seconds: float = 2.5,

@@ -33,7 +33,7 @@ def parity_cell() -> list[Cell]:
 
 def serving_app_cell() -> list[Cell]:
     """Write ``serve.py``, the image schema, the label map and a sample request and its answer."""
-    return server.serving_app_cell(_IMAGES + "serving")
+    return server.serving_app_cell(_IMAGES + "serving", "images")
 
 
 def bundle_cell(request: str | None = None, data_refs: Sequence[str] = ()) -> list[Cell]:

@@ -32,7 +32,7 @@ def parity_cell() -> list[Cell]:
 
 def serving_app_cell() -> list[Cell]:
     """Write ``serve.py`` and what it reads for a table model (feature schema, label map, samples)."""
-    return server.serving_app_cell(_TABLES + "serving")
+    return server.serving_app_cell(_TABLES + "serving", "rows")
 
 
 def bundle_cell(request: str | None = None, data_refs: Sequence[str] = ()) -> list[Cell]:

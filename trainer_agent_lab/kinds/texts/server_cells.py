@@ -34,7 +34,7 @@ def parity_cell() -> list[Cell]:
 
 def serving_app_cell() -> list[Cell]:
     """Write ``serve.py`` and what it reads for a text model (schema, label map, samples)."""
-    return server.serving_app_cell(_TEXTS + "serving")
+    return server.serving_app_cell(_TEXTS + "serving", "texts")
 
 
 def bundle_cell(request: str | None = None, data_refs: Sequence[str] = ()) -> list[Cell]:

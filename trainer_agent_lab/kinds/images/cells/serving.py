@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-from ....cells.context import INT8_PATH, ONNX_PATH, REQUIREMENTS, onnx_session, parity_int8, write_json
+from ....cells.context import SERVING_MODEL_PATH, onnx_session, write_json
 from .context import (
     CLASSES,
     IMAGE_SHAPE,
@@ -18,15 +18,6 @@ from .context import (
     X_train,
     onnx_predict,
 )
-
-# %% Serve the int8 model when it was asked for, or when it was made to meet a target and kept its answers.
-SERVING_MODEL_PATH = ONNX_PATH
-if INT8_PATH is not None:
-    if REQUIREMENTS.get("quantize_int8") or parity_int8["label_agreement"] >= 0.99:
-        SERVING_MODEL_PATH = INT8_PATH
-    else:
-        print(f"The int8 model agrees with the trained one on {parity_int8['label_agreement']:.1%} of the test "
-              "images only, so the bundle serves the float model.")
 
 
 # %% Write the files serve.py reads: the image schema (shape, layout, pixel scale) and the label map; a sample

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from ....cells.context import INT8_PATH, ONNX_PATH, REQUIREMENTS, parity_int8, write_json
+from ....cells.context import SERVING_MODEL_PATH, write_json
 from .context import (
     CATEGORICAL_FEATURES,
     CLASSES,
@@ -22,15 +22,6 @@ from .context import (
     model,
     model_predict,
 )
-
-# %% Serve the int8 model when it was asked for, or when it was made to meet a target and kept its answers.
-SERVING_MODEL_PATH = ONNX_PATH
-if INT8_PATH is not None:
-    if REQUIREMENTS.get("quantize_int8") or parity_int8["label_agreement"] >= 0.99:
-        SERVING_MODEL_PATH = INT8_PATH
-    else:
-        print(f"The int8 model agrees with the trained one on {parity_int8['label_agreement']:.1%} of the test "
-              "rows only, so the bundle serves the float model.")
 
 
 # %% Write the files serve.py reads: the feature schema (each raw column, its ONNX input, what training saw) and

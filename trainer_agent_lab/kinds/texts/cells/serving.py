@@ -3,13 +3,11 @@
 # %% [context]
 import json
 
-from ....cells.context import INT8_PATH, ONNX_PATH, parity_int8, write_json
+from ....cells.context import SERVING_MODEL_PATH, write_json
 from .context import CLASSES, POS_LABEL, TARGET, TASK, TEXT_INPUTS_ENTRY, X_test, model
 
 # %% Write the files serve.py reads for a text model, which takes {"texts": [...]} of raw strings: the schema (the
-# preprocessing it ships), the label map and a sample request with the student's answer to it. Serve the int8
-# model when it kept the student's answers.
-SERVING_MODEL_PATH = INT8_PATH if INT8_PATH is not None and parity_int8["label_agreement"] >= 0.99 else ONNX_PATH
+# preprocessing it ships), the label map and a sample request with the student's answer to it.
 EXTRA_SERVING_FILES = ["text_features.py", TEXT_INPUTS_ENTRY["file"]]
 write_json("feature_schema.json", {"kind": "text", "task": TASK, "target": str(TARGET),
                                    "model_file": SERVING_MODEL_PATH.name, "text_inputs": TEXT_INPUTS_ENTRY,
