@@ -8,8 +8,8 @@ import time
 import nbformat
 import pytest
 
-from trainer_agent_lab.cells.base import RESULT_MIME
 from trainer_agent_lab.errors import KernelDied
+from trainer_agent_lab.report import RESULT_MIME
 
 
 def test_cell_runs_and_notebook_is_saved_after_it(driver):

@@ -10,10 +10,10 @@ import nbformat
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from trainer_agent_lab.cells.base import RESULT_MIME
 from trainer_agent_lab.cells.task import requirements_markdown
 from trainer_agent_lab.notebook.environment import environment
 from trainer_agent_lab.notebook.inkernel import CellView, InKernelDriver
+from trainer_agent_lab.report import RESULT_MIME
 from trainer_agent_lab.spec import TaskSpec
 
 
