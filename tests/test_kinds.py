@@ -61,3 +61,62 @@ def test_time_budget_shares_out_what_is_left():
     assert budget.search_s() == 5 and budget.probe_s() == 4.0
     fresh = TimeBudget(100.0, BudgetSplit(reserve_s=10, reserve_share=0.1, min_search_s=5))
     assert 79 < fresh.left_s() <= 80 and 39 < fresh.search_s(0.5) <= 40 and fresh.share_s(0.12, 90) == 12
+
+
+def test_a_new_kind_is_one_package_and_one_registry_entry(tmp_path, monkeypatch):
+    """A kind added as ``kinds/<name>/`` with ``KIND``, and its name in ``KIND_PACKAGES``, is what the orchestrator
+    runs for its task type: its plan, its phases' opening markdown, its Data phase. Nothing else is touched."""
+    import sys
+    import types
+
+    from trainer_agent_lab import kinds
+    from trainer_agent_lab.errors import NeedsInput
+    from trainer_agent_lab.kinds.base import Run
+    from trainer_agent_lab.notebook.driver import FileNotebookDriver
+    from trainer_agent_lab.orchestrator import Orchestrator
+
+    class Toy(TaskKind):
+        name = "toy"
+        task_types = (TaskType.regression,)
+        order = (("Task", "understand"), ("Data", "load"), *SERVER_STEPS)
+        step_titles = {("Data", "load"): "Load the toy data"}
+        server_agent = kinds.kind_for(None).server_agent
+
+        def data_intent(self, spec):
+            return "The toy Data agent looks at nothing."
+
+        def data_phase(self, run: Run, *, setup: bool = True) -> None:
+            run.task.say("The toy kind's Data phase ran.")
+            raise NeedsInput("The toy kind stops here.", question="Enough?")
+
+        def model_phase(self, run: Run) -> None:
+            raise AssertionError("not reached")
+
+    class MarkdownOnly(FileNotebookDriver):
+        def _execute(self, cell, index):
+            raise AssertionError("no code cell should run")
+
+        def interrupt(self):
+            pass
+
+        def close(self):
+            pass
+
+    package = types.ModuleType("trainer_agent_lab.kinds.toy")
+    package.KIND = Toy()
+    monkeypatch.setitem(sys.modules, "trainer_agent_lab.kinds.toy", package)
+    monkeypatch.setattr(kinds, "KIND_PACKAGES", (*kinds.KIND_PACKAGES, "toy"))
+    kinds.registry.cache_clear()
+    try:
+        assert kinds.kind_for(TaskType.regression).name == "toy"
+        driver = MarkdownOnly(tmp_path / "nb.ipynb")
+        report = Orchestrator(driver, tmp_path).run("Predict the price with R2 at least 0.5", data="x.csv")
+    finally:
+        kinds.registry.cache_clear()
+    assert report.status == "needs_input" and report.reason == "The toy kind stops here."
+    assert [step["step"] for step in report.plan] == ["understand", "load", "export", "parity", "capacity",
+                                                      "conclude", "bundle"]
+    markdown = [c.source for c in driver.nb.cells]
+    assert any("The toy Data agent looks at nothing." in m for m in markdown)
+    assert any("The toy kind's Data phase ran." in m for m in markdown)  # the phase's closing cell
+    assert "Load the toy data" in markdown[0]
