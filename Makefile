@@ -30,12 +30,10 @@ demo: $(STAMP)
 # tasks is one run that 4 tests read, the CLI wine run of test_end_to_end one run that 4 tests read. Not in it:
 # what `make bench` does (the tasks tasks.yaml added later, its 600 s grounding and generation tasks, the AutoML
 # baselines, the serving and chat-panel latency reports). Tests of an optional extra skip without it.
-# How long (measured 2026-11-29 on this machine, 2 cores shared with other work, one run of each part):
-#   the acceptance tasks 7.6 min (churn-messy 2.5, promo-paper 1.8), the slow text + image runs 3.3, the
-#   browser test 2-5, test_binder's fresh environment 1.4, test_end_to_end 1.3, the demo notebooks 1.3, the
-#   live driver 0.7, the other ~520 tests about 7.5 (1.7 of it the wine runs of test_session, test_server_ext
-#   and test_magic_lab): pytest 25-28 min, plus the .venv build of a fresh clone (about 3 min).
-#   `pytest --collect-only -q | tail -1` counts the tests; --durations 15 names the slowest after each run.
+# How long: `make test` on a fresh clone (git clone, then make test: the .venv build included), measured
+# 2026-11-29 on this 2-core machine: 1,594 s wall (26.6 min), pytest 1,485 s for 707 tests. The slowest: the
+# acceptance tasks (about 8 min in all; churn-messy 2.6, promo-paper 1.9), the browser test 2.5, test_binder's
+# fresh environment 1.4. `pytest --collect-only -q | tail -1` counts the tests; --durations 15 names the slowest.
 test: $(STAMP)
 	$(BIN)/ruff check trainer_agent_lab tests benchmarks
 	$(BIN)/python -m pytest -q --timeout 900 --durations 15

@@ -107,6 +107,7 @@ class ImageModelAgent(ModelAgent):
 
     def search(self, families: list[dict[str, Any]], time_budget_s: float) -> dict[str, Any]:
         """Train the candidates with early stopping on the validation split, within ``time_budget_s``."""
+        self.heading("train, keep the best network and evaluate")
         spec = self.memory.spec
         wanted = spec.objective
         objective = wanted if wanted in CLASSIFICATION_METRICS else "accuracy"

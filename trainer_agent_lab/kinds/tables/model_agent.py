@@ -70,6 +70,7 @@ class TableModelAgent(ModelAgent):
 
     def search(self, task: str, families: list[str], n_classes: int, budget: TimeBudget) -> dict[str, Any]:
         """The search cell, within what ``budget`` leaves for it."""
+        self.heading("search, train and evaluate")
         spec = self.memory.spec
         objective = self.objective(task, n_classes)
         metric_rows = [c.model_dump() for c in spec.metric_constraints]

@@ -125,6 +125,7 @@ class TextModelAgent(ModelAgent):
     def student(self, stage: str, families: list[str], vocabulary: dict[str, int], seconds: float
                 ) -> dict[str, Any]:
         """One student search and fit (``student alone`` or ``distilled student``)."""
+        self.heading(f"train the {stage}")
         step = "search" if stage == "student alone" else "fit"
         result = self.run(step, model_cells.student_cell(stage, families, vocabulary, seconds))
         self.say(f"{stage.capitalize()}: {result['family']} with {result['parameters']:,} parameters, cross-validated "
