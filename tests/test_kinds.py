@@ -15,6 +15,8 @@ from trainer_agent_lab.kinds.base import SERVER_STEPS, TaskKind
 from trainer_agent_lab.kinds.budget import BudgetSplit, TimeBudget
 from trainer_agent_lab.spec import TaskSpec, TaskType
 
+from .markdown_driver import MarkdownOnlyDriver
+
 PACKAGE = Path(__file__).resolve().parents[1] / "trainer_agent_lab"
 
 
@@ -72,7 +74,6 @@ def test_a_new_kind_is_one_package_and_one_registry_entry(tmp_path, monkeypatch)
     from trainer_agent_lab import kinds
     from trainer_agent_lab.errors import NeedsInput
     from trainer_agent_lab.kinds.base import Run
-    from trainer_agent_lab.notebook.driver import FileNotebookDriver
     from trainer_agent_lab.orchestrator import Orchestrator
 
     class Toy(TaskKind):
@@ -92,16 +93,6 @@ def test_a_new_kind_is_one_package_and_one_registry_entry(tmp_path, monkeypatch)
         def model_phase(self, run: Run) -> None:
             raise AssertionError("not reached")
 
-    class MarkdownOnly(FileNotebookDriver):
-        def _execute(self, cell, index):
-            raise AssertionError("no code cell should run")
-
-        def interrupt(self):
-            pass
-
-        def close(self):
-            pass
-
     package = types.ModuleType("trainer_agent_lab.kinds.toy")
     package.KIND = Toy()
     monkeypatch.setitem(sys.modules, "trainer_agent_lab.kinds.toy", package)
@@ -109,7 +100,7 @@ def test_a_new_kind_is_one_package_and_one_registry_entry(tmp_path, monkeypatch)
     kinds.registry.cache_clear()
     try:
         assert kinds.kind_for(TaskType.regression).name == "toy"
-        driver = MarkdownOnly(tmp_path / "nb.ipynb")
+        driver = MarkdownOnlyDriver(tmp_path / "nb.ipynb")
         report = Orchestrator(driver, tmp_path).run("Predict the price with R2 at least 0.5", data="x.csv")
     finally:
         kinds.registry.cache_clear()

@@ -94,23 +94,12 @@ def test_the_model_agent_refuses_a_budget_no_network_fits(tmp_path):
     from trainer_agent_lab.errors import Refused
     from trainer_agent_lab.kinds.images.agents import ImageModelAgent
     from trainer_agent_lab.llm import parse_request
-    from trainer_agent_lab.notebook.driver import FileNotebookDriver
 
-    class MarkdownOnly(FileNotebookDriver):
-        """Selecting writes markdown only: no kernel is needed."""
-
-        def _execute(self, cell, index):
-            raise AssertionError("no code cell should run")
-
-        def interrupt(self):
-            pass
-
-        def close(self):
-            pass
+    from .markdown_driver import MarkdownOnlyDriver
 
     spec = parse_request("Handwritten digit recognizer with 99.9% accuracy using at most 10 parameters.",
                          data=["sklearn:digits"])
     assert spec.task_type.value == "image_classification"
-    agent = ImageModelAgent(MarkdownOnly(tmp_path / "nb.ipynb"), RunMemory(spec=spec), lambda event: None)
+    agent = ImageModelAgent(MarkdownOnlyDriver(tmp_path / "nb.ipynb"), RunMemory(spec=spec), lambda event: None)
     with pytest.raises(Refused, match="No network fits the budget of <= 10 parameters"):
         agent.select({"shape": [1, 8, 8], "classes": [str(i) for i in range(10)]})
