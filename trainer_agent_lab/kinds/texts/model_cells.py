@@ -30,13 +30,13 @@ def student_cell(stage: str, families: list[str], vocabulary: dict[str, int], se
                  ) -> list[Cell]:
     """Search the students within the budget on the labeled (or labeled + pseudo-labeled) texts; score on test.
 
-    The first stage (``"student alone"``) also defines the students and starts the table of steps (``STEPS``);
-    a later stage trains on the teacher's distillation set.
+    The first stage (``"student alone"``) also defines the students, starts the table of steps (``STEPS``) and
+    sets the labeled texts as ``texts_fit``; a later stage trains on what the pseudo-label cell put there.
     """
     search = {"STAGE": stage, "FAMILIES": families, "VOCABULARY": vocabulary,
               "SEARCH_SECONDS": round(search_seconds, 1)}
     if stage != "student alone":
-        return render(_CELLS + "distilled", **search)
+        return render(_CELLS + "student", **search)
     return render(_CELLS + "students", _CELLS + "student", EMBEDDING_WIDTH=EMBEDDING_WIDTH, TRANSFORMER=TRANSFORMER,
                   **search)
 

@@ -95,7 +95,8 @@ fit_student: Callable[..., tuple[Any, list[dict[str, Any]], float]]
 STEPS: list[dict[str, Any]]
 #: The current student (a ``TextStudent``).
 model: Any
-#: The texts and labels the current student trained on.
+#: The texts and labels the next student trains on: the labeled ones (``students.py``), then with the teacher's
+#: pseudo-labeled ones and the corrected suspects (``pseudo.py``).
 texts_fit: list[str]
 labels_fit: np.ndarray
 
@@ -103,9 +104,6 @@ labels_fit: np.ndarray
 #: The fine-tuned teacher's class probabilities on the pool and on the training texts.
 TEACHER_PROBA_UNLABELED: np.ndarray
 TEACHER_PROBA_TRAIN: np.ndarray
-#: Labeled (suspects corrected where the teacher agrees) + pseudo-labeled texts, for the distilled student.
-texts_distill: list[str]
-y_distill: np.ndarray
 
 # --- evaluation
 #: Test metrics of the final student (accuracy; precision, recall, f1, roc_auc for two classes; else f1).

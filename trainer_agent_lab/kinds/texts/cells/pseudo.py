@@ -29,16 +29,17 @@ keep = np.where(confidence >= CONFIDENCE)[0]
 pseudo_texts = [texts_unlabeled[i] for i in keep]
 pseudo_labels = TEACHER_PROBA_UNLABELED[keep].argmax(axis=1)
 corrected = []
-y_distill = np.array(y_train)
+labels_fit = np.array(y_train)
 position = {int(index): i for i, index in enumerate(TRAIN_INDEX)}
 for index, proposed in SUSPECTS.items():
     i = position.get(int(index))
     if i is not None and TEACHER_PROBA_TRAIN[i, CLASSES.index(proposed)] >= CORRECT_AT:
-        corrected.append({"text": texts_train[i], "given": CLASSES[y_distill[i]], "corrected": proposed,
+        corrected.append({"text": texts_train[i], "given": CLASSES[labels_fit[i]], "corrected": proposed,
                           "teacher confidence": round(float(TEACHER_PROBA_TRAIN[i, CLASSES.index(proposed)]), 3)})
-        y_distill[i] = CLASSES.index(proposed)
-texts_distill = list(texts_train) + pseudo_texts
-y_distill = np.concatenate([y_distill, pseudo_labels])
+        labels_fit[i] = CLASSES.index(proposed)
+# the next student learns from the labeled texts (corrected) and the pseudo-labeled ones: the distillation set
+texts_fit = list(texts_train) + pseudo_texts
+labels_fit = np.concatenate([labels_fit, pseudo_labels])
 display(Markdown(f"**Pseudo-labels:** {len(keep):,} of {len(texts_unlabeled):,} unlabeled texts where the teacher is "
                  f"at least {CONFIDENCE:.0%} sure; **{len(corrected)} labels corrected** (suspect and the teacher "
                  "agrees)."))
@@ -46,4 +47,4 @@ display(pd.Series(pseudo_labels).map(dict(enumerate(CLASSES))).value_counts().re
 if corrected:
     display(pd.DataFrame(corrected))
 _report(pseudo_labeled=len(keep), pool=len(texts_unlabeled), corrected=len(corrected), confidence=CONFIDENCE,
-        training_texts=len(texts_distill))
+        training_texts=len(texts_fit))

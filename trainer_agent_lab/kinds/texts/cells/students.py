@@ -11,7 +11,19 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from .context import CLASSES, FAMILIES, LANGUAGE, SEED, VOCABULARY, TokenIds, normalize_text, texts_test, y_test
+from .context import (
+    CLASSES,
+    FAMILIES,
+    LANGUAGE,
+    SEED,
+    VOCABULARY,
+    TokenIds,
+    normalize_text,
+    texts_test,
+    texts_train,
+    y_test,
+    y_train,
+)
 
 # isort: split
 # %% The students' networks: a fastText-like bag of n-gram embeddings, and a small BERT-style encoder trained
@@ -182,7 +194,9 @@ def student_configs(families, vocabulary):
 
 # %% The search: cross-validate every configuration within the time given, train the best on all the texts,
 # score it on the test texts, and add a row to the table of every step of the strategy (STEPS, empty here).
+# The first student learns from the labeled texts alone (the pseudo-label cell widens texts_fit later).
 STEPS = []
+texts_fit, labels_fit = texts_train, y_train
 
 
 def fit_student(texts, labels, stage, seconds):
