@@ -5,11 +5,14 @@ Used by the tests that read the shared acceptance runs (one run, many assertions
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
+
+from trainer_agent_lab.notebook.environment import imported_distributions
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The longest visible code cell allowed (collapsed cells, ``jupyter.source_hidden``, may be longer).
@@ -57,10 +60,6 @@ def phase_markdown(notebook: Path) -> dict[str, set[str]]:
 
 def unlisted_imports(notebook: Path) -> set[str]:
     """Distributions the notebook's code cells import that its first cell's ``pip install`` line does not name."""
-    import re
-
-    from trainer_agent_lab.notebook.environment import imported_distributions
-
     nb = nbformat.read(notebook, as_version=4)
     line = re.search(r"pip install (.*)", nb.cells[0].source)
     named = {p.split("==")[0].lower() for p in line.group(1).split()} if line else set()

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from trainer_agent_lab.cells.data import setup_cell
+from trainer_agent_lab.cells.render import Cell, run_cells
 from trainer_agent_lab.kinds.tables.data_cells import load_cell, split_cell
 
 from .shared_runs import load_runner
@@ -27,17 +28,11 @@ splits = sys.modules["harness.splits"]
 sklearn_baselines = sys.modules["harness.sklearn_baselines"]
 
 
-def _code(step) -> list[str]:
-    """A step's code as the agents write it: one source, or the code cells a cell file rendered."""
-    return [step] if isinstance(step, str) else [c.source for c in step if c.kind == "code"]
-
-
 def _exec_cells(*steps, ns: dict | None = None) -> dict:
     """Run generated cells in a plain namespace (as the kernel does), results discarded."""
     ns = {"display": lambda *a, **k: None, "__name__": "__main__"} if ns is None else ns
     for step in steps:
-        for source in _code(step):
-            exec(compile(source, "<cell>", "exec"), ns)  # running the generated cell is the test
+        run_cells([Cell(step)] if isinstance(step, str) else step, ns)  # running the generated cells is the test
     return ns
 
 

@@ -17,7 +17,7 @@ import pytest
 import scipy.sparse
 
 from trainer_agent_lab.cells.data import setup_cell
-from trainer_agent_lab.cells.render import Cell
+from trainer_agent_lab.cells.render import Cell, run_cells
 from trainer_agent_lab.cells.task import constraint_table_cell
 from trainer_agent_lab.kinds.tables.data_cells import clean_cell, load_cell, split_cell
 
@@ -38,9 +38,7 @@ class Kernel:
         """Execute a step's code cells in order; return the results they reported, merged as the agents merge
         them (None when they reported nothing)."""
         before = len(self.reports)
-        sources = [cells] if isinstance(cells, str) else [c.source for c in cells if c.kind == "code"]
-        for source in sources:
-            exec(compile(source, "<cell>", "exec"), self.ns)  # running the generated cell is the test
+        run_cells([Cell(cells)] if isinstance(cells, str) else cells, self.ns)  # running the cells is the test
         if len(self.reports) == before:
             return None
         merged: dict[str, Any] = {}

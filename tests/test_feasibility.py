@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from trainer_agent_lab.cells.data import setup_cell
+from trainer_agent_lab.cells.render import run_cells
 from trainer_agent_lab.kinds.tables.data_cells import load_cell, split_cell
 from trainer_agent_lab.kinds.tables.model_cells import feasibility_cell
 
@@ -27,17 +28,13 @@ def _probe(tmp_path, monkeypatch, gated, frame=None):
         frame.to_csv(tmp_path / "data.csv", index=False)
         ref = "data.csv"
     ns, reports = {"display": display, "__name__": "__main__"}, []
-    cells = [*setup_cell(3, {"constraints": []}), *load_cell(ref)]
-    for cell in cells:
-        exec(compile(cell.source, "<cell>", "exec"), ns)
+    run_cells([*setup_cell(3, {"constraints": []}), *load_cell(ref)], ns)
     ns["_report"] = lambda **results: reports.append(ns["_plain"](results))
     target = "target" if frame is None else "outcome"
     positive = None if frame is None else sorted(frame[target].unique())[-1]
-    for cell in split_cell(target, "classification", positive, 0.25):
-        exec(compile(cell.source, "<cell>", "exec"), ns)
+    run_cells(split_cell(target, "classification", positive, 0.25), ns)
     probe, before = feasibility_cell(gated, 1.0), len(reports)
-    for cell in probe:
-        exec(compile(cell.source, "<cell>", "exec"), ns)
+    run_cells(probe, ns)
     merged = {}
     for report in reports[before:]:
         merged.update(report)

@@ -58,8 +58,7 @@ def test_the_time_budget_arithmetic_lives_in_one_place():
 
 def test_time_budget_shares_out_what_is_left():
     budget = TimeBudget(100.0, BudgetSplit(reserve_s=10, reserve_share=0.1, min_search_s=5, probe_share=0.1,
-                                           probe_cap_s=4), started=0.0)
-    budget.started = budget.started  # a budget made long ago: everything is spent
+                                           probe_cap_s=4), started=0.0)  # started long ago: spent
     assert budget.search_s() == 5 and budget.probe_s() == 4.0
     fresh = TimeBudget(100.0, BudgetSplit(reserve_s=10, reserve_share=0.1, min_search_s=5))
     assert 79 < fresh.left_s() <= 80 and 39 < fresh.search_s(0.5) <= 40 and fresh.share_s(0.12, 90) == 12

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from trainer_agent_lab.cells.render import Cell
+from trainer_agent_lab.cells.render import Cell, run_cells
 from trainer_agent_lab.errors import DataError
 from trainer_agent_lab.kinds.images.data_cells import clean_cell, load_cell, shapes_cell
 from trainer_agent_lab.knowledge.image_data import is_image_data
@@ -29,8 +29,7 @@ def run(cells: list[Cell], **names: Any) -> dict[str, Any]:
     reports: list[dict[str, Any]] = []
     ns = {"np": np, "pd": pd, "math": math, "json": json, "Path": Path, "SEED": 0,
           "_report": lambda **kw: reports.append(kw), "display": lambda *a, **k: None, "Markdown": str, **names}
-    for source in code:
-        exec(compile(source, "<cell>", "exec"), ns)
+    run_cells(cells, ns)
     assert len(reports) == 1
     ns["REPORT"] = reports[0]
     return ns

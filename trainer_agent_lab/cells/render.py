@@ -36,8 +36,8 @@ from typing import Any
 
 from ..errors import UsageError
 
-#: The folder cell files are looked up from (``"tables/search"`` -> ``kinds/tables/cells/search.py`` is
-#: spelled ``"kinds/tables/cells/search"``): the package root.
+#: The folder cell files are named from: the package root (``"kinds/tables/cells/search"`` is
+#: ``trainer_agent_lab/kinds/tables/cells/search.py``).
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 _MARKER = re.compile(r"^# %%(?:\s+\[(?P<kind>[a-z]+)\])?\s*(?P<title>.*)$")
