@@ -12,7 +12,9 @@ from itertools import islice
 from pathlib import Path
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
-SYNTHETIC_REFS = ("synthetic:shapes",)
+#: The data reference that makes the Data agent draw a synthetic shapes folder first (demos and tests).
+SYNTHETIC_SHAPES = "synthetic:shapes"
+SYNTHETIC_REFS = (SYNTHETIC_SHAPES,)
 #: How many entries of a folder are looked at (a folder of thousands of classes is not listed in full).
 _LOOK = 200
 

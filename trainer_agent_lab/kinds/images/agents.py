@@ -13,13 +13,12 @@ from ...agents.data import DataAgent
 from ...agents.model import MARGIN, ModelAgent, inclusive_limit
 from ...agents.server import ServerAgent
 from ...errors import CellExecutionFailed, DataError, NeedsInput, Refused
+from ...knowledge.image_data import SYNTHETIC_SHAPES
 from ...knowledge.vision_zoo import TITLES, candidates
 from ...spec import CLASSIFICATION_METRICS
 from ..base import Run
 from . import data_cells, model_cells, server_cells
 
-#: The data reference that makes the Data agent generate a synthetic shapes folder first (demos and tests).
-SYNTHETIC_SHAPES = "synthetic:shapes"
 #: Peak learning rate of AdamW's one-cycle schedule, per family.
 LEARNING_RATES = {"cnn": 3e-3, "mlp": 2e-3}
 #: With this many validation images the best epoch count is trusted: the final network is trained on every
