@@ -32,6 +32,7 @@ RESOURCE_CONSTRAINTS = {
     "p50_ms": "capacity.p50_ms",
     "p99_ms": "capacity.p99_ms",
     "replica_memory_mb": "capacity.replica_memory_mb",
+    "n_inputs": "model.n_inputs",
 }
 
 
@@ -71,6 +72,29 @@ class Constraint(BaseModel):
         return bool(_OPS[self.op](float(actual), self.value))
 
 
+class FeatureRequirements(BaseModel):
+    """What the request says about the model's inputs ("at most 3 measurements", "never use age").
+
+    ``max_inputs`` is also a constraint row (``n_inputs <= N``) so the constraint table checks it against the
+    exported model's real inputs (``report.json`` ``model.n_inputs`` / ``model.inputs``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_inputs: int | None = Field(None, description="the most input columns the model may read")
+    only: list[str] = Field(default_factory=list, description="the only columns the model may read, as written")
+    never: list[str] = Field(default_factory=list, description="columns the model must not read (e.g. protected "
+                             "attributes), as written")
+    interpretable: bool = Field(False, description="a model a person can check by hand: linear or a shallow tree")
+    monotonic: dict[str, Literal["increasing", "decreasing"]] = Field(
+        default_factory=dict, description="column -> the direction the prediction must move with it")
+
+    @property
+    def any(self) -> bool:
+        """Whether the request said anything about the inputs."""
+        return bool(self.max_inputs or self.only or self.never or self.interpretable or self.monotonic)
+
+
 class TaskSpec(BaseModel):
     """Everything the agents need to know about a request, in measurable terms."""
 
@@ -92,6 +116,10 @@ class TaskSpec(BaseModel):
     export_onnx: bool = True
     time_budget_s: float | None = None
     hints: list[str] = Field(default_factory=list, description="e.g. 'clean', 'outliers', 'noisy_labels'")
+    features: FeatureRequirements = Field(default_factory=FeatureRequirements)
+    not_understood: list[str] = Field(
+        default_factory=list, description="clauses that read like requirements but map to nothing the agents know: "
+        "asked about, or reported as unchecked with --yes (never silently dropped)")
 
     def constraint(self, name: str) -> Constraint | None:
         """The constraint on ``name``, if the request set one."""

@@ -20,6 +20,8 @@ TASK: str
 TARGET: str
 #: The loaded (then cleaned) table.
 df: pd.DataFrame
+#: Column identifier (as the cells and ONNX name it) -> the column's name in the user's file.
+ORIGINAL_NAMES: dict[str, str]
 #: Where the data came from (the load cell's parameter: a path or ``sklearn:<name>``).
 DATA_REF: str
 #: What a missing text value becomes (the split cell's category for it).

@@ -73,6 +73,7 @@ if df.empty or df.shape[1] < 2:
     raise ValueError(f"{DATA_REF} has {df.shape[0]} rows and {df.shape[1]} columns: a model needs rows and "
                      "at least one input column besides the target.")
 renamed = {c: re.sub(r"\W+", "_", str(c)).strip("_") or f"col{i}" for i, c in enumerate(df.columns)}
+ORIGINAL_NAMES = {new: str(old) for old, new in renamed.items()}  # identifier -> the user's own column name
 renamed = {old: new for old, new in renamed.items() if old != new}
 if renamed:
     df = df.rename(columns=renamed)
