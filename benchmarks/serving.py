@@ -51,6 +51,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from trainer_agent_lab.bundle import table_features  # noqa: E402
 from trainer_agent_lab.cells import render  # noqa: E402
 from trainer_agent_lab.kinds.tables.server_cells import export_onnx_cell, parity_cell, serving_app_cell  # noqa: E402
 
@@ -115,7 +116,9 @@ def kernel_namespace(frame: pd.DataFrame, y: np.ndarray, categorical: list[str],
                "NUMERIC_FEATURES": numeric, "CATEGORICAL_FEATURES": categorical, "X_train": X_train,
                "X_test": X_test.reset_index(drop=True), "y_train": y_train, "y_test": y_test, "model": model,
                "CLASSES": classes, "POS_LABEL": None, "THRESHOLD": None, "PARAMS": {"family": "benchmark"},
-               "DATA_REF": "benchmark", "METRICS": {}, "N_PARAMETERS": 0, "CONSTRAINT_ROWS": []})
+               "DATA_REF": "benchmark", "METRICS": {}, "N_PARAMETERS": 0, "CONSTRAINT_ROWS": [],
+               "table_features": table_features, "RECIPE": table_features.plain_recipe(numeric, categorical),
+               "X_test_raw": X_test.reset_index(drop=True)})
     return ns
 
 

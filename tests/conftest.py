@@ -80,6 +80,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         why = missing(*_needed(item))
         if why:
             item.add_marker(pytest.mark.skip(reason=why))
+    # tests that read the session's shared runs go last: the acceptance runs are prefetched meanwhile
+    items.sort(key=lambda item: "shared_runs" in getattr(item, "fixturenames", ()))
+
+
+def _prefetched_tasks(items: list[pytest.Item]) -> list[str]:
+    """The acceptance tasks the selected, runnable tests read, in the order they read them."""
+    wanted = []
+    for item in items:
+        task_id = getattr(item, "callspec", None) and item.callspec.params.get("task")
+        if isinstance(task_id, str) and not item.get_closest_marker("skip") and task_id not in wanted:
+            wanted.append(task_id)
+    return wanted
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _prefetch_acceptance_runs(request: pytest.FixtureRequest) -> None:
+    """When the session runs acceptance tests among others, start their runs now, on a background thread."""
+    items = request.session.items
+    wanted = _prefetched_tasks(items)
+    if wanted and any("shared_runs" not in getattr(item, "fixturenames", ()) for item in items):
+        request.getfixturevalue("shared_runs").prefetch(wanted)
 
 
 # --------------------------------------------------------------------------------- third-party deprecations

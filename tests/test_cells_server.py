@@ -36,7 +36,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from trainer_agent_lab.bundle import model_server_source, template
+from trainer_agent_lab.bundle import model_server_source, table_features, template
 from trainer_agent_lab.cells.render import Cell, render
 from trainer_agent_lab.cells.render import run_cells as run_rendered
 from trainer_agent_lab.kinds.tables.server_cells import (
@@ -97,6 +97,9 @@ def contract(frame: pd.DataFrame, y: np.ndarray, estimator: Any, *, task: str, c
         "TASK": task, "TARGET": "target", "NUMERIC_FEATURES": numeric, "CATEGORICAL_FEATURES": categorical,
         "X_train": X_train, "X_test": X_test, "y_train": y_train, "y_test": y_test, "model": model,
         "CLASSES": classes, "POS_LABEL": pos_label, "THRESHOLD": threshold,
+        # the column types step: raw columns are the model's own here
+        "table_features": table_features, "RECIPE": table_features.plain_recipe(numeric, categorical),
+        "X_test_raw": X_test,
     })
     return ns
 
@@ -195,7 +198,8 @@ def test_cells_write_the_bundle_templates_verbatim() -> None:
     holds no file's text."""
     assert _written(serving_app_cell()) == {"bundle/serve.py": model_server_source()}
     assert _written(bundle_cell()) == {
-        "bundle/test_bundle.py": template("bundle_test.py"), "bundle/API.md": template("api.md.tmpl"),
+        "bundle/test_bundle.py": template("bundle_test.py"), "bundle/predict.py": template("predict.py"),
+        "bundle/API.md": template("api.md.tmpl"),
         "bundle/model_card.md": template("model_card.md.tmpl"), "bundle/Dockerfile": template("Dockerfile.tmpl")}
     assert all(c.hidden for c in bundle_cell() if c.source.startswith("%%writefile "))
     assert "LOAD_REQUESTS = 2000\nCONCURRENCY = 8\n" in capacity_cell()[0].source
@@ -416,7 +420,9 @@ def test_bundle_documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     docker = (bundle / "Dockerfile").read_text()
     assert docker.startswith("# ") and "\nFROM python:3." in docker and "-slim" in docker
     assert "\nUSER model\n" in docker and "\nHEALTHCHECK " in docker and "--memory 2048m" in docker
-    assert "COPY --chown=model:model serve.py feature_schema.json label_map.json model.onnx ./" in docker
+    assert ("COPY --chown=model:model serve.py predict.py feature_schema.json label_map.json model.onnx "
+            "table_features.py ./") \
+        in docker
     requirements = (bundle / "requirements.txt").read_text().splitlines()
     assert all("==" in line for line in requirements)  # every package pinned (uvloop with a platform marker)
     assert {line.split("==")[0] for line in requirements} >= {"onnxruntime", "fastapi", "uvicorn", "numpy",

@@ -111,7 +111,7 @@ METRICS = [
          constraints=cons("recall >= 0.9", "precision >= 0.8")),
     case("MAE under 3.5 on ./houses.parquet", id="metric-mae-under", task_type=REG,
          data=["./houses.parquet"], constraints=cons("mae < 3.5")),
-    case("RMSE 10 is fine for the forecast", id="metric-rmse-bare-defaults-le", task_type=REG,
+    case("RMSE 10 is fine for the forecast", id="metric-rmse-bare-defaults-le", task_type=REG, hints=["forecast"],
          constraints=cons("rmse <= 10")),
     case("MAE ≤ 2.5 and RMSE below 4", id="metric-mae-rmse", task_type=REG,
          constraints=cons("mae <= 2.5", "rmse < 4")),

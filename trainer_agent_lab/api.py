@@ -1,4 +1,5 @@
-"""The Python front doors: :func:`run` (one request, end to end) and :class:`TrainerAgent` (a conversation).
+"""The Python front doors: :func:`run` (one request, end to end), :func:`plan` (what a run would do, without
+training) and :class:`TrainerAgent` (a conversation).
 
 Both are thin adapters over :class:`~trainer_agent_lab.session.Session`, with a headless notebook.
 """
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from .agents.base import EventSink
 from .llm.base import LLMClient
+from .planning import Plan
 from .report import RunReport
 from .session import Parser, Session, _quiet
 
@@ -35,6 +37,20 @@ def run(request: str, data: str | None = None, *, out: str | Path | None = None,
     with Session(data=data, out=out, time_budget_s=time_budget_s, llm=llm, assume_yes=assume_yes,
                  on_event=on_event) as session:
         return session.run(request)
+
+
+def plan(request: str, data: str | None = None, *, time_budget_s: float | None = None, assume_yes: bool = False,
+         llm: str | LLMClient = "offline") -> Plan:
+    """What a run of ``request`` on ``data`` would do, and whether it would start: ``plan(...).verdict`` is
+    ``"run"``, ``"refuse"`` or ``"needs_input"`` (with ``.reason``, ``.spec``, ``.plan``, ``.not_understood``;
+    ``.to_json()`` is what ``trainer-agent plan --json`` prints).
+
+    The Task agent's own checks decide, as in :func:`run` with the same arguments, on a peek at the data (its
+    columns, types and size): no folder, no kernel, no training, so it answers in about a second. What only
+    training can tell (signal, reachable metric targets) is listed in ``.unknown_until_run``. Bad arguments raise
+    :class:`~trainer_agent_lab.errors.UsageError`.
+    """
+    return Session(data=data, time_budget_s=time_budget_s, llm=llm, assume_yes=assume_yes).plan_for(request)
 
 
 class TrainerAgent(Session):

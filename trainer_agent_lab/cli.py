@@ -4,7 +4,9 @@
 
     trainer-agent run "REQUEST" [--data PATH_OR_REF] [--out DIR] [--time-budget SECONDS] [--llm offline|openai]
                       [--llm-base-url URL] [--llm-model NAME] [--yes]
+    trainer-agent plan "REQUEST" [--data PATH_OR_REF] [--time-budget SECONDS] [--yes] [--json]
     trainer-agent serve DIR/bundle [--port N]
+    trainer-agent predict DIR/bundle --input FILE --output FILE [--column NAME] [--keep COLUMN] [--force]
 
 ``--llm openai`` reads the request with an OpenAI-compatible model: the endpoint is ``--llm-base-url`` or
 ``OPENAI_BASE_URL``, the model ``--llm-model`` or ``TRAINER_AGENT_LLM_MODEL``, the key ``OPENAI_API_KEY``
@@ -20,9 +22,12 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .agents.base import Event
 from .errors import TrainerAgentError, UsageError
+
+if TYPE_CHECKING:  # the agents load with the command that needs them (plan starts in a second)
+    from .agents.base import Event
 
 _COLOURS = {"Task": "35", "Data": "34", "Model": "32", "Server": "33"}
 
@@ -48,10 +53,31 @@ def _parser() -> argparse.ArgumentParser:
                      help="the model name (default: $TRAINER_AGENT_LLM_MODEL, else gpt-4o-mini)")
     run.add_argument("--yes", action="store_true", help="answer the agents' questions with their defaults")
     run.add_argument("--quiet", action="store_true", help="print only the outcome")
+    plan = sub.add_parser("plan", help="what a run would do and whether it would start, without training")
+    plan.add_argument("request", help="what you need, in words (English or Chinese)")
+    plan.add_argument("--data", help="the data reference, as for run (peeked at: columns, types, size)")
+    plan.add_argument("--time-budget", type=float, dest="time_budget", help="seconds the run may take")
+    plan.add_argument("--yes", action="store_true", help="as run --yes: go on past clauses not understood")
+    plan.add_argument("--json", action="store_true", help="print one JSON object (verdict, reason, spec, plan, "
+                      "not_understood, ...)")
     serve = sub.add_parser("serve", help="serve a bundle over HTTP")
     serve.add_argument("bundle", type=Path, help="a run's bundle folder")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--host", default="127.0.0.1")
+    predict = sub.add_parser("predict", help="predict every row of a table file with a bundle's ONNX model")
+    predict.add_argument("bundle", type=Path, help="a run's bundle folder")
+    predict.add_argument("--input", required=True, type=Path, help="the rows to predict (CSV, TSV, Parquet, JSON, "
+                         "JSON lines, Excel), with the columns the model was trained on")
+    predict.add_argument("--output", required=True, type=Path, help="where to write the predictions (CSV, TSV, "
+                         "Parquet or JSON lines, by its suffix)")
+    predict.add_argument("--column", help="the name of the prediction column (default: the target's name)")
+    predict.add_argument("--keep", action="append", metavar="COLUMN", help="an input column to copy into the "
+                         "output, besides those named like an identifier (repeatable)")
+    predict.add_argument("--batch-size", type=int, dest="batch_size", help="rows per call of the model")
+    predict.add_argument("--no-probabilities", action="store_true", dest="no_probabilities",
+                         help="leave out the class probabilities")
+    predict.add_argument("--force", action="store_true", help="replace the output file if it exists")
+    predict.add_argument("--quiet", action="store_true", help="no progress, only errors")
     return parser
 
 
@@ -99,6 +125,26 @@ def _run(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def _plan(args: argparse.Namespace) -> int:
+    """``trainer-agent plan``: :meth:`Session.plan_for <trainer_agent_lab.session.Session.plan_for>`, printed as
+    text or JSON; exit 0 for ``run``, 3 for ``refuse`` / ``needs_input``."""
+    import json
+
+    # jsonschema (imported by nbformat, which the agents' modules import) compiles rfc3987_syntax's grammar at
+    # import: a second of start-up for an IRI format check nothing in a plan uses. This process only plans.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    from .session import Session, check_time_budget
+
+    if not args.request.strip():
+        print("trainer-agent: the request is empty; say what model you need.", file=sys.stderr)
+        return 2
+    check_time_budget(args.time_budget, "--time-budget")
+    plan = Session(data=args.data, time_budget_s=args.time_budget, assume_yes=args.yes).plan_for(args.request)
+    print(json.dumps(plan.to_json(), indent=2, ensure_ascii=False) if args.json else plan.text(), end="\n"
+          if args.json else "")
+    return plan.exit_code
+
+
 def _serve(args: argparse.Namespace) -> int:
     """Become the bundle's server (exec, so stopping this command stops the server too)."""
     bundle = args.bundle.resolve()
@@ -110,11 +156,38 @@ def _serve(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def _predict(args: argparse.Namespace) -> int:
+    """Run the bundle's own ``predict.py`` on the input (so the CLI and the bundle predict alike by construction);
+    its exit status is this command's."""
+    import subprocess
+
+    bundle = args.bundle.resolve()
+    if not (bundle / "feature_schema.json").exists():
+        raise UsageError(f"{args.bundle} is not a bundle (no feature_schema.json in it).",
+                         hint="Pass a run's bundle/ folder (or an unzipped bundle.zip).")
+    if not (bundle / "predict.py").exists():
+        raise UsageError(f"{args.bundle} has no predict.py: it was made by an older version of trainer-agent.",
+                         hint="Re-run the notebook that made it (its bundle cells write predict.py), or serve it "
+                              "and POST the rows to /predict.")
+    if not args.input.is_file():
+        raise UsageError(f"The input file {args.input} is not there.", hint="Check the path given with --input.")
+    command = [sys.executable, str(bundle / "predict.py"), "--input", str(args.input.resolve()),
+               "--output", str(args.output.resolve())]
+    for flag, value in (("--column", args.column), ("--batch-size", args.batch_size)):
+        if value is not None:
+            command += [flag, str(value)]
+    for column in args.keep or []:
+        command += ["--keep", column]
+    command += [flag for flag, on in (("--no-probabilities", args.no_probabilities), ("--force", args.force),
+                                      ("--quiet", args.quiet)) if on]
+    return subprocess.run(command, check=False).returncode
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``trainer-agent`` and ``python -m trainer_agent_lab``."""
     args = _parser().parse_args(argv)
     try:
-        return _run(args) if args.command == "run" else _serve(args)
+        return {"run": _run, "plan": _plan, "serve": _serve, "predict": _predict}[args.command](args)
     except UsageError as exc:
         print(f"trainer-agent: {exc}", file=sys.stderr)
         return 2

@@ -75,7 +75,17 @@ class CellExecutionFailed(TrainerAgentError):
 
 
 class KernelDied(TrainerAgentError):
-    """The kernel running the notebook died or stopped answering."""
+    """The kernel running the notebook died or stopped answering.
+
+    ``exit_code`` is the kernel process's exit status where it is known, and ``signal`` the number of the signal
+    that killed it (9 for SIGKILL: the out-of-memory killer, or a stop from outside).
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, exit_code: int | None = None,
+                 signal: int | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.exit_code = exit_code
+        self.signal = signal
 
 
 class RunInterrupted(TrainerAgentError):

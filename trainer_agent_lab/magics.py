@@ -14,6 +14,11 @@ outputs, below the magic cell (a later run of the same cell replaces them; ``--n
 
     %traineragent status | stop | spec | plan | bundle | wait
     %traineragent ask "accuracy must now be 97%"
+    %traineragent plan [--data REF] [--budget S] [--json] "a wine classifier with 95% accuracy"
+
+``%traineragent plan "REQUEST"`` says what a run of the request would do and whether it would start (``run``,
+``refuse`` or ``needs_input``, with the reason), on a peek at the data and without training; it returns the
+:class:`~trainer_agent_lab.planning.Plan`. Without a request it shows the latest run's plan checklist.
 
 ``--background`` runs the request on a thread, so the cell returns at once and ``%traineragent stop`` can
 interrupt it (``%traineragent wait`` blocks until it ends). Without it the cell blocks like any training cell,
@@ -236,6 +241,8 @@ class TrainerAgentMagics(Magics):
             raise UsageError(f"%traineragent: unknown command {words[0] if words else '(none)'!r}; use one of "
                              f"{', '.join(COMMANDS)}, or %%traineragent with the request as the cell body.")
         command, rest = words[0], words[1:]
+        if command == "plan" and rest:
+            return self._plan_request(rest)
         run = self.current
         if run is None:
             raise UsageError("%traineragent: there is no run yet; start one with %%traineragent.")
@@ -278,6 +285,27 @@ class TrainerAgentMagics(Magics):
             run.mirror(message)
             run.execute(lambda: run.session.revise(message))
         return None
+
+    def _plan_request(self, words: list[str]) -> Any:
+        """``%traineragent plan [--data REF] [--budget S] [--json] REQUEST``: the Session's plan, printed."""
+        parser = _Parser(prog="%traineragent plan", add_help=False)
+        parser.add_argument("--data")
+        parser.add_argument("--budget", type=float)
+        parser.add_argument("--json", action="store_true")
+        parser.add_argument("request", nargs="*")
+        args = parser.parse_args(words)
+        request = " ".join(args.request).strip()
+        if not request:
+            raise UsageError('%traineragent plan: say what model you need, e.g. %traineragent plan --data '
+                             'sklearn:wine "a wine classifier with 95% accuracy"')
+        try:
+            plan = Session(data=check_data(args.data) if args.data else None,
+                           time_budget_s=check_time_budget(args.budget, "--budget"),
+                           assume_yes=True).plan_for(request)
+        except TrainerAgentError as exc:
+            raise UsageError(f"%traineragent plan: {exc}") from None
+        self._print(json.dumps(plan.to_json(), indent=1, ensure_ascii=False) if args.json else plan.text())
+        return plan
 
     @staticmethod
     def _outcome(run: MagicRun) -> str:

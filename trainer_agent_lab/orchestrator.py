@@ -10,6 +10,7 @@ and keeps no state the notebook lacks: what it reports was read back from the ce
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,8 @@ from typing import Any
 from .agents.base import Event, EventSink, RunMemory
 from .agents.revision import merge_spec, phases_for
 from .agents.task import TaskAgent
-from .cells.task import requirements_markdown
-from .errors import CellExecutionFailed, NeedsInput, TrainerAgentError, UsageError
+from .cells.task import escape_markdown, requirements_markdown, without_tags
+from .errors import CellExecutionFailed, KernelDied, NeedsInput, TrainerAgentError, UsageError
 from .kinds import Run, TaskKind, kind_for
 from .kinds.base import requirements_of
 from .kinds.budget import DEFAULT_TIME_BUDGET_S, TimeBudget
@@ -26,6 +27,7 @@ from .llm.base import LLMClient
 from .llm.rule_reader import parse_request
 from .notebook.driver import NotebookDriver
 from .notebook.environment import environment
+from .notebook.results import headline, paragraph
 from .report import ConstraintRow, RunReport
 from .spec import TaskSpec, TaskType
 
@@ -103,12 +105,14 @@ class Orchestrator:
             memory.spec.write(self.out_dir / "spec.json")
             memory.done_steps.append("understand")
             self._kind = kind_for(memory.spec.task_type)
-            self._plan = task.plan(self._kind.order, self._kind.step_titles)
+            self._plan = task.plan(self._kind.steps(memory.spec), self._kind.step_titles)
             self.driver.set_metadata("trainer_agent", {"request": request, "seed": self.seed,
                                                        "spec": memory.spec.model_dump(mode="json"),
                                                        "plan": self._plan, "environment": environment()})
             self._intro = task.open_notebook(self._plan, seed=self.seed, environment=environment())
             task.check_ethics()
+            task.check_capability()
+            task.check_understood(self.assume_yes)
             task.check_budget()
             run = self._run_context(task, started)
             self._phase("data", run, lambda: self._kind.data_phase(run))
@@ -155,15 +159,28 @@ class Orchestrator:
             work()
             report = self._succeeded_or_missed(memory)
         except TrainerAgentError as exc:
-            report = RunReport(status=exc.status, reason=str(exc))  # type: ignore[arg-type]
+            # one paragraph whatever raised it (a cell's message can quote tracebacks or long lists of values)
+            report = RunReport(status=exc.status, reason=paragraph(str(exc)))  # type: ignore[arg-type]
             if isinstance(exc, NeedsInput):
                 report.question, report.options = exc.question, exc.options
             failed_cell = exc if isinstance(exc, CellExecutionFailed) else exc.__cause__
             if isinstance(failed_cell, CellExecutionFailed):  # also a DataError raised from a cell's error
                 report.error = failed_cell.error
-            task.say(f"Stopped ({exc.status}): {exc}")
+            elif isinstance(exc, KernelDied):
+                report.error = {"ename": "KernelDied", "evalue": str(exc), "exit_code": exc.exit_code,
+                                "signal": exc.signal}
+            task.say(f"Stopped ({exc.status}): {report.reason}")
         except KeyboardInterrupt:
             report = RunReport(status="failed", reason="The run was interrupted; the notebook so far is saved.")
+        except Exception as exc:  # a bug of ours: the run still ends with an answer, and says whose fault it is
+            what = headline(type(exc).__name__, str(exc))
+            report = RunReport(status="failed", reason=(
+                f"The run stopped on an internal error of trainer_agent_lab ({what}), not on anything in the request "
+                "or the data. The notebook so far is saved; please report it with report.json, whose error holds "
+                "the traceback."))
+            report.error = {"ename": type(exc).__name__, "evalue": str(exc), "internal": True,
+                            "traceback": "".join(traceback.format_exception(exc))}
+            task.say(f"Stopped (failed): {report.reason}")
         finally:
             self._finish(report, memory, self._plan, self._intro, started)
         return report
@@ -203,21 +220,34 @@ class Orchestrator:
         memory.spec = memory.spec.model_copy(update={"task_type": task_type})
         memory.spec.write(self.out_dir / "spec.json")
         self._kind = kind_for(task_type)
-        self._plan = run.task.plan(self._kind.order, self._kind.step_titles)
+        self._plan = run.task.plan(self._kind.steps(memory.spec), self._kind.step_titles)
         run.budget.split = self._kind.budget_split
         run.task.say(f"The data is one column of free text and a label: this is a task for the {self._kind.name} "
                      "kind, so the plan follows its SOP.")
         self._kind.data_phase(run, setup=False)
 
     def _succeeded_or_missed(self, memory: RunMemory) -> RunReport:
+        """The outcome of a run that got to the end: failed when a measured requirement is missed, else succeeded.
+
+        Clauses of the request the agents did not understand (``spec.not_understood``, kept with ``--yes``) are
+        named as unchecked: the reason never says every requirement is met while one is unaccounted for.
+        """
         rows = memory.results.get("conclude", {}).get("constraints", [])
         missed = [r for r in rows if not r["met"]]
+        unchecked = memory.spec.not_understood
+        left = ""
+        if unchecked:
+            left = (f" Not checked, because I did not understand {'it' if len(unchecked) == 1 else 'them'}: "
+                    + "; ".join(f"“{clause}”" for clause in unchecked) + ".")
         if not missed:
-            return RunReport(status="succeeded", reason="Every requirement is met." if rows else
-                             "Trained, evaluated and packaged; the request set no measurable targets.")
+            if not rows:
+                return RunReport(status="succeeded", reason="Trained, evaluated and packaged; the request set no "
+                                 + ("targets I could measure." if unchecked else "measurable targets.") + left)
+            return RunReport(status="succeeded", reason=("Every requirement I could measure is met." if unchecked
+                                                         else "Every requirement is met.") + left)
         text = "; ".join(f"{r['name']} {r['actual']!s} (target {r['target']})" for r in missed)
         return RunReport(status="failed", reason=f"The model was trained and packaged, but these requirements "
-                         f"are not met: {text}. See the constraint table in the notebook.")
+                         f"are not met: {text}. See the constraint table in the notebook." + left)
 
     # -- closing ----------------------------------------------------------------------------------
     def _finish(self, report: RunReport, memory: RunMemory, plan: list[dict[str, Any]], intro: str | None,
@@ -234,7 +264,11 @@ class Orchestrator:
             "threshold": r.get("fit", {}).get("threshold"), "hyperparameters": r.get("fit", {}).get("params"),
             "int8_metrics": r.get("parity", {}).get("int8_metrics"),
             "parity": r.get("parity", {}).get("parity"),
+            "n_inputs": export.get("n_inputs"), "inputs": export.get("inputs"),  # the exported model's own inputs
         }.items() if v is not None}
+        measured = {row.name: row.actual for row in report.constraints}
+        if measured.get("excluded_inputs") is not None:  # the inputs the request excluded that the model still reads
+            report.model["excluded_inputs"] = int(measured["excluded_inputs"])
         report.capacity = r.get("capacity", {}).get("capacity", {})
         report.notes = list(memory.notes)
         report.cells = {"total": len({c.cell_id for c in memory.cells}), "failed_then_repaired": memory.repaired}
@@ -258,10 +292,17 @@ class Orchestrator:
 
 
 def _closing_markdown(report: RunReport) -> str:
-    """The notebook's last cell: outcome, reason, and where the bundle is."""
-    lines = [f"## Outcome: **{report.status}**", "", report.reason]
+    """The notebook's last cell: outcome, reason, what was not checked, and where the bundle is.
+
+    The reason may quote the request, so no tag in it lands as HTML ("<script>" shows as text).
+    """
+    lines = [f"## Outcome: **{report.status}**", "", without_tags(report.reason)]
+    unchecked = report.spec.get("not_understood") or []
+    if unchecked and report.status in ("succeeded", "failed"):
+        lines += ["", "**Not checked** — the agents did not understand these parts of the request, so nothing in "
+                  "this notebook honours or measures them:", "", *(f"- {escape_markdown(c)}" for c in unchecked)]
     if report.question:
-        lines += ["", f"**Question:** {report.question}"]
+        lines += ["", f"**Question:** {without_tags(report.question)}"]
         if report.options:
             lines.append("Options: " + ", ".join(f"`{o}`" for o in report.options))
     if "bundle" in report.paths:

@@ -47,8 +47,8 @@ from .llm.base import LLMClient
 from .llm.factory import make_llm
 from .llm.rule_reader import parse_request
 from .notebook.driver import NotebookDriver
-from .notebook.headless import HeadlessDriver
 from .orchestrator import Orchestrator, Parser
+from .planning import Plan, make_plan
 from .report import RunReport
 
 __all__ = ["DataRef", "DriverFactory", "Session", "answered_request", "check_time_budget", "resolve_data"]
@@ -155,6 +155,8 @@ def answered_request(request: str, report: RunReport | None, answer: str,
 def headless(path: Path) -> NotebookDriver:
     """The default driver: a notebook file and a kernel of its own (started at once, so it boots while the
     agents plan)."""
+    from .notebook.headless import HeadlessDriver  # here: nbclient and jupyter_client load only for a run
+
     return HeadlessDriver(path)
 
 
@@ -242,6 +244,17 @@ class Session:
     def data_for(self, request: str) -> DataRef | None:
         """The data a run of ``request`` uses: the session's, else the first reference the request writes."""
         return self.data or data_in_request(request, self.base)
+
+    def plan_for(self, request: str) -> Plan:
+        """What a run of ``request`` would do and whether it would start (``run`` | ``refuse`` |
+        ``needs_input``), decided as the run decides, on a peek at the data: no folder, kernel or training
+        (:func:`~trainer_agent_lab.planning.make_plan`). Every door's ``plan`` is this."""
+        request = (request or "").strip()
+        if not request:
+            raise UsageError("The request is empty: say what model you need.")
+        data = self.data_for(request)
+        return make_plan(request, data.ref if data else None, time_budget_s=self.time_budget_s,
+                         assume_yes=self.assume_yes, parse=self.parse or self.llm.parse_request, llm=self.llm)
 
     # -- doing ------------------------------------------------------------------------------------------
     def start(self) -> Session:

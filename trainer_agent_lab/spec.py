@@ -33,6 +33,7 @@ RESOURCE_CONSTRAINTS = {
     "p99_ms": "capacity.p99_ms",
     "replica_memory_mb": "capacity.replica_memory_mb",
     "n_inputs": "model.n_inputs",
+    "excluded_inputs": "model.excluded_inputs",
 }
 
 
@@ -101,7 +102,8 @@ class TaskSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     request: str = Field(description="the user's words, verbatim")
-    language: Literal["en", "zh"] = "en"
+    language: Literal["en", "zh", "other"] = Field(
+        "en", description="the language of the request: en, zh, or other (one the offline reader does not read)")
     task_type: TaskType | None = Field(None, description="None: decided from the data")
     target: str | None = Field(None, description="the column to predict, when the request names one")
     positive_label: str | None = Field(

@@ -12,7 +12,7 @@ from ..errors import CellExecutionFailed, NeedsInput
 from ..knowledge.sops import PROFILES
 from ..llm.base import LLMClient
 from ..notebook.driver import ExecutionResult, NotebookDriver
-from ..notebook.results import CellError
+from ..notebook.results import CellError, failure_reason
 from ..spec import TaskSpec
 from .repairs import Repair, diagnose, model_may_repair, vet_proposal
 
@@ -133,9 +133,10 @@ class Agent:
 
         A failing cell is diagnosed from its traceback and, where an offline rule knows the fix (else, when a
         language model is configured, where the model proposes one that passes :func:`vet_proposal`), edited
-        in place and run again, up to ``MAX_REPAIRS`` times; then the user is asked, with the traceback's last
-        lines. A failure nobody could repair raises :class:`CellExecutionFailed` (no model configured) or
-        :class:`NeedsInput` (the model was asked and had no usable fix).
+        in place and run again, up to ``MAX_REPAIRS`` times. A failure nobody could repair raises
+        :class:`CellExecutionFailed` when no repair was tried, else :class:`NeedsInput` (repairs were tried, or a
+        model was asked and had no usable fix); either way its message is :func:`failure_reason`'s one paragraph
+        (the step, the error's headline, what to do), and the traceback stays in the notebook and the error.
         """
         if isinstance(cells, str):
             cells = [Cell(cells)]
@@ -173,20 +174,18 @@ class Agent:
                 unused = repair
                 break
             attempts += 1
-            self.say(f"The {step} cell failed ({result.error.summary}); repair {attempts}: {repair.why}.")
+            self.say(f"The {step} cell failed ({result.error.headline}); repair {attempts}: {repair.why}.")
             body = re.sub(r"\A# Repaired \(.*\n", "", repair.source)  # one note, the latest repair's
             result = self.driver.replace_code(result.cell_id, f"# Repaired ({repair.kind}): {repair.why}\n{body}")
             self.memory.cells.append(result)
         if result.error is not None:
             error = result.error
-            self._emit(Event("step", self.name, step, {"state": "failed", "error": error.summary}))
-            failed = CellExecutionFailed(f"The {step} cell failed: {error.summary}", error=error.to_dict())
-            if attempts or unused:
-                tried = f"after {attempts} repair{'s' if attempts != 1 else ''}" + (f"; {unused}" if unused else "")
-                raise NeedsInput(f"The {step} cell still fails {tried}: {error.summary}.",
-                                 hint="Last lines of the traceback: " + " | ".join(
-                                     error.plain_traceback().strip().splitlines()[-3:]),
-                                 question=f"How should the {step} step proceed (fix the data, loosen a requirement, "
-                                          "or skip it)?") from failed
-            raise failed
+            self._emit(Event("step", self.name, step, {"state": "failed", "error": error.headline}))
+            failed = CellExecutionFailed(failure_reason(step, error), error=error.to_dict())
+            if not attempts and not unused:
+                raise failed
+            tried = f"after {attempts} repair{'s' if attempts != 1 else ''}" + (f"; {unused}" if unused else "")
+            raise NeedsInput(failure_reason(step, error, tried=tried),
+                             question=f"How should the {step} step proceed (fix the data, loosen a requirement, "
+                                      "or skip it)?") from failed
         return result, attempts

@@ -3,7 +3,8 @@
 Steps (each a cell, results read back from it): ``export`` (ONNX, int8 when asked or when the float model
 misses a latency or memory target), ``parity`` (float and int8 against the trained model on the test split),
 ``serving`` (``serve.py`` and the files it reads) and ``capacity`` (the real app under a bounded load test on
-127.0.0.1), then, after the Task agent's constraint table, ``bundle`` (docs, Dockerfile, model card, zip).
+127.0.0.1), then, after the Task agent's constraint table, ``bundle`` (docs, Dockerfile, model card, zip) and,
+when the data came with a file to predict, ``predictions`` (``predictions.csv``, by the bundle's ``predict.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class ServerCells(Protocol):
     def serving_app_cell(self) -> list[Cell]: ...
     def capacity_cell(self) -> list[Cell]: ...
     def bundle_cell(self, request: str | None = None, data_refs: Any = ()) -> list[Cell]: ...
+    # optional: ``predictions_cell(memory) -> list[Cell]``, the cell that predicts the file to predict (none: no cell)
 
 
 class ServerAgent(Agent):
@@ -85,4 +87,19 @@ class ServerAgent(Agent):
         result = self.run("bundle", self.cells.bundle_cell(request=spec.request, data_refs=list(spec.data)))
         self.say(f"Bundle written: {result.get('bundle_dir')} ({len(result.get('files', []))} files); "
                  f"it answers the sample request as the trained model does: {result.get('bundle_check')}.")
+        self.predictions()
+        return result
+
+    def predictions(self) -> dict[str, Any] | None:
+        """Predict the file the data came with (a train/test folder's test file, or the request's "predict for
+        FILE") into ``predictions.csv`` with the bundle's own ``predict.py``; None when there is no such file."""
+        make = getattr(self.cells, "predictions_cell", None)
+        cells = make(self.memory) if make is not None else []
+        if not cells:
+            return None
+        self.heading("predict the file handed over")
+        result = self.run("predictions", cells)
+        written = result.get("predictions", {})
+        self.say(f"Predictions written to predictions.csv: {written.get('rows', 0):,} rows, the prediction in "
+                 f"column {written.get('column')!r}.")
         return result

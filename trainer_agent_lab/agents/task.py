@@ -4,22 +4,35 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..cells.render import render
 from ..cells.task import constraint_table_cell, requirements_markdown
 from ..errors import DataError, NeedsInput, Refused
-from ..knowledge import ethics
+from ..knowledge import capabilities, ethics
+from ..knowledge.columns import (
+    ColumnInfo,
+    Match,
+    best_matches,
+    name_key,
+    named_columns,
+    phrase_matches,
+    question_phrase,
+    rank_targets,
+)
 from ..knowledge.datasets import BUNDLED_TARGETS, bundled_name, mentions
 from ..knowledge.sops import PROFILES
+from ..llm.clauses import WHAT_THE_READER_READS
 from ..spec import CLASSIFICATION_METRICS, CLASSIFICATION_TASK_TYPES, REGRESSION_METRICS, Constraint, TaskSpec, TaskType
 from .base import Agent
 
 #: Below this many seconds nothing useful can be trained, exported and measured.
 MIN_TIME_BUDGET_S = 20.0
-#: Column names that, alone in a table, are taken to be the target.
-TARGET_NAMES = ("target", "label", "labels", "class", "y", "outcome")
+#: Column names that, alone in a table, are taken to be the target (as :func:`~..knowledge.columns.name_key` spells
+#: them: ``Label``, ``labels`` and ``TARGET`` count).
+TARGET_NAMES = ("target", "label", "class", "y", "outcome")
 #: Words that name the positive class of a yes/no target.
 POSITIVE_WORDS = ("yes", "true", "1", "positive", "pos", "y", "t")
 
@@ -29,47 +42,122 @@ def asked_target(spec: TaskSpec) -> str | None:
     return next((h.split(":", 1)[1] for h in spec.hints if h.startswith("asked_target:")), None)
 
 
-def resolve_target(spec: TaskSpec, columns: list[str], assume_yes: bool, data_ref: str = "") -> str:
-    """The target column: the one the request names, else an obvious one, else ask.
+@dataclass(frozen=True)
+class TargetChoice:
+    """The target column, how it was found (in words, for the Task agent's message), and whether it was chosen
+    rather than read — a default, a tie broken, inferred from the file to predict — which is announced in a run
+    note as well."""
 
-    A thing the request asks to predict that the data does not record is refused (no label, no model).
+    column: str
+    reason: str
+    announce: bool = False
+
+
+def choose_target(spec: TaskSpec, columns: Sequence[str | Mapping[str, Any]], assume_yes: bool, data_ref: str = "",
+                  *, n_rows: int | None = None, renamed: Mapping[str, str] | None = None,
+                  predict_missing: Sequence[str] = ()) -> TargetChoice:
+    """The target column the person means, in this order:
+
+    1. a column the request names (``spec.target``): verbatim, else ignoring case, else the same words (spaces,
+       underscores, hyphens, camelCase, plurals); not found or several found: ask;
+    2. the thing it asks for in words (``asked_target``: "the apple variety", "which state"), else the question it
+       asks ("whether the customer churned"), else the class it names ("precision on spam"): the column whose name
+       or values fit (:func:`~trainer_agent_lab.knowledge.columns.phrase_matches`); two that fit equally: ask, or
+       with ``assume_yes`` take the more target-like and say so;
+    3. the one column the file to predict lacks (``predict_missing``);
+    4. the one column named like a target (``target``, ``label``, ``class``, ``y``, ``outcome``);
+    5. with ``assume_yes``, the most target-like column (:func:`~trainer_agent_lab.knowledge.columns.target_likeness`:
+       never an identifier, a year or a date; categorical and later columns first), announced; else ask.
+
+    ``columns`` are names or the load report's entries (``name``, ``dtype``, ``n_unique``, ``examples``);
+    ``renamed`` maps the loader's identifiers to the user's own names. A thing asked for that a bundled set does
+    not record is refused (no label, no model).
     """
-    asked = asked_target(spec)
-    if spec.target is None and asked:
-        hits = [c for c in columns if mentions(asked, c)]
-        if len(hits) == 1:
-            return hits[0]
-        name = bundled_name(data_ref)
-        if not hits and name in BUNDLED_TARGETS and not mentions(asked, BUNDLED_TARGETS[name]):
-            raise Refused(f"The data has no label for {asked}: {data_ref} records {BUNDLED_TARGETS[name]}, and "
-                          f"nothing in it records {asked}, so no model can learn to predict it.",
-                          hint=f"Provide data with a column that holds {asked} for each example.")
+    infos = [ColumnInfo.of(c, renamed) for c in columns]
     if spec.target:
-        if spec.target in columns:
-            return spec.target
-        folded = [c for c in columns if c.lower() == spec.target.lower()
-                  or re.sub(r"\W+", "_", spec.target.lower()).strip("_") == c.lower()]
-        if len(folded) == 1:
-            return folded[0]
-        if len(folded) > 1:
-            raise NeedsInput(f"The target {spec.target!r} matches several columns: {', '.join(folded)}.",
-                             hint=f"Name the one to predict exactly as written, e.g. 'predict the {folded[0]} "
-                             "column'.", question="Which column is the target?", options=folded)
-        close = difflib.get_close_matches(spec.target, columns, n=3, cutoff=0.5)
-        hint = f"Closest column names: {', '.join(close)}." if close else f"Columns: {', '.join(columns[:30])}."
-        hint += f" Name the target as the data spells it, e.g. 'predict the {(close or columns)[0]} column'."
-        raise NeedsInput(f"The target column {spec.target!r} is not in the data.", hint=hint,
-                         question="Which column is the target?", options=close or columns[:30])
-    named = [c for c in columns if c.lower() in TARGET_NAMES]
+        return _named_target(spec.target, infos)
+    asked = asked_target(spec)
+    for phrase in dict.fromkeys(p for p in (asked, question_phrase(spec.request), spec.positive_label) if p):
+        matches = phrase_matches(phrase, infos, n_rows)
+        if matches:
+            return _fitting(phrase, matches, infos, assume_yes, n_rows)
+    name = bundled_name(data_ref)
+    recorded = bool(asked) and name in BUNDLED_TARGETS and mentions(asked, BUNDLED_TARGETS[name])
+    if recorded and "target" in [c.name for c in infos]:
+        return TargetChoice("target", f"{data_ref}'s target column records {BUNDLED_TARGETS[name]}")
+    if asked and name in BUNDLED_TARGETS and not recorded:
+        raise Refused(f"The data has no label for {asked}: {data_ref} records {BUNDLED_TARGETS[name]}, and "
+                      f"nothing in it records {asked}, so no model can learn to predict it.",
+                      hint=f"Provide data with a column that holds {asked} for each example.")
+    missing = [c.name for c in infos if c.name in set(predict_missing)]
+    if len(missing) == 1:
+        return TargetChoice(missing[0], "the file to predict has every column but this one, so it is what the "
+                            "model is to predict", announce=True)
+    named = [c.name for c in infos if name_key(c.name) in TARGET_NAMES]
+    unmatched = (f"The request asks for {asked!r}, but no column's name or values fit it" if asked else
+                 "The request does not say which column to predict")
+    if len(named) == 1 and not asked:
+        return TargetChoice(named[0], "the column named like a target")
     if len(named) == 1:
-        return named[0]
+        return TargetChoice(named[0], f"{unmatched[:1].lower()}{unmatched[1:]}, so I took the column named like a "
+                            "target", announce=True)
+    ranked = rank_targets(infos, n_rows)
     if assume_yes:
-        return named[-1] if named else columns[-1]
-    options = named or columns[-5:]
-    raise NeedsInput("The request does not say which column to predict, and the data has no single obvious "
-                     "target column.", hint=f"Name it in the request, e.g. 'predict the {options[-1]} column' "
-                     f"(answering with the defaults, --yes, would take {options[-1]!r}).",
-                     question="Which column is the target?", options=options)
+        if ranked:
+            best, _, why = ranked[0]
+            return TargetChoice(best.name, f"{unmatched[:1].lower()}{unmatched[1:]}; answering with the defaults "
+                                f"(--yes) I took the most target-like column ({why}; identifiers, years and dates "
+                                "are never taken by default)", announce=True)
+        return TargetChoice(infos[-1].name, f"{unmatched[:1].lower()}{unmatched[1:]}, and every column is an "
+                            "identifier, a year, a date or a single value; answering with the defaults (--yes) I took "
+                            "the last one", announce=True)
+    options = [c.name for c, _, _ in ranked[:5]] or [c.name for c in infos[-5:]]
+    raise NeedsInput(f"{unmatched}, and the data has no single obvious target column.",
+                     hint=f"Name it in the request, e.g. 'predict the {options[0]} column' (answering with the "
+                     f"defaults, --yes, would take {options[0]!r}).", question="Which column is the target?",
+                     options=options)
+
+
+def _named_target(written: str, infos: list[ColumnInfo]) -> TargetChoice:
+    """The column a name written in the request denotes; ask when none or several do."""
+    hits = named_columns(written, infos)
+    if len(hits) == 1:
+        return TargetChoice(hits[0], "named in the request")
+    if len(hits) > 1:
+        raise NeedsInput(f"The target {written!r} matches several columns: {', '.join(hits)}.",
+                         hint=f"Name the one to predict exactly as written, e.g. 'predict the {hits[0]} "
+                         "column'.", question="Which column is the target?", options=hits)
+    columns = [c.name for c in infos]
+    close = difflib.get_close_matches(written, columns, n=3, cutoff=0.5)
+    hint = f"Closest column names: {', '.join(close)}." if close else f"Columns: {', '.join(columns[:30])}."
+    hint += f" Name the target as the data spells it, e.g. 'predict the {(close or columns)[0]} column'."
+    raise NeedsInput(f"The target column {written!r} is not in the data.", hint=hint,
+                     question="Which column is the target?", options=close or columns[:30])
+
+
+def _fitting(phrase: str, matches: list[Match], infos: list[ColumnInfo], assume_yes: bool,
+             n_rows: int | None) -> TargetChoice:
+    """The column ``phrase`` fits best; when several fit equally, ask (or, with ``assume_yes``, take the most
+    target-like of them and say so)."""
+    tied = best_matches(matches)
+    if len(tied) == 1:
+        return TargetChoice(tied[0].column, f"the request asks for {phrase!r}, and {tied[0].why}")
+    names = [m.column for m in tied]
+    if not assume_yes:
+        raise NeedsInput(f"The request asks for {phrase!r}, and that fits several columns equally: "
+                         f"{', '.join(names)}.", hint=f"Name the one to predict, e.g. 'predict the {names[0]} "
+                         "column'.", question="Which column is the target?", options=names)
+    likeness = {c.name: score for c, score, _ in rank_targets(infos, n_rows)}
+    best = max(names, key=lambda n: (likeness.get(n, 0.0), -names.index(n)))
+    others = ", ".join(n for n in names if n != best)
+    return TargetChoice(best, f"the request asks for {phrase!r}, which fits {best} and {others} equally; answering "
+                        f"with the defaults (--yes) I took {best}, the more target-like", announce=True)
+
+
+def resolve_target(spec: TaskSpec, columns: Sequence[str | Mapping[str, Any]], assume_yes: bool,
+                   data_ref: str = "", **known: Any) -> str:
+    """The target column's name (see :func:`choose_target`, which also says how it was found)."""
+    return choose_target(spec, columns, assume_yes, data_ref, **known).column
 
 
 def resolve_task(spec: TaskSpec, column: dict[str, Any], n_rows: int) -> str:
@@ -196,14 +284,22 @@ class TaskAgent(Agent):
                                    "usual metric for the task") + "."
 
     def decide_target(self, load: dict[str, Any], assume_yes: bool) -> tuple[str, str]:
-        """Choose the target column and the task kind from the loaded data's columns."""
-        columns = [c["name"] for c in load["columns"]]
-        target = resolve_target(self.memory.spec, columns, assume_yes, self.memory.spec.data[0])
+        """Choose the target column (the one the request means: :func:`choose_target`) and the task kind from the
+        loaded data's columns; a target chosen rather than read is announced in a run note too."""
+        spec = self.memory.spec
+        renamed = load.get("renamed") or {}
+        identifier = {original: new for new, original in renamed.items()}
+        missing = [identifier.get(c, c) for c in (load.get("predict_file") or {}).get("missing_columns") or []]
+        choice = choose_target(spec, load["columns"], assume_yes, spec.data[0] if spec.data else "",
+                               n_rows=load.get("rows"), renamed=renamed, predict_missing=missing)
+        target = choice.column
         column = next(c for c in load["columns"] if c["name"] == target)
-        task = resolve_task(self.memory.spec, column, load["rows"])
+        task = resolve_task(spec, column, load["rows"])
         self.memory.target, self.memory.task = target, task
         self.memory.done_steps.append("target")
-        self.say(f"Target: {target} ({task}).")
+        if choice.announce:
+            self.memory.notes.append(f"Target {target}: {choice.reason}.")
+        self.say(f"Target: {target} ({task}): {choice.reason}.")
         return target, task
 
     def decide_positive_class(self, profile: dict[str, Any], classes: list[str]) -> str | None:
@@ -212,10 +308,8 @@ class TaskAgent(Agent):
             raise DataError(f"The target {self.memory.target!r} has a single class ({classes[0] if classes else 'none'}"
                             "): there is nothing to tell apart.",
                             hint="Check the target column, or add rows of the other classes.")
-        small = {k: v for k, v in profile.get("class_counts", {}).items() if v < 2}
-        if small:
-            raise DataError(f"Classes with fewer than 2 rows cannot be split into train and test: {small}.",
-                            hint="Add rows for them or remove them from the data.")
+        # classes of one or two rows were merged or dropped by the clean step (its notes say which): ``classes``
+        # are the ones left, each with rows enough for a stratified split
         if len(classes) != 2:
             return None
         positive = resolve_positive_class(self.memory.spec.positive_label, classes,
@@ -256,3 +350,44 @@ class TaskAgent(Agent):
         rows = [c.model_dump() for c in self.table_constraints()]
         result = self.run("conclude", constraint_table_cell(rows))
         return result.get("constraints", [])
+
+    def check_understood(self, assume_yes: bool = False) -> None:
+        """Stop before any data work when the request was not understood as written.
+
+        A request in a language the reader does not read stops with ``needs_input`` even with ``assume_yes`` (no
+        default answer says what it asks for); one that asks for no model is refused (there is nothing to train).
+        Clauses that read like requirements but map to nothing the agents know are asked about, quoted; with
+        ``assume_yes`` the run goes on and they are noted as unchecked (the outcome lists them).
+        """
+        spec = self.memory.spec
+        if spec.language == "other":
+            raise NeedsInput("The request is in a language I do not read, so I cannot tell what it asks for.",
+                             hint=WHAT_THE_READER_READS, question="Could you write the request in English or Chinese?")
+        if "no_model" in spec.hints:
+            words = " ".join(spec.request.split())
+            raise Refused(f"“{words if len(words) <= 80 else words[:77] + '...'}” asks for no model, and models are "
+                          "what I build: there is nothing to train.", hint=WHAT_THE_READER_READS + " For example: "
+                          "'a classifier for data/x.csv with at least 90% accuracy'.")
+        if not spec.not_understood:
+            return
+        quoted = "; ".join(f"“{clause}”" for clause in spec.not_understood)
+        one = len(spec.not_understood) == 1
+        part, it = ("this part", "it") if one else ("these parts", "them")
+        if not assume_yes:
+            raise NeedsInput(f"I did not understand {part} of the request, so I could not honour or check {it}: "
+                             f"{quoted}.", hint=f"Rephrase {it} as something I can measure or act on (a metric "
+                             "target, a size, a latency, which columns to use), or answer with the defaults (--yes) to "
+                             f"go on without {it}: the outcome will list {it} as unchecked.",
+                             question=f"Should I go on without {it}?",
+                             options=[f"go on without {it}", "rephrase the request"])
+        note = f"Not understood, so not checked: {quoted}."
+        self.memory.notes.append(note)
+        self.say(note)
+
+    def check_capability(self) -> None:
+        """Refuse, before any question about data, what no kind of the agents can train (video, speech,
+        translation, ...: :mod:`~trainer_agent_lab.knowledge.capabilities`) and targets no model reaches (a
+        lottery predictor, 99% on stock prices), with the reason and what could be done instead."""
+        verdict = capabilities.check(self.memory.spec)
+        if not verdict.allowed:
+            raise Refused(verdict.reason)

@@ -10,6 +10,7 @@ template                bundle file          how
 ``model_server.py``     ``serve.py``         verbatim: the FastAPI app (``/predict``, ``/health``, ``/metrics``)
 ``text_features.py``    ``text_features.py`` verbatim (text models): normalisation + TF-IDF, ``text_vectorizer.json``
 ``bundle_test.py``      ``test_bundle.py``   verbatim: starts the app in-process and sends the sample request
+``predict.py``          ``predict.py``       verbatim: batch scoring of a table file (``trainer-agent predict`` runs it)
 ``Dockerfile.tmpl``     ``Dockerfile``       filled in with measured figures
 ``api.md.tmpl``         ``API.md``           filled in: endpoints, schema, curl and Python examples
 ``model_card.md.tmpl``  ``model_card.md``    filled in: use, data, metrics, constraint table, limits
@@ -26,7 +27,7 @@ __all__ = ["TEMPLATES", "model_server_source", "template"]
 
 _HERE = Path(__file__).resolve().parent
 TEMPLATES = ("model_server.py", "text_features.py", "bundle_test.py", "Dockerfile.tmpl", "api.md.tmpl",
-             "model_card.md.tmpl", "memory_probe.py")
+             "model_card.md.tmpl", "memory_probe.py", "predict.py")
 
 def template(name: str) -> str:
     """The text of one of :data:`TEMPLATES`."""

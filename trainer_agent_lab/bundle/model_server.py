@@ -7,9 +7,11 @@ set TRAINER_AGENT_MODEL_FILE to choose another file) from this folder. It never 
 Set TRAINER_AGENT_API_KEY to require that header X-API-Key carries that key on POST /predict.
 TRAINER_AGENT_ORT_THREADS sets onnxruntime's threads per request (1 by default: scale with replicas).
 
-Tabular models: POST /predict takes {"rows": [{column: value, ...}, ...]} or {"row": {column: value, ...}}.
-Every column of the schema must be present: numbers (or null, which the model imputes) for numeric columns,
-strings (or null) for string columns.
+Tabular models: POST /predict takes {"rows": [{column: value, ...}, ...]} or {"row": {column: value, ...}},
+the columns named as in the training file. Every raw column of the schema must be present: numbers (or null,
+which the model imputes) for numeric columns, strings (or null) for string columns; dates, booleans and numbers
+written as text as strings (or numbers, booleans, null). table_features.py beside this file turns them into the
+model's inputs, as the notebook did in training (feature_schema.json's "recipe").
 Text models: {"texts": ["...", ...]} or {"text": "..."}, raw strings; text_features.py beside this file
 normalises them and computes the features the model takes, from text_vectorizer.json.
 Image models: {"images": [image, ...]} or {"image": image}, an image being nested lists of pixel values
@@ -63,7 +65,6 @@ OUTPUT_NAMES = [output.name for output in SESSION.get_outputs()]
 INPUT_RANKS = {i.name: len(i.shape) if isinstance(i.shape, list) else 2 for i in SESSION.get_inputs()}
 COLUMNS = [(item["name"], item["dtype"]) for item in SCHEMA["inputs"]]
 ONNX_NAMES = {item["name"]: item.get("onnx_name", item["name"]) for item in SCHEMA["inputs"]}
-MISSING_TEXT = {item["name"]: item.get("missing", "") for item in SCHEMA["inputs"]}
 CLASSES = LABELS.get("classes")
 PROBA_CODES = LABELS.get("proba_codes") or (list(range(len(CLASSES))) if CLASSES else None)
 
@@ -202,53 +203,75 @@ def shaped(name: str, array: np.ndarray) -> np.ndarray:
     return array if INPUT_RANKS.get(name, 2) == 1 else array.reshape(-1, 1)
 
 
+def _bundle_module(name: str) -> Any:
+    """A Python module shipped beside this file (``table_features.py``, ``text_features.py``)."""
+    import importlib.util
+
+    path = HERE / f"{name}.py"
+    if not path.exists():
+        raise SystemExit(f"{path.name} is missing from {HERE}: this bundle needs it beside serve.py; "
+                         "copy it from the bundle's zip file.")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+#: Tabular models: the shared raw -> model columns -> ONNX feed code, and the recipe it follows (None where
+#: the schema's inputs are the raw columns themselves).
+TABLE = _bundle_module("table_features") if KIND == "tabular" else None
+RECIPE = SCHEMA.get("recipe") if KIND == "tabular" else None
+#: What one request row carries: (name, dtype) of the raw columns, as the user's file named them.
+ROW_COLUMNS = [(item["name"], item["dtype"]) for item in RECIPE["raw_inputs"]] if RECIPE else COLUMNS
+NUMBER_DTYPES = ("float", "number")  # a number or null; "string": a string or null; others: either, or a boolean
+
+
+def _row_value(value: Any, dtype: str, where: str) -> Any:
+    """One raw value of a request row, checked against its column's dtype (a RequestError if it is wrong)."""
+    if dtype in NUMBER_DTYPES:
+        return math.nan if value is None else as_number(value, where)
+    if value is None:
+        return None  # the recipe and table_features.onnx_feed know what a missing value becomes
+    if isinstance(value, str):
+        return _check_text(value, where)
+    if dtype != "string" and isinstance(value, (bool, int, float)):
+        return value if isinstance(value, bool) else as_number(value, where)
+    kind = "a string or null" if dtype == "string" else "a string, a number or null"
+    raise RequestError(422, "invalid", f"{where} must be {kind}, not {value!r:.60}")
+
+
 def tabular_feed(rows: list[Any]) -> dict[str, np.ndarray]:
-    """One array per schema column: float32 (null -> NaN, which the model imputes) or strings (null -> the
+    """The ONNX inputs of request rows: each raw value checked, the schema's recipe applied (table_features.py),
+    then one array per model column: float32 (null -> NaN, which the model imputes) or strings (null -> the
     schema's token for missing text)."""
     problems: list[str] = []
-    columns: dict[str, list[Any]] = {name: [] for name, _ in COLUMNS}
+    columns: dict[str, list[Any]] = {name: [] for name, _ in ROW_COLUMNS}
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             problems.append(f"rows[{i}] is not an object")
             continue
-        missing = [name for name, _ in COLUMNS if name not in row]
+        missing = [name for name, _ in ROW_COLUMNS if name not in row]
         if missing:
             problems.append(f"rows[{i}] is missing columns: {', '.join(missing)}")
             continue
-        for name, dtype in COLUMNS:
-            value, where = row[name], f"rows[{i}][{name!r}]"
+        for name, dtype in ROW_COLUMNS:
             try:
-                if dtype == "float":
-                    columns[name].append(math.nan if value is None else as_number(value, where))
-                elif value is None:
-                    columns[name].append(MISSING_TEXT[name])
-                elif isinstance(value, str):
-                    columns[name].append(_check_text(value, where))
-                else:
-                    raise RequestError(422, "invalid", f"{where} must be a string or null, not {value!r:.60}")
+                columns[name].append(_row_value(row[name], dtype, f"rows[{i}][{name!r}]"))
             except RequestError as err:
                 problems.append(err.detail)
         if len(problems) >= 20:
             break
     if problems:
         raise RequestError(422, "invalid", "; ".join(problems[:20]))
-    feed = {}
-    for name, dtype in COLUMNS:
-        array = np.array(columns[name], dtype=np.float32 if dtype == "float" else object)
-        feed[ONNX_NAMES[name]] = shaped(ONNX_NAMES[name], array)
-    return feed
+    frame = TABLE.to_model_columns(columns, RECIPE) if RECIPE else columns
+    return TABLE.onnx_feed(frame, SCHEMA, INPUT_RANKS)
 
 
 def _text_inputs() -> Any:
     """The bundle's text preprocessing (text_features.py + its vocabulary), when the schema names one."""
     if KIND != "text" or not SCHEMA.get("text_inputs"):
         return None
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("text_features", HERE / "text_features.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.load_inputs(HERE, SCHEMA["text_inputs"])
+    return _bundle_module("text_features").load_inputs(HERE, SCHEMA["text_inputs"])
 
 
 TEXT_INPUTS = _text_inputs()
@@ -333,10 +356,17 @@ def predictions_from(outputs: dict[str, np.ndarray]) -> dict[str, Any]:
 
 # -- the OpenAPI description of /predict, generated from feature_schema.json --------------------------------
 def _column_schema(item: dict[str, Any]) -> dict[str, Any]:
-    if item["dtype"] == "float":
-        schema: dict[str, Any] = {"type": ["number", "null"], "minimum": -FLOAT32_MAX, "maximum": FLOAT32_MAX}
+    schema: dict[str, Any]
+    if item["dtype"] in NUMBER_DTYPES:
+        schema = {"type": ["number", "null"], "minimum": -FLOAT32_MAX, "maximum": FLOAT32_MAX}
         if item.get("min") is not None and item.get("max") is not None:
             schema["description"] = f"trained on values from {item['min']:g} to {item['max']:g}; null if unknown"
+        return schema
+    if item["dtype"] != "string":  # a date, a boolean or a number written as text
+        types = ["string", "number", "null"] + (["boolean"] if item["dtype"] == "boolean" else [])
+        schema = {"type": types, "description": item.get("description", "null if unknown")}
+        if item.get("examples"):
+            schema["examples"] = item["examples"][:5]
         return schema
     schema = {"type": ["string", "null"], "description": "null if unknown"}
     if item.get("categories"):
@@ -366,8 +396,9 @@ elif KIND == "text":
         "properties": {"texts": {"type": "array", "items": TEXT_SCHEMA, "minItems": 1, "maxItems": MAX_ROWS},
                        "text": TEXT_SCHEMA}}
 else:
-    ROW_SCHEMA = {"type": "object", "additionalProperties": True, "required": [name for name, _ in COLUMNS],
-                  "properties": {item["name"]: _column_schema(item) for item in SCHEMA["inputs"]}}
+    ROW_SCHEMA = {"type": "object", "additionalProperties": True, "required": [name for name, _ in ROW_COLUMNS],
+                  "properties": {item["name"]: _column_schema(item)
+                                 for item in (RECIPE["raw_inputs"] if RECIPE else SCHEMA["inputs"])}}
     REQUEST_SCHEMA = {
         "type": "object", "anyOf": [{"required": ["rows"]}, {"required": ["row"]}],
         "properties": {"rows": {"type": "array", "items": ROW_SCHEMA, "minItems": 1, "maxItems": MAX_ROWS},

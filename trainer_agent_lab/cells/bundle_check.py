@@ -51,7 +51,7 @@ def pinned(dist):
 
 
 SERVING_PACKAGES = ["onnxruntime", "numpy", "fastapi", "starlette", "pydantic", "pydantic_core", "uvicorn", "h11",
-                    "anyio", "prometheus_client"]
+                    "anyio", "prometheus_client", "pandas"]  # pandas: predict.py reads and writes tables
 OPTIONAL_PACKAGES = {"httptools": "", "uvloop": '; sys_platform != "win32"'}
 requirements = [pinned(d) for d in SERVING_PACKAGES]
 requirements += [pinned(d) + marker for d, marker in OPTIONAL_PACKAGES.items() if "==" in pinned(d)]

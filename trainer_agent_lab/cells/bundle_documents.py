@@ -81,6 +81,19 @@ fill_in("API.md", title=title, image=image, max_rows=serve_module.MAX_ROWS,
 
 # %% Fill in model_card.md: the request it was built for, the model, its data, its metrics and agreement with the
 # ONNX files, the constraint table, the capacity and the limitations.
+import html
+import re
+
+
+def quoted(text):
+    """``text`` as a Markdown block quote it cannot break out of: every line quoted, HTML and Markdown escaped."""
+    lines = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = re.sub(r"([\\`*_\[\]|~$])", r"\\\1", html.escape(line.strip(), quote=False))
+        lines.append(("> " + re.sub(r"^(\d*)([#+=.)-])", r"\1\\\2", line)).rstrip())
+    return "\n".join(lines)
+
+
 request_text = REQUEST or "(no request text was recorded)"
 model_rows = [("family", family), ("pipeline", pipeline_text), ("parameters", figure(N_PARAMETERS)),
               ("ONNX model", f"`{ONNX_PATH.name}`, {ONNX_PATH.stat().st_size:,} bytes")]
@@ -117,7 +130,7 @@ if TASK == "classification":
     limitations.append("Probabilities are the model's scores, not calibrated risks, unless checked on new data.")
 limitations.append("Capacity figures were measured on the machine that trained the model "
                    f"({platform.machine()}, {os.cpu_count()} CPUs); re-measure on the deployment hardware.")
-fill_in("model_card.md", title=title, intended_use=f"Built for this request:\n\n> {request_text}",
+fill_in("model_card.md", title=title, intended_use=f"Built for this request:\n\n{quoted(request_text)}",
         model_rows="\n".join(f"| {k} | {v} |" for k, v in model_rows), data_doc="\n".join(data_lines),
         metrics_doc=metrics_doc, constraints_doc=constraints_doc, capacity_doc=capacity_doc,
         limitations_doc="\n".join(f"- {text}" for text in limitations))

@@ -2,22 +2,38 @@
 
 # %% [context]
 import json
+import re
 from pathlib import Path
 
 from IPython.display import Markdown, display
 
-from .context import METRICS, N_PARAMETERS, _report
+from .context import METRICS, N_PARAMETERS, REQUIREMENTS, _report
 
 # %% [parameters]
 CONSTRAINTS = [{"name": "accuracy", "op": ">=", "value": 0.9}]
 
 # %% Check every requirement against what the cells above measured: the test metrics, the parameter count,
-# the ONNX file's size and the capacity the Server agent measured (read back from the bundle).
+# the ONNX file's size and inputs (the bundle's feature schema lists each input of the exported model) and the
+# capacity the Server agent measured (read back from the bundle).
 capacity_file = Path("bundle") / "capacity.json"
 CAPACITY = json.loads(capacity_file.read_text()) if capacity_file.exists() else {}
-onnx_file = Path("bundle") / "model.onnx"
+onnx_file, schema_file = Path("bundle") / "model.onnx", Path("bundle") / "feature_schema.json"
+schema_inputs = json.loads(schema_file.read_text()).get("inputs") if schema_file.exists() else None
+model_inputs = None if schema_inputs is None else [str(i["name"]) for i in schema_inputs]
+
+
+def input_key(name):
+    """A column name with case, spaces, underscores and punctuation left out ("Zip Code" -> "zipcode")."""
+    return re.sub(r"[\W_]+", "", str(name).lower())
+
+
+# the inputs the request excluded that the exported model still reads (by name, case and underscores aside)
+excluded = {input_key(n) for n in REQUIREMENTS.get("features", {}).get("never", [])}
 measured = {**METRICS, "parameters": N_PARAMETERS,
             "onnx_bytes": onnx_file.stat().st_size if onnx_file.exists() else None,
+            "n_inputs": None if model_inputs is None else len(model_inputs),
+            "excluded_inputs": None if model_inputs is None or "features" not in REQUIREMENTS
+            else sum(input_key(n) in excluded for n in model_inputs),
             **{k: CAPACITY.get(k) for k in ("p50_ms", "p99_ms", "replica_memory_mb")}}
 ops = {">=": lambda a, b: a >= b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, "<": lambda a, b: a < b}
 CONSTRAINT_ROWS = []

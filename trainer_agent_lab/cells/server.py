@@ -70,10 +70,12 @@ def bundle_cell(docs: str, request: str | None = None, data_refs: Sequence[str] 
     ``docs`` is the kind's cell file for its part of the documents: it defines ``title``, ``request_doc``,
     ``curl_single``, ``pipeline_text``, ``inputs_text``, ``data_lines`` and the first ``limitations``.
     """
-    files = writefile_cells({"bundle/test_bundle.py": "bundle/bundle_test.py", "bundle/API.md": "bundle/api.md.tmpl",
+    files = writefile_cells({"bundle/test_bundle.py": "bundle/bundle_test.py", "bundle/predict.py": "bundle/predict.py",
+                             "bundle/API.md": "bundle/api.md.tmpl",
                              "bundle/model_card.md": "bundle/model_card.md.tmpl",
                              "bundle/Dockerfile": "bundle/Dockerfile.tmpl"},
-                            "The bundle's own test, verbatim; and the templates of its documents, which the cells "
-                            "below fill in with what this notebook measured")
+                            "The bundle's own test and its batch scoring script (`predict.py --input FILE --output "
+                            "FILE`, without this package), verbatim; and the templates of its documents, which the "
+                            "cells below fill in with what this notebook measured")
     return [*files, *render("cells/bundle_check", "cells/bundle_facts", docs, "cells/bundle_documents",
                             "cells/bundle_zip", REQUEST=request, DATA_REFS=list(data_refs))]

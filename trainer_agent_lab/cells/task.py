@@ -3,6 +3,8 @@ feasibility probe and the constraint table (cell files, rendered)."""
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 from ..spec import TaskSpec
@@ -10,6 +12,40 @@ from .render import Cell, render
 
 _UNITS = {"parameters": "parameters", "onnx_bytes": "bytes", "p50_ms": "ms", "p99_ms": "ms",
           "replica_memory_mb": "MB"}
+#: Characters that mean something to Markdown (or to the notebook's LaTeX: ``$``) wherever they stand.
+_MARKDOWN_CHARS = re.compile(r"([\\`*_\[\]|~$])")
+#: What makes a line a heading, a list item or a rule when it starts the line ("# ", "- ", "1. ", "===").
+_LINE_START = re.compile(r"^(\s*(?:\d+)?)([#+=.)-])")
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` as literal words in Markdown: HTML escaped (``<script>`` shows as text), Markdown's characters
+    backslash-escaped, and nothing at a line's start that would make it a heading or a list item."""
+    text = _MARKDOWN_CHARS.sub(r"\\\1", html.escape(text, quote=False))
+    return "\n".join(_LINE_START.sub(r"\1\\\2", line) for line in text.split("\n"))
+
+
+def without_tags(text: str) -> str:
+    """``text`` with every ``<`` that could open an HTML tag or comment escaped ("a <= 5" stays as it is), for
+    text that is Markdown already but may quote the request."""
+    return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
+
+
+def quote_markdown(text: str) -> str:
+    """``text`` as a Markdown block quote it cannot break out of: every line quoted (blank ones too) and escaped."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(f"> {escape_markdown(line.strip())}".rstrip() for line in lines)
+
+
+def _cell(text: str) -> str:
+    """``text`` inside a Markdown table cell."""
+    return escape_markdown(" ".join(text.split()))
+
+
+def _code(text: str) -> str:
+    """``text`` as code inside a Markdown table cell (as plain escaped text when it holds a backtick)."""
+    text = " ".join(text.split())
+    return _cell(text) if "`" in text else "`" + text.replace("|", "\\|") + "`"
 
 
 def requirements_markdown(spec: TaskSpec, plan: list[dict[str, Any]], checked: set[str] | None = None, *,
@@ -17,13 +53,13 @@ def requirements_markdown(spec: TaskSpec, plan: list[dict[str, Any]], checked: s
     """The notebook's first cell: the request, its measurable requirements, the plan as a checklist, and (when
     given) the seed and the environment (Python and package versions) to reproduce it with."""
     checked = checked or set()
-    lines = ["# TrainerAgent run", "", f"> {spec.request}", "", "## Requirements", "",
+    lines = ["# TrainerAgent run", "", quote_markdown(spec.request), "", "## Requirements", "",
              "| requirement | target |", "|---|---|"]
     if spec.task_type:
         lines.append(f"| task | {spec.task_type.value.replace('_', ' ')} |")
     if spec.target:
-        lines.append(f"| target column | `{spec.target}` |")
-    lines += [f"| data | `{ref}` |" for ref in spec.data]
+        lines.append(f"| target column | {_code(spec.target)} |")
+    lines += [f"| data | {_code(ref)} |" for ref in spec.data]
     for c in spec.constraints:
         unit = _UNITS.get(c.name, "")
         lines.append(f"| {c.name} | {c.target} {unit}".rstrip() + " |")
@@ -42,6 +78,7 @@ def requirements_markdown(spec: TaskSpec, plan: list[dict[str, Any]], checked: s
     lines.append("| deployment format | ONNX bundle |")
     if spec.time_budget_s:
         lines.append(f"| time budget | {spec.time_budget_s:g} s |")
+    lines += [f"| not understood | “{_cell(clause)}” — not checked |" for clause in spec.not_understood]
     lines += ["", "## Plan", ""]
     for step in plan:
         mark = "x" if step["step"] in checked else " "

@@ -9,6 +9,8 @@
 ``POST /trainer-agent-lab/runs/ID/stop``     interrupt the kernel and halt the run
 ``POST /trainer-agent-lab/runs/ID/kernel``   after the kernel died: ``{action: "resume" | "stop"}``
 ``GET  /trainer-agent-lab/runs/ID/bundle.zip`` the deployment bundle
+``POST /trainer-agent-lab/plan``             what a run would do, without training: ``{request, notebook_path?,
+                                             data?, time_budget_s?}`` -> the plan JSON (``verdict``, ``reason``, ...)
 ``GET  /trainer-agent-lab/ws``               the websocket (see :mod:`.bridge` and below)
 ==========================================  =====================================================================
 
@@ -151,6 +153,27 @@ class KernelHandler(_Base):
         self.finish(json.dumps(run.summary()))
 
 
+class PlanHandler(_Base):
+    """The plan of a request (as ``trainer-agent plan --json``): relative data paths from the notebook's folder."""
+
+    @web.authenticated
+    @authorized
+    def post(self) -> None:
+        from ..session import Session  # the plan's modules load with the first plan asked for
+
+        body = self.body()
+        try:
+            notebook = str(body.get("notebook_path") or "")
+            base = self.manager.local_path(notebook).parent if notebook else self.manager.root_dir
+            session = Session(data=body.get("data") or None, base=base, time_budget_s=body.get("time_budget_s"))
+            plan = session.plan_for(str(body.get("request", "")))
+        except UsageError as exc:
+            return self.usage(exc)
+        except (TypeError, ValueError) as exc:
+            return self.usage(UsageError(f"Bad request: {exc}"))
+        self.finish(json.dumps(plan.to_json(), ensure_ascii=False))
+
+
 class BundleHandler(_Base):
     """Download a run's ``bundle.zip``."""
 
@@ -242,5 +265,6 @@ def handlers(base_url: str) -> list[tuple[str, type]]:
         (prefix + run + r"/stop", StopHandler),
         (prefix + run + r"/kernel", KernelHandler),
         (prefix + run + r"/bundle\.zip", BundleHandler),
+        (prefix + r"/plan", PlanHandler),
         (prefix + r"/ws", BridgeSocket),
     ]

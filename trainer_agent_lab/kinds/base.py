@@ -61,7 +61,7 @@ def requirements_of(spec: TaskSpec) -> dict[str, Any]:
     """The measurable part of ``spec``, as the notebook's ``REQUIREMENTS`` dict."""
     return {"constraints": [c.model_dump() for c in spec.constraints], "qps": spec.qps,
             "container_memory_mb": spec.container_memory_mb, "quantize_int8": spec.quantize_int8,
-            "time_budget_s": spec.time_budget_s}
+            "time_budget_s": spec.time_budget_s, "features": spec.features.model_dump()}
 
 
 class TaskKind(abc.ABC):
@@ -80,6 +80,10 @@ class TaskKind(abc.ABC):
     server_agent: ClassVar[type[ServerAgent]]
     #: How the time budget is shared out.
     budget_split: ClassVar[BudgetSplit] = BudgetSplit()
+
+    def steps(self, spec: TaskSpec) -> tuple[Step, ...]:
+        """The plan for ``spec``: :attr:`order`, less the steps this request does not need (a kind may override)."""
+        return self.order
 
     @abc.abstractmethod
     def data_phase(self, run: Run, *, setup: bool = True) -> None:

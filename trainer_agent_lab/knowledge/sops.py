@@ -32,6 +32,7 @@ DATA = Profile(
     "Loads, profiles, visualises and cleans the data, then splits it and defines preprocessing.",
     (("load", "Load the data"),
      ("profile", "Profile the data: types, missing values, target distribution"),
+     ("column_types", "Read each column's type: dates, money, yes/no flags, categories, identifiers"),
      ("clean", "Clean: duplicates, identifiers, constant columns, types, outliers"),
      ("split", "Split train/test and define ONNX-exportable preprocessing")),
 )
@@ -39,7 +40,8 @@ MODEL = Profile(
     "Model",
     "Chooses model families that fit the parameter budget, tunes them for the requested metric, "
     "trains the best and evaluates it on held-out data.",
-    (("select", "Choose candidate model families within the budget"),
+    (("features", "Choose the inputs the request allows (at most N, only, never, interpretable, monotonic)"),
+     ("select", "Choose candidate model families within the budget"),
      ("search", "Tune candidates with cross-validation, optimising the requested metric"),
      ("fit", "Train the chosen model"),
      ("evaluate", "Evaluate on the test split, with plots")),

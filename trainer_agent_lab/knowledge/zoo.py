@@ -29,6 +29,10 @@ class Family:
     tasks: tuple[str, ...]
     counting: str
     cost: int  # relative training cost, 1 (cheap) .. 5 (expensive); cheap families are tried first
+    #: Whether a person can check the model by hand: a linear model (one weight per input) or, kept shallow, a tree.
+    interpretable: bool = False
+    #: Whether it honours monotonic constraints (scikit-learn's ``monotonic_cst``; binary classes or regression).
+    monotonic: bool = False
 
     def min_parameters(self, n_features: int, n_classes: int, n_train: int) -> int:
         """The fewest parameters a useful member of the family has on this data."""
@@ -54,20 +58,20 @@ class Family:
 #: protobuf < 7, which pyproject pins).
 FAMILIES: tuple[Family, ...] = (
     Family("logistic_regression", "Logistic regression", ("classification",),
-           "coefficients + intercepts", 1),
-    Family("ridge", "Ridge regression", ("regression",), "coefficients + intercept", 1),
+           "coefficients + intercepts", 1, interpretable=True),
+    Family("ridge", "Ridge regression", ("regression",), "coefficients + intercept", 1, interpretable=True),
     Family("gaussian_nb", "Gaussian naive Bayes", ("classification",),
            "2 x classes x features + class priors", 1),
     Family("decision_tree", "Decision tree", ("classification", "regression"),
-           "2 per split + outputs per leaf", 1),
+           "2 per split + outputs per leaf", 1, interpretable=True, monotonic=True),
     Family("hist_gradient_boosting", "Histogram gradient boosting", ("classification", "regression"),
-           "2 per split + 1 per leaf, all stages", 2),
+           "2 per split + 1 per leaf, all stages", 2, monotonic=True),
     Family("gradient_boosting", "Gradient boosting", ("classification", "regression"),
            "2 per split + 1 per leaf, all stages", 3),
     Family("random_forest", "Random forest", ("classification", "regression"),
-           "2 per split + outputs per leaf, all trees", 3),
+           "2 per split + outputs per leaf, all trees", 3, monotonic=True),
     Family("extra_trees", "Extra trees", ("classification", "regression"),
-           "2 per split + outputs per leaf, all trees", 3),
+           "2 per split + outputs per leaf, all trees", 3, monotonic=True),
     Family("mlp", "Multi-layer perceptron", ("classification", "regression"), "weights + biases", 3),
     Family("svm", "RBF support vector machine", ("classification", "regression"),
            "support vectors x features + dual coefficients", 4),
@@ -86,14 +90,30 @@ class Candidate:
     reason: str
 
 
+#: The deepest tree an interpretable model may be (at most 2**3 = 8 leaves: a rule a person can follow by hand).
+SHALLOW_TREE_DEPTH = 3
+
+
 def candidates(task: str, n_features: int, n_classes: int, n_train: int,
-               max_parameters: float | None, strict: bool = True) -> list[Candidate]:
-    """Judge every family of ``task`` against the parameter budget (``strict``: budget is ``<``)."""
+               max_parameters: float | None, strict: bool = True, *, interpretable: bool = False,
+               monotonic: bool = False) -> list[Candidate]:
+    """Judge every family of ``task`` against the parameter budget (``strict``: budget is ``<``) and the request's
+    model requirements: ``interpretable`` keeps linear models and shallow trees only; ``monotonic`` keeps the
+    families that honour monotonic constraints (none for more than two classes)."""
     judged = []
     for fam in FAMILIES:
         if task not in fam.tasks:
             continue
         low = fam.min_parameters(n_features, n_classes, n_train)
+        if interpretable and not fam.interpretable:
+            judged.append(Candidate(fam, low, False, "not interpretable: the request asks for a model a person can "
+                                    f"check (a linear model or a tree of depth <= {SHALLOW_TREE_DEPTH})"))
+            continue
+        if monotonic and (not fam.monotonic or n_classes > 2):
+            why = ("monotonic constraints are not supported for more than two classes" if fam.monotonic else
+                   "cannot be constrained to be monotonic in an input")
+            judged.append(Candidate(fam, low, False, why))
+            continue
         if max_parameters is None:
             judged.append(Candidate(fam, low, True, "no parameter budget"))
             continue

@@ -45,7 +45,8 @@ You turn a request for a machine-learning model into one JSON object that matche
 (the TaskSpec schema). Reply with the JSON object only: no prose, no code fence.
 
 Rules:
-- "request": the user's words, verbatim. "language": "zh" if the request is in Chinese, else "en".
+- "request": the user's words, verbatim. "language": "zh" if the request is in Chinese, "en" if in English, \
+else "other".
 - "constraints": one object {{"name", "op", "value"}} per measurable requirement the request states; \
 "op" is one of ">=", ">", "<=", "<".
   - metric names: {metrics}. Metric values are fractions: 95% accuracy is 0.95. mae and rmse are in the \
@@ -65,6 +66,8 @@ bundled sets {bundled}). Do not invent paths.
 names one.
 - "quantize_int8": true only when the request asks for int8 / 8-bit / quantisation.
 - "hints": any of {hints} that the request mentions.
+- "not_understood": each clause of the request, verbatim, that states a requirement none of the fields above \
+can express (for example "it must run on a GPU", "explanations for every prediction"); [] when there is none.
 Leave out anything the request does not state; never guess numbers.
 
 JSON schema:
@@ -155,7 +158,7 @@ def _fix_constraint(c: Constraint) -> Constraint | None:
 
 
 def merge_specs(llm: TaskSpec, rules: TaskSpec, text: str, data: list[str] | None = None,
-                time_budget_s: float | None = None) -> tuple[TaskSpec, list[str]]:
+                time_budget_s: float | None = None, *, clauses_read: bool = False) -> tuple[TaskSpec, list[str]]:
     """One spec from the model's reading and the rules' reading of the same request, and notes on what was cut.
 
     The model's value wins for every field it set (anything but the field's default); the rules fill the
@@ -163,6 +166,8 @@ def merge_specs(llm: TaskSpec, rules: TaskSpec, text: str, data: list[str] | Non
     the request is written in). What the model may have made up is checked against the request: unknown
     constraint names and hints are dropped, data references must be written in the request, a bundled set
     or found by the rules, and a target column the request does not name becomes an ``asked_target`` hint.
+    The clauses nobody understood (``not_understood``) are the rules' unless the model wrote that field
+    (``clauses_read``), even as ``[]``: then they are the model's, less any the request does not contain.
     """
     notes: list[str] = []
     merged: dict[str, Any] = {}
@@ -206,6 +211,8 @@ def merge_specs(llm: TaskSpec, rules: TaskSpec, text: str, data: list[str] | Non
         merged["hints"] = [h for h in merged["hints"] if not h.startswith("asked_target:")]
     if time_budget_s is not None:
         merged["time_budget_s"] = time_budget_s
+    if clauses_read:
+        merged["not_understood"] = [c for c in llm.not_understood if _mentioned(c, text)]
     return TaskSpec.model_validate(merged), notes
 
 
@@ -257,7 +264,8 @@ class ChatPlanner:
         rules = rule_reader.parse_request(text, data=data, time_budget_s=time_budget_s)
         try:
             raw = self.complete(parse_messages(text, data), json_schema=spec_json_schema())
-            spec, notes = merge_specs(read_spec(raw, text), rules, text, data, time_budget_s)
+            clauses_read = isinstance(_json_object(raw).get("not_understood"), list)
+            spec, notes = merge_specs(read_spec(raw, text), rules, text, data, time_budget_s, clauses_read=clauses_read)
         except LLMError as exc:
             self._note(f"The LLM could not read the request ({exc}); using the offline parser's reading.")
             return rules

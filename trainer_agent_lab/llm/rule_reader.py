@@ -8,6 +8,10 @@ budget::
 
     parameters -> sizes (container memory, model file) -> latency -> QPS -> time budget -> metrics
 
+Every clause is accounted for (:mod:`.clauses`): the spans of text the steps used are collected, and a clause that
+reads like a requirement but that no step used is kept in ``not_understood``; a request that asks for no model
+gets the hint ``no_model``, one in a language the reader does not read ``language="other"``.
+
 >>> spec = parse_request("Train a classifier on the wine data with at least 95% accuracy.")
 >>> spec.data, spec.constraint("accuracy").target
 (['sklearn:wine'], '>= 0.95')
@@ -26,6 +30,8 @@ from ..knowledge.image_data import is_image_data
 from ..knowledge.text_data import is_text_folder
 from ..spec import CLASSIFICATION_METRICS, LOWER_IS_BETTER, REGRESSION_METRICS, Constraint, TaskSpec, TaskType
 from . import vocabulary as V
+from .clauses import Span, language_of, unaccounted
+from .feature_reader import feature_constraints
 
 __all__ = ["parse_request", "normalize"]
 
@@ -43,7 +49,8 @@ def parse_request(text: str, data: list[str] | None = None, time_budget_s: float
     """
     norm = normalize(text)
     claimed: set[int] = set()
-    found = [*_parameters(norm, claimed), *_sizes(norm, claimed), *_latency(norm, claimed)]
+    features, found, feature_spans = feature_constraints(norm, claimed)  # "at most 3 inputs": n_inputs <= 3
+    found += [*_parameters(norm, claimed), *_sizes(norm, claimed), *_latency(norm, claimed)]
     qps = _tidy(_qps(norm, claimed))
     memory = _tidy(_container_memory(norm, claimed))
     budget = time_budget_s if time_budget_s is not None else _tidy(_time_budget(norm, claimed))
@@ -59,13 +66,14 @@ def parse_request(text: str, data: list[str] | None = None, time_budget_s: float
         hints.append(f"asked_target:{asked}")
     quantize = bool(V.QUANTIZE_RE.search(norm)) and not V.NO_QUANTIZE_RE.search(norm)
     refs = _data_refs(norm, data or [])
-    return TaskSpec(
-        request=text, language="zh" if V.CJK_RE.search(norm) else "en",
+    spec = TaskSpec(
+        request=text, language=language_of(norm),
         task_type=_task_type(norm, constraints, report, optimize, refs), target=target,
         positive_label=_positive_label(norm, mentions), data=refs,
         constraints=constraints, report_metrics=report, optimize=optimize, qps=qps,
         container_memory_mb=memory, quantize_int8=quantize, export_onnx=True, time_budget_s=budget,
-        hints=hints)
+        hints=hints, features=features)
+    return _accounted(spec, norm, claimed, [*feature_spans, *(m.span() for m in mentions)])
 
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -400,26 +408,52 @@ def _zh_label_before(text: str, start: int) -> str | None:
 
 # --------------------------------------------------------------------------------------- target, data
 def _target(text: str) -> tuple[str | None, str | None]:
-    """(the target column, or None; the phrase asked for when it is not clearly a column)."""
+    """(the target column, or None; the phrase asked for when it is not clearly a column).
+
+    A column written as one (``target: y``, "the `Sale Price` column", "predict sale_price") is the target; what a
+    request asks for in words ("predict house prices", "tell the apple variety from ...", "which state ...",
+    "classify iris species by petal size") is the phrase, matched to the data's columns later. The data itself
+    ("predicting the data in test.csv", "predict the test set") is neither.
+    """
     for pattern in V.TARGET_PATTERNS:
         for m in pattern.finditer(text):
             name = m.group(1).strip().rstrip(".")
             if name and name.lower() not in V.NOT_A_TARGET | {"the", "a", "an", "last", "first"}:
                 return name, None
-    m = V.PREDICT_PHRASE_RE.search(text)
-    if m:
-        phrase = V.ARTICLES_RE.sub("", m.group("phrase").strip())
-        words = phrase.split()
-        if not words or words[0].lower() in V.NOT_A_TARGET or len(words) > 5:
-            return None, None
-        if len(words) == 1 and V.IDENTIFIER_RE.fullmatch(phrase) and (
-                re.search(r"_|\d|[a-z][A-Z]", phrase) or _names_a_file(m.group("rest"))):
-            return phrase, None
-        return None, phrase.lower()
+    for m in V.PREDICT_PHRASE_RE.finditer(text):
+        aside = V.ASIDE_RE.match(text, m.end("phrase"))
+        found = _predicted(m.group("phrase"), m.group("rest"), aside.group() if aside else "")
+        if found:
+            return found
+    for pattern in (V.WHICH_RE, V.CLASSIFY_BY_RE):
+        m = pattern.search(text)
+        words = m.group("phrase").split() if m else []
+        if words and not {words[0].lower(), words[-1].lower()} & V.NOT_A_TARGET_NOUN:
+            return None, V.ARTICLES_RE.sub("", m.group("phrase")).lower()
     m = V.PREDICT_PHRASE_ZH_RE.search(text)
     if m and not any(m.group("phrase").startswith(w) for w in V.NOT_A_TARGET):
         return None, m.group("phrase")
     return None, None
+
+
+def _predicted(phrase: str, rest: str, aside: str = "") -> tuple[str | None, str | None] | None:
+    """What "predict <phrase><rest>" asks for: (a column name, None) for a name written as one ("sale_price",
+    "SalePrice", "the Median_House_Value of each district"), (None, the words and the ``aside`` in brackets after
+    them: "fuel consumption (mpg)") for words, or None when ``phrase`` is not a thing to predict (a question, a
+    pronoun, the data, a long clause)."""
+    phrase = V.ARTICLES_RE.sub("", phrase.strip()).strip("`'\"")
+    words = phrase.split()
+    if (not words or len(words) > 5 or words[0].lower() in V.NOT_A_TARGET | V.NOT_A_TARGET_START
+            or V.DATA_WORDS_RE.fullmatch(phrase) or ("." in words[-1]
+                                                     and words[-1].rsplit(".", 1)[-1].lower() in V.DATA_EXTENSIONS)):
+        return None
+    if len(words) == 1 and V.IDENTIFIER_RE.fullmatch(phrase) and (
+            re.search(r"_|\d|[a-z][A-Z]|\w\.\w", phrase) or _names_a_file(rest)):
+        return phrase, None
+    named = [w for w in words if V.IDENTIFIER_RE.fullmatch(w) and re.search(r"_|[a-z][A-Z]|\w\.\w", w)]
+    if len(named) == 1:
+        return named[0], None
+    return None, f"{phrase} {aside.strip()}".strip().lower()
 
 
 def _names_a_file(rest: str) -> bool:
@@ -431,11 +465,15 @@ def _names_a_file(rest: str) -> bool:
 
 
 def _is_data_path(path: str) -> bool:
-    """Whether a slash-separated token is a data reference (not "MAE/RMSE", "req/s" or "and/or")."""
+    """Whether a slash-separated token is a data reference: a file or folder that exists, or a token clearly written
+    as a path — a data file's extension ("data/x.csv", "/abs/x.parquet"), "./", "../" or "~/" in front, or a data
+    folder ("data/images/") — not "/script", "MAE/RMSE", "req/s", "input/output" or "and/or"."""
     last = path.rstrip("/").rsplit("/", 1)[-1]
-    return (path.startswith(("~/", "./", "../", "/")) or path.endswith("/")
-            or last.rsplit(".", 1)[-1].lower() in V.DATA_EXTENSIONS and "." in last
-            or path.split("/", 1)[0].lower() in V.DATA_ROOTS)
+    if path.startswith(("~/", "./", "../")) or ("." in last and last.rsplit(".", 1)[-1].lower() in V.DATA_EXTENSIONS):
+        return True
+    if not path.startswith("/") and path.split("/", 1)[0].lower() in V.DATA_ROOTS:
+        return True
+    return os.path.exists(os.path.expanduser(path))
 
 
 def _text_paths(text: str) -> list[tuple[int, str]]:
@@ -450,24 +488,33 @@ def _text_paths(text: str) -> list[tuple[int, str]]:
     return found
 
 
+#: A file to predict: "predict for test.csv", "predictions on data/new.csv", "score the rows of new.csv".
+_PREDICT_FILE_RE = re.compile(
+    r"\b(?:predict\w*|scor(?:e|es|ing))\b(?:[^.;\n]{0,40}?\s(?:for|on|of))?\s+(?:(?:the|every|each|all)\s+)?"
+    r"(?:(?:rows?|lines?|records?|file|table)\s+(?:of|in)\s+)?(?:(?:the\s+)?file\s+)?"
+    rf"(?P<ref>(?:~/|\.{{1,2}}/|/)?(?:[\w-][\w.-]*/)*[\w-][\w.-]*\.(?:{'|'.join(V.DATA_EXTENSIONS)}))(?![\w.])",
+    re.IGNORECASE)
+
+
 def _data_refs(text: str, given: list[str]) -> list[str]:
     """``given`` first, then the references in the text: paths, ``sklearn:NAME``, ``synthetic:NAME`` (spelled
-    with a hyphen: ``synthetic:job-ads``), bundled sets by name.
+    with a hyphen: ``synthetic:job-ads``), bundled sets by name; a file to predict ("predict for test.csv") last.
 
     Bundled sets named in words ("the wine data") count only when no path is given or written, since a
     path means the words describe that file.
     """
     given = [given] if isinstance(given, str) else list(given)
+    predict = [m.group("ref") for m in _PREDICT_FILE_RE.finditer(text)]
     found = [(m.start(), m.group().lower()) for m in V.SKLEARN_RE.finditer(text)] + _text_paths(text)
     found += [(m.start(), m.group().lower().replace("_", "-")) for m in V.SYNTHETIC_RE.finditer(text)]
-    has_path = any(not ref.startswith("sklearn:") for ref in given + [ref for _, ref in found])
+    has_path = any(not ref.startswith("sklearn:") for ref in given + [ref for _, ref in found if ref not in predict])
     if not has_path:
         found += [(m.start("ref"), m.group("ref")) for m in V.BARE_FILE_RE.finditer(text)]
-        has_path = any(not ref.startswith("sklearn:") for _, ref in found)
+        has_path = any(not ref.startswith("sklearn:") for _, ref in found if ref not in predict)
     if not has_path:
         found += [(m.start(), ref) for pattern, ref in V.DATASET_RES for m in pattern.finditer(text)]
     refs, seen = [], set()
-    for ref in given + [ref for _, ref in sorted(found)]:
+    for ref in given + [ref for _, ref in sorted(found) if ref not in predict] + predict:
         key = ref.lower() if ref.startswith("sklearn:") else os.path.normpath(ref)
         if key not in seen:
             seen.add(key)
@@ -502,3 +549,49 @@ def _task_type(text: str, constraints: list[Constraint], report: list[str],
                                              and not named & set(CLASSIFICATION_METRICS)):
         return TaskType.regression
     return None
+
+
+# ------------------------------------------------------------------------------------------- clauses
+def _accounted(spec: TaskSpec, norm: str, claimed: set[int], spans: list[Span]) -> TaskSpec:
+    """``spec`` with the clauses that read like a requirement but that no reading step used (``not_understood``),
+    and the hint ``no_model`` when the request asks for no model at all ("write me a poem").
+
+    ``spans`` are the spans the caller's steps used (metric names, feature requirements); the others are found
+    here. A request in a language the reader does not read (``language == "other"``) is left as it is.
+    """
+    if spec.language == "other":
+        return spec
+    used = [*spans, *_spans_used(norm, claimed, spec)]
+    update: dict[str, object] = {"not_understood": unaccounted(norm, used, claimed)}
+    if not _asks_for_model(norm, spec):
+        update["hints"] = [*spec.hints, "no_model"]
+    return spec.model_copy(update=update)
+
+
+def _spans_used(norm: str, claimed: set[int], spec: TaskSpec) -> list[Span]:
+    """The spans of ``norm`` the reading steps used, besides metric names and feature requirements: the numbers
+    read, the metric to optimise, hints, int8, data references, durations, task words, the target and the class of
+    interest."""
+    spans: list[Span] = []
+    for pos in claimed:
+        num = V.NUM_RE.match(norm, pos)
+        spans.append(num.span() if num else (pos, pos + 1))
+    patterns = [V.OPTIMIZE_RE, V.QUANTIZE_RE, V.NO_QUANTIZE_RE, V.SKLEARN_RE, V.SYNTHETIC_RE, V.BARE_FILE_RE,
+                V.REGRESSION_RE, V.CLASSIFICATION_RE, V.REGRESSION_NOUN_RE, V.TEXT_RE, V.IMAGE_RE,
+                *V.TIME_PATTERNS, *(pattern for _, pattern in V.HINT_PATTERNS),
+                *(pattern for pattern, _ in V.DATASET_RES)]
+    spans += [m.span() for pattern in patterns for m in pattern.finditer(norm)]
+    spans += [(pos, pos + len(path)) for pos, path in _text_paths(norm)]
+    words = [spec.target, spec.positive_label, *(h.split(":", 1)[1] for h in spec.hints if h.startswith("asked_"))]
+    spans += [m.span() for word in words if word for m in re.finditer(re.escape(word), norm, re.IGNORECASE)]
+    return spans
+
+
+def _asks_for_model(norm: str, spec: TaskSpec) -> bool:
+    """Whether the request asks for a model: a word for one ("classifier", "predict", "模型"), or anything read
+    from it (a target, a constraint, a hint, a data reference written as one)."""
+    read = (spec.constraints or spec.report_metrics or spec.optimize or spec.target or spec.hints or spec.qps
+            or spec.container_memory_mb or spec.quantize_int8 or spec.features.any or spec.task_type)
+    written = (V.MODEL_WORDS_RE.search(norm) or V.SKLEARN_RE.search(norm) or V.SYNTHETIC_RE.search(norm)
+               or _text_paths(norm) or V.BARE_FILE_RE.search(norm) or any(p.search(norm) for p in V.TIME_PATTERNS))
+    return bool(read or written)

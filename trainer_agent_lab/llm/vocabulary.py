@@ -87,7 +87,8 @@ FILLER_RE = re.compile(
 # ---------------------------------------------------------------------------------------------- metrics
 #: Canonical metric name -> regex alternatives (English and Chinese).
 METRIC_ALIASES: dict[str, list[str]] = {
-    "accuracy": [r"\baccuracy\b", r"\bacc\b", "准确率", "准确度", "正确率", "精度"],
+    "accuracy": [r"\baccuracy\b", r"\bacc\b", r"(?<=%\s)accurate\b", r"(?<=percent\s)accurate\b", "准确率", "准确度",
+                 "正确率", "精度"],
     "precision": [r"\bprecision\b", "精确率", "精确度", "精准率", "查准率"],
     "recall": [r"\brecall\b", r"\bsensitivity\b", r"\btrue\s+positive\s+rate\b", r"\btpr\b", "召回率",
                "查全率", "灵敏度", "敏感度", "召回"],
@@ -197,8 +198,9 @@ PATH_REF = (r"(?<![\w/.~:-])(?:(?:~/|\.{1,2}/|/)(?:[\w-][\w.-]*/)*[\w-][\w.-]*/?
 #: A bare file name (``churn.csv``), read only after a word such as "on" or "from" ("用churn.csv").
 BARE_FILE_REF = (r"(?:\b(?:on|from|using|use|load|read|in|with|file|dataset|data)\s+|[用从取在])"
                  rf"(?P<ref>[\w-][\w.-]*\.(?:{'|'.join(DATA_EXTENSIONS)}))(?![\w.])")
-#: First folder names that make an extension-less path a data reference (``data/images``).
-DATA_ROOTS = frozenset({"data", "datasets", "dataset", "input", "inputs", "files", "corpus", "raw"})
+#: First folder names that make an extension-less path a data reference (``data/images``); other paths count only
+#: when they exist ("input/output pairs" is not one).
+DATA_ROOTS = frozenset({"data", "datasets", "dataset", "corpus"})
 
 # ----------------------------------------------------------------------------------------------- task
 REGRESSION_RE = re.compile(r"(?<!logistic\s)\bregress(?:ion|or|ors|ing)?\b|(?<!逻辑)回归", FLAGS)
@@ -219,6 +221,9 @@ IMAGE_RE = re.compile(r"\b(?:images?|photos?|photographs?|pictures?|handwrit\w*|
                       r"图片|图像|照片|手写|卷积", FLAGS)
 
 # ------------------------------------------------------------------------------------- target, label
+#: Verbs that ask for the value of something ("predict the price", "tell the variety from ...", "work out X").
+ASK_VERB = (r"(?:predict(?:s|ing)?|forecast(?:s|ing)?|estimat(?:e|es|ing)|guess(?:es|ing)?|infer(?:s|ring)?|"
+            r"determin(?:e|es|ing)|tell(?:s|ing)?|(?:work|figure)(?:s|ing)?\s+out)")
 #: Patterns whose group 1 is the target column, tried in order.
 TARGET_PATTERNS = [re.compile(p, FLAGS) for p in (
     r"\b(?:target|label)(?:\s+column)?\s*[:=]\s*[`'\"]?([A-Za-z_][\w.-]*)",
@@ -228,23 +233,56 @@ TARGET_PATTERNS = [re.compile(p, FLAGS) for p in (
     r"\bcolumn\s+(?:named|called)\s+([A-Za-z_][\w.-]*)",
     r"\b(?:predict|forecast|estimate|classify|model)(?:s|ing)?\s+(?:the\s+)?[`'\"]?([A-Za-z_][\w.-]*)[`'\"]?"
     r"\s+(?:column|field|variable)\b",
+    rf"\b{ASK_VERB}\s+(?:the\s+)?[`'\"]([^`'\"\n]{{1,60}})[`'\"]\s+(?:column|field|variable)\b",
     r"\b(?:use|using)\s+(?:the\s+)?[`'\"]?([A-Za-z_][\w.-]*)[`'\"]?\s+(?:column\s+)?as\s+(?:the\s+)?"
     r"(?:target|label)\b",
     r"\b(?:model|regressor|classifier|regression|classification|predictor)s?\s+(?:model\s+)?(?:for|of|on)\s+"
     r"(?:the\s+)?[`'\"]?([A-Za-z_][\w.-]*)[`'\"]?\s+(?:column|field|variable)\b",
-    r"\bpredict(?:s|ing)?\s+[`\"]([^`\"]+)[`\"]",
+    rf"\b{ASK_VERB}\s+(?:the\s+)?(?:column\s+)?[`\"]([^`\"\n]{{1,60}})[`\"]",
+    rf"\b{ASK_VERB}\s+(?:the\s+)?(?:column\s+)?'([^'\n]{{1,60}})'(?![A-Za-z])",
     r"预测\s*[`'\"]?([A-Za-z_][\w.-]*)[`'\"]?\s*(?:这一?|这个)?列",
     r"(?:目标|标签)(?:列|字段|变量)\s*(?:为|是|:|=)?\s*[`'\"]?([A-Za-z_][\w.-]*)",
     r"以\s*[`'\"]?([A-Za-z_][\w.-]*)[`'\"]?\s*列?\s*(?:作)?为(?:目标|标签)",
 )]
+#: "predict <phrase> from ...": the thing asked for, in the request's words.
 PREDICT_PHRASE_RE = re.compile(
-    r"\bpredict(?:s|ing)?\s+(?P<phrase>[^.;,:!?()]+?)(?P<rest>\s+(?:from|on|using|with|based\s+on|given|"
-    r"for|in)\b.*|[.;,:!?()]|$)", FLAGS)
+    rf"\b{ASK_VERB}\s+(?P<phrase>(?:[^.;,:!?()]|(?<=\w)\.(?=\w))+?)(?P<rest>\s+(?:from|on|using|with|based\s+on|given|"
+    r"for|in|by)\b.*|[;,:!?()]|\.(?!\w)|$)", FLAGS)
+#: An aside right after what is asked for, often its column's name: "estimate fuel consumption (mpg)".
+ASIDE_RE = re.compile(r"\s*\(([^()\n]{1,40})\)")
 PREDICT_PHRASE_ZH_RE = re.compile(
     r"预测(?P<phrase>[^，。；,;.!?！？\s]{1,12}?)(?:的模型|模型|[，。；,;.!?！？]|从|基于|使用|用|$)")
 #: Words starting a "predict ..." phrase that is a question, not a column ("predict whether ...").
 NOT_A_TARGET = frozenset({"whether", "if", "which", "how", "what", "who", "when", "where", "it", "this",
                           "that", "them", "these", "those", "something", "是否", "哪些", "哪个", "什么"})
+#: English words that cannot start the name of what is asked for ("tell me ...", "predict for the rows of ...").
+NOT_A_TARGET_START = frozenset({"me", "us", "you", "him", "her", "for", "on", "in", "from", "with", "using", "to",
+                                "by", "of", "at", "and", "or", "apart", "out", "well", "better", "accurately",
+                                "correctly", "reliably", "quickly", "new", "future"})
+#: What is asked for when it is the data, not a column: "predicting the data in test.csv", "predict the test set",
+#: "predict the rows of new.csv".
+DATA_WORDS_RE = re.compile(
+    r"(?:(?:test|testing|new|unseen|held-?out|holdout|validation|training|train|input|given|remaining|other|these|"
+    r"those|all|every|each|whole|full|the)\s+)*(?:data(?:\s*set)?s?|datasets?|files?|rows?|records?|examples?|"
+    r"samples?|tables?|entries|instances|observations|lines|sets?|csv|spreadsheets?)(?:\s+(?:of|in)\b.*)?", FLAGS)
+#: "which state is a car registered in?", "tell me what colour the fruit is": the noun asked about. A sentence starts
+#: with it, or a verb that asks.
+WHICH_RE = re.compile(
+    rf"(?:^|[.!?]\s+|\b(?:{ASK_VERB}|know|say|decide|identify|find\s+out)\s+(?:me\s+|us\s+)?)"
+    r"(?:(?:in|from|to|for|of|at|on|into)\s+)?(?:which|what)\s+(?:(?:kind|type|sort|class|category)\s+of\s+)?"
+    r"(?!(?:is|are|was|were|does|do|did|has|have|had|will|would|can|could|should|it|they)\b)"
+    r"(?P<phrase>[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,2}?)\s+"
+    r"(?:is|are|was|were|does|do|did|has|have|had|will|would|can|could|should|a|an|the|it|they|each|every|this|"
+    r"that|these|those|someone|its|their|his|her|my|our|your|people|you|we|i|he|she)\b", FLAGS)
+#: "classify iris species by petal size", "classify customers by churn risk": both sides, the column matcher weighs
+#: them.
+CLASSIFY_BY_RE = re.compile(
+    r"\bclassif(?:y|ies|ying)\s+(?P<phrase>(?:[A-Za-z][\w'-]*\s+){1,4}?by\s+(?:their\s+|its\s+|the\s+)?"
+    r"[A-Za-z][\w'-]*(?:\s+[A-Za-z][\w'-]*)?)(?=\s*(?:[.;,:!?()]|$)|\s+(?:from|using|with|in|on|based)\b)", FLAGS)
+#: Nouns asked about that are not a column ("which model is best", "what features matter").
+NOT_A_TARGET_NOUN = frozenset({"model", "models", "algorithm", "algorithms", "feature", "features", "column",
+                               "columns", "one", "ones", "approach", "method", "methods", "metric", "metrics", "way",
+                               "file", "files", "data", "parameters", "settings", "variables", "library", "time"})
 ARTICLES_RE = re.compile(r"^(?:(?:the|a|an|their|its|our|my|each)\s+)+", FLAGS)
 IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
@@ -273,6 +311,8 @@ HINT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [(hint, re.compile(p, FLAGS))
                      r"(?:contain|have|include)s?\s+(?:some\s+)?(?:mistakes|errors|noise)\b|\bmislabel\w*|"
                      r"\b(?:wrong|incorrect|bad)\s+labels\b|标签.{0,6}(?:错误|错|噪声|噪音|不准)|错标|噪声标签"),
     ("unlabeled", r"\bunlabel+ed\b|\bwithout\s+labels\b|\bno\s+labels\b|未标注|无标签|没有标签|未标记"),
+    ("forecast", r"\bforecast\w*|\bpredict\w*\s+(?:the\s+)?(?:next|future|coming|upcoming)\b|"
+                 r"\b(?:next|coming)\s+(?:day|week|month|quarter|year)s?\b|\bfuture\s+\w+|预测未来|预报"),
 )]
 QUANTIZE_RE = re.compile(r"\bint8\b|\b8[\s-]?bit\b|\bquanti[sz]\w*|量化", FLAGS)
 NO_QUANTIZE_RE = re.compile(r"\b(?:no|without|don'?t|do\s+not|never|skip)\s+(?:\w+\s+)?quanti[sz]|不要?量化|"
@@ -313,3 +353,102 @@ CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 DATA_CONTEXT_RE = re.compile(r"\b(?:data|dataset|corpus)\b|数据", FLAGS)
 NOT_A_VALUE_BEFORE = re.compile(r"(?:-|\b(?:class|label|category|top|version|v|fold|layer)\s*|第)$", FLAGS)
 NEXT_METRIC_RE = re.compile(rf"\s*{METRIC_ANY}", FLAGS)
+
+# --------------------------------------------------------------------------------- clause accounting
+#: Where a clause splits further for accounting (the word stays with the part it opens): "..., so doctors can
+#: check it", "a classifier that must be fair", "with explanations for every prediction", "using at most 3 ...".
+FRAGMENT_SEP_RE = re.compile(
+    r"\b(?:with|without|using|that|which|so|such\s+that|unless|except|whereas|because|since|where)\b|"
+    r"[()]|:(?=\s)|：", FLAGS)
+#: Words that make a clause read like a requirement ("must", "only", "never", "每个"...).
+REQUIREMENT_CUE_RE = re.compile(
+    r"\b(?:must|mustn't|should|shouldn't|shall|needs?|needed|has\s+to|have\s+to|had\s+to|required?|requires|"
+    r"requirements?|necessary|mandatory|ensure|make\s+sure|guarantee[sd]?|only|never|always|without|cannot|can't|"
+    r"may\s+not|not\s+allowed|forbidden|avoid|don't|do\s+not|does\s+not|at\s+least|at\s+most|"
+    r"no\s+more\s+than|no\s+less\s+than|no\s+fewer\s+than|not\s+more\s+than|not\s+less\s+than|beat|beats|"
+    r"outperforms?|as\s+(?:good|accurate|fast|small)\s+as|\w+er\s+than)\b|[<>≤≥]=?\s*\.?\d|"
+    r"必须|需要|要求|应该|应当|只能|只用|只使用|仅|不要|不能|不得|不可|禁止|不允许|一定要|务必|确保|保证|始终|总是|"
+    r"永远|从不|至少|最多|不超过|不低于|不少于|不高于", FLAGS)
+#: Comparators whose number is a requirement wherever it stands (single words such as "over" in "over 10 classes" are
+#: too often plain context).
+STRONG_OP_RE = re.compile(
+    r"(?:\b(?:at\s+least|at\s+most|no\s+(?:more|less|fewer|lower|higher|greater)\s+than|not\s+(?:more|less|fewer|"
+    r"lower|higher|greater)\s+than|(?:more|less|fewer|greater|higher|lower|smaller|larger|better)\s+than|"
+    r"a\s+(?:minimum|maximum)\s+of|minimum\s+of|maximum\s+of|up\s+to|exceed(?:s|ing)?)|[<>≤≥]=?|=[<>]|"
+    r"至少|最多|不超过|不低于|不少于|不高于|低于|高于|超过|大于|小于|少于|多于|达到)\s*$", FLAGS)
+#: Any comparator right before a number ("under 5%": a percentage after one is a target wherever it stands).
+PREFIX_OP_END_RE = re.compile(alternation(PREFIX_OPS) + r"\s*$", FLAGS)
+STRONG_POSTFIX_RE = re.compile(r"\s*(?:or\s+(?:more|higher|better|above|greater|less|lower|fewer|below|under)\b|\+|"
+                               r"以上|以下|以内|之内)", FLAGS)
+#: What the agents cannot honour or check, wherever it is written: explanations, fairness, hardware they do not
+#: build for, retraining schedules, calibration, privacy.
+UNSUPPORTED_ASK_RE = re.compile(
+    r"\b(?:explanations?\s+(?:for|of)|explain\w*\s+(?:each|every|individual|single)|shap|lime|counterfactuals?|"
+    r"fair(?:ness)?\s+(?:to|towards|for|across|between)|fairness|be\s+fair|unbiased|bias(?:ed)?\s+(?:against|"
+    r"towards?)|equal(?:ly)?\s+(?:accurate|treatment|opportunity)|demographic\s+parity|"
+    r"(?:on|to|for)\s+(?:an?\s+|the\s+|our\s+|my\s+)?(?:gpus?|tpus?|cuda|raspberry\s+pi|jetson|arduino|"
+    r"microcontrollers?|(?:mobile\s+)?phones?|smartphones?|iphones?|android|ios|edge\s+devices?|browsers?|"
+    r"fpgas?|embedded\s+devices?)|"
+    r"re-?train\w*|online\s+learning|incremental(?:ly)?\s+(?:train\w*|learn\w*|updat\w*)|continual\s+learning|"
+    r"calibrat\w*|confidence\s+intervals?|uncertainty|differential\s+privacy|privacy|gdpr|hipaa|encrypt\w*|"
+    r"adversarial)\b|公平|偏见|歧视|隐私|树莓派|手机上|显卡|重新训练|在线学习|校准|置信区间|不确定性", FLAGS)
+#: A column name written as one ("customer_id", "`age`"): a requirement about the data, not plain words.
+NAME_CUE_RE = re.compile(r"`[^`\n]{1,60}`|\b[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+\b", FLAGS)
+#: Words that carry no requirement of their own: function words, modal words, and what the agents always do and
+#: measure (train, model, deploy, ONNX, fast, small, accurate...). A clause made of these alone is plain context.
+CONTEXT_WORDS = frozenset("""
+a an the this that these those it its it's they them their there here we us our i me my you your he she his her
+be is are was were been being am do does did done doing have has had having will would can could may might must
+shall should need needs needed to of in on at by for from with without into onto over under about as and or but
+not no nor so than then also just only very too please make sure ensure want wants like get gets got give use
+uses used using let lets all any each every some both either more most less least much many one well good better
+best great fine ok okay possible enough really quite always never also new
+model models train trains trained training build builds built make makes made create creates created fit fits
+fitted learn learns learned learning develop design produce deliver ship run runs running work works working
+data dataset datasets set table tables file files column columns row rows feature features input inputs class
+classes label labels target targets value values prediction predictions predict predicts predicting output
+outputs result results classifier classifiers regressor regressors predictor detector recognizer recogniser
+deploy deploys deployed deploying deployment deployable serve serves served serving server bundle bundles
+package packages packaged packaging export exports exported exporting onnx cpu cpus api rest http endpoint
+docker container containers notebook notebooks pipeline something thing things job task tasks
+small smaller tiny compact lightweight light lean fast faster quick quicker quickly speedy responsive
+low high accurate accuracy precise reliable robust simple efficient cheap real-time realtime production
+ready use-case case cases example examples sample samples test tests tested testing evaluate evaluated
+know knows think hope guess believe see look which what whether who how when why don't doesn't isn't won't
+answer answers answering respond responds reply replies overfit overfits overfitting leak leakage leaking
+""".split())
+#: Chinese words of the same kind (Chinese is not split into words: these are removed, what is left is content).
+CONTEXT_WORDS_ZH = re.compile(
+    r"必须|需要|要求|应该|应当|只能|只用|只使用|仅|不要|不能|不得|不可|禁止|不允许|一定要|务必|确保|保证|至少|最多|不超过|"
+    r"不低于|不少于|模型|训练|数据集?|一个|这个|分类器?|回归|预测|部署|导出|打包|容器|准确|快速|小|快|高|低|好|的|地|得|了|"
+    r"和|与|并|且|也|要|能|可以|用|使用|在|上|中|对|把|将|为|是|有|每个|每一|每次|所有|都|请|我|我们|你|它|这|那|吗|呢|吧")
+#: Words that ask for a model (any reading of a constraint, target or data counts too): without one of them, the
+#: request asks for something else ("write me a poem", "what's the weather").
+MODEL_WORDS_RE = re.compile(
+    r"\b(?:models?|modell?ing|train\w*|classif\w*|predict\w*|regress\w*|forecast\w*|estimat\w*|detect\w*|"
+    r"recogni[sz]\w*|learn\w*|fit|fitting|neural|networks?|machine\s+learning|ml|ai|onnx|deploy\w*|serv(?:e|ing)|"
+    r"screen\w*|flag\w*|scor(?:e|ing)|segment\w*|cluster\w*|identif\w*|distinguish\w*|categori[sz]\w*|"
+    r"tell\s+(?:\w+\s+){0,4}?(?:from|apart|whether)|dataset|csv|parquet|features?|labels?|target|column)\b|"
+    r"模型|训练|分类|预测|回归|识别|检测|学习|部署|数据集|标签|特征", FLAGS)
+
+# ------------------------------------------------------------------------------------------ languages
+#: Letters of scripts the reader does not read (Cyrillic, Greek, Armenian, Hebrew, Arabic, the Indic scripts, Thai,
+#: Georgian, Hangul, Japanese kana, Ethiopic...).
+OTHER_SCRIPT_RE = re.compile(r"[\u0370-\u03ff\u0400-\u052f\u0530-\u058f\u0590-\u05ff\u0600-\u06ff\u0750-\u077f"
+                             r"\u0900-\u0dff\u0e00-\u0eff\u10a0-\u10ff\u1100-\u11ff\u1200-\u137f\u3040-\u30ff"
+                             r"\uac00-\ud7af]")
+#: Function words of Latin-script languages other than English (none of them also an English word).
+FOREIGN_WORDS = frozenset("""
+le les des une avec pour dans sur est et du aux qui que ce cette très modèle données entraîne entraîner
+classifieur précision moins au ou
+el los las con para una por del es datos modelo entrena entrenar clasificador menos al como
+und der das mit für ein eine einen ist nicht auf dem zu von mindestens daten trainiere genauigkeit oder
+il di della dei che sono gli modello dati almeno
+het een voor niet deze
+não uma dos ao pelo pela
+""".split())
+#: English function words, counted against :data:`FOREIGN_WORDS`.
+ENGLISH_WORDS = frozenset("""
+the a an of with for to and on in at is are be that this must should least most from than it we i you my our
+model data train predict classifier accuracy please need want use using build make
+""".split())

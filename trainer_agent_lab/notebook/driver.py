@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import os
 import platform
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,37 @@ class ExecutionResult:
     def ok(self) -> bool:
         """True when the cell ran without raising."""
         return self.error is None
+
+
+def kernel_death(exit_code: int | None, *, oom_killed: bool = False) -> tuple[str, str]:
+    """Why a kernel process ended, and what to do, from its exit status (``Popen.returncode``: negative for the
+    signal that killed it) and whether the out-of-memory killer acted meanwhile: ``(cause, hint)``."""
+    smaller = "Use fewer rows or columns, or ask for a smaller model (or give the machine more memory), and run again."
+    if oom_killed:
+        return ("the out-of-memory killer stopped it (signal 9): the cell needed more memory than the machine has",
+                smaller)
+    if exit_code is None:
+        return ("it stopped answering, and its exit status is unknown",
+                "Run again; if it dies at the same cell, that cell's data or model is too large for this machine.")
+    if exit_code >= 0:
+        return (f"its process exited with code {exit_code} (the cell's code, or a library it called, ended the "
+                "process)", "Look at the cell's last output in the notebook; run again once what ends it is fixed.")
+    number = -exit_code
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        name = f"signal {number}"
+    if number == signal.SIGKILL:
+        return (f"killed (signal 9, {name}: often the out-of-memory killer, or a stop from outside)", smaller
+                + " If nobody stopped it, memory is the likely cause.")
+    if number == getattr(signal, "SIGSEGV", None) or number == getattr(signal, "SIGBUS", None):
+        return (f"it crashed (signal {number}, {name}: a fault inside a compiled library)",
+                "Check the installed library versions (pip check), and report it with the notebook if it repeats.")
+    if number == getattr(signal, "SIGABRT", None):
+        return (f"a library aborted it (signal {number}, {name})",
+                "Look at the kernel's last output in the notebook, and report it with the notebook if it repeats.")
+    return (f"it was stopped by signal {number} ({name}), from outside the run",
+            "Run again; if something on the machine stops kernels (a job limit), give the run more room.")
 
 
 #: Called before a cell runs (cell id, index, source) and after (the result): progress for front doors.
@@ -154,7 +186,7 @@ class FileNotebookDriver(NotebookDriver):
         finally:
             self.save()
         result = ExecutionResult(cell.id, index, cell.source, list(cell.outputs), duration,
-                                 read_error(cell.outputs, cell.source), read_results(cell.outputs))
+                                 read_error(cell.outputs, cell.source, index + 1), read_results(cell.outputs))
         for hook in self.on_cell_executed:
             hook(result)
         return result

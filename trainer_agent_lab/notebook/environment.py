@@ -31,6 +31,12 @@ def _base_packages() -> tuple[tuple[str, str], ...]:
     return tuple(packages)
 
 
+@lru_cache(maxsize=1)
+def _distributions_of_modules() -> dict[str, list[str]]:
+    """Top-level module -> the distributions that provide it (scanning every installed one: seconds; done once)."""
+    return metadata.packages_distributions()
+
+
 def imported_distributions(sources: Iterable[str]) -> set[str]:
     """The installed distributions that the code of ``sources`` imports at top level of a module name
     (``from PIL import Image`` -> ``pillow``); the standard library and modules the notebook writes itself
@@ -48,7 +54,7 @@ def imported_distributions(sources: Iterable[str]) -> set[str]:
                 modules |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 modules.add(node.module.split(".")[0])
-    found = metadata.packages_distributions()
+    found = _distributions_of_modules()
     return {dist for m in modules - set(sys.stdlib_module_names) for dist in found.get(m, [])}
 
 

@@ -17,7 +17,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from ..errors import KernelDied
-from .driver import FileNotebookDriver
+from .driver import FileNotebookDriver, kernel_death
 
 #: Environment for generated kernels: nothing may reach a model hub, runs must be reproducible, and
 #: threads must share the machine politely.
@@ -51,6 +51,8 @@ class HeadlessDriver(FileNotebookDriver):
             startup_timeout=int(startup_timeout), resources={"metadata": {"path": str(self.path.parent)}})
         self._started = False
         self._spawned = False
+        #: The out-of-memory killer's count when the kernel started: a higher count at its death names the culprit.
+        self._oom_kills_at_start = 0
         #: Seconds the first code cell waited for the kernel to start and answer.
         self.kernel_wait_s = 0.0
         self.save()
@@ -61,6 +63,7 @@ class HeadlessDriver(FileNotebookDriver):
     def _spawn(self) -> None:
         """Launch the kernel process; it boots while the agents plan (connecting waits for it)."""
         self._client.km = self._client.create_kernel_manager()
+        self._oom_kills_at_start = _oom_kills()
         self._client.start_new_kernel(cwd=str(self.path.parent), env={**os.environ, **KERNEL_ENV})
         self._spawned = True
 
@@ -100,9 +103,13 @@ class HeadlessDriver(FileNotebookDriver):
         """Send an interrupt to the kernel; the running cell ends with KeyboardInterrupt."""
         # SIGINT straight to the kernel process: safe from any thread (the kernel manager's own
         # interrupt is a coroutine bound to the thread that runs the cells, which is busy).
-        process = getattr(getattr(self._client.km, "provisioner", None), "process", None)
+        process = self._kernel_process()
         if self._started and process is not None:
             process.send_signal(signal.SIGINT)
+
+    def _kernel_process(self) -> Any:
+        """The kernel's ``Popen`` (None before it started or after it was cleaned up)."""
+        return getattr(getattr(self._client.km, "provisioner", None), "process", None)
 
     def _execute(self, cell: Any, index: int) -> float:
         self.start()
@@ -111,6 +118,26 @@ class HeadlessDriver(FileNotebookDriver):
             self._client.execute_cell(cell, index)
         except DeadKernelError as exc:
             self._started = False
-            raise KernelDied(f"The kernel died while running cell {index + 1}.",
-                             hint="It may have run out of memory; lower the data size or model size.") from exc
+            process = self._kernel_process()
+            code = process.poll() if process is not None else None
+            cause, hint = kernel_death(code, oom_killed=_oom_kills() > self._oom_kills_at_start)
+            step = (cell.get("metadata", {}).get("trainer_agent") or {}).get("step")
+            where = f"the {step} cell (cell {index + 1})" if step else f"cell {index + 1}"
+            raise KernelDied(f"The kernel died while running {where}: {cause}.", hint=hint, exit_code=code,
+                             signal=-code if code is not None and code < 0 else None) from exc
         return time.perf_counter() - began
+
+
+def _oom_kills() -> int:
+    """How many processes the out-of-memory killer stopped in this machine's (or container's) memory cgroup so far;
+    0 where the count cannot be read (cgroup v2 ``memory.events``, v1 ``memory.oom_control``)."""
+    for name in ("memory.events", "memory/memory.oom_control"):
+        try:
+            text = Path("/sys/fs/cgroup", name).read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill" and value.strip().isdigit():
+                return int(value)
+    return 0

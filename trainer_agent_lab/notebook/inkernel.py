@@ -364,9 +364,17 @@ class InKernelDriver(FileNotebookDriver):
         shell.display_trap.hook = displayhook
         shell._showtraceback = showtraceback
         os.chdir(self.path.parent)
+        # a Jupyter kernel imports from its working directory (sys.path holds ""): so do the cells here, which
+        # import the modules the notebook writes beside itself (text_features.py, table_features.py)
+        folder = str(self.path.parent.resolve())
+        added = folder not in sys.path
+        if added:
+            sys.path.insert(0, folder)
         try:
             yield capture
         finally:
+            if added and folder in sys.path:
+                sys.path.remove(folder)
             sys.stdout, sys.stderr, shell.display_pub, sys.displayhook, shell.display_trap.hook = saved[:5]
             if saved[5] is None:
                 shell.__dict__.pop("_showtraceback", None)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ...cells.render import Cell, render
+from ...cells.render import Cell, render, writefile_cells
 
 
-def load_cell(data_ref: str) -> list[Cell]:
-    """Load the data into ``df`` and report its columns."""
-    return render("kinds/tables/cells/load", DATA_REF=data_ref)
+def load_cell(data_ref: str, predict_ref: str | None = None) -> list[Cell]:
+    """Load the data into ``df`` and report its columns (and check the file to predict, when there is one)."""
+    return render("kinds/tables/cells/load", DATA_REF=data_ref, PREDICT_REF=predict_ref)
 
 
 def profile_cell(target: str, task: str) -> list[Cell]:
@@ -15,12 +15,26 @@ def profile_cell(target: str, task: str) -> list[Cell]:
     return render("kinds/tables/cells/profile", TARGET=target, TASK=task)
 
 
+def column_types_cell(target: str, max_categories: int = 30) -> list[Cell]:
+    """Write the bundle's raw -> model columns code beside the notebook, then read each column's type (dates,
+    booleans, numbers written as text, categories, free text) and compute the model's columns with it."""
+    return [*writefile_cells({"table_features.py": "bundle/table_features.py"},
+                             "The bundle's table preprocessing (dates to calendar features, \"$12.50\" to numbers, "
+                             "yes/no to 0/1, capped categories), written beside the notebook so that training uses "
+                             "the very code the served model runs"),
+            *render("kinds/tables/cells/column_types", TARGET=target, MAX_CATEGORIES=max_categories)]
+
+
 def clean_cell(target: str, task: str, outlier_z: float) -> list[Cell]:
     """Duplicates, ID-like and constant columns, numbers stored as text, target outliers."""
     return render("kinds/tables/cells/clean", TARGET=target, TASK=task, OUTLIER_Z=outlier_z)
 
 
-def split_cell(target: str, task: str, positive_class: str | None, test_size: float) -> list[Cell]:
-    """Encode the target, split train/test (stratified) and define the ONNX-exportable preprocessing."""
-    return render("kinds/tables/cells/split", TARGET=target, TASK=task, POSITIVE_CLASS=positive_class,
-                  TEST_SIZE=test_size)
+def split_cell(target: str, task: str, positive_class: str | None, test_size: float,
+               time_column: str | None = None, time_reason: str = "", raw_rows: bool = False) -> list[Cell]:
+    """Encode the target, split train/test (stratified, or in time order by ``time_column``, the recipe's date
+    column, for the ``time_reason`` given) and define the ONNX-exportable preprocessing; ``raw_rows``: also keep
+    the test rows as the user's file has them (``X_test_raw``, from the column types step's ``RAW``)."""
+    cells = render("kinds/tables/cells/split", TARGET=target, TASK=task, POSITIVE_CLASS=positive_class,
+                   TEST_SIZE=test_size, TIME_COLUMN=time_column, TIME_REASON=time_reason)
+    return [*cells, *render("kinds/tables/cells/split_raw")] if raw_rows else cells

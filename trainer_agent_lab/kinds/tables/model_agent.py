@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from ...agents.model import MARGIN, ModelAgent, inclusive_limit
-from ...errors import Refused
-from ...knowledge.zoo import candidates
+from ...errors import NeedsInput, Refused
+from ...knowledge.zoo import SHALLOW_TREE_DEPTH, candidates
+from ...llm.feature_reader import PROTECTED_ATTRIBUTES, PROTECTED_WORDS
 from ...spec import LOWER_IS_BETTER
 from ..budget import TimeBudget
 from . import model_cells as cells
@@ -30,18 +32,81 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 #: Trials without improvement after which the search stops when nothing is left to meet.
 PATIENCE = 25
+#: The share of the time budget the forward selection of inputs may take, and its cap in seconds.
+SELECT_SHARE, SELECT_CAP_S = 0.08, 15.0
 
 
 class TableModelAgent(ModelAgent):
     """The Model agent for tables: the zoo of scikit-learn families, an optuna search, fit, evaluate."""
 
+    def select_features(self, split: dict[str, Any], budget: TimeBudget, assume_yes: bool) -> dict[str, Any]:
+        """Choose the inputs the request allows before the search (never / only / at most N / the monotonic ones);
+        return ``split`` with the number of encoded features the chosen inputs make.
+
+        A column the request names that the data lacks is asked about (``NeedsInput``); with ``assume_yes`` it
+        becomes a run note and the run goes on. No input left at all is always asked about.
+        """
+        features = self.memory.spec.features
+        category = [n for n in features.never if PROTECTED_WORDS.match(n)]
+        never = [n for n in features.never if n not in category]
+        asked = "; ".join(part for part in (
+            f"never {', '.join(map(repr, features.never))}" if features.never else "",
+            f"only {', '.join(map(repr, features.only))}" if features.only else "",
+            f"at most {features.max_inputs}" if features.max_inputs else "",
+            f"monotonic in {', '.join(map(repr, features.monotonic))}" if features.monotonic else "") if part)
+        self.heading("choose the inputs the request allows", f"The request asks: {asked}." if asked else "")
+        match, choose = cells.select_features_cells(
+            never=never, never_if_present=list(PROTECTED_ATTRIBUTES) if category else [], only=list(features.only),
+            max_inputs=features.max_inputs, monotonic=dict(features.monotonic),
+            seconds=round(budget.share_s(SELECT_SHARE, SELECT_CAP_S), 1))
+        matched = self.run("features", match)
+        columns = list(split.get("numeric") or []) + list(split.get("categorical") or [])
+        self._ask_about_names(matched, columns, assume_yes)
+        chosen = {**matched, **self.run("features", choose)}
+        self.memory.results["features"] = chosen
+        shown = ", ".join(chosen["inputs"][:12]) + (" ..." if len(chosen["inputs"]) > 12 else "")
+        self.say(f"Inputs: {chosen['n_inputs']} of {len(columns) or chosen['n_inputs']} columns ({shown})"
+                 + (f", picked by {chosen['method']}" if features.max_inputs else "") + ".")
+        return {**split, "n_features": chosen["n_features"], "numeric": chosen["numeric"],
+                "categorical": chosen["categorical"]}
+
+    def _ask_about_names(self, matched: dict[str, Any], columns: list[str], assume_yes: bool) -> None:
+        """Ask about the column names the request gives that the data lacks (a note with ``assume_yes``)."""
+        for name in matched.get("not_monotonic", []):
+            note = (f"The request asks the prediction to be monotonic in {name!r}, but that column is text (or "
+                    "excluded): a monotonic constraint needs a numeric input, so none is applied to it.")
+            self.memory.notes.append(note)
+            self.say(note)
+        missing = matched["missing"]
+        close = sorted({c for name in missing for c in difflib.get_close_matches(name, columns, n=3, cutoff=0.5)})
+        listed = ", ".join(map(repr, missing))
+        if missing and not assume_yes:
+            raise NeedsInput(f"The request names {listed}, but the data has no such column.",
+                             hint="Name the columns as the data spells them" + (
+                                 f" (close: {', '.join(close)})." if close else f"; it has {', '.join(columns[:15])}."),
+                             question=f"Which column did you mean by {listed}?", options=close or columns[:30])
+        if missing:
+            note = (f"The request names {listed}, but the data has no such column: that requirement could not be "
+                    "applied" + (f" (close: {', '.join(close)})." if close else "."))
+            self.memory.notes.append(note)
+            self.say(note)
+        features = self.memory.spec.features
+        if not matched["allowed"]:
+            raise NeedsInput("No input column is left once the request's feature requirements apply (never "
+                             f"{features.never or '-'}, only {features.only or '-'}).",
+                             hint="Allow at least one of the data's columns.", question="Which columns may the "
+                             "model use?", options=columns[:30])
+
     def select(self, task: str, split: dict[str, Any]) -> list[str]:
-        """Judge the zoo against the parameter budget; write the table; return the kept families."""
+        """Judge the zoo against the parameter budget and the request's model requirements (interpretable,
+        monotonic); write the table; return the kept families."""
         spec = self.memory.spec
         budget = spec.constraint("parameters")
         n_classes = len(split["classes"] or [])
+        monotonic = bool(self.memory.results.get("features", {}).get("monotonic"))
         judged = candidates(task, split["n_features"], n_classes, split["n_train"],
-                            budget.value if budget else None, strict=budget is None or budget.op == "<")
+                            budget.value if budget else None, strict=budget is None or budget.op == "<",
+                            interpretable=spec.features.interpretable, monotonic=monotonic)
         kept = [c.family.name for c in judged if c.kept]
         self.heading("candidates within the budget")
         rows = "\n".join(f"| {c.family.title} | {c.family.counting} | {c.min_parameters:,} | "
@@ -49,6 +114,11 @@ class TableModelAgent(ModelAgent):
         self.markdown("Candidates from the model zoo (parameters counted as the zoo documents):\n\n"
                       "| family | parameters counted | smallest useful | kept | why |\n|---|---|---|---|---|\n"
                       + rows)
+        if not kept and (spec.features.interpretable or monotonic):
+            reasons = "; ".join(dict.fromkeys(c.reason for c in judged))
+            raise Refused(f"No model family the agents know can honour the request's model requirements: {reasons}.",
+                          hint="Drop the monotonic requirement (or the interpretability one) for this task, or "
+                          "ask for a binary or regression target.")
         if not kept:
             smallest = min(judged, key=lambda c: c.min_parameters)
             raise Refused(f"No model can fit the budget of {budget.target} parameters: the smallest model "
@@ -87,7 +157,9 @@ class TableModelAgent(ModelAgent):
             families=families, defaults=[{"family": f, **DEFAULTS[f]} for f in families], objective=objective,
             metric_constraints=metric_rows, param_limit=inclusive_limit(spec.constraint("parameters")),
             bytes_limit=inclusive_limit(spec.constraint("onnx_bytes")), tune_threshold=tune_threshold,
-            time_budget_s=seconds, margin=MARGIN, patience=PATIENCE))
+            time_budget_s=seconds, margin=MARGIN, patience=PATIENCE,
+            tree_max_depth=SHALLOW_TREE_DEPTH if spec.features.interpretable else None,
+            monotonic=self.memory.results.get("features", {}).get("monotonic") or {}))
         self.say(f"Best after {result['trials']} trials: {result['best_family']} "
                  f"(cross-validated {objective} {result['cv_metrics'][objective]:.4f}).")
         return result

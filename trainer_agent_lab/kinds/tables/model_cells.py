@@ -1,7 +1,8 @@
 """Cells the Model agent writes for tabular data: search within the budget, fit, evaluate.
 
-The cells are files under ``kinds/tables/cells/`` (see :mod:`.render`): the search plan, the model zoo, the
-metrics, the search itself, the fit, and the evaluation with its permutation importance.
+The cells are files under ``kinds/tables/cells/`` (see :mod:`.render`): the feature selection the request's
+feature requirements ask for, the search plan, the model zoo, the metrics, the search itself, the fit, and the
+evaluation with its permutation importance.
 """
 
 from __future__ import annotations
@@ -17,13 +18,34 @@ SEARCH_FILES = ("kinds/tables/cells/search_plan", "kinds/tables/cells/zoo", "kin
 EVALUATE_FILES = ("kinds/tables/cells/evaluate", "kinds/tables/cells/importance")
 
 
+def select_features_cells(*, never: list[str], never_if_present: list[str], only: list[str],
+                          max_inputs: int | None, monotonic: dict[str, str], seconds: float
+                          ) -> tuple[list[Cell], list[Cell]]:
+    """Choose the model's inputs as the request asks (``kinds/tables/cells/select_features.py``): leave out the
+    ``never`` columns (and those of ``never_if_present`` the data has), keep only the ``only`` ones, and pick at
+    most ``max_inputs`` by forward selection within ``seconds``; the ``monotonic`` columns are read whatever the
+    ranking says.
+
+    Two parts: the libraries and the matching of the request's names to the columns (it reports ``allowed``,
+    ``missing``, and ``monotonic``, the numeric columns matched, column -> direction), then the choice, which
+    narrows the training columns (the Model agent runs it once the matching left something to choose from).
+    """
+    cells = render("kinds/tables/cells/select_features", NEVER=never, NEVER_IF_PRESENT=never_if_present,
+                   ONLY=only, MAX_INPUTS=max_inputs, MONOTONIC_IN=monotonic, SELECT_SECONDS=seconds)
+    code = [i for i, c in enumerate(cells) if c.kind == "code"]
+    return cells[:code[1] + 1], cells[code[1] + 1:]
+
+
 def search_cell(*, families: list[str], defaults: list[dict[str, Any]], objective: str,
                 metric_constraints: list[dict[str, Any]], param_limit: int | None, bytes_limit: int | None,
-                tune_threshold: bool, time_budget_s: float, margin: float, patience: int) -> list[Cell]:
-    """Cross-validated search over the families within budget, optimising the named metric."""
+                tune_threshold: bool, time_budget_s: float, margin: float, patience: int,
+                tree_max_depth: int | None = None, monotonic: dict[str, str] | None = None) -> list[Cell]:
+    """Cross-validated search over the families within budget, optimising the named metric; trees no deeper than
+    ``tree_max_depth`` and every family constrained to be ``monotonic`` in those columns where one is asked for."""
     return render(*SEARCH_FILES, FAMILIES=families, DEFAULTS=defaults, OBJECTIVE=objective,
                   METRIC_CONSTRAINTS=metric_constraints, PARAM_LIMIT=param_limit, BYTES_LIMIT=bytes_limit,
-                  TUNE_THRESHOLD=tune_threshold, TIME_BUDGET_S=time_budget_s, MARGIN=margin, PATIENCE=patience)
+                  TUNE_THRESHOLD=tune_threshold, TIME_BUDGET_S=time_budget_s, MARGIN=margin, PATIENCE=patience,
+                  TREE_MAX_DEPTH=tree_max_depth, MONOTONIC=monotonic or {})
 
 
 def fit_cell(params: dict[str, Any], threshold: float | None, cv_metrics: dict[str, float]) -> list[Cell]:

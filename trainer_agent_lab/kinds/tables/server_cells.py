@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from ...cells import server
 from ...cells.render import Cell, render, writefile_cells
 from ...cells.server import capacity_cell
+from .predictions import predictions_cell
 
-__all__ = ["bundle_cell", "capacity_cell", "export_onnx_cell", "parity_cell", "serving_app_cell"]
+__all__ = ["bundle_cell", "capacity_cell", "export_onnx_cell", "parity_cell", "predictions_cell", "serving_app_cell"]
 
 _TABLES = "kinds/tables/cells/"
 

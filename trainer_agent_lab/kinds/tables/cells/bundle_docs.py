@@ -27,13 +27,19 @@ DATA_REFS = []
 # saw), the pipeline and its inputs, the data it learned from, and the limits that follow from them.
 title = f"{family.replace('_', ' ')} {TASK} of {TARGET!r}"
 request_rows_doc = []
-for item in json.loads((BUNDLE_DIR / "feature_schema.json").read_text())["inputs"]:
-    if item["dtype"] == "float":
+served_schema = json.loads((BUNDLE_DIR / "feature_schema.json").read_text())
+model_inputs = {item["name"]: item for item in served_schema["inputs"]}
+for raw, step in zip(served_schema["recipe"]["raw_inputs"], served_schema["recipe"]["columns"], strict=True):
+    item = model_inputs.get(step["column"], {})
+    if raw["dtype"] == "number":
         seen = f"{figure(item['min'])} .. {figure(item['max'])}" if item.get("min") is not None else ""
-        request_rows_doc.append((f"`{item['name']}`", "number or null", seen))
-    else:
+        request_rows_doc.append((f"`{raw['name']}`", "number or null", seen))
+    elif raw["dtype"] == "string":
         shown = ", ".join(f"`{c}`" for c in item["categories"][:8]) + (" ..." if len(item["categories"]) > 8 else "")
-        request_rows_doc.append((f"`{item['name']}`", "string or null", shown))
+        request_rows_doc.append((f"`{raw['name']}`", "string or null", shown))
+    else:  # a date, a boolean or a number written as text: the bundle reads it as training did
+        shown = ", ".join(f"`{c}`" for c in raw.get("examples", [])[:3])
+        request_rows_doc.append((f"`{raw['name']}`", raw.get("description", "string or null"), shown))
 request_doc = ("`POST /predict` with `Content-Type: application/json` and either one row, "
                "`{\"row\": {column: value, ...}}`, or a batch, `{\"rows\": [{...}, ...]}`. Every column below "
                "must be present; `null` means unknown (numbers are then imputed as in training, "
@@ -44,8 +50,9 @@ request_doc = ("`POST /predict` with `Content-Type: application/json` and either
                + json.dumps(sample_request, indent=2) + "\n```")
 curl_single = json.dumps({"row": sample_request["rows"][0]}).replace("'", "'\\''")
 pipeline_text = " -> ".join(name for name, _ in model.steps)
-inputs_text = (f"{len(NUMERIC_FEATURES)} numeric, {len(CATEGORICAL_FEATURES)} text columns, raw values "
-               "(preprocessing is inside the ONNX graph)")
+inputs_text = (f"{len(served_schema['recipe']['raw_inputs'])} raw columns as the training file has them, turned by "
+               f"`table_features.py` into {len(NUMERIC_FEATURES)} numeric and {len(CATEGORICAL_FEATURES)} text "
+               "inputs of the ONNX graph (imputation, scaling and one-hot encoding are inside it)")
 data_lines = [f"- source: `{DATA_REF or ', '.join(DATA_REFS) or 'not recorded'}`",
               f"- target: `{TARGET}` ({TASK})",
               f"- rows: {len(X_train):,} to train, {len(X_test):,} held out to test",

@@ -14,6 +14,7 @@ from .context import _report, df
 TARGET = "target"
 TASK = "classification"
 OUTLIER_Z = 6.0
+MIN_CLASS_ROWS = 3
 
 # %% Clean: drop duplicates, identifiers and useless columns, fix types, and remove outlying targets, each
 # with a stated reason. First the target (rows without one go; labels that differ only in case or spaces
@@ -30,20 +31,44 @@ if TASK == "classification":
         notes.append("Target labels differed only in case or spaces; merged them.")
     df[TARGET] = labels
 else:
-    df[TARGET] = pd.to_numeric(df[TARGET], errors="coerce")
-    bad = int(df[TARGET].isna().sum())
+    target_text = df[TARGET].astype(str).str.replace(r"[,$€£%\s]", "", regex=True)
+    df[TARGET] = pd.to_numeric(df[TARGET] if pd.api.types.is_numeric_dtype(df[TARGET]) else target_text,
+                               errors="coerce").astype("float64")
+    infinite = int(np.isinf(df[TARGET]).sum())
+    bad = int(df[TARGET].isna().sum()) + infinite
     if bad:
-        df = df[df[TARGET].notna()].copy()
-        notes.append(f"Dropped {bad} rows whose target was not a number.")
+        df = df[np.isfinite(df[TARGET])].copy()
+        notes.append(f"Dropped {bad} rows whose target was not a number"
+                     + (f" ({infinite} of them infinite in {TARGET})." if infinite else "."))
 
 duplicates = int(df.duplicated().sum())
 if duplicates:
-    df = df.drop_duplicates().reset_index(drop=True)
+    df = df.drop_duplicates()  # the index stays: it ties each row to its raw values (RAW)
     notes.append(f"Dropped {duplicates} duplicate rows (exact copies would leak between train and test).")
 
 
+# %% Classification: a class of one or two rows can be neither learned nor tested. Several such classes merge into
+# one "other" class (when it gets at least MIN_CLASS_ROWS rows); otherwise their rows are dropped, with a note.
+if TASK == "classification":
+    counts = df[TARGET].value_counts()
+    rare = counts[counts < MIN_CLASS_ROWS]
+    if len(rare):
+        other = "other" if "other" not in counts.index else "other classes"
+        if len(rare) >= 2 and rare.sum() >= MIN_CLASS_ROWS and len(counts) - len(rare) >= 1:
+            df.loc[df[TARGET].isin(rare.index), TARGET] = other
+            notes.append(f"Merged {len(rare)} classes with fewer than {MIN_CLASS_ROWS} rows each into one class "
+                         f"{other!r} ({int(rare.sum())} rows): too few rows to learn or test them alone"
+                         f" ({', '.join(map(str, rare.index[:5]))}{' ...' if len(rare) > 5 else ''}).")
+        else:
+            df = df[~df[TARGET].isin(rare.index)].copy()
+            notes.append(f"Dropped {int(rare.sum())} rows of {len(rare)} class(es) with fewer than {MIN_CLASS_ROWS} "
+                         f"rows ({', '.join(map(str, rare.index[:5]))}{' ...' if len(rare) > 5 else ''}): too few "
+                         "to learn or test.")
+
+
 # %% Then the input columns: numbers written as text are read as numbers; constant, mostly empty,
-# identifier and free-text columns are dropped, each with its reason.
+# identifier and free-text columns are dropped, each with its reason (the column types step has read dates,
+# numbers and text already, so for its columns these rules only catch what is left).
 def is_text(values):
     """Whether a column holds text: object columns, and the string dtype pandas 3 reads text as."""
     return values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
@@ -88,7 +113,7 @@ if TASK == "regression":
         fig = px.scatter(x=np.arange(len(y)), y=y, color=outliers.map({True: "outlier", False: "kept"}),
                          labels={"x": "row", "y": TARGET}, title=f"Outliers in {TARGET} (robust z > {OUTLIER_Z})")
         fig.show()
-        df = df[~outliers].reset_index(drop=True)
+        df = df[~outliers]
         notes.append(f"Dropped {int(outliers.sum())} rows whose {TARGET} is an outlier (robust z-score > "
                      f"{OUTLIER_Z}: beyond {median - OUTLIER_Z * mad:.4g}..{median + OUTLIER_Z * mad:.4g}).")
 

@@ -6,6 +6,7 @@ See :mod:`trainer_agent_lab.cells.render`. Nothing here exists at run time: the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,19 @@ TARGET: str
 df: pd.DataFrame
 #: Column identifier (as the cells and ONNX name it) -> the column's name in the user's file.
 ORIGINAL_NAMES: dict[str, str]
+#: The bundle's raw -> model columns code (``table_features.py``, written beside the notebook by the column types
+#: step and imported from there): ``to_model_frame(raw, recipe)``, ``onnx_feed(frame, schema)``, ...
+table_features: ModuleType
+#: How each raw column becomes the model's columns (``table_features``'s recipe: ``{"columns": [step, ...],
+#: "raw_inputs": [{"name": original name, "dtype": ...}, ...]}``), decided by the column types step.
+RECIPE: dict[str, Any]
+#: The raw table under the user's own column names, rows indexed as ``df`` (the column types step; the clean step
+#: drops the same rows from it).
+RAW: pd.DataFrame
+#: ``date_values(step)``: a date column's moments as numbers (days, NaN where missing), indexed as ``RAW``.
+date_values: Callable[[dict[str, Any]], pd.Series]
+#: One row per column: the type read, the decision, its reason (the column types step).
+COLUMN_TYPES: pd.DataFrame
 #: Where the data came from (the load cell's parameter: a path or ``sklearn:<name>``).
 DATA_REF: str
 #: What a missing text value becomes (the split cell's category for it).
@@ -29,9 +43,13 @@ MISSING_CATEGORY: str
 #: Numeric and string input column names (raw, before preprocessing).
 NUMERIC_FEATURES: list[str]
 CATEGORICAL_FEATURES: list[str]
-#: Raw input columns (numeric as float64, categorical as str).
+#: The model's input columns (numeric as float64, categorical as str), from the recipe.
 X_train: pd.DataFrame
 X_test: pd.DataFrame
+#: The labels (``df``'s index) of the test rows; the test rows as the user's file has them (raw columns, original
+#: names): what a client sends the bundle.
+TEST_ROWS: pd.Index
+X_test_raw: pd.DataFrame
 #: Classification: int codes ``0..k-1``; regression: float64.
 y_train: np.ndarray
 y_test: np.ndarray
@@ -105,3 +123,12 @@ onnx_bytes: int
 opset: int
 #: ``model_predict(frame)``: (class codes or values, probabilities or None) from the trained pipeline.
 model_predict: Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray | None]]
+
+# --- the request's feature requirements (``select_features.py``, run before the search when the request has any;
+# it narrows ``X_train``, ``X_test``, ``NUMERIC_FEATURES``, ``CATEGORICAL_FEATURES`` and ``N_ENCODED`` to them)
+#: The input columns the model reads, chosen as the request asks (never / only / at most N).
+INPUTS: list[str]
+#: The search plan's model shape: a tree's greatest depth (None: any; set for an interpretable model) and the
+#: columns the prediction must be monotonic in (column -> ``"increasing"`` | ``"decreasing"``).
+TREE_MAX_DEPTH: int | None
+MONOTONIC: dict[str, str]

@@ -5,7 +5,16 @@ import numpy as np
 from sklearn.impute import SimpleImputer
 
 from ....cells.context import ONNX_PATH
-from .context import CATEGORICAL_FEATURES, MISSING_CATEGORY, NUMERIC_FEATURES, TARGET, TASK, model
+from .context import (
+    CATEGORICAL_FEATURES,
+    MISSING_CATEGORY,
+    NUMERIC_FEATURES,
+    ORIGINAL_NAMES,
+    TARGET,
+    TASK,
+    _report,
+    model,
+)
 
 # isort: split
 # %% Convert the trained pipeline, preprocessing included, to ONNX, so it can be served without Python pickles.
@@ -81,6 +90,9 @@ onnx.save(onnx_model, ONNX_PATH)
 onnx_bytes = ONNX_PATH.stat().st_size
 print(f"{ONNX_PATH}: {onnx_bytes / 1024:.1f} KiB, opset {opset}, "
       f"{len(initial_types)} inputs, outputs {[o.name for o in onnx_model.graph.output]}")
+# The exported model's real inputs (its graph's), under the user's column names: what the request's "at most N
+# inputs" and "never use X" are checked against.
+_report(inputs=[ORIGINAL_NAMES.get(col, col) for col in ONNX_INPUT_NAMES], n_inputs=len(onnx_model.graph.input))
 
 
 def to_onnx_feed(frame):

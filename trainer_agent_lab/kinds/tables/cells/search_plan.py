@@ -3,7 +3,8 @@
 # %% Search the model zoo within the budget: cross-validate each candidate on the training split,
 # optimising the metric the request named, and stop once every target is met.
 # The plan: the families the parameter budget allows and each one's default settings (tried first, so that
-# every family runs once), the metric to optimise and its targets, the limits on size, and the time.
+# every family runs once), the metric to optimise and its targets, the limits on size, the shape the request
+# asks of the model (a tree's greatest depth; the inputs the prediction must be monotonic in), and the time.
 
 # %% [parameters]
 FAMILIES = ["logistic_regression", "decision_tree"]
@@ -17,3 +18,5 @@ TUNE_THRESHOLD = False
 TIME_BUDGET_S = 30.0
 MARGIN = 0.01
 PATIENCE = 25
+TREE_MAX_DEPTH = None
+MONOTONIC = {}

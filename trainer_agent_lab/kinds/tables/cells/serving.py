@@ -2,11 +2,12 @@
 
 # %% [context]
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ....cells.context import SERVING_MODEL_PATH, write_json
+from ....cells.context import BUNDLE_DIR, SERVING_MODEL_PATH, write_json
 from .context import (
     CATEGORICAL_FEATURES,
     CLASSES,
@@ -14,22 +15,31 @@ from .context import (
     NUMERIC_FEATURES,
     ONNX_INPUT_NAMES,
     POS_LABEL,
+    RECIPE,
     TARGET,
     TASK,
     THRESHOLD,
     X_test,
+    X_test_raw,
     X_train,
     model,
     model_predict,
+    table_features,
 )
 
 
-# %% Write the files serve.py reads: the feature schema (each raw column, its ONNX input, what training saw) and
+# %% Write the files serve.py reads: the feature schema (each model column, its ONNX input, what training saw; and
+# the recipe that turns the user's raw columns into them, run by table_features.py, shipped beside serve.py) and
 # the label map (class names, the decision threshold).
 def json_value(value):
-    """A JSON-ready Python value: missing values (NaN, None, pd.NA) as None, numpy scalars unwrapped."""
+    """A JSON-ready Python value: missing values (NaN, None, pd.NA) as None, numpy scalars unwrapped, dates as
+    ISO text."""
     if not isinstance(value, str) and pd.isna(value):
         return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, np.datetime64):
+        return str(value)
     return value.item() if isinstance(value, np.generic) else value
 
 
@@ -39,8 +49,10 @@ inputs = [{"name": col, "onnx_name": ONNX_INPUT_NAMES[col], "dtype": "float",
 inputs += [{"name": col, "onnx_name": ONNX_INPUT_NAMES[col], "dtype": "string", "missing": MISSING_TEXT,
             "categories": sorted(str(v) for v in X_train[col].dropna().unique())[:100]}
            for col in CATEGORICAL_FEATURES]
-write_json("feature_schema.json", {"kind": "tabular", "inputs": inputs, "task": TASK, "target": str(TARGET),
-                                   "model_file": SERVING_MODEL_PATH.name})
+serving_recipe = table_features.prune_recipe(RECIPE, NUMERIC_FEATURES + CATEGORICAL_FEATURES)
+(BUNDLE_DIR / "table_features.py").write_bytes(Path("table_features.py").read_bytes())  # this run's own copy
+write_json("feature_schema.json", {"kind": "tabular", "inputs": inputs, "recipe": serving_recipe, "task": TASK,
+                                   "target": str(TARGET), "model_file": SERVING_MODEL_PATH.name})
 if TASK == "classification":
     write_json("label_map.json", {"classes": [str(c) for c in CLASSES],
                                   "pos_label": None if POS_LABEL is None else int(POS_LABEL),
@@ -50,21 +62,20 @@ else:
     write_json("label_map.json", {"classes": None})
 
 
-# %% A sample request and what the trained model answers to it (the bundle's test sends one, expects the other),
-# and the one-row requests the load test sends.
-def request_rows(frame):
-    """The rows of a DataFrame as POST /predict takes them: numbers or null, strings or null."""
-    columns = list(NUMERIC_FEATURES) + list(CATEGORICAL_FEATURES)
-    return [{col: json_value(v) for col, v in row.items()} for row in frame[columns].to_dict("records")]
+# %% A sample request in the user's own columns (raw dates, "$12.50", ...) and what the trained model answers to
+# it (the bundle's test sends one, expects the other), and the one-row requests the load test sends.
+def request_rows(raw_frame):
+    """Raw rows as POST /predict takes them: the recipe's raw columns, JSON values (null where missing)."""
+    columns = table_features.raw_names(serving_recipe)
+    return [{col: json_value(v) for col, v in row.items()} for row in raw_frame[columns].to_dict("records")]
 
 
-sample = X_test.head(3)
-write_json("sample_request.json", {"rows": request_rows(sample)})
-codes, proba = model_predict(sample)
+write_json("sample_request.json", {"rows": request_rows(X_test_raw.head(3))})
+codes, proba = model_predict(X_test.head(3))
 if TASK == "classification":
     sample_response = {"predictions": [str(CLASSES[int(c)]) for c in codes],
                        "probabilities": np.asarray(proba, dtype=float).tolist()}
 else:
     sample_response = {"predictions": [float(v) for v in codes]}
-REQUEST_BODIES = [json.dumps({"row": row}).encode() for row in request_rows(X_test.head(200))]
-EXTRA_SERVING_FILES = []  # serve.py needs nothing beyond the schema, the label map and the model
+REQUEST_BODIES = [json.dumps({"row": row}).encode() for row in request_rows(X_test_raw.head(200))]
+EXTRA_SERVING_FILES = ["table_features.py"]  # serve.py's raw columns -> model inputs

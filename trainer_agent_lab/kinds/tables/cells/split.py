@@ -6,13 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from IPython.display import display
+from IPython.display import Markdown, display
 
-from .context import SEED, _report, df
+from .context import RECIPE, SEED, _report, date_values, df
 
 # isort: split
-# %% Split into train and test (stratified for classes) and define preprocessing that exports to ONNX with
-# the model. First the preprocessing: impute (and scale) numbers, one-hot encode text.
+# %% Split into train and test (stratified for classes, or in time order) and define preprocessing that exports to
+# ONNX with the model. First the preprocessing: impute (and scale) numbers, one-hot encode text (dense, so that
+# every estimator takes it; the column types step capped each text column's categories).
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.model_selection import train_test_split
@@ -21,14 +22,14 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 
 def make_preprocessor(scale=True):
-    """Impute (and scale) numbers, one-hot encode text: all of it exports to ONNX.
+    """Impute (and scale) numbers, one-hot encode text (a dense block): all of it exports to ONNX.
 
     Trees get unscaled inputs: ONNX scales in float32, and a value scaled onto a split threshold can fall
     on the other side of it, so an unscaled tree is the one the ONNX model reproduces exactly.
     """
     steps = [("impute", SimpleImputer(strategy="median"))] + ([("scale", StandardScaler())] if scale else [])
     numeric = Pipeline(steps)
-    categorical = OneHotEncoder(handle_unknown="ignore")
+    categorical = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
     return ColumnTransformer([("num", numeric, NUMERIC_FEATURES), ("cat", categorical, CATEGORICAL_FEATURES)])
 
 
@@ -37,9 +38,12 @@ TARGET = "target"
 TASK = "classification"
 POSITIVE_CLASS = None
 TEST_SIZE = 0.25
+TIME_COLUMN = None
+TIME_REASON = ""
 
 # %% The inputs as the model sees them (numbers as float64, missing text as its own category), the target
-# as int codes for classes, then the split: stratified, so each part keeps the classes' shares.
+# as int codes for classes, then the split: in time order when TIME_COLUMN is set (the newest rows are the test
+# set), else at random, stratified where every class has rows enough, so each part keeps the classes' shares.
 X = df.drop(columns=[TARGET])
 for col in X.columns:
     if X[col].dtype == bool:
@@ -55,13 +59,27 @@ if TASK == "classification":
     CLASSES = sorted(df[TARGET].astype(str).unique().tolist())
     y = df[TARGET].astype(str).map({name: code for code, name in enumerate(CLASSES)}).to_numpy()
     POS_LABEL = CLASSES.index(POSITIVE_CLASS) if len(CLASSES) == 2 else None
-    stratify = y
+    n_test = int(np.ceil(TEST_SIZE * len(y)))
+    can_stratify = np.bincount(y).min() >= 2 and min(n_test, len(y) - n_test) >= len(CLASSES)
+    stratify = y if can_stratify else None
 else:
     CLASSES, POS_LABEL, stratify = None, None, None
     y = df[TARGET].to_numpy(dtype="float64")
 
-X_train, X_test, y_train, y_test = train_test_split(
-    X, y, test_size=TEST_SIZE, random_state=SEED, stratify=stratify)
+if TIME_COLUMN is not None:
+    moments = date_values(next(s for s in RECIPE["columns"] if s["column"] == TIME_COLUMN)).loc[X.index]
+    order = np.argsort(moments.fillna(-np.inf).to_numpy(), kind="stable")  # rows without a date train
+    cut = len(order) - int(np.ceil(TEST_SIZE * len(order)))
+    X_train, X_test, y_train, y_test = X.iloc[order[:cut]], X.iloc[order[cut:]], y[order[:cut]], y[order[cut:]]
+    HOW = (f"in time order by {TIME_COLUMN}: the newest {TEST_SIZE:.0%} of the rows are the test set ({TIME_REASON})")
+    display(Markdown(f"**Chronological split**: {HOW}. A random split of rows that follow each other in time "
+                     "would let the model learn from the future it is tested on."))
+else:
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=TEST_SIZE, random_state=SEED, stratify=stratify)
+    HOW = ("the cleaned rows, train_test_split(test_size, random_state=seed"
+           + (", stratified for classes)" if stratify is not None else ")"))
+TEST_ROWS = X_test.index  # which rows of the cleaned table are the test rows
 X_train, X_test = X_train.reset_index(drop=True), X_test.reset_index(drop=True)
 
 # %% Keep the exact rows of each split beside the notebook (split/train.parquet, split/test.parquet, split.json):
@@ -75,14 +93,14 @@ for split_name, split_X, split_y in (("train", X_train, y_train), ("test", X_tes
 (SPLIT_DIR / "split.json").write_text(json.dumps({
     "target": TARGET, "task": TASK, "classes": CLASSES, "pos_label": None if POS_LABEL is None else POSITIVE_CLASS,
     "text_column": None, "source": "agents", "seed": SEED, "test_size": TEST_SIZE,
-    "how": "the cleaned rows, train_test_split(test_size, random_state=seed, stratified for classes)"}, indent=2))
+    "how": HOW, "chronological": TIME_COLUMN is not None}, indent=2))
 
 # %% What the model gets: rows in each part, features after encoding, and each part's class balance.
 N_ENCODED = make_preprocessor().fit(X_train).transform(X_train[:5]).shape[1]
 print(f"train {len(X_train):,} rows, test {len(X_test):,} rows; {len(NUMERIC_FEATURES)} numeric and "
       f"{len(CATEGORICAL_FEATURES)} categorical inputs, {N_ENCODED} features after encoding")
 if CLASSES is not None:
-    display(pd.DataFrame({"train": pd.Series(y_train).value_counts().sort_index().values,
-                          "test": pd.Series(y_test).value_counts().sort_index().values}, index=CLASSES))
+    display(pd.DataFrame({"train": np.bincount(y_train, minlength=len(CLASSES)),
+                          "test": np.bincount(y_test, minlength=len(CLASSES))}, index=CLASSES))
 _report(n_train=len(X_train), n_test=len(X_test), n_features=N_ENCODED, numeric=NUMERIC_FEATURES,
         categorical=CATEGORICAL_FEATURES, classes=CLASSES, pos_label=POS_LABEL)

@@ -7,7 +7,20 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.linear_model import LogisticRegression, Ridge
 
-from .context import BYTES_LIMIT, CLASSES, DEFAULTS, N_ENCODED, PARAM_LIMIT, SEED, TASK, X_train
+from .context import (
+    BYTES_LIMIT,
+    CLASSES,
+    DEFAULTS,
+    MONOTONIC,
+    N_ENCODED,
+    NUMERIC_FEATURES,
+    PARAM_LIMIT,
+    POS_LABEL,
+    SEED,
+    TASK,
+    TREE_MAX_DEPTH,
+    X_train,
+)
 
 # isort: split
 # %% The libraries of the model search: the zoo's estimators (the linear and histogram-boosting ones came with
@@ -69,12 +82,23 @@ def pick_int(t, name, low, high):
     return int(np.clip(t.suggest_int(name, low, high, log=True), low, high))
 
 
+def monotonic_cst():
+    """The request's monotonic constraints per encoded input (numbers first, then one-hot columns): +1 the
+    prediction may only rise with it, -1 only fall, 0 free. Trees constrain the class coded 1, so the signs flip
+    when the positive class is coded 0."""
+    sign = -1 if CLASSIFY and POS_LABEL == 0 else 1
+    signs = {"increasing": sign, "decreasing": -sign}
+    cst = [signs.get(MONOTONIC.get(col), 0) for col in NUMERIC_FEATURES]
+    return cst + [0] * (D - len(cst))
+
+
 # %% Build each family within the budget: its hyper-parameters drawn from an optuna trial, its sizes (leaves,
 # trees, stages, hidden units) capped so that the model stays under `size_limit`.
 def build(family, t):
     """An estimator of `family` with hyper-parameters drawn from `t` (an optuna trial), sized to fit."""
     cap = size_limit(family)
     per_leaf = 2 + LEAF_OUTPUTS  # a split (2) per leaf, roughly, plus the leaf's outputs
+    mono = {"monotonic_cst": monotonic_cst()} if MONOTONIC else {}  # the request's "monotonic in X"
     if family == "logistic_regression":
         return LogisticRegression(C=t.suggest_float("lr_C", 1e-3, 1e3, log=True), max_iter=3000,
                                   class_weight=t.suggest_categorical("lr_weight", [None, "balanced"]))
@@ -83,10 +107,11 @@ def build(family, t):
     if family == "gaussian_nb":
         return GaussianNB(var_smoothing=t.suggest_float("nb_smoothing", 1e-12, 1e-2, log=True))
     if family == "decision_tree":
-        leaves = pick_int(t, "dt_leaves", 2, max(2, min(256, cap // per_leaf)))
+        most = 256 if TREE_MAX_DEPTH is None else 2**TREE_MAX_DEPTH  # a shallow tree where one was asked for
+        leaves = pick_int(t, "dt_leaves", 2, max(2, min(most, cap // per_leaf)))
         cls = DecisionTreeClassifier if CLASSIFY else DecisionTreeRegressor
         return cls(max_leaf_nodes=leaves, min_samples_leaf=t.suggest_int("dt_min_leaf", 1, 30, log=True),
-                   random_state=SEED)
+                   max_depth=TREE_MAX_DEPTH, random_state=SEED, **mono)
     if family in ("random_forest", "extra_trees"):
         trees = pick_int(t, f"{family}_trees", 10, max(10, min(300, cap // (4 * per_leaf))))
         leaves = pick_int(t, f"{family}_leaves", 4, max(4, min(512, cap // (trees * per_leaf))))
@@ -97,7 +122,7 @@ def build(family, t):
         return kind[family, CLASSIFY](
             n_estimators=trees, max_leaf_nodes=leaves, random_state=SEED, n_jobs=-1,
             max_features=t.suggest_categorical(f"{family}_features", ["sqrt", 0.5, 1.0]),
-            min_samples_leaf=t.suggest_int(f"{family}_min_leaf", 1, 10, log=True), **extra)
+            min_samples_leaf=t.suggest_int(f"{family}_min_leaf", 1, 10, log=True), **extra, **mono)
     if family == "gradient_boosting":
         per_stage = OUTPUTS if CLASSIFY else 1
         stages = pick_int(t, "gb_stages", 10, max(10, min(400, cap // (per_stage * 10))))
@@ -115,7 +140,7 @@ def build(family, t):
         return cls(max_iter=stages, max_leaf_nodes=leaves, early_stopping=False, random_state=SEED,
                    learning_rate=t.suggest_float("hgb_lr", 0.02, 0.3, log=True),
                    l2_regularization=t.suggest_float("hgb_l2", 1e-6, 10.0, log=True),
-                   min_samples_leaf=t.suggest_int("hgb_min_leaf", 5, 50, log=True), **extra)
+                   min_samples_leaf=t.suggest_int("hgb_min_leaf", 5, 50, log=True), **extra, **mono)
     if family == "mlp":
         widest = max(2, min(256, (cap - OUTPUTS) // (D + 1 + OUTPUTS)))
         hidden = pick_int(t, "mlp_units", 2, widest)

@@ -1,0 +1,176 @@
+"""Decide each input column's type as a data scientist would, and turn the raw table into the model's columns with
+the bundle's own code (``table_features.py``), so that training and serving compute the same inputs."""
+
+# %% [context]
+import re
+
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+
+from .context import ORIGINAL_NAMES, _report, df
+
+# isort: split
+# %% Read each input column's type as a data scientist would, and compute the model's columns from the raw ones
+# with the bundle's own code (table_features.py, written above), so that training and serving agree. First, the
+# date formats and boolean spellings it knows.
+import table_features
+
+DATE_FORMATS = ("iso", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%d/%m/%y", "%m/%d/%y",
+                "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%Y/%m/%d %H:%M:%S",
+                "%b %d %Y", "%b %d, %Y", "%d %b %Y", "%B %d %Y", "%B %d, %Y", "%d %B %Y", "%a %b %d %Y",
+                "%Y%m%d", "%Y-%m", "%b %Y", "%B %Y")
+BOOLEANS = {"true": ("true", "yes", "y", "t", "1", "on"), "false": ("false", "no", "n", "f", "0", "off")}
+TIME_NAME = re.compile(r"(^|_)(time|timestamp|ts|epoch|date|datetime|created|updated|modified)(_|$)|_at$")
+EPOCH_RANGES = {"s": (1e8, 4.2e9), "ms": (1e11, 4.2e12)}  # 1973..2103
+
+# %% [parameters]
+TARGET = "target"
+MAX_CATEGORIES = 30
+
+
+# %% [hidden] How a column's type is read: dates (text in common formats, datetime values, epoch seconds in a
+# column named like a time), booleans in their usual spellings, numbers written as text, categories, free text.
+def share_read(texts, read):
+    """The share of ``texts`` that ``read`` turns into a value (not None, not NaN)."""
+    got = [read(t) for t in texts]
+    return float(np.mean([g is not None and not (isinstance(g, float) and np.isnan(g)) for g in got]))
+
+
+def date_format(texts):
+    """The date format that reads the most of ``texts`` (at least 95% of them), or None."""
+    if not all(re.search(r"\d", t) for t in texts) or not any(re.search(r"[-/.: ,]|^\d{8}$", t) for t in texts):
+        return None
+    rates = {fmt: share_read(texts, lambda t, f=fmt: table_features.parse_datetime(t, f)) for fmt in DATE_FORMATS}
+    best = max(rates, key=rates.get)  # ties go to the first format: ISO, then day-first
+    return best if rates[best] >= 0.95 else None
+
+
+def datetime_step(col, raw_name, moments, **how):
+    """The recipe step of a date column: calendar features, with the hour where the values carry a time."""
+    has_time = any(m is not None and (m.hour or m.minute) for m in moments)
+    parts = [p for p in table_features.CALENDAR_PARTS if p != "hour" or has_time]
+    return {"raw": raw_name, "column": col, "kind": "datetime", "parts": parts, **how}
+
+
+def read_column(col, raw_name, values, n_rows):
+    """(type read, recipe step or None to drop it, decision, reason) for one input column."""
+    present = values.dropna()
+    if pd.api.types.is_datetime64_any_dtype(values):
+        step = datetime_step(col, raw_name, [table_features.parse_datetime(v) for v in present[:500]], format="iso")
+        return "datetime", step, "calendar features", "date and time values"
+    if pd.api.types.is_bool_dtype(values):
+        return "boolean", {"raw": raw_name, "column": col, "kind": "boolean", **BOOLEANS}, "0/1", "true/false values"
+    if pd.api.types.is_numeric_dtype(values):
+        finite = present[np.isfinite(present.astype(float))]
+        for unit, (low, high) in EPOCH_RANGES.items():
+            if (TIME_NAME.search(col.lower()) and len(finite) and finite.between(low, high).all()
+                    and (finite % 1 == 0).all()):
+                moments = [table_features.parse_datetime(v, unit=unit) for v in finite[:500]]
+                return ("epoch " + {"s": "seconds", "ms": "milliseconds"}[unit],
+                        datetime_step(col, raw_name, moments, unit=unit), "calendar features",
+                        f"named like a time, values are epoch {unit} of {moments[0]:%Y}..{max(moments):%Y}")
+        return str(values.dtype), {"raw": raw_name, "column": col, "kind": "number"}, "number", "numeric values"
+    texts = present.astype(str).str.strip()
+    texts = texts[texts != ""]
+    sample = texts.drop_duplicates().head(500).tolist()
+    if not sample:
+        return "text", {"raw": raw_name, "column": col, "kind": "category"}, "category", "no values"
+    spelled = {t.lower() for t in sample}
+    for true, false in zip(BOOLEANS["true"], BOOLEANS["false"], strict=True):
+        if spelled <= {true, false}:
+            step = {"raw": raw_name, "column": col, "kind": "boolean", "true": [true], "false": [false]}
+            return "text", step, "0/1", f"yes/no values spelled {sorted({t for t in sample})}"
+    fmt = date_format(sample)
+    if fmt is not None:
+        moments = [table_features.parse_datetime(t, fmt) for t in sample]
+        shown = "ISO 8601" if fmt == "iso" else fmt
+        return "text", datetime_step(col, raw_name, moments, format=fmt), "calendar features", (
+            f"dates like {sample[0]!r} ({shown}); a date is never an identifier")
+    decimal = "," if any(re.fullmatch(r"-?\d+,\d{1,2}", t) for t in sample) and not any(
+        re.search(r"\d,\d{3}(\D|$)", t) for t in sample) else "."
+    counts = texts.value_counts()
+    read = counts.index.map(lambda t: not np.isnan(table_features.parse_number(t, decimal)))
+    if counts[read].sum() >= 0.95 * counts.sum():  # as the clean step counts: rows, not distinct values
+        step = {"raw": raw_name, "column": col, "kind": "number", "decimal": decimal}
+        return "text", step, "number", f"numbers written as text, like {sample[0]!r}"
+    unique = texts.nunique()
+    words = texts.str.split().str.len().mean()
+    if unique >= 0.95 * n_rows:
+        return "text", None, "drop", "an identifier (a different text in every row): no signal to learn"
+    if unique > max(50, 0.5 * n_rows) and words >= 3:
+        return "text", None, "drop", f"free text ({unique:,} distinct values, {words:.0f} words on average)"
+    step = {"raw": raw_name, "column": col, "kind": "category"}
+    if unique <= MAX_CATEGORIES:
+        return "text", step, "one-hot", f"{unique} categories"
+    step["keep"] = sorted(counts[counts >= 2].index[:MAX_CATEGORIES].tolist())
+    return "text", step, "one-hot, capped", (f"{unique:,} categories: the {len(step['keep'])} most frequent kept, "
+                                             f"the rest become {table_features.OTHER!r}")
+
+
+def date_values(step):
+    """A date column's moments as numbers (days since year 1, NaN where missing), for ordering rows in time."""
+    moments = [table_features.parse_datetime(v, step.get("format"), step.get("unit")) for v in RAW[step["raw"]]]
+    return pd.Series([np.nan if m is None else m.toordinal() + (m.hour * 3600 + m.minute * 60 + m.second) / 86400
+                      for m in moments], index=RAW.index, dtype="float64")
+
+
+def raw_input(step, values):
+    """The raw column as a client sends it: its dtype in the request and a short description."""
+    kind = step["kind"]
+    if kind == "number" and "decimal" not in step:
+        return {"name": step["raw"], "dtype": "number"}
+    if kind == "category":
+        return {"name": step["raw"], "dtype": "string"}
+    examples = [str(v) for v in values.dropna().astype(str).head(3)]
+    described = {"datetime": "a date or time" + (f" (format {step['format']})" if step.get("format") else
+                                                  f" (epoch {step.get('unit')})"),
+                 "boolean": "true/false, yes/no, 1/0", "number": "a number, or one written as text"}[kind]
+    return {"name": step["raw"], "dtype": {"datetime": "date"}.get(kind, kind if kind == "boolean" else "text"),
+            "description": described + "; null if unknown", "examples": examples}
+
+
+
+# %% The type of each input column (the table shows what was read, the decision and why): dates become calendar
+# features (year, month, day, day of week, weekend, day of year and its sine and cosine, so that season is smooth),
+# booleans and numbers written as text become numbers, text becomes categories (capped), free text is dropped.
+RAW = df.rename(columns=ORIGINAL_NAMES)  # the user's own column names: what the bundle's clients send
+rows, steps, notes = [], [], []
+for col in [c for c in df.columns if c != TARGET]:
+    type_read, step, decision, reason = read_column(col, ORIGINAL_NAMES.get(col, col), df[col], len(df))
+    rows.append({"column": ORIGINAL_NAMES.get(col, col), "type read": type_read, "decision": decision,
+                 "reason": reason})
+    if step is not None:
+        steps.append(step)
+    else:
+        notes.append(f"Dropped column {col}: {reason}.")
+    if pd.api.types.is_numeric_dtype(df[col]) and np.isinf(df[col].astype(float)).any():
+        notes.append(f"Column {col} held {int(np.isinf(df[col].astype(float)).sum())} infinite values: "
+                     "they are treated as missing (imputed).")
+RECIPE = {"version": 1, "columns": steps,
+          "raw_inputs": [raw_input(step, RAW[step["raw"]]) for step in steps]}
+COLUMN_TYPES = pd.DataFrame(rows)
+display(COLUMN_TYPES)
+
+# %% The model's columns, computed from the raw ones by the recipe (the same code the bundle runs), beside the
+# target. Where the target drifts with a date, it shows: the rank correlation of each date with the target less its
+# mean for the month (the trend beyond the season).
+features = table_features.to_model_frame(RAW, RECIPE)
+df = pd.concat([features, df[[TARGET]]], axis=1)
+dates = [step for step in steps if step["kind"] == "datetime"]
+drift = {}
+target_numbers = pd.to_numeric(df[TARGET], errors="coerce")
+for step in dates:  # the trend beyond the season: the target less its mean for the month of year, against time
+    moments = date_values(step)
+    month = df.get(f"{step['column']}_month", pd.Series(0, index=df.index))
+    beyond_season = target_numbers - target_numbers.groupby(month).transform("mean")
+    if target_numbers.notna().sum() >= 10 and moments.notna().sum() >= 10:
+        drift[step["column"]] = float(beyond_season.corr(moments, method="spearman"))
+if drift:
+    display(Markdown("Rank correlation of the target (less its monthly mean) with each date, the trend over time: "
+                     + ", ".join(f"`{c}` {r:+.2f}" for c, r in drift.items())))
+if notes:
+    display(Markdown("**Column types**\n\n" + "\n".join(f"- {note}" for note in notes)))
+print(f"{len(steps)} raw input columns -> {features.shape[1]} model columns")
+_report(column_types=rows, notes=notes, date_columns=[step["column"] for step in dates], time_drift=drift,
+        recipe_columns=len(steps), model_columns=int(features.shape[1]))
