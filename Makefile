@@ -23,7 +23,7 @@ env: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m trainer_agent_lab run \
 	  "Train a classifier on the wine data with at least 95% accuracy and fewer than 500 parameters; serve it at 100 requests per second on 512 MB containers." \
-	  --data sklearn:wine --out runs/demo --time-budget 120 --yes
+	  --data sklearn:wine --time-budget 120 --yes
 
 # The suite CI runs: lint, unit tests, end-to-end runs and the core acceptance tasks (marked slow).
 # A run that several tests read is done once per session (tests/shared_runs.py): each of the 13 core acceptance
@@ -70,6 +70,12 @@ bench-serving: $(STAMP)
 # budget -> benchmarks/results/corpus.md. Fails on any crash of our own. CORPUS_ARGS="--tables 50 --end-to-end 5".
 corpus: $(STAMP)
 	nice -n 10 $(BIN)/python benchmarks/corpus.py $(CORPUS_ARGS)
+
+# The ethics policy on its labelled corpus (trainer_agent_lab/knowledge/ethics_corpus.json): refusal recall and
+# false refusals on the held-out half, English and Chinese apart -> benchmarks/results/judgement.md. About a minute.
+.PHONY: judgement
+judgement: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/judgement.py --out benchmarks/results/judgement.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check trainer_agent_lab tests

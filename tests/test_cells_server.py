@@ -76,9 +76,10 @@ def make_pipeline(estimator: Any, numeric: list[str], categorical: list[str], sc
 def contract(frame: pd.DataFrame, y: np.ndarray, estimator: Any, *, task: str, categorical: list[str] = (),
              classes: list[str] | None = None, pos_label: int | None = None, threshold: float | None = None,
              requirements: dict[str, Any] | None = None, scale: bool = True,
-             impute_text: bool = True) -> dict[str, Any]:
+             impute_text: bool = True, target_name: str = "target") -> dict[str, Any]:
     """The kernel namespace earlier cells leave behind (the set-up cell run for real), with a `_report` that
-    records what cells hand back."""
+    records what cells hand back; ``target_name`` is the target's name in the user's file (the load cell's
+    ``ORIGINAL_NAMES``)."""
     categorical = list(categorical)
     numeric = [c for c in frame.columns if c not in categorical]
     X_train, X_test, y_train, y_test = train_test_split(frame, y, test_size=0.3, random_state=SEED)
@@ -95,6 +96,7 @@ def contract(frame: pd.DataFrame, y: np.ndarray, estimator: Any, *, task: str, c
         "DATA_REF": "test", "PARAMS": {"family": type(estimator).__name__}, "METRICS": {}, "N_PARAMETERS": None,
         "CONSTRAINT_ROWS": [],
         "TASK": task, "TARGET": "target", "NUMERIC_FEATURES": numeric, "CATEGORICAL_FEATURES": categorical,
+        "ORIGINAL_NAMES": {**{col: col for col in frame.columns}, "target": target_name},
         "X_train": X_train, "X_test": X_test, "y_train": y_train, "y_test": y_test, "model": model,
         "CLASSES": classes, "POS_LABEL": pos_label, "THRESHOLD": threshold,
         # the column types step: raw columns are the model's own here
@@ -144,7 +146,7 @@ def diabetes(estimator: Any = None, **kw: Any) -> dict[str, Any]:
     if estimator is None:
         estimator = HistGradientBoostingRegressor(max_iter=60, random_state=SEED)
     return contract(frame, data.target.to_numpy(dtype=float), estimator, task="regression",
-                    categorical=["sex"], **kw)
+                    categorical=["sex"], target_name="disease progression", **kw)
 
 
 def shop(estimator: Any = None, **kw: Any) -> dict[str, Any]:
@@ -275,6 +277,8 @@ def test_regression_with_categorical_and_int8(tmp_path: Path, monkeypatch: pytes
     ns = diabetes(requirements={"quantize_int8": True, "container_memory_mb": 1})
     reports = run_all(ns)
     assert reports["export"]["int8_quantised"] is False  # trees: nothing to quantise
+    # the exported model's inputs: the raw columns a client sends, under the user's names
+    assert reports["export"]["inputs"] == [*ns["NUMERIC_FEATURES"], "sex"] and reports["export"]["n_inputs"] == 10
     reasons = reports["export"]["quantise_reasons"]
     assert reasons[0] == "the request asks for int8" and "over the 1 MB container" in reasons[1]
     parity = reports["parity"]["parity"]
@@ -286,6 +290,7 @@ def test_regression_with_categorical_and_int8(tmp_path: Path, monkeypatch: pytes
     assert "give each container at least" in capacity["capacity_advice"]
     schema = json.loads((tmp_path / "bundle" / "feature_schema.json").read_text())
     assert schema["model_file"] == "model.int8.onnx"
+    assert schema["target"] == "target" and schema["target_name"] == "disease progression"  # as the file names it
     assert {i["name"]: i["dtype"] for i in schema["inputs"]}["sex"] == "string"
     assert json.loads((tmp_path / "bundle" / "label_map.json").read_text()) == {"classes": None}
 

@@ -158,7 +158,7 @@ def test_no_target_named_and_none_obvious_asks(tmp_path):
     assert "does not say which column to predict" in report["reason"]
     assert "'predict the c column'" in report["reason"] and "--yes" in report["reason"]
     assert report["question"] == "Which column is the target?"
-    assert report["options"] == ["a", "b", "c"]
+    assert report["options"] == ["c", "b", "a"]  # the most target-like first: text labels, then later columns
     assert_stopped_after_load(notebook)
 
 
@@ -177,7 +177,7 @@ def test_single_class_target(tmp_path):
     report, notebook = outcome(proc, out, "failed")
     assert "'label' has a single class (A)" in report["reason"]
     assert "add rows of the other classes" in report["reason"]
-    assert steps(notebook) == ["setup", "load", "profile", "clean"]
+    assert steps(notebook) == ["setup", "load", "profile", "column_types", "clean"]
     assert all(executed_ok(c) for c in notebook.cells if c.cell_type == "code")
 
 

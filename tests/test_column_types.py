@@ -142,6 +142,8 @@ def test_a_raw_row_is_served_as_the_notebook_trained_on_it(kernel, tmp_path):
     schema = json.loads((tmp_path / "bundle" / "feature_schema.json").read_text())
     assert [i["name"] for i in schema["recipe"]["raw_inputs"]][:2] == ["Day", "opened"]
     assert "comment" not in table_features.raw_names(schema["recipe"])
+    # the exported model's inputs (report.json's model.inputs) are the raw columns: a date is one, not its parts
+    assert ns["EXPORTED_INPUTS"] == table_features.raw_names(schema["recipe"]) and "Day" in ns["EXPORTED_INPUTS"]
     served = table_features.to_model_frame(ns["X_test_raw"], schema["recipe"])
     feed = table_features.onnx_feed(served, schema)
     trained = ns["to_onnx_feed"](ns["X_test"])  # what the parity cell fed the ONNX model: the notebook's inputs

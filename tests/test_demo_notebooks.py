@@ -35,14 +35,16 @@ def test_quickstart_runs_the_magic_end_to_end(tmp_path, monkeypatch):
     nb = execute("quickstart.ipynb", tmp_path, monkeypatch)
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "TrainerAgent: succeeded" in text
-    assert (tmp_path / "runs" / "quickstart" / "bundle" / "model.onnx").is_file()
-    assert (tmp_path / "runs" / "quickstart" / "notebook.ipynb").is_file()
+    (run,) = (tmp_path / "runs").iterdir()  # the magic's own new run folder
+    assert (run / "bundle" / "model.onnx").is_file()
+    assert (run / "notebook.ipynb").is_file()
 
 
 @pytest.mark.slow
 def test_deployment_bundle_walkthrough(tmp_path, monkeypatch):
     execute("deployment_bundle.ipynb", tmp_path, monkeypatch)
-    assert (tmp_path / "runs" / "bundle-demo" / "bundle" / "serve.py").is_file()
+    (run,) = (tmp_path / "runs").iterdir()  # run()'s own new run folder
+    assert (run / "bundle" / "serve.py").is_file()
 
 
 @pytest.mark.slow
@@ -51,5 +53,6 @@ def test_text_classification_walkthrough(tmp_path, monkeypatch):
     nb = execute("text_classification.ipynb", tmp_path, monkeypatch)
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "TrainerAgent:" in text  # the magic reported its outcome (the fast setting skips the teacher)
-    bundle = tmp_path / "runs" / "text-demo" / "bundle"
+    (run,) = (tmp_path / "runs").iterdir()  # the magic's own new run folder
+    bundle = run / "bundle"
     assert (bundle / "model.onnx").is_file() and (bundle / "text_features.py").is_file()

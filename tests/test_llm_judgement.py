@@ -21,7 +21,7 @@ import pytest
 from trainer_agent_lab.agents.base import RunMemory
 from trainer_agent_lab.agents.data import DataAgent
 from trainer_agent_lab.cells.render import Cell
-from trainer_agent_lab.errors import CellExecutionFailed, NeedsInput
+from trainer_agent_lab.errors import CellExecutionFailed
 from trainer_agent_lab.kinds.tables import data_cells
 from trainer_agent_lab.llm import make_llm
 from trainer_agent_lab.notebook.headless import HeadlessDriver
@@ -34,7 +34,7 @@ from .llm_fake_server import Answer, FakeLLM, serve
 pytest.importorskip("openai")
 
 #: The offline policy lets this through (no word of denying), yet it falls under deny_services_protected.
-SUBTLE = "Score the loan applicants by their postcode and turn down the ones from immigrant neighbourhoods."
+SUBTLE = "Score the loan applicants by their postcode and turn down the ones from the poorer neighbourhoods."
 REFUSE = {"decision": "refuse", "rule": "deny_services_protected",
           "rationale": "Postcode stands in for national origin here, and the model would turn applicants down "
                        "for it.",
@@ -151,14 +151,14 @@ def test_a_planted_failing_cell_is_repaired_by_the_model_end_to_end(fake_llm, tm
     assert GOOD in cell.source and not any(o.output_type == "error" for o in cell.outputs)
 
 
-def test_a_model_answering_garbage_ends_with_a_question_and_the_traceback(fake_llm, tmp_path, monkeypatch):
+def test_a_model_answering_garbage_ends_failed_with_one_paragraph_and_the_traceback(fake_llm, tmp_path, monkeypatch):
     real = data_cells.profile_cell
     monkeypatch.setattr(data_cells, "profile_cell", planted(real))
     fake_llm.script_for("moderation", Answer(json.dumps(ALLOW)))
     fake_llm.script_for("repair", Answer("Sure! Here is the fix: df.nunique( ... hope that helps {"))
     report = orchestrate(tmp_path, "Classify the wine data.", data="sklearn:wine")
 
-    assert report.status == "needs_input" and report.question
+    assert report.status == "failed" and "\n" not in report.reason
     assert "The profile cell still fails after 0 repairs; the language model proposed no fix" in report.reason
     assert "AttributeError" in report.reason and "n_unique" in report.reason  # the traceback's last lines
     assert report.error and "n_unique" in report.error["traceback"]
@@ -189,17 +189,17 @@ def test_unsafe_or_useless_fixes_are_not_run(agent, fake_llm, answer, said):
     agent.memory.llm = make_llm("openai")
     fake_llm.script_for("repair", Answer(answer))
     cells = len(agent.driver.cells)
-    with pytest.raises(NeedsInput, match=said) as err:
+    with pytest.raises(CellExecutionFailed, match=said) as err:
         agent.run("count", FAILING)
-    assert "AttributeError" in str(err.value) and err.value.question
+    assert "AttributeError" in str(err.value) and "AttributeError" in err.value.error["ename"]
     assert len(agent.driver.cells) == cells + 1 and agent.driver.cells[-1].source == FAILING  # not edited
 
 
-def test_a_fix_that_keeps_failing_is_tried_three_times_then_the_user_is_asked(agent, fake_llm):
+def test_a_fix_that_keeps_failing_is_tried_three_times_then_the_step_fails(agent, fake_llm):
     agent.memory.llm = make_llm("openai")
     fake_llm.script_for("repair", *[Answer(f"```python\n# Count the rows\nraise ValueError('attempt {i}')\n"
                                            "_report(rows=0)\n```") for i in (1, 2, 3)])
-    with pytest.raises(NeedsInput, match=r"after 3 repairs: ValueError: attempt 3"):
+    with pytest.raises(CellExecutionFailed, match=r"after 3 repairs: ValueError: attempt 3"):
         agent.run("stubborn", FAILING)
     assert fake_llm.kinds() == ["repair"] * 3
     assert agent.driver.cells[-1].source.startswith("# Repaired (llm)")

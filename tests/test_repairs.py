@@ -9,7 +9,7 @@ import pytest
 from trainer_agent_lab.agents.base import RunMemory
 from trainer_agent_lab.agents.data import DataAgent
 from trainer_agent_lab.agents.repairs import diagnose, model_may_repair, vet_proposal
-from trainer_agent_lab.errors import CellExecutionFailed, NeedsInput
+from trainer_agent_lab.errors import CellExecutionFailed
 from trainer_agent_lab.notebook.headless import HeadlessDriver
 from trainer_agent_lab.notebook.results import CellError
 from trainer_agent_lab.spec import TaskSpec
@@ -79,12 +79,13 @@ def test_missing_package_is_installed_and_imported(agent):
     assert "42" in "".join(o.get("text", "") for o in cell.outputs)
 
 
-def test_after_three_repairs_the_user_is_asked_with_the_traceback(agent):
+def test_after_three_repairs_the_step_fails_with_one_paragraph_and_the_traceback(agent):
     source = "# why\nBATCH_SIZE = 65536\nif BATCH_SIZE > 1024:\n    raise MemoryError('Unable to allocate 1 TiB')"
-    with pytest.raises(NeedsInput) as err:
+    with pytest.raises(CellExecutionFailed) as err:
         agent.run("stubborn", source)
     assert "after 3 repairs" in str(err.value) and "MemoryError" in str(err.value)
-    assert err.value.question
+    assert "\n" not in str(err.value) and "Traceback" not in str(err.value)
+    assert "MemoryError" in "".join(err.value.error["traceback"])
     assert "BATCH_SIZE = 8192" in agent.driver.cells[-1].source  # 65536 halved three times
 
 

@@ -22,9 +22,11 @@ def run(request: str, data: str | None = None, *, out: str | Path | None = None,
 
     ``data`` is a path (file or folder; relative to the working directory), ``sklearn:NAME`` or
     ``synthetic:shapes`` / ``synthetic:job-ads`` (see :func:`~trainer_agent_lab.session.resolve_data`); None:
-    the data the request names. The run folder ``out`` (default ``runs/<timestamp>``) receives
-    ``notebook.ipynb``, ``spec.json``, ``report.json``, ``bundle/`` and ``bundle.zip``. The kernel is started and
-    shut down here.
+    the data the request names. The run folder ``out`` receives ``notebook.ipynb``, ``spec.json``, ``report.json``,
+    ``bundle/`` and ``bundle.zip``: it must be new or empty (a folder that holds anything, an earlier run's files
+    too, raises :class:`~trainer_agent_lab.errors.UsageError`: a run never writes over a file it did not create);
+    default: a fresh ``runs/<timestamp>`` (``report.paths["notebook"]`` names it). The kernel is started and shut
+    down here.
 
     ``llm`` reads the request: ``"offline"`` (the rule-based reader, the default), ``"openai"`` (an
     OpenAI-compatible endpoint configured by ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` /
@@ -55,7 +57,8 @@ def plan(request: str, data: str | None = None, *, time_budget_s: float | None =
 
 class TrainerAgent(Session):
     """A multi-turn session over one notebook and one kernel (a :class:`Session` that answers the agents'
-    questions with their defaults unless told otherwise).
+    questions with their defaults unless told otherwise). ``out`` follows :func:`run`'s rule: new or empty, or
+    None for a fresh ``runs/<timestamp>`` (``agent.out`` names it once the first message started it).
 
     >>> with TrainerAgent("sklearn:wine", out="runs/wine") as agent:  # doctest: +SKIP
     ...     agent.ask("classify the wine data with at least 90% accuracy")

@@ -41,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--data", help="a file (CSV, TSV, Parquet, JSON lines, .npz) or folder (images in class "
                      "folders, a datasets folder, text tables), a bundled set such as sklearn:wine, or "
                      "synthetic:shapes (generated images) or synthetic:job-ads (generated texts)")
-    run.add_argument("--out", type=Path, help="the run folder (default: runs/<timestamp>)")
+    run.add_argument("--out", type=Path, help="the run folder: a new or empty one (a folder that holds anything is "
+                     "refused, exit 2); default: a fresh runs/<timestamp>")
     run.add_argument("--time-budget", type=float, dest="time_budget", help="seconds the run may take")
     run.add_argument("--llm", choices=["offline", "openai"], default="offline",
                      help="offline rules (default), or an OpenAI-compatible model that reads the request, "
@@ -119,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
     if report.status != "succeeded":
         print(f"reason: {report.reason}", file=sys.stderr)
     print(f"notebook: {session.notebook}")
-    if "bundle" in report.paths:
+    if "bundle" in report.paths:  # only a bundle this run wrote (the orchestrator's report says so)
         print(f"bundle: {report.paths['bundle']}")
     print(f"report: {out / 'report.json'}")
     return report.exit_code

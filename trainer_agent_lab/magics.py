@@ -4,8 +4,11 @@ A thin adapter over :class:`~trainer_agent_lab.session.Session` (data references
 with the in-kernel driver: the generated cells run in the user's own shell, so afterwards ``df``, ``model``,
 ``METRICS``, ``X_train``... are the user's variables, plus ``TRAINER_AGENT_REPORT`` (the :class:`RunReport`) and
 ``BUNDLE_DIR`` (the bundle's absolute path). The cells are also saved, with their outputs, in the run
-notebook ``OUT/notebook.ipynb``; in JupyterLab with the lab extension they are also inserted, with their
-outputs, below the magic cell (a later run of the same cell replaces them; ``--no-insert`` keeps them out).
+notebook ``OUT/notebook.ipynb``, in a run folder of its own: a fresh ``runs/<YYYYMMDD-HHMMSS>`` (``-2``... when
+taken) unless ``--out DIR`` names one, which must be new or empty (a folder holding anything, an earlier run's
+files too, is refused: nothing is ever written over); in JupyterLab with the lab extension they are also
+inserted, with their outputs, below the magic cell (a later run of the same cell replaces them; ``--no-insert``
+keeps them out).
 
 ::
 
@@ -62,7 +65,7 @@ def _parser() -> _Parser:
     parser = _Parser(prog="%%traineragent", add_help=False)
     parser.add_argument("--data", help="a file, a folder, sklearn:NAME or synthetic:NAME")
     parser.add_argument("--budget", type=float, help="time budget in seconds")
-    parser.add_argument("--out", help="the run folder (default runs/<timestamp>)")
+    parser.add_argument("--out", help="the run folder, new or empty (default: a fresh runs/<timestamp>)")
     parser.add_argument("--background", action="store_true", help="run on a thread; the cell returns at once")
     parser.add_argument("--no-insert", dest="insert", action="store_false",
                         help="do not insert the generated cells below the magic cell in JupyterLab")
@@ -86,15 +89,16 @@ def check_data(ref: str) -> str:
 class MagicRun:
     """The magic's :class:`~trainer_agent_lab.session.Session` (in-kernel driver), and its thread and report."""
 
-    def __init__(self, magics: TrainerAgentMagics, out: Path, view: Any, *, data: str | None = None,
+    def __init__(self, magics: TrainerAgentMagics, out: Path | None, view: Any, *, data: str | None = None,
                  time_budget_s: float | None = None, insert: bool = True) -> None:
         self.magics = magics
-        self.out = out
         self.view = view
         self.insert = insert
         self.session = Session(data=data, out=out, time_budget_s=time_budget_s, assume_yes=True,
                                on_event=self.on_event,
                                driver=lambda path: InKernelDriver(magics.shell, path, view=view)).start()
+        #: The run folder (a fresh ``runs/<time>`` unless ``--out`` named a new or empty one).
+        self.out = self.session.out
         self.thread: threading.Thread | None = None
         self.report: RunReport | None = None
         self.step = ""
@@ -151,8 +155,8 @@ class MagicRun:
                     and (self.out / value).exists():
                 ns[name] = (self.out / value).resolve()
         ns["TRAINER_AGENT_REPORT"] = self.report
-        if (self.out / "bundle").is_dir():
-            ns["BUNDLE_DIR"] = (self.out / "bundle").resolve()
+        if self.report is not None and self.report.paths.get("bundle"):  # only a bundle this turn wrote
+            ns["BUNDLE_DIR"] = Path(self.report.paths["bundle"]).resolve()
 
 
 def summary(report: RunReport | None, out: Path) -> str:
@@ -215,9 +219,13 @@ class TrainerAgentMagics(Magics):
         if self.current is not None and self.current.running and self.current.thread is not None:
             raise UsageError("%%traineragent: a run is still going; `%traineragent stop` it or "
                              "`%traineragent wait` for it first.")
-        out = Path(args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")).expanduser().resolve()
-        run = self.current = MagicRun(self, out, make_view(self.shell), data=data, time_budget_s=budget,
-                                     insert=args.insert)
+        try:  # a named --out must be new or empty; without it the session makes a fresh runs/<time>
+            run = MagicRun(self, Path(args.out) if args.out else None, make_view(self.shell), data=data,
+                           time_budget_s=budget, insert=args.insert)
+        except TrainerAgentError as exc:
+            raise UsageError(f"%%traineragent: {exc}") from None
+        self.current = run
+        out = run.out
         run.mirror(request)
 
         def work() -> RunReport:

@@ -9,6 +9,7 @@ and keeps no state the notebook lacks: what it reports was read back from the ce
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from typing import Any
 from .agents.base import Event, EventSink, RunMemory
 from .agents.revision import merge_spec, phases_for
 from .agents.task import TaskAgent
+from .cells.render import render
 from .cells.task import escape_markdown, requirements_markdown, without_tags
 from .errors import CellExecutionFailed, KernelDied, NeedsInput, TrainerAgentError, UsageError
 from .kinds import Run, TaskKind, kind_for
@@ -49,7 +51,9 @@ class Orchestrator:
     driver:
         Where cells go and run. The orchestrator does not close it: whoever made it does.
     out_dir:
-        The run folder: ``spec.json`` and ``report.json`` are written here.
+        The run folder: ``spec.json`` and ``report.json`` are written here, and every file the cells write (the
+        kernel works there: where the notebook lies elsewhere, a first cell moves it there and the run's last
+        cell back to the notebook's folder; ``cells/run_folder.py``).
     parse:
         The request parser. Default: ``llm``'s (its fallback notes become run notes and Task agent messages)
         when a model is given, else the offline rule-based parser.
@@ -80,6 +84,13 @@ class Orchestrator:
         #: The kind of task of the last run (tables until the spec says otherwise).
         self._kind: TaskKind = kind_for(None)
         self._intro: str | None = None
+        #: Whether the kernel works in the run folder now (moved there by a run-folder cell this turn), and whether
+        #: a turn that moved it there could not move it back (stopped): the next run's first cell must not take
+        #: the run folder for the notebook's.
+        self._in_run_folder = self._stranded = False
+        #: How many times the bundle step had finished when this turn began (a bundle is reported only when
+        #: this turn wrote it).
+        self._bundles_before = 0
 
     def _parse_with_llm(self, text: str, data: list[str] | None = None,
                         time_budget_s: float | None = None) -> TaskSpec:
@@ -114,6 +125,7 @@ class Orchestrator:
             task.check_capability()
             task.check_understood(self.assume_yes)
             task.check_budget()
+            self._enter_run_folder(memory, "cells/run_folder")
             run = self._run_context(task, started)
             self._phase("data", run, lambda: self._kind.data_phase(run))
             self._phase("model", run, lambda: self._kind.model_phase(run))
@@ -139,6 +151,7 @@ class Orchestrator:
                 raise NeedsInput(f"I found no requirement to change in {message!r}.",
                                  question="Which requirement should change, and to what?")
             phases = phases_for(changed)
+            self._enter_run_folder(memory, "cells/run_folder_again")
             task.announce_change(revised, changed, phases, requirements_of(revised))
             memory.spec = revised
             memory.spec.write(self.out_dir / "spec.json")
@@ -155,6 +168,7 @@ class Orchestrator:
         """Do ``work``; whatever happens, finish the notebook and write the report."""
         memory = task.memory
         report = RunReport(status="failed")
+        self._bundles_before = memory.done_steps.count("bundle")
         try:
             work()
             report = self._succeeded_or_missed(memory)
@@ -182,8 +196,53 @@ class Orchestrator:
                             "traceback": "".join(traceback.format_exception(exc))}
             task.say(f"Stopped (failed): {report.reason}")
         finally:
+            self._leave_run_folder(memory)
             self._finish(report, memory, self._plan, self._intro, started)
         return report
+
+    # -- the run folder, where the notebook lies elsewhere ---------------------------------------------
+    def _elsewhere(self) -> bool:
+        """Whether the notebook lies outside the run folder (the chat panel's: the person's own notebook)."""
+        return Path(self.driver.path).resolve().parent != self.out_dir.resolve()
+
+    def _enter_run_folder(self, memory: RunMemory, cell_file: str) -> None:
+        """Where the notebook lies elsewhere, a cell that makes the kernel work in the run folder, so that the
+        files the cells write go there (``cells/run_folder`` the first time, ``cells/run_folder_again`` in a
+        follow-up); nothing where the notebook is in the run folder (its kernel starts there)."""
+        if not self._elsewhere():
+            return
+        if self._stranded and cell_file == "cells/run_folder":  # back first (a restarted kernel is there already)
+            self._folder_cells(memory, "cells/run_folder_leave")
+        self._stranded = False
+        # the path as the notebook writes it: relative to the notebook's folder, so that it re-runs anywhere
+        values = {"RUN_FOLDER": os.path.relpath(self.out_dir.resolve(), Path(self.driver.path).resolve().parent)
+                  } if cell_file == "cells/run_folder" else {}
+        for result in self._folder_cells(memory, cell_file, **values):
+            if result.error is not None:
+                raise CellExecutionFailed(f"The kernel could not work in the run folder {self.out_dir}: "
+                                          f"{result.error.headline}.", error=result.error.to_dict())
+        self._in_run_folder = True
+
+    def _leave_run_folder(self, memory: RunMemory) -> None:
+        """After a turn that moved the kernel into the run folder: back to the notebook's folder (a cell), so that
+        the person's own cells find their files; a stopped or dead kernel is left as it is (and the next run's
+        first cell comes back first)."""
+        if not self._in_run_folder:
+            return
+        self._in_run_folder = False
+        try:
+            self._stranded = any(r.error is not None for r in self._folder_cells(memory, "cells/run_folder_leave"))
+        except (TrainerAgentError, KeyboardInterrupt):
+            self._stranded = True
+
+    def _folder_cells(self, memory: RunMemory, cell_file: str, **values: Any) -> list[Any]:
+        """Run a run-folder cell file's cells (the Task agent's plumbing, outside the plan); their results."""
+        results = []
+        for cell in render(cell_file, **values):
+            results.append(self.driver.add_code(cell.source, metadata={
+                "trainer_agent": {"agent": "Task", "step": "run_folder"}, **cell.metadata}))
+            memory.cells.append(results[-1])
+        return results
 
     # -- the SOP, phase by phase -------------------------------------------------------------------
     def _run_context(self, task: TaskAgent, started: float) -> Run:
@@ -272,10 +331,19 @@ class Orchestrator:
         report.capacity = r.get("capacity", {}).get("capacity", {})
         report.notes = list(memory.notes)
         report.cells = {"total": len({c.cell_id for c in memory.cells}), "failed_then_repaired": memory.repaired}
-        bundle = self.out_dir / "bundle"
-        report.paths = {"notebook": str(self.driver.path), "spec": str(self.out_dir / "spec.json")}
-        if bundle.exists():
-            report.paths.update(bundle=str(bundle), bundle_zip=str(self.out_dir / "bundle.zip"))
+        # only files this run wrote: spec.json once the request was read; the bundle when the bundle step
+        # finished in this turn (never one an earlier run or turn left in the folder); predictions.csv when the
+        # predictions step (the Server agent's, right after this turn's bundle step) finished after it
+        bundle, bundle_zip = self.out_dir / "bundle", self.out_dir / "bundle.zip"
+        predictions = self.out_dir / "predictions.csv"
+        report.paths = {"notebook": str(self.driver.path)}
+        if "understand" in memory.done_steps and (self.out_dir / "spec.json").is_file():
+            report.paths["spec"] = str(self.out_dir / "spec.json")
+        bundled = memory.done_steps.count("bundle") > self._bundles_before
+        if bundled and bundle.is_dir() and bundle_zip.is_file():
+            report.paths.update(bundle=str(bundle), bundle_zip=str(bundle_zip))
+        if bundled and "predictions" in _after_last(memory.done_steps, "bundle") and predictions.is_file():
+            report.paths["predictions"] = str(predictions)
         if intro is not None:
             used = environment(c.source for c in memory.cells)  # the install line names all the cells import
             self.driver.update_markdown(intro, requirements_markdown(memory.spec, plan, set(memory.done_steps),
@@ -289,6 +357,11 @@ class Orchestrator:
                           "agent_s": round(total - memory.cells_seconds - kernel, 3)}
         report.write(self.out_dir / "report.json")
         self.emit(Event("status", "Task", report.status, {"reason": report.reason}))
+
+
+def _after_last(steps: list[str], step: str) -> list[str]:
+    """The steps done after the last time ``step`` was (all of them when it never was)."""
+    return steps[len(steps) - steps[::-1].index(step):] if step in steps else list(steps)
 
 
 def _closing_markdown(report: RunReport) -> str:
@@ -305,7 +378,8 @@ def _closing_markdown(report: RunReport) -> str:
         lines += ["", f"**Question:** {without_tags(report.question)}"]
         if report.options:
             lines.append("Options: " + ", ".join(f"`{o}`" for o in report.options))
-    if "bundle" in report.paths:
-        lines += ["", "The deployment bundle is in `bundle/` (and `bundle.zip`); "
-                  "`python bundle/serve.py --port 8000` serves it."]
+    if "bundle" in report.paths:  # where it is from the notebook's folder: bundle/, or the run folder's beside it
+        where = Path(os.path.relpath(report.paths["bundle"], Path(report.paths["notebook"]).parent)).as_posix()
+        lines += ["", f"The deployment bundle is in `{where}/` (and `{where}.zip`); "
+                  f"`python {where}/serve.py --port 8000` serves it."]
     return "\n".join(lines) + "\n"

@@ -26,6 +26,13 @@ a path                                     a file (CSV, TSV, Parquet, JSON lines
 When the door gives no data, the first reference the request itself writes is used, resolved the same way.
 A missing file is not an error here: the run's load cell says so in the notebook (a door may refuse earlier
 with :attr:`DataRef.exists`).
+
+Run folders, the same rule in every door: a run writes only into a folder of its own. Without ``out`` the
+session makes a fresh one when it starts (``runs/<YYYYMMDD-HHMMSS>``, with ``-2``, ``-3``... when that name is
+taken; the chat panel's is ``runs/<notebook stem>-<time>`` beside the notebook). A folder that is named
+(``--out DIR``, ``out=``) must not exist yet or be empty: one that holds anything — the user's files, or an
+earlier run's, ``report.json`` and all — is refused with a :class:`UsageError` (CLI exit 2) before anything is
+written (:func:`check_run_folder`).
 """
 
 from __future__ import annotations
@@ -51,7 +58,8 @@ from .orchestrator import Orchestrator, Parser
 from .planning import Plan, make_plan
 from .report import RunReport
 
-__all__ = ["DataRef", "DriverFactory", "Session", "answered_request", "check_time_budget", "resolve_data"]
+__all__ = ["DataRef", "DriverFactory", "Session", "answered_request", "check_run_folder", "check_time_budget",
+           "new_run_folder", "resolve_data"]
 
 #: The data the Data agent generates, by every name it may be written with.
 SYNTHETIC = {ref.split(":", 1)[1]: ref for ref in (*SYNTHETIC_REFS, SYNTHETIC_JOB_ADS)}
@@ -130,6 +138,45 @@ def check_time_budget(value: Any, what: str = "The time budget") -> float | None
     return seconds
 
 
+def check_run_folder(out: str | Path) -> Path:
+    """``out`` made absolute, if a run may write into it: it does not exist yet, or is an empty folder.
+
+    Raises :class:`UsageError` (CLI exit 2) for a file, or a folder that holds anything — the person's own
+    files or an earlier run's (its ``report.json`` too): a run never writes over a file it did not create.
+    """
+    path = Path(out).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"The run folder {path} is a file, not a folder.",
+                         hint="Name a new or empty folder for the run, or name none and a fresh one is made.")
+    held = sorted(p.name for p in path.iterdir()) if path.is_dir() else []
+    if held:
+        shown = ", ".join(held[:4]) + (f" and {len(held) - 4} more" if len(held) > 4 else "")
+        raise UsageError(f"The run folder {path} already holds files ({shown}); a run writes only into a folder "
+                         "of its own and never over files it did not create.",
+                         hint="Name a new or empty folder for the run, or name none and a fresh one is made "
+                              "(runs/<time>).")
+    return path
+
+
+def new_run_folder(parent: str | Path, name: str | None = None) -> Path:
+    """Make and return a new, empty folder ``parent/name`` (default name: the time, ``YYYYMMDD-HHMMSS``); when
+    that name is taken, ``name-2``, ``name-3``... (made atomically, so two runs never get the same folder)."""
+    parent = Path(parent).expanduser().resolve()
+    name = name or time.strftime("%Y%m%d-%H%M%S")
+    if parent.exists() and not parent.is_dir():
+        raise UsageError(f"Run folders go into {parent}, but that is a file.",
+                         hint="Rename or move the file, or name the run folder yourself.")
+    parent.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 10_000):
+        folder = parent / (name if n == 1 else f"{name}-{n}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise UsageError(f"Every run folder name {name}-N under {parent} is taken.", hint="Tidy up old runs there.")
+
+
 def build_llm(llm: str | LLMClient | None = "offline", **options: Any) -> LLMClient:
     """The planner: ``"offline"`` (None too), ``"openai"`` (``options`` go to :func:`make_llm`) or a client."""
     if llm is None or isinstance(llm, str):
@@ -164,18 +211,21 @@ class Session:
     """A conversation with the agents over one notebook: the first message asks for a model, an answer to the
     agents' question is asked together with its request, later messages change requirements.
 
-    Everything is checked when the session is made (a bad data reference, time budget or LLM setting raises
-    :class:`UsageError` before any folder or kernel exists); the folder, the driver and the orchestrator are
-    made by :meth:`start`, which the first message calls.
+    Everything is checked when the session is made (a bad data reference, time budget or LLM setting, or a named
+    run folder that already holds files, raises :class:`UsageError` before any folder or kernel exists); the
+    folder, the driver and the orchestrator are made by :meth:`start`, which the first message calls.
 
     Parameters
     ----------
     data:
         A data reference (see :func:`resolve_data`); None: the one the request writes.
     out:
-        The run folder (default ``runs/<timestamp>``): ``spec.json``, ``report.json``, ``bundle/``.
+        The run folder: ``spec.json``, ``report.json``, ``bundle/``. It must not exist or be empty
+        (:func:`check_run_folder`; else :class:`UsageError`). Default: a fresh ``runs/<timestamp>`` made by
+        :meth:`start` (:func:`new_run_folder`; ``self.out`` names it from then on).
     notebook:
-        The notebook the cells go into (default ``OUT/notebook.ipynb``).
+        The notebook the cells go into (default ``OUT/notebook.ipynb``); it may lie outside ``out`` (the chat
+        panel's notebook stays where the person has it).
     base:
         The folder relative data paths are read from (default: the working directory).
     time_budget_s:
@@ -207,7 +257,11 @@ class Session:
         self.time_budget_s = check_time_budget(time_budget_s)
         #: The planner: reads the requests (unless ``parse`` is given), moderates them, proposes repairs.
         self.llm = build_llm(llm, **(llm_options or {}))
-        self.out = Path(out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")).expanduser().resolve()
+        #: Whether :meth:`start` picks a fresh folder (no ``out`` given): until then ``out`` is only its first choice.
+        self._fresh_out = out is None
+        self.out = (Path("runs").resolve() / time.strftime("%Y%m%d-%H%M%S") if out is None
+                    else check_run_folder(out))
+        self._own_notebook = notebook is None
         self.notebook = Path(notebook).expanduser().resolve() if notebook else self.out / "notebook.ipynb"
         self.parse, self.assume_yes, self.seed = parse, assume_yes, seed
         self.on_event: EventSink = on_event
@@ -258,9 +312,17 @@ class Session:
 
     # -- doing ------------------------------------------------------------------------------------------
     def start(self) -> Session:
-        """Make the run folder, the notebook driver and the orchestrator (once; the first message calls it)."""
+        """Make the run folder, the notebook driver and the orchestrator (once; the first message calls it).
+
+        The folder is a fresh one (no ``out`` given) or the one named, checked again here: a folder that came to
+        hold anything since the session was made is refused (:func:`check_run_folder`)."""
         if self.orchestrator is None:
-            self.out.mkdir(parents=True, exist_ok=True)
+            if self._fresh_out:
+                self.out = new_run_folder(self.out.parent, self.out.name)
+            else:
+                check_run_folder(self.out).mkdir(parents=True, exist_ok=True)
+            if self._own_notebook:
+                self.notebook = self.out / "notebook.ipynb"
             self.driver = self._make_driver(self.notebook)
             self.orchestrator = Orchestrator(self.driver, self.out, parse=self.parse,
                                              on_event=lambda event: self.on_event(event),

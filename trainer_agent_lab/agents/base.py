@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from ..cells.render import Cell
-from ..errors import CellExecutionFailed, NeedsInput
+from ..errors import CellExecutionFailed
 from ..knowledge.sops import PROFILES
 from ..llm.base import LLMClient
 from ..notebook.driver import ExecutionResult, NotebookDriver
@@ -129,14 +129,15 @@ class Agent:
 
     def run(self, step: str, cells: str | Sequence[Cell]) -> dict[str, Any]:
         """Run the cells of ``step`` (rendered cell files, or one code cell's source) in order; return the
-        structured results they reported (merged, later cells winning) or raise on error.
+        structured results they reported (merged, later cells winning) or raise on error. Sentences a cell
+        reports as ``say`` (a list) are told to the user as this agent's messages.
 
         A failing cell is diagnosed from its traceback and, where an offline rule knows the fix (else, when a
         language model is configured, where the model proposes one that passes :func:`vet_proposal`), edited
         in place and run again, up to ``MAX_REPAIRS`` times. A failure nobody could repair raises
-        :class:`CellExecutionFailed` when no repair was tried, else :class:`NeedsInput` (repairs were tried, or a
-        model was asked and had no usable fix); either way its message is :func:`failure_reason`'s one paragraph
-        (the step, the error's headline, what to do), and the traceback stays in the notebook and the error.
+        :class:`CellExecutionFailed` (the run ends ``failed``) whose message is :func:`failure_reason`'s one
+        paragraph (the step, the error's headline, the repairs tried, what to do); the traceback stays in the
+        notebook and the error.
         """
         if isinstance(cells, str):
             cells = [Cell(cells)]
@@ -154,6 +155,8 @@ class Agent:
             results.update(result.results)
         if repaired:
             self.memory.repaired += 1
+        for text in results.get("say") or []:  # what the cells ask this agent to tell the user (e.g. a sample)
+            self.say(str(text))
         self.memory.results[step] = results
         self.memory.done_steps.append(step)
         self._emit(Event("step", self.name, step, {"state": "done", "seconds": round(seconds, 2)}))
@@ -181,11 +184,8 @@ class Agent:
         if result.error is not None:
             error = result.error
             self._emit(Event("step", self.name, step, {"state": "failed", "error": error.headline}))
-            failed = CellExecutionFailed(failure_reason(step, error), error=error.to_dict())
             if not attempts and not unused:
-                raise failed
+                raise CellExecutionFailed(failure_reason(step, error), error=error.to_dict())
             tried = f"after {attempts} repair{'s' if attempts != 1 else ''}" + (f"; {unused}" if unused else "")
-            raise NeedsInput(failure_reason(step, error, tried=tried),
-                             question=f"How should the {step} step proceed (fix the data, loosen a requirement, "
-                                      "or skip it)?") from failed
+            raise CellExecutionFailed(failure_reason(step, error, tried=tried), error=error.to_dict())
         return result, attempts

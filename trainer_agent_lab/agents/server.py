@@ -19,10 +19,10 @@ class ServerCells(Protocol):
     """What a kind's ``server_cells`` module offers the Server agent: one function per step, each returning the
     step's rendered cells."""
 
-    def export_onnx_cell(self) -> list[Cell]: ...
+    def export_onnx_cell(self) -> list[Cell]: ...  # a kind's may take ``seconds`` (its latency check)
     def parity_cell(self) -> list[Cell]: ...
     def serving_app_cell(self) -> list[Cell]: ...
-    def capacity_cell(self) -> list[Cell]: ...
+    def capacity_cell(self) -> list[Cell]: ...  # a kind's may take ``seconds`` (how long it measures)
     def bundle_cell(self, request: str | None = None, data_refs: Any = ()) -> list[Cell]: ...
     # optional: ``predictions_cell(memory) -> list[Cell]``, the cell that predicts the file to predict (none: no cell)
 
@@ -34,10 +34,13 @@ class ServerAgent(Agent):
     #: The kind's module of cell wrappers (``kinds/<kind>/server_cells.py``); each kind's Server agent sets it.
     cells: ClassVar[ServerCells]
 
-    def export(self) -> dict[str, Any]:
-        """Export the whole pipeline (preprocessing included) to ONNX; int8 where asked or needed."""
+    def export(self, seconds: float | None = None) -> dict[str, Any]:
+        """Export the whole pipeline (preprocessing included) to ONNX; int8 where asked or needed. With
+        ``seconds``, the kind's export cell (which must then take ``seconds``) times the float model for that
+        long at most."""
         self.heading("export the model to ONNX and check it")
-        result = self.run("export", self.cells.export_onnx_cell())
+        timed = {} if seconds is None else {"seconds": seconds}
+        result = self.run("export", self.cells.export_onnx_cell(**timed))
         text = f"Exported to ONNX: {result['onnx_bytes']:,} bytes"
         if result.get("int8_bytes"):
             text += (f"; int8 model {result['int8_bytes']:,} bytes, because "
@@ -64,10 +67,12 @@ class ServerAgent(Agent):
         self.say(text + ".")
         return result
 
-    def capacity(self) -> dict[str, Any]:
-        """Write the serving app, then measure it: latency, throughput, memory; size the deployment."""
+    def capacity(self, seconds: float | None = None) -> dict[str, Any]:
+        """Write the serving app, then measure it: latency, throughput, memory; size the deployment. With
+        ``seconds``, the kind's capacity cell (which must then take ``seconds``) measures for that long at most."""
         serving = self.run("serving", self.cells.serving_app_cell())
-        result = self.run("capacity", self.cells.capacity_cell())
+        timed = {} if seconds is None else {"seconds": seconds}
+        result = self.run("capacity", self.cells.capacity_cell(**timed))
         cap = result.get("capacity", {})
         text = (f"Serving {serving.get('serving_model', 'model.onnx')}: model alone p50 {cap.get('p50_ms', 0):.3f} ms, "
                 f"p99 {cap.get('p99_ms', 0):.3f} ms; over HTTP {cap.get('qps_per_replica', 0):g} requests/s per "

@@ -4,19 +4,24 @@ A generated notebook must re-run without this package, so the cells carry each f
 cells (made by :func:`trainer_agent_lab.cells.render.writefile_cells`) write it into ``bundle/``, verbatim or as a
 ``string.Template`` that a short visible cell then fills in with what the notebook measured.
 
-======================  ===================  ==========================================================
-template                bundle file          how
-======================  ===================  ==========================================================
-``model_server.py``     ``serve.py``         verbatim: the FastAPI app (``/predict``, ``/health``, ``/metrics``)
-``text_features.py``    ``text_features.py`` verbatim (text models): normalisation + TF-IDF, ``text_vectorizer.json``
-``bundle_test.py``      ``test_bundle.py``   verbatim: starts the app in-process and sends the sample request
-``predict.py``          ``predict.py``       verbatim: batch scoring of a table file (``trainer-agent predict`` runs it)
-``Dockerfile.tmpl``     ``Dockerfile``       filled in with measured figures
-``api.md.tmpl``         ``API.md``           filled in: endpoints, schema, curl and Python examples
-``model_card.md.tmpl``  ``model_card.md``    filled in: use, data, metrics, constraint table, limits
-``memory_probe.py``     (none)               scratch (tables): run once to measure a serving process's peak
-                                             memory, then deleted; not part of the bundle
-======================  ===================  ==========================================================
+======================  =====================  ==========================================================
+template                bundle file            how
+======================  =====================  ==========================================================
+``model_server.py``     ``serve.py``           verbatim: the FastAPI app (``/predict``, ``/health``, ``/metrics``)
+``table_features.py``   ``table_features.py``  verbatim (tables): raw columns -> the model's (dates, "$12.50",
+                                               yes/no, capped categories) by ``feature_schema.json``'s recipe;
+                                               written beside the notebook by the column types step, which
+                                               trains on it, and copied into ``bundle/`` by the serving cell
+``text_features.py``    ``text_features.py``   verbatim (text models): normalisation + TF-IDF, ``text_vectorizer.json``
+``bundle_test.py``      ``test_bundle.py``     verbatim: starts the app in-process and sends the sample request
+``predict.py``          ``predict.py``         verbatim: batch scoring of a table file (``trainer-agent predict``
+                                               runs it)
+``Dockerfile.tmpl``     ``Dockerfile``         filled in with measured figures
+``api.md.tmpl``         ``API.md``             filled in: endpoints, schema, curl and Python examples
+``model_card.md.tmpl``  ``model_card.md``      filled in: use, data, metrics, constraint table, limits
+``memory_probe.py``     (none)                 scratch (tables): run once to measure a serving process's peak
+                                               memory, then deleted; not part of the bundle
+======================  =====================  ==========================================================
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Measure one serving replica (the model alone, then the real app under a bounded load test on 127.0.0.1), size
-the deployment, and check that the estimate holds."""
+the deployment, and check that the estimate holds, all within CAPACITY_SECONDS."""
 # ruff: noqa: E402  (as in the notebook: a cell's parameters come first, its imports after them)
 
 # %% [context]
@@ -32,10 +32,14 @@ LOAD_REQUESTS = 2000
 CONCURRENCY = 8
 VERIFY_SECONDS = 2.5
 HEADROOM_STEPS = (0.7, 0.5, 0.35)
+CAPACITY_SECONDS = 30.0
+MIN_CALLS = 200
 
 # isort: split
 # %% Measure the model alone in this process, with one thread as serve.py runs it: single-item latency, and the
-# throughput of batches.
+# throughput of batches. Every measurement here runs for a time, not a count: each takes its part of what is left
+# of CAPACITY_SECONDS (at most its usual count of calls, at least MIN_CALLS for a steady p99), so a slow model (a
+# wide table's) keeps to the budget; the cell says how many calls it timed.
 import http.client
 import socket
 import threading
@@ -43,15 +47,25 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psutil
 
-WARMUP_CALLS, TIMED_CALLS, BATCH_ROWS = 50, 1000, 256
-single_ms = single_row_ms(SERVING_MODEL_PATH, X_test, TIMED_CALLS, WARMUP_CALLS)
+capacity_deadline = time.perf_counter() + CAPACITY_SECONDS
+
+
+def seconds_left(part):
+    """``part`` of the seconds left of CAPACITY_SECONDS (never under 0.2 s)."""
+    return max(0.2, part * (capacity_deadline - time.perf_counter()))
+
+
+WARMUP_CALLS, MOST_CALLS, BATCH_ROWS = 50, 1000, 256
+single_ms = single_row_ms(SERVING_MODEL_PATH, X_test, MOST_CALLS, WARMUP_CALLS, seconds=seconds_left(0.2),
+                          min_calls=MIN_CALLS)
+TIMED_CALLS = len(single_ms)
 p50_ms, p99_ms, mean_ms = (float(v) for v in (*np.percentile(single_ms, [50, 99]), single_ms.mean()))
 session = onnx_session(SERVING_MODEL_PATH)
 batch_rows = np.arange(BATCH_ROWS) % len(X_test)
 batch_feed = to_onnx_feed(X_test.iloc[batch_rows] if hasattr(X_test, "iloc") else X_test[batch_rows])
 session.run(None, batch_feed)
-batches, start = 0, time.perf_counter()
-while batches < 5 or (time.perf_counter() - start < 0.5 and batches < 200):
+batches, start, batch_s = 0, time.perf_counter(), min(0.5, seconds_left(0.05))
+while batches < 2 or (time.perf_counter() - start < batch_s and batches < 200):
     session.run(None, batch_feed)
     batches += 1
 batch_rows_per_s = batches * BATCH_ROWS / (time.perf_counter() - start)
@@ -74,19 +88,23 @@ def post(conn, body):
         return 0
 
 
-def closed_loop(total, workers, time_limit_s):
-    """``total`` requests from ``workers`` threads, each sending its next request when the last returns."""
+def closed_loop(total, workers, time_limit_s, min_requests=0):
+    """At most ``total`` requests from ``workers`` threads, each sending its next request when the last returns,
+    for ``time_limit_s`` (longer until ``min_requests`` are answered, never past twice the limit)."""
     latency, status = np.full(total, np.nan), np.zeros(total, dtype=int)
-    deadline = time.perf_counter() + time_limit_s
+    soft, hard = time.perf_counter() + time_limit_s, time.perf_counter() + 2 * time_limit_s
+    answered = [0]
 
     def worker(w):
         conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
         for i in range(w, total, workers):
-            if time.perf_counter() > deadline:
+            now = time.perf_counter()
+            if now > hard or (now > soft and answered[0] >= min_requests):
                 break
             sent = time.perf_counter()
             status[i] = post(conn, REQUEST_BODIES[i % len(REQUEST_BODIES)])
             latency[i] = (time.perf_counter() - sent) * 1000
+            answered[0] += 1
         conn.close()
 
     began = time.perf_counter()
@@ -103,7 +121,7 @@ def paced(qps, seconds, workers):
     total, interval = max(20, int(qps * seconds)), 1.0 / qps
     latency, status = np.full(total, np.nan), np.zeros(total, dtype=int)
     began = time.perf_counter() + 0.05
-    deadline = began + 3 * seconds + 1
+    deadline = began + 2 * seconds + 0.5
 
     def worker(w):
         conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
@@ -217,8 +235,9 @@ PORT = free_port()
 server, server_log, startup_s = start_app(PORT)
 try:
     memory = MemorySampler(server.pid)
-    closed_loop(min(200, LOAD_REQUESTS), CONCURRENCY, 10)  # warm-up
-    load_ms, load_status, load_s = closed_loop(LOAD_REQUESTS, CONCURRENCY, 15)
+    closed_loop(min(200, LOAD_REQUESTS), CONCURRENCY, min(10, seconds_left(0.1)))  # warm-up
+    load_ms, load_status, load_s = closed_loop(LOAD_REQUESTS, CONCURRENCY, min(15, seconds_left(0.5)), MIN_CALLS)
+    load_sent = int(len(load_status))
     load_ok = int((load_status == 200).sum())
     qps_per_replica = round(load_ok / load_s, 1)
     http_p50_ms, http_p99_ms = (float(v) for v in np.percentile(load_ms, [50, 99]))
@@ -228,8 +247,10 @@ try:
     verify_runs = []
     for HEADROOM in HEADROOM_STEPS:
         planned_qps = max(qps_per_replica * HEADROOM, 1.0)
-        v_ms, v_status, v_qps = paced(planned_qps, VERIFY_SECONDS, CONCURRENCY)
-        verify_runs.append({"headroom": HEADROOM, "planned_qps": round(planned_qps, 1), "verified_qps":
+        verify_s = min(VERIFY_SECONDS, max(0.5, seconds_left(0.5) / 2))  # a paced run may take twice it
+        v_ms, v_status, v_qps = paced(planned_qps, verify_s, CONCURRENCY)
+        verify_runs.append({"headroom": HEADROOM, "seconds": round(verify_s, 2), "planned_qps": round(planned_qps, 1),
+                            "verified_qps":
                             round(float(v_qps), 1), "p50_ms": round(float(np.percentile(v_ms, 50)), 3),
                             "p99_ms": round(float(np.percentile(v_ms, 99)), 3),
                             "errors": int((v_status != 200).sum()), "requests": int(len(v_ms))})
@@ -250,7 +271,7 @@ replicas_for_target = math.ceil(target_qps / planned_qps) if target_qps and plan
 container_memory_mb = REQUIREMENTS.get("container_memory_mb")
 fits_container = None if container_memory_mb is None else replica_memory_mb <= container_memory_mb
 advice = [f"One replica (one serve.py process) answered {qps_per_replica:g} requests/s over HTTP "
-          f"({LOAD_REQUESTS} requests, {CONCURRENCY} at a time); planned at {HEADROOM:.0%} of that "
+          f"({load_sent} requests, {CONCURRENCY} at a time); planned at {HEADROOM:.0%} of that "
           f"({planned_qps:.0f}/s) its p99 was {verified['p99_ms']:.1f} ms, "
           + ("within" if verified_holds else "OVER") + f" the {p99_target_ms:g} ms target."]
 if replicas_for_target:
@@ -287,14 +308,18 @@ CAPACITY = {
 }
 (BUNDLE_DIR / "capacity.json").write_text(json.dumps({
     **CAPACITY, "verify_runs": verify_runs, "server_startup_s": round(startup_s, 2),
-    "load_requests": LOAD_REQUESTS, "concurrency": CONCURRENCY, "timed_calls": TIMED_CALLS,
+    "load_requests": load_sent, "concurrency": CONCURRENCY, "timed_calls": TIMED_CALLS,
+    "capacity_seconds": CAPACITY_SECONDS, "min_calls": MIN_CALLS,
     "batch_rows": BATCH_ROWS, "cpu_count": os.cpu_count(),
-    "method": "p50_ms/p99_ms/mean_ms: single-row onnxruntime calls (one thread) in the notebook's kernel after "
-              f"{WARMUP_CALLS} warm-up calls. http_*: serve.py started from this folder on 127.0.0.1, "
-              f"{LOAD_REQUESTS} single-row POST /predict requests from {CONCURRENCY} keep-alive connections "
+    "method": f"p50_ms/p99_ms/mean_ms: {TIMED_CALLS} single-row onnxruntime calls (one thread) in the notebook's "
+              f"kernel after up to {WARMUP_CALLS} warm-up calls. http_*: serve.py started from this folder on "
+              f"127.0.0.1, {load_sent} single-row POST /predict requests from {CONCURRENCY} keep-alive connections "
               "(client on the same machine, so it takes CPU from the server); qps_per_replica = successful "
-              "requests / seconds. Verification: a steady load at qps_per_replica x headroom for "
-              f"{VERIFY_SECONDS} s, latency counted from each request's due time. replicas_for_target = "
+              "requests / seconds. Each measurement ran for a time (its part of the "
+              f"{CAPACITY_SECONDS:g} s the step may take; at most {MOST_CALLS} calls and {LOAD_REQUESTS} requests, at "
+              f"least {MIN_CALLS} of each unless twice its time ran out). Verification: a steady load at "
+              "qps_per_replica x headroom for the seconds in verify_runs (at most "
+              f"{VERIFY_SECONDS} s), latency counted from each request's due time. replicas_for_target = "
               "ceil(target_qps / (qps_per_replica x headroom)). replica_memory_mb: the server's peak RSS "
               "(psutil samples and VmHWM) over start-up and both runs.",
 }, indent=2) + "\n")
@@ -303,12 +328,15 @@ CAPACITY = {
 for key, value in CAPACITY.items():
     if key != "capacity_advice":
         print(f"{key:>24}: {value}")
+capacity_used_s = CAPACITY_SECONDS - (capacity_deadline - time.perf_counter())
+print(f"Timed {TIMED_CALLS} single-row calls of the model alone and {load_sent} HTTP requests, within the "
+      f"{CAPACITY_SECONDS:g} s this step may take ({capacity_used_s:.1f} s used).")
 for run in verify_runs:
     print(f"verification at {run['headroom']:.0%} of qps_per_replica ({run['verified_qps']:g} requests/s for "
-          f"{VERIFY_SECONDS:g} s): p50 {run['p50_ms']:g} ms, p99 {run['p99_ms']:g} ms, {run['errors']} errors")
+          f"{run['seconds']:g} s): p50 {run['p50_ms']:g} ms, p99 {run['p99_ms']:g} ms, {run['errors']} errors")
 print(capacity_advice)
 fig = go.Figure().set_subplots(rows=1, cols=2, subplot_titles=(
-    f"model alone: {TIMED_CALLS} single-row calls", f"HTTP: {LOAD_REQUESTS} requests, {CONCURRENCY} at a time"))
+    f"model alone: {TIMED_CALLS} single-row calls", f"HTTP: {load_sent} requests, {CONCURRENCY} at a time"))
 fig.add_trace(go.Histogram(x=single_ms, nbinsx=60, name="onnxruntime"), row=1, col=1)
 fig.add_trace(go.Histogram(x=load_ms, nbinsx=60, name="full load", opacity=0.6), row=1, col=2)
 fig.add_trace(go.Histogram(x=v_ms, nbinsx=60, name=f"at {HEADROOM:.0%} load", opacity=0.6), row=1, col=2)

@@ -13,12 +13,14 @@ from .context import METRICS, N_PARAMETERS, REQUIREMENTS, _report
 CONSTRAINTS = [{"name": "accuracy", "op": ">=", "value": 0.9}]
 
 # %% Check every requirement against what the cells above measured: the test metrics, the parameter count,
-# the ONNX file's size and inputs (the bundle's feature schema lists each input of the exported model) and the
-# capacity the Server agent measured (read back from the bundle).
+# the ONNX file's size and inputs (the bundle's feature schema lists each input of the exported model; a table's
+# recipe, the raw columns a client sends, of which a date is one input) and the capacity the Server agent measured
+# (read back from the bundle).
 capacity_file = Path("bundle") / "capacity.json"
 CAPACITY = json.loads(capacity_file.read_text()) if capacity_file.exists() else {}
 onnx_file, schema_file = Path("bundle") / "model.onnx", Path("bundle") / "feature_schema.json"
-schema_inputs = json.loads(schema_file.read_text()).get("inputs") if schema_file.exists() else None
+schema = json.loads(schema_file.read_text()) if schema_file.exists() else {}
+schema_inputs = schema["recipe"]["raw_inputs"] if schema.get("recipe") else schema.get("inputs")
 model_inputs = None if schema_inputs is None else [str(i["name"]) for i in schema_inputs]
 
 

@@ -106,3 +106,12 @@ pipeline_text: str
 inputs_text: str
 data_lines: list[str]
 limitations: list[str]
+
+# --- ``cells/run_folder`` (only where the notebook lies outside the run's folder: the chat panel's notebook).
+#: The run's folder as the notebook names it (relative to the notebook's folder) and as an absolute path; the
+#: folder the kernel worked in before (the notebook's); ``os.chdir``, imported under its own name (later cells
+#: import ``os`` itself).
+RUN_FOLDER: str
+RUN_DIR: str
+NOTEBOOK_FOLDER: str
+chdir: Callable[[str], None]

@@ -3,7 +3,11 @@
 A :class:`LabRun` is a :class:`~trainer_agent_lab.session.Session` over the notebook open in JupyterLab, on a
 live driver: the first message asks for a model; an answer to the agents' question re-runs the request with
 it; a later message changes requirements (:meth:`Session.ask <trainer_agent_lab.session.Session.ask>`). Data
-references are resolved as in every door, relative paths from the notebook's folder. Every event gets a
+references are resolved as in every door, relative paths from the notebook's folder. Each run writes its files
+(``spec.json``, ``report.json``, ``bundle/``, ``bundle.zip``, the data split) into a folder of its own beside the
+notebook, ``runs/<notebook stem>-<YYYYMMDD-HHMMSS>/`` (``-2``, ``-3``... when taken), so two notebooks in one
+folder, or two runs of one notebook, never share a file; the notebook itself stays where the person has it, and
+its first cell of the run moves the kernel into that folder (the last one back). Every event gets a
 sequence number and stays in the run's log, so a panel that reconnects asks for what came after the last
 number it saw and loses nothing.
 """
@@ -23,7 +27,7 @@ from ..agents.base import Event
 from ..errors import TrainerAgentError, UsageError
 from ..notebook.live import LiveDriver, Transport
 from ..report import RunReport
-from ..session import Session
+from ..session import Session, new_run_folder
 
 #: Run states shown by the panel.
 STATES = ("running", "paused", "waiting_kernel", "succeeded", "failed", "refused", "needs_input", "stopped")
@@ -81,7 +85,8 @@ class LabRun:
 
     @property
     def out_dir(self) -> Path:
-        """The notebook's folder: ``spec.json``, ``report.json`` and ``bundle/`` go there."""
+        """The run's own folder beside the notebook (``runs/<stem>-<time>``): ``spec.json``, ``report.json``,
+        ``bundle/`` go there."""
         return self.session.out
 
     @property
@@ -112,7 +117,8 @@ class LabRun:
     def summary(self) -> dict[str, Any]:
         """What ``GET /runs/{id}`` answers."""
         report = self.report
-        return {"run_id": self.run_id, "notebook_path": self.notebook_path, "request": self.request,
+        return {"run_id": self.run_id, "notebook_path": self.notebook_path, "run_folder": str(self.out_dir),
+                "request": self.request,
                 "data": self.data, "state": self.state, "busy": self.busy, "last_seq": len(self.events),
                 "report": report.model_dump(mode="json") if report else None,
                 "bundle_zip": bool(report and report.paths.get("bundle_zip")
@@ -192,17 +198,17 @@ class RunManager:
         if other is not None:
             raise UsageError(f"A run is already working on {notebook_path} ({other.run_id}).",
                              hint="Stop it first, or pick another notebook.")
-        # the cells write bundle/ (and the run spec.json, report.json) next to the notebook: one run per folder
-        neighbour = next((r for r in self.runs.values() if r.busy and r.out_dir == local.parent), None)
-        if neighbour is not None:
-            raise UsageError(f"A run is already working in the folder of {notebook_path} (on "
-                             f"{neighbour.notebook_path}); its bundle/ would be overwritten.",
-                             hint="Use a notebook in another folder, or ask for a new notebook named after the task.")
         run_id = uuid.uuid4().hex[:12]
         settings = llm or LLMSettings()
-        session = Session(data=data, out=local.parent, notebook=local, base=local.parent, time_budget_s=time_budget_s,
-                          llm=settings.backend, llm_options=settings.options(), assume_yes=False,
-                          driver=lambda path: LiveDriver(self.transport, notebook_path, path, run_id=run_id))
+        # a folder of the run's own beside the notebook: runs never share (or overwrite) a file
+        out = new_run_folder(local.parent / "runs", f"{local.stem}-{time.strftime('%Y%m%d-%H%M%S')}")
+        try:
+            session = Session(data=data, out=out, notebook=local, base=local.parent, time_budget_s=time_budget_s,
+                              llm=settings.backend, llm_options=settings.options(), assume_yes=False,
+                              driver=lambda path: LiveDriver(self.transport, notebook_path, path, run_id=run_id))
+        except Exception:
+            out.rmdir()  # still empty: the run never started
+            raise
         run = LabRun(run_id, notebook_path, session, first_request=request)
         session.on_event = lambda event: self._agent_event(run, event)
         self._hook(run, session.start().driver)  # type: ignore[arg-type]

@@ -18,20 +18,41 @@ class BudgetSplit:
     """How a kind shares its time budget out.
 
     ``reserve_s + reserve_share * total`` seconds are kept back after the search for the final fit, the
-    evaluation and the Server agent; the feasibility probe gets ``probe_share * total`` (at most ``probe_cap_s``);
-    a search never gets less than ``min_search_s`` (the defaults of each family, even when the budget is spent).
+    evaluation and the Server agent; the feasibility check (its probes, permutation test and learning curves, all
+    of it) gets ``probe_share * total`` (at most ``probe_cap_s``, never under ``probe_min_s``: a probe needs a few
+    seconds to say anything); a search never
+    gets less than ``min_search_s`` (the defaults of each family, even when the budget is spent).
+
+    The steps in the reserve that measure for a time take their shares of the whole budget, capped, and never more
+    than a part of the time left (:meth:`TimeBudget.step_s`): the permutation importance of the evaluation
+    (``importance_*``), the float model's latency check in the export (``latency_*``) and the capacity measurement
+    (``capacity_*``); none gets under ``step_min_s``. With 60 s they take 3 + 3 + 15 s of the 36 s reserve, which
+    leaves the fit, the evaluation's plots, the export, the parity check and the bundle the rest.
     """
 
     reserve_s: float = 30.0
     reserve_share: float = 0.1
     probe_share: float = 0.08
     probe_cap_s: float = 20.0
+    probe_min_s: float = 3.0
     min_search_s: float = 5.0
+    importance_share: float = 0.05
+    importance_cap_s: float = 10.0
+    latency_share: float = 0.05
+    latency_cap_s: float = 5.0
+    capacity_share: float = 0.25
+    capacity_cap_s: float = 30.0
+    step_min_s: float = 2.0
 
 
 @dataclass
 class TimeBudget:
-    """Seconds a run may take, counted from ``started`` (``time.perf_counter()``), shared out by ``split``."""
+    """Seconds a run may take, counted from ``started`` (``time.perf_counter()``), shared out by ``split``.
+
+    The phases take their shares in order — the feasibility check :meth:`probe_s`, the search :meth:`search_s`
+    (what is left before the reserve), then the fit, the evaluation and the Server agent in the reserve — so a run
+    ends within its budget up to the floors (``probe_min_s``, ``min_search_s``) and one model fit past a deadline.
+    """
 
     total_s: float = DEFAULT_TIME_BUDGET_S
     split: BudgetSplit = field(default_factory=BudgetSplit)
@@ -42,19 +63,44 @@ class TimeBudget:
         """Seconds since the run started."""
         return time.perf_counter() - self.started
 
+    @property
+    def reserve_s(self) -> float:
+        """Seconds kept back after the search for the fit, the evaluation and the Server agent."""
+        return self.split.reserve_s + self.split.reserve_share * self.total_s
+
     def left_s(self, *, reserve: bool = True) -> float:
         """Seconds left; with ``reserve``, less what the split keeps back for the steps after the search."""
-        kept = self.split.reserve_s + self.split.reserve_share * self.total_s if reserve else 0.0
-        return self.total_s - self.elapsed_s - kept
+        return self.total_s - self.elapsed_s - (self.reserve_s if reserve else 0.0)
 
     def search_s(self, share: float = 1.0) -> float:
         """Seconds the search gets: ``share`` of what is left after the reserve, never under the split's minimum."""
         return max(self.split.min_search_s, share * self.left_s())
 
     def probe_s(self) -> float:
-        """Seconds the feasibility probe's permutation test may take."""
-        return round(min(self.split.probe_cap_s, self.split.probe_share * self.total_s), 1)
+        """Seconds the whole feasibility check may take (probes, permutation test, learning curves): its share of
+        the budget, at most the split's cap, never under its floor."""
+        share = min(self.split.probe_cap_s, self.split.probe_share * self.total_s)
+        return round(max(self.split.probe_min_s, share), 1)
 
     def share_s(self, fraction: float, cap_s: float) -> float:
         """``fraction`` of the whole budget, at most ``cap_s`` seconds."""
         return min(cap_s, fraction * self.total_s)
+
+    def step_s(self, share: float, cap_s: float, *, of_left: float = 0.5) -> float:
+        """Seconds a step after the search that measures for a time may take: ``share`` of the whole budget, at most
+        ``cap_s``, at most ``of_left`` of the time left of the whole budget, never under the split's
+        ``step_min_s``."""
+        left = max(0.0, self.left_s(reserve=False))
+        return round(max(self.split.step_min_s, min(cap_s, share * self.total_s, of_left * left)), 1)
+
+    def importance_s(self) -> float:
+        """Seconds the evaluation's permutation importance may take."""
+        return self.step_s(self.split.importance_share, self.split.importance_cap_s, of_left=0.25)
+
+    def latency_s(self) -> float:
+        """Seconds the export's check of the float model against the request's latency targets may take."""
+        return self.step_s(self.split.latency_share, self.split.latency_cap_s, of_left=0.25)
+
+    def capacity_s(self) -> float:
+        """Seconds the capacity measurement (the model alone, then the real app under load) may take."""
+        return self.step_s(self.split.capacity_share, self.split.capacity_cap_s, of_left=0.5)

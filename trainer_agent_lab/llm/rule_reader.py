@@ -62,6 +62,7 @@ def parse_request(text: str, data: list[str] | None = None, time_budget_s: float
     report = list(dict.fromkeys(m.lastgroup for m in mentions if m.lastgroup not in constrained | {optimize}))
     target, asked = _target(norm)
     hints = [hint for hint, pattern in V.HINT_PATTERNS if pattern.search(norm)]
+    hints += [f"predict_file:{m.group('ref')}" for m in _PREDICT_FILE_RE.finditer(norm)]
     if asked and target is None:
         hints.append(f"asked_target:{asked}")
     quantize = bool(V.QUANTIZE_RE.search(norm)) and not V.NO_QUANTIZE_RE.search(norm)

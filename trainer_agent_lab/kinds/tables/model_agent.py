@@ -10,7 +10,7 @@ from ...errors import NeedsInput, Refused
 from ...knowledge.zoo import SHALLOW_TREE_DEPTH, candidates
 from ...llm.feature_reader import PROTECTED_ATTRIBUTES, PROTECTED_WORDS
 from ...spec import LOWER_IS_BETTER
-from ..budget import TimeBudget
+from ..budget import DEFAULT_TIME_BUDGET_S, TimeBudget
 from . import model_cells as cells
 
 #: Queued first so every family is tried once with sensible settings before the search explores.
@@ -38,6 +38,9 @@ SELECT_SHARE, SELECT_CAP_S = 0.08, 15.0
 
 class TableModelAgent(ModelAgent):
     """The Model agent for tables: the zoo of scikit-learn families, an optuna search, fit, evaluate."""
+
+    #: The time budget the search was given (the evaluation's permutation importance takes its share of it).
+    _budget: TimeBudget | None = None
 
     def select_features(self, split: dict[str, Any], budget: TimeBudget, assume_yes: bool) -> dict[str, Any]:
         """Choose the inputs the request allows before the search (never / only / at most N / the monotonic ones);
@@ -139,7 +142,8 @@ class TableModelAgent(ModelAgent):
         return wanted if wanted in valid else usual
 
     def search(self, task: str, families: list[str], n_classes: int, budget: TimeBudget) -> dict[str, Any]:
-        """The search cell, within what ``budget`` leaves for it."""
+        """The search cell, within what ``budget`` leaves for it (the agent keeps ``budget`` for the evaluation)."""
+        self._budget = budget
         self.heading("search, train and evaluate")
         spec = self.memory.spec
         objective = self.objective(task, n_classes)
@@ -175,9 +179,11 @@ class TableModelAgent(ModelAgent):
                      "over the budget; training the next best configuration.")
         return result
 
-    def evaluate(self) -> dict[str, Any]:
-        """Test-set metrics and plots."""
-        result = self.run("evaluate", cells.evaluate_cell())
+    def evaluate(self, budget: TimeBudget | None = None) -> dict[str, Any]:
+        """Test-set metrics and plots; the permutation importance within its share of ``budget`` (by default the
+        budget the search was given, else one of the request's time budget)."""
+        budget = budget or self._budget or TimeBudget(self.memory.spec.time_budget_s or DEFAULT_TIME_BUDGET_S)
+        result = self.run("evaluate", cells.evaluate_cell(importance_seconds=budget.importance_s()))
         shown = ", ".join(f"{k} {v:.4g}" for k, v in result["metrics"].items() if v is not None)
         self.say(f"Test metrics: {shown}.")
         return result

@@ -53,12 +53,15 @@ def fit_cell(params: dict[str, Any], threshold: float | None, cv_metrics: dict[s
     return render("kinds/tables/cells/fit", PARAMS=params, THRESHOLD=threshold, CV_METRICS=cv_metrics)
 
 
-def evaluate_cell() -> list[Cell]:
-    """Test metrics, confusion matrix, curves or residuals, and feature importance."""
-    return render(*EVALUATE_FILES)
+def evaluate_cell(importance_seconds: float = 10.0) -> list[Cell]:
+    """Test metrics, confusion matrix, curves or residuals, and permutation importance within
+    ``importance_seconds`` (on wide data only the inputs that fit are shuffled, and the cell says so)."""
+    return render(*EVALUATE_FILES, IMPORTANCE_SECONDS=importance_seconds)
 
 
 def feasibility_cell(gated: list[dict[str, Any]], probe_seconds: float) -> list[Cell]:
     """A quick probe before the search: is there signal at all, and are the metric targets in reach?
-    (the shared ``cells/signal_test.py``, then ``kinds/tables/cells/feasibility.py``)"""
+    (the shared ``cells/signal_test.py``, then ``kinds/tables/cells/feasibility.py``). All of it — the probes, the
+    permutation test, the learning curves — fits in ``probe_seconds``; on wide data it probes on a column sample and
+    reports a ``say`` message about it."""
     return render("cells/signal_test", "kinds/tables/cells/feasibility", GATED=gated, PROBE_SECONDS=probe_seconds)

@@ -1,10 +1,11 @@
 """Predictions for a file (tables): which file the request hands over to predict, what the prediction column is
 called, and the cell that writes ``predictions.csv`` with the bundle's own ``predict.py``.
 
-The file to predict is the test file of a train/test folder (the load cell finds it), else the first table file
-among the request's data references after the first ("... and predict for test.csv": the rule reader puts such
-a file last). Its predictions go to ``predictions.csv`` in the run folder, the prediction column named as the
-request asks ("... a column named Survived") or as the target is named in the user's file.
+The file to predict is the test file of a train/test folder (the load cell finds it), else the table file the
+request hands over to predict ("... and predict for test.csv": the rule reader marks it with a ``predict_file:``
+hint and puts it last among the data references). Its predictions go to ``predictions.csv`` in the run folder,
+the prediction column named as the request asks ("... a column named Survived") or as the target is named in the
+user's file.
 """
 
 from __future__ import annotations
@@ -29,10 +30,13 @@ _NOT_NAMES = frozenset({"for", "with", "of", "in", "to", "and", "the", "a", "an"
 
 
 def file_to_predict(spec: TaskSpec) -> str | None:
-    """The request's file to predict, as an absolute path (relative paths are read from the working directory,
-    else beside the training data); None when the request hands over none."""
+    """The request's file to predict ("... and predict for test.csv": the rule reader's ``predict_file:`` hint), as
+    an absolute path (relative paths are read from the working directory, else beside the training data); None
+    when the request hands over none. Other data references the request writes (the training file it names in
+    words while ``--data`` gives its path) are never files to predict."""
+    asked = [h.split(":", 1)[1] for h in spec.hints if h.startswith("predict_file:")]
     first = Path(spec.data[0]).expanduser() if spec.data and ":" not in spec.data[0] else None
-    for ref in spec.data[1:]:
+    for ref in [r for r in spec.data[1:] if r in asked]:
         path = Path(ref).expanduser()
         if ref.startswith(("sklearn:", "synthetic:")) or path.suffix.lower() not in TABLE_SUFFIXES:
             continue

@@ -121,6 +121,9 @@ MISSING_TEXT: str
 to_onnx_feed: Callable[[pd.DataFrame], dict[str, np.ndarray]]
 onnx_bytes: int
 opset: int
+#: The raw columns (the user's own names, the recipe's ``raw_inputs``) the exported model's inputs are computed
+#: from: what a client sends, and what the request's "at most N inputs" and "never use X" are checked against.
+EXPORTED_INPUTS: list[str]
 #: ``model_predict(frame)``: (class codes or values, probabilities or None) from the trained pipeline.
 model_predict: Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray | None]]
 

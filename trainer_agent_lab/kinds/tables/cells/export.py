@@ -9,11 +9,11 @@ from .context import (
     CATEGORICAL_FEATURES,
     MISSING_CATEGORY,
     NUMERIC_FEATURES,
-    ORIGINAL_NAMES,
+    RECIPE,
     TARGET,
     TASK,
-    _report,
     model,
+    table_features,
 )
 
 # isort: split
@@ -90,9 +90,10 @@ onnx.save(onnx_model, ONNX_PATH)
 onnx_bytes = ONNX_PATH.stat().st_size
 print(f"{ONNX_PATH}: {onnx_bytes / 1024:.1f} KiB, opset {opset}, "
       f"{len(initial_types)} inputs, outputs {[o.name for o in onnx_model.graph.output]}")
-# The exported model's real inputs (its graph's), under the user's column names: what the request's "at most N
-# inputs" and "never use X" are checked against.
-_report(inputs=[ORIGINAL_NAMES.get(col, col) for col in ONNX_INPUT_NAMES], n_inputs=len(onnx_model.graph.input))
+# The inputs the exported model really takes, as a client sends them: the raw columns (the user's own names) that
+# its graph's inputs are computed from (a date column is one input, though the model reads its calendar features).
+# What the request's "at most N inputs" and "never use X" are checked against; the export step reports them.
+EXPORTED_INPUTS = table_features.raw_names(table_features.prune_recipe(RECIPE, ONNX_INPUT_NAMES))
 
 
 def to_onnx_feed(frame):

@@ -8,7 +8,7 @@ import sys
 import onnx
 
 from ....cells.context import BUNDLE_DIR, ONNX_PATH, QUANTISE_REASONS, REQUIREMENTS, _report, float_checks
-from .context import X_test, onnx_bytes, opset, to_onnx_feed
+from .context import EXPORTED_INPUTS, X_test, onnx_bytes, opset, to_onnx_feed
 
 # isort: split
 # %% Measure the peak memory of a process that serves the float model (memory_probe.py, written above, run in a
@@ -62,4 +62,4 @@ if QUANTISE_REASONS:
               "(trees, linear or distance operators), so the int8 file is identical in behaviour")
 _report(onnx_path=str(ONNX_PATH), onnx_bytes=onnx_bytes, int8_path=str(INT8_PATH) if INT8_PATH else None,
         int8_bytes=int8_bytes, int8_quantised=int8_quantised, opset=opset, quantise_reasons=QUANTISE_REASONS,
-        float_checks=float_checks)
+        float_checks=float_checks, inputs=EXPORTED_INPUTS, n_inputs=len(EXPORTED_INPUTS))

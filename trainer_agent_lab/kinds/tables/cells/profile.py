@@ -10,27 +10,43 @@ from .context import _report, df
 # %% [parameters]
 TARGET = "target"
 TASK = "classification"
+PROFILE_COLUMNS = 40
 
-# %% Profile the data: types, missing values and the target's distribution, before any change.
+# %% Profile the data: types, missing values and the target's distribution, before any change. A wide table
+# shows at most PROFILE_COLUMNS columns in each table and plot (the target, those with the most missing values,
+# then the first ones) and says how many it left out.
+missing = df.isna().sum()
+chosen = set(list(dict.fromkeys([TARGET, *missing[missing > 0].sort_values(ascending=False, kind="stable").index,
+                                  *df.columns]))[:PROFILE_COLUMNS])
+shown = [c for c in df.columns if c in chosen]  # in the table's own order
 profile = pd.DataFrame({
-    "dtype": df.dtypes.astype(str),
-    "missing": df.isna().sum(),
-    "missing %": (100 * df.isna().mean()).round(1),
-    "unique": df.nunique(),
-    "example": df.iloc[0],
+    "dtype": df[shown].dtypes.astype(str),
+    "missing": missing[shown],
+    "missing %": (100 * missing[shown] / max(len(df), 1)).round(1),
+    "unique": df[shown].nunique(),
+    "example": df[shown].iloc[0],
 })
 display(profile)
-missing = df.isna().sum()
+say = []
+if len(shown) < df.shape[1]:
+    say.append(f"The table has {df.shape[1]:,} columns: the profile shows {len(shown)} of them (the target, those "
+               "with the most missing values, then the first ones) in its tables and plots.")
+    kinds = df.dtypes.astype(str).value_counts()
+    print(say[-1], "Column types over all columns:", ", ".join(f"{n:,} {t}" for t, n in kinds.items()) + ";",
+          f"{int((missing > 0).sum()):,} columns have missing values.")
 missing = missing[missing > 0]
 if len(missing):
-    px.bar(x=missing.index, y=missing.values, labels={"x": "column", "y": "missing values"},
-           title="Missing values per column").show()
+    top = missing.sort_values(ascending=False, kind="stable")[:PROFILE_COLUMNS]
+    px.bar(x=top.index, y=top.values, labels={"x": "column", "y": "missing values"},
+           title="Missing values per column" + (f" (the {len(top)} with the most)" if len(top) < len(missing)
+                                                else "")).show()
 result = {"duplicates": int(df.duplicated().sum()), "missing": {k: int(v) for k, v in missing.items()}}
 target = df[TARGET].dropna()
 if TASK == "classification":
     counts = target.astype(str).str.strip().value_counts()
-    px.bar(x=counts.index, y=counts.values, labels={"x": TARGET, "y": "rows"},
-           title=f"Class balance of {TARGET}").show()
+    px.bar(x=counts.index[:PROFILE_COLUMNS], y=counts.values[:PROFILE_COLUMNS], labels={"x": TARGET, "y": "rows"},
+           title=f"Class balance of {TARGET}" + (f" (the {PROFILE_COLUMNS} largest of {len(counts):,} classes)"
+                                                  if len(counts) > PROFILE_COLUMNS else "")).show()
     result["class_counts"] = {str(k): int(v) for k, v in counts.items()}
 else:
     values = pd.to_numeric(target, errors="coerce")
@@ -39,8 +55,8 @@ else:
     px.histogram(values, nbins=50, title=f"Distribution of {TARGET}").show()
     result["target_stats"] = {k: float(v) for k, v in values.describe().items()}
 numeric = df.select_dtypes("number")
-if TARGET in numeric and numeric.shape[1] > 2:
-    corr = numeric.corr(numeric_only=True)[TARGET].drop(TARGET).sort_values(key=abs, ascending=False)
+if TARGET in numeric and numeric.shape[1] > 2:  # each column against the target only (not every pair of columns)
+    corr = numeric.drop(columns=TARGET).corrwith(numeric[TARGET]).dropna().sort_values(key=abs, ascending=False)
     px.bar(x=corr.index[:20], y=corr.values[:20], labels={"x": "column", "y": "correlation"},
            title=f"Correlation of numeric columns with {TARGET}").show()
-_report(**result)
+_report(**result, say=say)

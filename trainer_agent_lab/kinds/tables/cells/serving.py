@@ -14,6 +14,7 @@ from .context import (
     MISSING_TEXT,
     NUMERIC_FEATURES,
     ONNX_INPUT_NAMES,
+    ORIGINAL_NAMES,
     POS_LABEL,
     RECIPE,
     TARGET,
@@ -28,9 +29,9 @@ from .context import (
 )
 
 
-# %% Write the files serve.py reads: the feature schema (each model column, its ONNX input, what training saw; and
-# the recipe that turns the user's raw columns into them, run by table_features.py, shipped beside serve.py) and
-# the label map (class names, the decision threshold).
+# %% Write the files serve.py reads: the feature schema (each model column, its ONNX input, what training saw; the
+# recipe that turns the user's raw columns into them, run by table_features.py, shipped beside serve.py; the
+# target's name in the user's file) and the label map (class names, the decision threshold).
 def json_value(value):
     """A JSON-ready Python value: missing values (NaN, None, pd.NA) as None, numpy scalars unwrapped, dates as
     ISO text."""
@@ -50,9 +51,10 @@ inputs += [{"name": col, "onnx_name": ONNX_INPUT_NAMES[col], "dtype": "string", 
             "categories": sorted(str(v) for v in X_train[col].dropna().unique())[:100]}
            for col in CATEGORICAL_FEATURES]
 serving_recipe = table_features.prune_recipe(RECIPE, NUMERIC_FEATURES + CATEGORICAL_FEATURES)
-(BUNDLE_DIR / "table_features.py").write_bytes(Path("table_features.py").read_bytes())  # this run's own copy
+(BUNDLE_DIR / "table_features.py").write_bytes(Path(table_features.__file__).read_bytes())
 write_json("feature_schema.json", {"kind": "tabular", "inputs": inputs, "recipe": serving_recipe, "task": TASK,
-                                   "target": str(TARGET), "model_file": SERVING_MODEL_PATH.name})
+                                   "target": str(TARGET), "target_name": ORIGINAL_NAMES.get(TARGET, str(TARGET)),
+                                   "model_file": SERVING_MODEL_PATH.name})
 if TASK == "classification":
     write_json("label_map.json", {"classes": [str(c) for c in CLASSES],
                                   "pos_label": None if POS_LABEL is None else int(POS_LABEL),

@@ -1,0 +1,110 @@
+"""The ethics policy on its labelled corpus: refusal recall and false refusals on the held-out half.
+
+Reads trainer_agent_lab/knowledge/ethics_corpus.json (by position: the 1st, 3rd... request of every list is the fit
+half, the 2nd, 4th... the held-out half), checks every request with ``ethics.check`` (the written rules, then the
+semantic judge for English), and writes benchmarks/results/judgement.md: the corpus summary, the figures per
+half and language (the rules alone and rules + judge), the misses and false refusals, the cold cost of the judge.
+
+    .venv/bin/python benchmarks/judgement.py [--out benchmarks/results/judgement.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from trainer_agent_lab.knowledge import ethics  # noqa: E402
+from trainer_agent_lab.knowledge.ethics_judge import judge  # noqa: E402
+
+CORPUS = Path(ethics.__file__).with_name("ethics_corpus.json")
+
+
+def corpus_rows(path: Path = CORPUS) -> list[dict]:
+    """Every request of the corpus with its label, rule, language and half."""
+    rows = []
+    for domain in json.loads(path.read_text())["domains"]:
+        for label in ("refuse", "allow"):
+            for lang, texts in domain[label].items():
+                for i, text in enumerate(texts):
+                    rows.append({"text": text, "label": label, "lang": lang, "domain": domain["domain"],
+                                 "rule": domain["rule"] if label == "refuse" else None,
+                                 "half": "fit" if i % 2 == 0 else "held-out"})
+    return rows
+
+
+def _rate(hits: int, n: int) -> str:
+    return f"{hits}/{n} = {hits / n:.3f}" if n else "-"
+
+
+def main() -> None:
+    """Compute the figures and write the report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="benchmarks/results/judgement.md")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    loaded, unavailable = judge(ethics.RULES)
+    cold = time.perf_counter() - start
+    rows = corpus_rows()
+    for row in rows:
+        t0 = time.perf_counter()
+        rules_only = ethics.check(row["text"], semantic=False)
+        verdict = ethics.check(row["text"])
+        row["seconds"] = time.perf_counter() - t0
+        row["rules_only"] = None if rules_only.allowed else rules_only.rule.id
+        row["verdict"] = None if verdict.allowed else verdict.rule.id
+        row["by"] = verdict.decided_by if not verdict.allowed else ""
+        row["why"] = verdict.rationale
+    lines = ["# The ethics policy on its labelled corpus", "",
+             "`make judgement` (benchmarks/judgement.py) wrote this. Corpus: "
+             "`trainer_agent_lab/knowledge/ethics_corpus.json`, written by hand: per kind of harm, requests to "
+             "refuse and legitimate look-alikes on the same topic, in English and Chinese. Fit half: the 1st, 3rd, "
+             "5th... request of every list (the written rules and the judge's concept phrases were written and "
+             "tuned against it); held-out half: the 2nd, 4th...", ""]
+    lines += ["## Corpus", "", "| domain (rule) | refuse en | refuse zh | allow en | allow zh |",
+              "|---|---|---|---|---|"]
+    for d in json.loads(CORPUS.read_text())["domains"]:
+        lines.append(f"| {d['domain']} ({d['rule'] or '-'}) | {len(d['refuse']['en'])} | {len(d['refuse']['zh'])} "
+                     f"| {len(d['allow']['en'])} | {len(d['allow']['zh'])} |")
+    n_ref = sum(r["label"] == "refuse" for r in rows)
+    lines += ["", f"{len(rows)} requests: {n_ref} to refuse, {len(rows) - n_ref} to allow.", ""]
+    lines += ["## Figures", "", "Recall: refused under the corpus's rule. False refusals: allowed requests refused.",
+              "",
+              "| half | language | recall, rules alone | false refusals, rules alone | recall, rules + judge "
+              "| false refusals, rules + judge |", "|---|---|---|---|---|---|"]
+    for half in ("held-out", "fit"):
+        for lang in ("en", "zh"):
+            part = [r for r in rows if r["half"] == half and r["lang"] == lang]
+            ref = [r for r in part if r["label"] == "refuse"]
+            allow = [r for r in part if r["label"] == "allow"]
+            lines.append(f"| {half} | {lang} | {_rate(sum(r['rules_only'] == r['rule'] for r in ref), len(ref))} "
+                         f"| {_rate(sum(r['rules_only'] is not None for r in allow), len(allow))} "
+                         f"| {_rate(sum(r['verdict'] == r['rule'] for r in ref), len(ref))} "
+                         f"| {_rate(sum(r['verdict'] is not None for r in allow), len(allow))} |")
+    lines += ["", "Chinese is judged by the written rules alone (MiniLM reads English only).", "",
+              "## Misses and false refusals", ""]
+    for r in rows:
+        if r["label"] == "refuse" and r["verdict"] != r["rule"]:
+            lines.append(f"- miss ({r['half']}, {r['rule']}, got {r['verdict']}): {r['text']}")
+        if r["label"] == "allow" and r["verdict"]:
+            lines.append(f"- false refusal ({r['half']}, {r['verdict']}): {r['text']} — {r['why']}")
+    caught = [r for r in rows if r["verdict"] and not r["rules_only"]]
+    lines += ["", f"## Refused by the judge only ({len(caught)})", ""]
+    lines += [f"- {r['half']}, {r['verdict']}: {r['text']} — {r['why']}" for r in caught]
+    times = sorted(r["seconds"] for r in rows if r["lang"] == "en")
+    lines += ["", "## Cost", "",
+              f"- judge load (encoder + cached phrase embeddings), cold: {cold:.2f} s"
+              + (f" — not available: {unavailable}" if loaded is None else ""),
+              f"- per English request (both checks): median {times[len(times) // 2]:.3f} s, "
+              f"max {times[-1]:.3f} s", "- measured on the shared 2-core machine, under other helpers' load", ""]
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text("\n".join(lines))
+    print("\n".join(lines[lines.index("## Figures"):lines.index("## Misses and false refusals")]))
+
+
+if __name__ == "__main__":
+    main()

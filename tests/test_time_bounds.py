@@ -1,0 +1,158 @@
+"""The cells that measure for a time keep to the seconds they are given, on a wide table (thousands of columns, one
+ONNX input each) as on a normal one: permutation importance, the profile, the single-row ONNX timing, the float
+model's latency check and the capacity measurement. The cells are rendered and run for real, without a kernel."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pandas as pd
+import pytest
+from onnx import TensorProto, helper
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from trainer_agent_lab.cells.render import render, run_cells
+from trainer_agent_lab.kinds.budget import TimeBudget
+from trainer_agent_lab.kinds.tables.model_cells import evaluate_cell
+from trainer_agent_lab.kinds.tables.server_cells import capacity_cell, export_onnx_cell
+
+SEED = 0
+
+
+def wide_frame(rows: int = 100, columns: int = 3000) -> tuple[pd.DataFrame, np.ndarray]:
+    """Random numeric columns; the target depends on the first three."""
+    rng = np.random.default_rng(SEED)
+    values = rng.normal(size=(rows, columns))
+    frame = pd.DataFrame(values, columns=[f"c{i}" for i in range(columns)])
+    return frame, (values[:, 0] + values[:, 1] - values[:, 2] > 0).astype(int)
+
+
+def namespace(**names: Any) -> dict[str, Any]:
+    """A namespace after the set-up cell (run for real), with a ``_report`` that records what cells hand back."""
+    ns: dict[str, Any] = {"__name__": "__main__"}
+    run_cells(render("cells/setup", SEED=SEED, REQUIREMENTS={"constraints": []}), ns)
+    reports: list[dict[str, Any]] = []
+    ns.update({"_report": lambda **kw: reports.append(kw), "REPORTS": reports, "time": time}, **names)
+    return ns
+
+
+def fitted(frame: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
+    """The names the importance cell reads: a fitted pipeline of the Model agent's shape and the test split."""
+    model = Pipeline([("prep", ColumnTransformer([("num", SimpleImputer(), list(frame.columns))])),
+                      ("est", LogisticRegression(C=0.5, max_iter=500))]).fit(frame, y)
+    return {"model": model, "X_test": frame, "y_test": y, "CLASSIFY": True, "OBJECTIVE": "accuracy", "SEED": SEED}
+
+
+def importance_only(seconds: float) -> list[Any]:
+    """The importance cell of the evaluation step (the evaluation's metrics cell needs the whole fit's names)."""
+    return [c for c in evaluate_cell(importance_seconds=seconds) if "IMPORTANCE_SECONDS" in c.source]
+
+
+def test_importance_on_a_wide_table_shuffles_only_what_fits_and_says_so() -> None:
+    frame, y = wide_frame()
+    ns = namespace(**fitted(frame, y))
+    began = time.perf_counter()
+    run_cells(importance_only(1.0), ns)
+    elapsed = time.perf_counter() - began
+    report = ns["REPORTS"][-1]
+    assert elapsed < 6, f"the importance cell took {elapsed:.1f} s for a 1 s budget"
+    assert report["say"] and "of the 3,000 inputs" in report["say"][0]
+    assert 0 < len(ns["drops"]) < 3000
+    assert {"c0", "c1", "c2"} <= set(ns["drops"]), "the cheap first pass ranks the informative inputs first"
+    assert set(list(report["importance"])[:3]) == {"c0", "c1", "c2"}
+
+
+def test_importance_on_a_normal_table_shuffles_every_input() -> None:
+    frame, y = wide_frame(rows=200, columns=8)
+    ns = namespace(**fitted(frame, y))
+    run_cells(importance_only(10.0), ns)
+    report = ns["REPORTS"][-1]
+    assert report["say"] == [] and len(ns["drops"]) == 8 and ns["repeats"] == 3
+    assert set(list(report["importance"])[:3]) == {"c0", "c1", "c2"}
+
+
+def test_profile_of_a_wide_table_shows_at_most_its_columns_and_says_so() -> None:
+    frame, y = wide_frame(columns=5000)
+    frame.loc[::7, "c4000"] = np.nan
+    frame["target"] = y
+    ns = namespace(df=frame)
+    began = time.perf_counter()
+    run_cells(render("kinds/tables/cells/profile", TARGET="target", TASK="classification"), ns)
+    assert time.perf_counter() - began < 8
+    report = ns["REPORTS"][-1]
+    assert len(ns["profile"]) == 40 and {"target", "c4000"} <= set(ns["profile"].index)
+    assert "5,001 columns" in report["say"][0] and report["missing"] == {"c4000": 15}
+    assert report["class_counts"] == {str(k): int(v) for k, v in pd.Series(y).value_counts().items()}
+
+
+def test_profile_of_a_normal_table_shows_every_column_in_order() -> None:
+    frame, y = wide_frame(columns=6)
+    frame["target"] = y
+    ns = namespace(df=frame)
+    run_cells(render("kinds/tables/cells/profile", TARGET="target", TASK="classification"), ns)
+    assert list(ns["profile"].index) == list(frame.columns) and ns["REPORTS"][-1]["say"] == []
+
+
+def wide_onnx(path: Path, inputs: int) -> list[str]:
+    """An ONNX model of ``inputs`` [N, 1] float inputs (one per column, as a table's export makes) summed."""
+    names = [f"c{i}" for i in range(inputs)]
+    graph = helper.make_graph(
+        [helper.make_node("Concat", names, ["all"], axis=1),
+         helper.make_node("ReduceSum", ["all"], ["score"], keepdims=1)], "wide",
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, [None, 1]) for n in names],
+        [helper.make_tensor_value_info("score", TensorProto.FLOAT, [None, 1])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, path)
+    return names
+
+
+def timing_namespace(tmp_path: Path, inputs: int) -> dict[str, Any]:
+    names = wide_onnx(tmp_path / "wide.onnx", inputs)
+    frame = pd.DataFrame(np.random.default_rng(SEED).normal(size=(50, inputs)), columns=names)
+    ns = namespace(X_test=frame, ort=ort, to_onnx_feed=lambda f: {c: f[[c]].to_numpy(np.float32) for c in f.columns})
+    run_cells(render("cells/onnx_timing", TIMED_FEED=False), ns)
+    return ns
+
+
+def test_single_row_timing_runs_for_a_time_with_a_minimum_of_calls(tmp_path: Path) -> None:
+    ns = timing_namespace(tmp_path, 2000)
+    began = time.perf_counter()
+    times = ns["single_row_ms"](tmp_path / "wide.onnx", ns["X_test"], 100_000, seconds=0.5, min_calls=30)
+    elapsed = time.perf_counter() - began
+    assert 30 <= len(times) < 100_000 and elapsed < 1.5
+    assert len(ns["single_row_ms"](tmp_path / "wide.onnx", ns["X_test"], 40)) == 40  # no seconds: a count
+
+
+def test_latency_check_keeps_to_its_seconds(tmp_path: Path) -> None:
+    ns = timing_namespace(tmp_path, 2000)
+    ns.update(ONNX_PATH=tmp_path / "wide.onnx",
+              REQUIREMENTS={"constraints": [{"name": "p99_ms", "op": "<=", "value": 1000.0}]})
+    latency = [c for c in export_onnx_cell(seconds=0.5) if "LATENCY_SECONDS" in c.source]
+    began = time.perf_counter()
+    run_cells(latency, ns)
+    assert time.perf_counter() - began < 1.5
+    assert 0 < len(ns["float_ms"]) <= 300 and set(ns["float_checks"]) == {"p99_ms"}
+
+
+@pytest.mark.parametrize(("total", "capacity", "importance"), [(60, 15.0, 3.0), (300, 30.0, 10.0)])
+def test_budget_shares_of_the_measuring_steps_fit_the_reserve(total: float, capacity: float,
+                                                              importance: float) -> None:
+    budget = TimeBudget(total)
+    assert (budget.capacity_s(), budget.importance_s()) == (capacity, importance)
+    assert budget.capacity_s() + budget.importance_s() + budget.latency_s() < 0.6 * budget.reserve_s
+    late = TimeBudget(total, started=time.perf_counter() - (total - 4))  # 4 s of the whole budget left
+    assert late.capacity_s() == late.split.step_min_s == late.importance_s()
+
+
+def test_capacity_cell_takes_its_seconds() -> None:
+    source = capacity_cell(seconds=7.5, load_requests=400)[0].source
+    assert "CAPACITY_SECONDS = 7.5\n" in source and "LOAD_REQUESTS = 400\n" in source
