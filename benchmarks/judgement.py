@@ -37,6 +37,29 @@ def corpus_rows(path: Path = CORPUS) -> list[dict]:
     return rows
 
 
+#: The calibrated thresholds stay within these bounds (a lower one lets single words through; a higher one, nothing).
+LOWEST, HIGHEST, STEP = 0.72, 0.90, 0.02
+
+
+def calibrate(rows: list[dict]) -> dict[str, float]:
+    """Per rule, the judge's threshold from the fit half's English requests (never the held-out half).
+
+    The lowest threshold at which the judge refuses none of the fit half's look-alikes under that rule
+    (their weakest cue group scores below it), plus :data:`STEP`, within [:data:`LOWEST`, :data:`HIGHEST`].
+    """
+    loaded, unavailable = judge(ethics.RULES)
+    if loaded is None:
+        raise SystemExit(f"The semantic judge cannot load: {unavailable}")
+    worst: dict[str, float] = {r.id: 0.0 for r in ethics.RULES}
+    for row in rows:
+        if row["half"] != "fit" or row["lang"] != "en" or row["label"] != "allow":
+            continue
+        for rule_id, groups in loaded.group_scores(row["text"]).items():
+            worst[rule_id] = max(worst[rule_id], min(score for score, _ in groups if score < 1.0) if any(
+                score < 1.0 for score, _ in groups) else 1.0)
+    return {rule_id: round(min(HIGHEST, max(LOWEST, w + STEP)), 2) for rule_id, w in worst.items()}
+
+
 def _rate(hits: int, n: int) -> str:
     return f"{hits}/{n} = {hits / n:.3f}" if n else "-"
 
@@ -45,7 +68,12 @@ def main() -> None:
     """Compute the figures and write the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="benchmarks/results/judgement.md")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="print the per-rule thresholds chosen on the fit half (for ethics_judge.THRESHOLDS)")
     args = parser.parse_args()
+    if args.calibrate:
+        print(json.dumps(calibrate(corpus_rows()), indent=1))
+        return
     start = time.perf_counter()
     loaded, unavailable = judge(ethics.RULES)
     cold = time.perf_counter() - start
@@ -64,7 +92,10 @@ def main() -> None:
              "`trainer_agent_lab/knowledge/ethics_corpus.json`, written by hand: per kind of harm, requests to "
              "refuse and legitimate look-alikes on the same topic, in English and Chinese. Fit half: the 1st, 3rd, "
              "5th... request of every list (the written rules and the judge's concept phrases were written and "
-             "tuned against it); held-out half: the 2nd, 4th...", ""]
+             "tuned against it; the judge's per-rule thresholds were chosen on its English look-alikes, "
+             "`--calibrate`); held-out half: the 2nd, 4th... The last 6 English and 2 Chinese requests of every "
+             "list (4 and 2 for re-identification) were added later, written before they were measured, phrased "
+             "the way people write rather than in the rules' words.", ""]
     lines += ["## Corpus", "", "| domain (rule) | refuse en | refuse zh | allow en | allow zh |",
               "|---|---|---|---|---|"]
     for d in json.loads(CORPUS.read_text())["domains"]:

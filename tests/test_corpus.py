@@ -24,6 +24,7 @@ def corpus():
     sys.path.insert(0, str(ROOT / "benchmarks"))
     spec = importlib.util.spec_from_file_location("corpus", ROOT / "benchmarks" / "corpus.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules["corpus"] = module  # dataclasses look their module up while the class is made
     spec.loader.exec_module(module)
     return module
 

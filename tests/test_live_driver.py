@@ -21,7 +21,6 @@ import pytest
 # pytest-jupyter's fixtures for this module only (as a plugin its autouse fixtures would reach every test)
 from pytest_jupyter.jupyter_core import *  # noqa: E402, F403
 from pytest_jupyter.jupyter_server import *  # noqa: E402, F403
-from tornado.httpclient import HTTPClientError
 
 from .test_server_ext import (  # noqa: F401 - jp_server_config is the fixture that enables the extension
     PREFIX,
@@ -170,14 +169,16 @@ async def _two_notebooks_run_tasks_at_the_same_time(jp_fetch, jp_ws_fetch, jp_ro
         lab._execute = timed  # type: ignore[method-assign]
         await lab.open("a/a.ipynb")
         await lab.open("b/b.ipynb")
-        a = (await post(jp_fetch, "runs", body={**WINE, "notebook_path": "a/a.ipynb"}))["run_id"]
+        first = await post(jp_fetch, "runs", body={**WINE, "notebook_path": "a/a.ipynb"})
+        a = first["run_id"]
         b = (await post(jp_fetch, "runs", body={"request": "classify the iris flowers with at least 90% accuracy",
                                                  "data": "sklearn:iris", "time_budget_s": 60,
                                                  "notebook_path": "b/b.ipynb"}))["run_id"]
-        # a third run in a's folder would overwrite its bundle/: refused while a runs
-        with pytest.raises(HTTPClientError) as info:
-            await post(jp_fetch, "runs", body={**WINE, "notebook_path": "a/other.ipynb"})
-        assert info.value.code == 400 and "folder" in json.loads(info.value.response.body)["error"]
+        # another notebook in a's folder gets a run folder of its own: it can never overwrite a's bundle/
+        other = await post(jp_fetch, "runs", body={**WINE, "notebook_path": "a/other.ipynb"})
+        assert other["run_folder"] != first["run_folder"]
+        assert Path(other["run_folder"]).parent == Path(first["run_folder"]).parent  # both under a/runs/
+        await post(jp_fetch, "runs", other["run_id"], "stop")
         await wait_for(lambda: step_done(lab, a, "split") and step_done(lab, b, "split"), 240, "both splits")
         for run_id in (a, b):
             await post(jp_fetch, "runs", run_id, "stop")

@@ -26,7 +26,7 @@ class BudgetSplit:
     The steps in the reserve that measure for a time take their shares of the whole budget, capped, and never more
     than a part of the time left (:meth:`TimeBudget.step_s`): the permutation importance of the evaluation
     (``importance_*``), the float model's latency check in the export (``latency_*``) and the capacity measurement
-    (``capacity_*``); none gets under ``step_min_s``. With 60 s they take 3 + 3 + 15 s of the 36 s reserve, which
+    (``capacity_*``); none gets under ``step_min_s``. With 60 s they take 3 + 3 + 12 s of the 36 s reserve, which
     leaves the fit, the evaluation's plots, the export, the parity check and the bundle the rest.
     """
 
@@ -40,8 +40,8 @@ class BudgetSplit:
     importance_cap_s: float = 10.0
     latency_share: float = 0.05
     latency_cap_s: float = 5.0
-    capacity_share: float = 0.25
-    capacity_cap_s: float = 30.0
+    capacity_share: float = 0.2
+    capacity_cap_s: float = 20.0
     step_min_s: float = 2.0
 
 

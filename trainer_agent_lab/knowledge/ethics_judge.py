@@ -4,12 +4,13 @@ Each rule of :data:`~trainer_agent_lab.knowledge.ethics.RULES` needs all of its 
 a purpose...). The regular expressions find a group by its words; the judge also finds it by meaning. Every
 cue group has a :class:`~trainer_agent_lab.knowledge.ethics.Concept`: phrases that express it ("dock their pay",
 "get rid of them") and look-alikes that do not ("offer them training", "review by hand"). The judge embeds
-every short span (1 to 3 words, within a clause) of an English request with the packaged MiniLM encoder
-(:mod:`.sentence_encoder`) and takes a group as present when its regular expression matches, or when some span
-is at least :data:`THRESHOLD` similar to one of the group's phrases and :data:`MARGIN` more similar to it than
-to any of the group's look-alikes. Only rules with at least one group found by its words are judged
-(so most requests cost no encoding), and a rule refuses only when all its groups are present, so a request that
-merely shares the vocabulary (employees, insurance, passports, photos) still goes through.
+every short span (1 to 4 words, within a clause) and every short whole clause of an English request with the
+packaged MiniLM encoder (:mod:`.sentence_encoder`) and takes a group as present when its regular expression
+matches, or when some span is at least the rule's threshold (:data:`THRESHOLDS`) similar to one of the group's
+phrases and :data:`MARGIN` more similar to it than to any of the group's look-alikes.
+Only rules with at least one group found by its words are judged (so most requests cost no encoding), and a
+rule refuses only when all its groups are present, so a request that merely shares
+the vocabulary (employees, insurance, passports, photos) still goes through.
 
 Why spans and groups, not whole requests: the corpus's legitimate look-alikes are written on the same topics
 as the requests to refuse, and a whole-request embedding is dominated by the topic. Nearest neighbours over
@@ -37,7 +38,15 @@ from .sentence_encoder import PACKAGE, EncoderUnavailable, SentenceEncoder
 THRESHOLD = 0.72
 #: ... and this much more similar to it than to the group's nearest look-alike.
 MARGIN = 0.08
-MAX_SPAN_WORDS = 3
+#: Per rule, the threshold chosen on the corpus's fit half (``benchmarks/judgement.py --calibrate``): the lowest
+#: one at which the judge refuses none of the fit half's look-alikes, plus a safety step of 0.02.
+THRESHOLDS: dict[str, float] = {
+    "deny_services_protected": 0.74, "identify_individuals": 0.84, "infer_sensitive_attribute": 0.86,
+    "forge_documents": 0.81,
+}
+MAX_SPAN_WORDS = 4
+#: A whole clause is also a span when it has at most this many words (the harm often sits in one clause).
+MAX_CLAUSE_WORDS = 12
 CACHE = Path(__file__).with_name("ethics_phrases.npz")
 _WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
 
@@ -62,10 +71,13 @@ def is_english(text: str) -> bool:
 
 
 def spans(text: str, max_words: int = MAX_SPAN_WORDS) -> list[str]:
-    """The distinct runs of 1..``max_words`` words of ``text`` (lower-cased), never across a clause boundary."""
+    """The distinct runs of 1..``max_words`` words of ``text`` (lower-cased), never across a clause boundary,
+    and every clause of at most :data:`MAX_CLAUSE_WORDS` words as a whole."""
     out: dict[str, None] = {}
     for clause in re.split(r"[,;:.!?()\[\]\"]", text.lower()):
         words = _WORD.findall(clause)
+        if max_words < len(words) <= MAX_CLAUSE_WORDS:
+            out[" ".join(words)] = None
         for n in range(1, max_words + 1):
             for i in range(len(words) - n + 1):
                 out[" ".join(words[i:i + n])] = None
@@ -110,33 +122,41 @@ class Judge:
         i = int(np.argmax(best))
         return float(best[i]), f"'{span_text[i]}' (like '{concept.like[int(np.argmax(like[i]))]}', {best[i]:.2f})"
 
-    def find(self, request: str) -> Finding | None:
-        """The rule an English ``request`` falls under by meaning, or None (also for a non-English request)."""
+    def group_scores(self, request: str) -> dict[str, list[tuple[float, str]]]:
+        """Per candidate rule, per cue group: 1.0 and the words when its regex matches, else the best span's score.
+
+        A candidate rule has at least one cue group found by its words: a request that shares no word with any
+        rule (most requests) costs no encoding at all. Non-English requests have no candidates.
+        """
         if not is_english(request):
-            return None
+            return {}
         text = request.lower()
-        # only rules with at least one cue group in words: a request that shares no word with any rule
-        # (most requests) costs no encoding at all
         candidates = [r for r in self.rules if r.concepts and any(re.search(c, text) for c in r.cues)]
         span_text = spans(request)
         if not candidates or not span_text:
-            return None
+            return {}
         span_emb = self.encoder.encode(span_text)
-        best: tuple[float, Finding] | None = None
+        out: dict[str, list[tuple[float, str]]] = {}
         for rule in candidates:
-            matched, weakest = [], 1.0
+            groups = []
             for cue, concept in zip(rule.cues, rule.concepts, strict=True):
-                if re.search(cue, text):
-                    matched.append(f"{re.search(cue, text).group(0)!r} (the rule's words)")
-                    continue
-                score, said = self._group_score(span_emb, span_text, concept)
-                if score < THRESHOLD:
-                    break
-                matched.append(said)
-                weakest = min(weakest, score)
-            else:
-                if best is None or weakest > best[0]:
-                    best = (weakest, Finding(rule.id, tuple(matched)))
+                hit = re.search(cue, text)
+                groups.append((1.0, f"{hit.group(0)!r} (the rule's words)") if hit
+                              else self._group_score(span_emb, span_text, concept))
+            out[rule.id] = groups
+        return out
+
+    def find(self, request: str) -> Finding | None:
+        """The rule an English ``request`` falls under by meaning, or None (also for a non-English request).
+
+        A rule refuses when every cue group scores at least the rule's threshold (:data:`THRESHOLDS`); among
+        several, the one whose weakest group scores highest.
+        """
+        best: tuple[float, Finding] | None = None
+        for rule_id, groups in self.group_scores(request).items():
+            weakest = min(score for score, _ in groups)
+            if weakest >= THRESHOLDS.get(rule_id, THRESHOLD) and (best is None or weakest > best[0]):
+                best = (weakest, Finding(rule_id, tuple(said for _, said in groups)))
         return best[1] if best else None
 
 

@@ -36,9 +36,9 @@ test('with approval on, each cell waits for Run and Stop ends the run there', as
     return count;
   });
   const card = panel.locator('.tal-approval');
-  // the first code cell (set-up) is in the notebook and waits: nothing has run
+  // the first code cell (it moves the kernel into the run's own folder) is in the notebook and waits: nothing has run
   await expect(card).toBeVisible({ timeout: 60000 });
-  await expect(card.locator('pre')).toContainText('# Set up');
+  await expect(card.locator('pre')).toContainText("this run's own folder");
   await expect(cells).toHaveCount(blank + 1);
   await page.waitForTimeout(1500);
   expect(await executed()).toBe(0);
@@ -46,7 +46,7 @@ test('with approval on, each cell waits for Run and Stop ends the run there', as
   await expect.poll(executed, { timeout: 60000 }).toBe(1);
 
   // the next one waits in turn
-  await expect(card.locator('pre')).not.toContainText('# Set up', { timeout: 60000 });
+  await expect(card.locator('pre')).not.toContainText("this run's own folder", { timeout: 60000 });
   const second = (await card.locator('pre').textContent()) ?? '';
   await card.getByRole('button', { name: 'Run', exact: true }).click();
   await expect.poll(executed, { timeout: 60000 }).toBe(2);

@@ -186,4 +186,6 @@ class TableModelAgent(ModelAgent):
         result = self.run("evaluate", cells.evaluate_cell(importance_seconds=budget.importance_s()))
         shown = ", ".join(f"{k} {v:.4g}" for k, v in result["metrics"].items() if v is not None)
         self.say(f"Test metrics: {shown}.")
+        if result.get("importance_note"):  # only some inputs were shuffled within the seconds
+            self.say(result["importance_note"])
         return result

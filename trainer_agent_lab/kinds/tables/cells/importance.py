@@ -26,7 +26,8 @@ def follows(frame, scores):
     scores = np.asarray(scores, dtype=float).reshape(len(frame), -1)
     scores = (scores - scores.mean(axis=0)) / (scores.std(axis=0) + 1e-12)
     numbers = frame.select_dtypes("number")
-    values = numbers.fillna(numbers.mean()).fillna(0.0).to_numpy(dtype=float)
+    values = numbers.to_numpy(dtype=float)
+    values = np.nan_to_num(np.where(np.isnan(values), numbers.mean().to_numpy(dtype=float), values))
     values = (values - values.mean(axis=0)) / (values.std(axis=0) + 1e-12)
     closeness = pd.Series(np.abs(values.T @ scores / len(frame)).max(axis=1), index=numbers.columns)
     for col in frame.columns.difference(numbers.columns):  # eta: the share of the scores' spread between groups
@@ -70,4 +71,4 @@ px.bar(x=importance.values, y=importance.index.astype(str), orientation="h",
        labels={"x": f"drop in {scoring} when shuffled", "y": "input"},
        title="Permutation importance (test)" + (f", {len(drops):,} of {n_inputs:,} inputs" if note else "")
        ).update_yaxes(autorange="reversed").show()
-_report(importance={str(k): float(v) for k, v in importance.items()}, say=[note] if note else [])
+_report(importance={str(k): float(v) for k, v in importance.items()}, importance_note=note)

@@ -1,6 +1,7 @@
 """Profile the data before any change: types, missing values, the target's distribution."""
 
 # %% [context]
+import numpy as np
 import pandas as pd
 import plotly.express as px
 from IPython.display import display
@@ -54,9 +55,28 @@ else:
     values = values.dropna()
     px.histogram(values, nbins=50, title=f"Distribution of {TARGET}").show()
     result["target_stats"] = {k: float(v) for k, v in values.describe().items()}
+
+
+# %% [hidden] The correlation of each numeric column with the target (not of every pair of columns: a wide table
+# has millions of pairs), in one matrix product for the columns without missing values.
+def target_correlation(columns, target):
+    """Pearson's r of each of ``columns`` with ``target`` over the rows where both have a value."""
+    rows = target.notna().to_numpy()
+    values, goal = columns.to_numpy(dtype=float)[rows], target.to_numpy(dtype=float)[rows]
+    complete = ~np.isnan(values).any(axis=0)
+    centred, goal = values[:, complete] - values[:, complete].mean(axis=0), goal - goal.mean()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = centred.T @ goal / np.sqrt((centred ** 2).sum(axis=0) * (goal ** 2).sum())
+    corr = pd.Series(r, index=columns.columns[complete])
+    if not complete.all():
+        corr = pd.concat([corr, columns.loc[:, ~complete].corrwith(target)])
+    return corr.dropna()
+
+
+# %% How each numeric column correlates with the target (the 20 strongest).
 numeric = df.select_dtypes("number")
-if TARGET in numeric and numeric.shape[1] > 2:  # each column against the target only (not every pair of columns)
-    corr = numeric.drop(columns=TARGET).corrwith(numeric[TARGET]).dropna().sort_values(key=abs, ascending=False)
+if TARGET in numeric and numeric.shape[1] > 2:
+    corr = target_correlation(numeric.drop(columns=TARGET), numeric[TARGET]).sort_values(key=abs, ascending=False)
     px.bar(x=corr.index[:20], y=corr.values[:20], labels={"x": "column", "y": "correlation"},
            title=f"Correlation of numeric columns with {TARGET}").show()
 _report(**result, say=say)
