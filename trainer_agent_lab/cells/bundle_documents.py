@@ -5,6 +5,7 @@
 import json
 import math
 import os
+import re
 import sys
 
 from .context import (
@@ -82,7 +83,6 @@ fill_in("API.md", title=title, image=image, max_rows=serve_module.MAX_ROWS,
 # %% Fill in model_card.md: the request it was built for, the model, its data, its metrics and agreement with the
 # ONNX files, the constraint table, the capacity and the limitations.
 import html
-import re
 
 
 def quoted(text):
