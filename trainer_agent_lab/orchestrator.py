@@ -21,7 +21,7 @@ from .agents.revision import merge_spec, phases_for
 from .agents.task import TaskAgent
 from .cells.render import render
 from .cells.task import escape_markdown, requirements_markdown, without_tags
-from .errors import CellExecutionFailed, KernelDied, NeedsInput, TrainerAgentError, UsageError
+from .errors import CellExecutionFailed, KernelDied, NeedsInput, RunInterrupted, TrainerAgentError, UsageError
 from .kinds import Run, TaskKind, kind_for
 from .kinds.base import requirements_of
 from .kinds.budget import DEFAULT_TIME_BUDGET_S, TimeBudget
@@ -169,6 +169,7 @@ class Orchestrator:
         memory = task.memory
         report = RunReport(status="failed")
         self._bundles_before = memory.done_steps.count("bundle")
+        stopped = False  # by the person (Stop, an interrupt): no further cell may run, not even the plumbing
         try:
             work()
             report = self._succeeded_or_missed(memory)
@@ -184,7 +185,9 @@ class Orchestrator:
                 report.error = {"ename": "KernelDied", "evalue": str(exc), "exit_code": exc.exit_code,
                                 "signal": exc.signal}
             task.say(f"Stopped ({exc.status}): {report.reason}")
+            stopped = isinstance(exc, RunInterrupted)
         except KeyboardInterrupt:
+            stopped = True
             report = RunReport(status="failed", reason="The run was interrupted; the notebook so far is saved.")
         except Exception as exc:  # a bug of ours: the run still ends with an answer, and says whose fault it is
             what = headline(type(exc).__name__, str(exc))
@@ -196,6 +199,8 @@ class Orchestrator:
                             "traceback": "".join(traceback.format_exception(exc))}
             task.say(f"Stopped (failed): {report.reason}")
         finally:
+            if stopped:  # the kernel stays in the run folder; the next run's first cell comes back first
+                self._stranded, self._in_run_folder = self._stranded or self._in_run_folder, False
             self._leave_run_folder(memory)
             self._finish(report, memory, self._plan, self._intro, started)
         return report
