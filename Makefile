@@ -26,14 +26,16 @@ demo: $(STAMP)
 	  --data sklearn:wine --time-budget 120 --yes
 
 # The suite CI runs: lint, unit tests, end-to-end runs and the core acceptance tasks (marked slow).
-# A run that several tests read is done once per session (tests/shared_runs.py): each of the 13 core acceptance
-# tasks is one run that 4 tests read, the CLI wine run of test_end_to_end one run that 4 tests read. Not in it:
-# what `make bench` does (the tasks tasks.yaml added later, its 600 s grounding and generation tasks, the AutoML
-# baselines, the serving and chat-panel latency reports). Tests of an optional extra skip without it.
+# A run that several tests read is done once per session (tests/shared_runs.py): each of the 17 acceptance tasks
+# (ACCEPTANCE_TASKS) is one run that 4 tests read, the CLI wine run of test_end_to_end one run that 4 tests read.
+# Not in it: what `make bench` does (the 600 s grounding and generation tasks, the AutoML baselines, the serving
+# and chat-panel latency reports), `make corpus` beyond its 30-table slice, `make judgement`. Tests of an optional
+# extra skip without it.
 # How long: `make test` on a fresh clone (git clone, then make test: the .venv build included), measured
-# 2026-11-29 on this 2-core machine: 1,594 s wall (26.6 min), pytest 1,485 s for 707 tests. The slowest: the
-# acceptance tasks (about 8 min in all; churn-messy 2.6, promo-paper 1.9), the browser test 2.5, test_binder's
-# fresh environment 1.4. `pytest --collect-only -q | tail -1` counts the tests; --durations 15 names the slowest.
+# 2026-12-06 on this 2-core machine while other work ran beside it: 2,104 s wall (35 min), pytest 1,874 s for 1,111
+# tests. The acceptance runs go in the background while the other tests run (tests/shared_runs.py). The slowest:
+# the browser test 5.5, test_binder's fresh environment 4, the paper-strategy text test 2.8.
+# `pytest --collect-only -q | tail -1` counts the tests; --durations 15 names the slowest.
 test: $(STAMP)
 	$(BIN)/ruff check trainer_agent_lab tests benchmarks
 	$(BIN)/python -m pytest -q --timeout 900 --durations 15
