@@ -194,8 +194,11 @@ class _Timeout(Exception):
 def data_phases(table: Table, shell: Any, out: Path, budget_s: float = 40) -> Outcome:
     """The Task and Data agents' cells, the Model agent's family choice and the feasibility probe on ``table``."""
     from trainer_agent_lab.agents.base import RunMemory
+    from trainer_agent_lab.agents.task import TaskAgent
     from trainer_agent_lab.errors import CellExecutionFailed, TrainerAgentError
     from trainer_agent_lab.kinds import kind_for
+    from trainer_agent_lab.kinds.tables import model_cells
+    from trainer_agent_lab.kinds.tables.model_agent import TableModelAgent
     from trainer_agent_lab.llm.rule_reader import parse_request
     from trainer_agent_lab.notebook.inkernel import CellView, InKernelDriver
     from trainer_agent_lab.orchestrator import Orchestrator
@@ -214,25 +217,20 @@ def data_phases(table: Table, shell: Any, out: Path, budget_s: float = 40) -> Ou
 
     previous = signal.signal(signal.SIGALRM, stop)
     signal.alarm(DATA_PHASE_TIMEOUT_S)
-    filters = warnings.catch_warnings()  # the cells see warnings as a fresh kernel does (pytest makes them errors)
-    filters.__enter__()
-    warnings.simplefilter("default")
     try:
-        from trainer_agent_lab.agents.task import TaskAgent
-        from trainer_agent_lab.kinds.tables import model_cells
-        from trainer_agent_lab.kinds.tables.model_agent import TableModelAgent
-
         spec = parse_request(table.request, data=[table.path], time_budget_s=budget_s)
         orchestrator.memory = memory = RunMemory(spec=spec)
         task = TaskAgent(driver, memory, lambda event: None)
         orchestrator._kind = kind = kind_for(spec.task_type)
         run = orchestrator._run_context(task, started)
         run.switch_kind = None  # one text column and a label: the text kind's own cells are not in this corpus
-        kind.data_phase(run)
-        if kind.name == "tables":  # the Model agent's first steps: families within the budget, feasibility
-            model = TableModelAgent(driver, memory, run.emit)
-            model.select(memory.task, memory.results["split"])
-            task.check_feasibility(memory.task, probe_s=run.budget.probe_s(), cell=model_cells.feasibility_cell)
+        with warnings.catch_warnings():  # the cells see warnings as a fresh kernel does (pytest makes them errors)
+            warnings.simplefilter("default")
+            kind.data_phase(run)
+            if kind.name == "tables":  # the Model agent's first steps: families within the budget, feasibility
+                model = TableModelAgent(driver, memory, run.emit)
+                model.select(memory.task, memory.results["split"])
+                task.check_feasibility(memory.task, probe_s=run.budget.probe_s(), cell=model_cells.feasibility_cell)
     except CellExecutionFailed as exc:
         status, crash = "failed", True
         reason = f"cell error {exc.error.get('ename')}: {str(exc.error.get('evalue'))[:300]}"
@@ -243,7 +241,6 @@ def data_phases(table: Table, shell: Any, out: Path, budget_s: float = 40) -> Ou
     except Exception as exc:  # noqa: BLE001 - what the corpus is looking for
         status, reason, crash = "failed", f"{type(exc).__name__}: {exc}"[:300], True
     finally:
-        filters.__exit__(None, None, None)
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
         os.chdir(cwd)

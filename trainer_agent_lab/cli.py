@@ -131,9 +131,6 @@ def _plan(args: argparse.Namespace) -> int:
     text or JSON; exit 0 for ``run``, 3 for ``refuse`` / ``needs_input``."""
     import json
 
-    # jsonschema (imported by nbformat, which the agents' modules import) compiles rfc3987_syntax's grammar at
-    # import: a second of start-up for an IRI format check nothing in a plan uses. This process only plans.
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     from .session import Session, check_time_budget
 
     if not args.request.strip():

@@ -199,9 +199,7 @@ class Orchestrator:
                             "traceback": "".join(traceback.format_exception(exc))}
             task.say(f"Stopped (failed): {report.reason}")
         finally:
-            if stopped:  # the kernel stays in the run folder; the next run's first cell comes back first
-                self._stranded, self._in_run_folder = self._stranded or self._in_run_folder, False
-            self._leave_run_folder(memory)
+            self._leave_run_folder(memory, stopped=stopped)
             self._finish(report, memory, self._plan, self._intro, started)
         return report
 
@@ -228,13 +226,16 @@ class Orchestrator:
                                           f"{result.error.headline}.", error=result.error.to_dict())
         self._in_run_folder = True
 
-    def _leave_run_folder(self, memory: RunMemory) -> None:
+    def _leave_run_folder(self, memory: RunMemory, *, stopped: bool = False) -> None:
         """After a turn that moved the kernel into the run folder: back to the notebook's folder (a cell), so that
-        the person's own cells find their files; a stopped or dead kernel is left as it is (and the next run's
-        first cell comes back first)."""
+        the person's own cells find their files; a run the person stopped (no further cell may run) or a dead
+        kernel is left as it is, and the next run's first cell comes back first."""
         if not self._in_run_folder:
             return
         self._in_run_folder = False
+        if stopped:
+            self._stranded = True
+            return
         try:
             self._stranded = any(r.error is not None for r in self._folder_cells(memory, "cells/run_folder_leave"))
         except (TrainerAgentError, KeyboardInterrupt):

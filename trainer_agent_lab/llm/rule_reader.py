@@ -62,11 +62,12 @@ def parse_request(text: str, data: list[str] | None = None, time_budget_s: float
     report = list(dict.fromkeys(m.lastgroup for m in mentions if m.lastgroup not in constrained | {optimize}))
     target, asked = _target(norm)
     hints = [hint for hint, pattern in V.HINT_PATTERNS if pattern.search(norm)]
-    hints += [f"predict_file:{m.group('ref')}" for m in _PREDICT_FILE_RE.finditer(norm)]
+    to_predict = [m.group("ref") for m in _PREDICT_FILE_RE.finditer(norm)]  # "predict for test.csv"
+    hints += [f"predict_file:{ref}" for ref in to_predict]
     if asked and target is None:
         hints.append(f"asked_target:{asked}")
     quantize = bool(V.QUANTIZE_RE.search(norm)) and not V.NO_QUANTIZE_RE.search(norm)
-    refs = _data_refs(norm, data or [])
+    refs = _data_refs(norm, data or [], to_predict)
     spec = TaskSpec(
         request=text, language=language_of(norm),
         task_type=_task_type(norm, constraints, report, optimize, refs), target=target,
@@ -497,7 +498,7 @@ _PREDICT_FILE_RE = re.compile(
     re.IGNORECASE)
 
 
-def _data_refs(text: str, given: list[str]) -> list[str]:
+def _data_refs(text: str, given: list[str], predict: list[str]) -> list[str]:
     """``given`` first, then the references in the text: paths, ``sklearn:NAME``, ``synthetic:NAME`` (spelled
     with a hyphen: ``synthetic:job-ads``), bundled sets by name; a file to predict ("predict for test.csv") last.
 
@@ -505,7 +506,6 @@ def _data_refs(text: str, given: list[str]) -> list[str]:
     path means the words describe that file.
     """
     given = [given] if isinstance(given, str) else list(given)
-    predict = [m.group("ref") for m in _PREDICT_FILE_RE.finditer(text)]
     found = [(m.start(), m.group().lower()) for m in V.SKLEARN_RE.finditer(text)] + _text_paths(text)
     found += [(m.start(), m.group().lower().replace("_", "-")) for m in V.SYNTHETIC_RE.finditer(text)]
     has_path = any(not ref.startswith("sklearn:") for ref in given + [ref for _, ref in found if ref not in predict])

@@ -16,9 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
-from nbformat.v4 import nbjson
-
 from .results import CellError, read_error, read_results
 
 
@@ -138,6 +135,8 @@ class FileNotebookDriver(NotebookDriver):
         super().__init__()
         self.path = Path(path).resolve()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        import nbformat  # here, not at import: `trainer-agent plan` loads this module and never makes a notebook
+
         self.nb = nbformat.v4.new_notebook()
         self.nb.metadata["kernelspec"] = {"name": kernel_name, "display_name": "Python 3", "language": "python"}
         self.nb.metadata["language_info"] = {"name": "python", "file_extension": ".py", "mimetype": "text/x-python",
@@ -154,7 +153,9 @@ class FileNotebookDriver(NotebookDriver):
 
     def add_markdown(self, source: str, *, metadata: dict[str, Any] | None = None) -> str:
         """Append a markdown cell (written to disk with the next code cell, or by ``save``/``close``)."""
-        cell = nbformat.v4.new_markdown_cell(source, metadata=metadata or {})
+        from nbformat import v4
+
+        cell = v4.new_markdown_cell(source, metadata=metadata or {})
         self.nb.cells.append(cell)
         return cell.id
 
@@ -164,7 +165,9 @@ class FileNotebookDriver(NotebookDriver):
 
     def add_code(self, source: str, *, metadata: dict[str, Any] | None = None) -> ExecutionResult:
         """Append a code cell, run it, save, and return its result."""
-        self.nb.cells.append(nbformat.v4.new_code_cell(source, metadata=metadata or {}))
+        from nbformat import v4
+
+        self.nb.cells.append(v4.new_code_cell(source, metadata=metadata or {}))
         return self._run(len(self.nb.cells) - 1)
 
     def replace_code(self, cell_id: str, source: str) -> ExecutionResult:
@@ -198,6 +201,8 @@ class FileNotebookDriver(NotebookDriver):
     def save(self) -> Path:
         """Write the notebook to ``path`` atomically (a crash never leaves half a file)."""
         tmp = self.path.with_suffix(".ipynb.tmp")
+        from nbformat.v4 import nbjson
+
         tmp.write_text(nbjson.writes(self.nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
                        encoding="utf-8")  # nbformat.write would also validate: 2x slower, done in close()
         os.replace(tmp, self.path)
