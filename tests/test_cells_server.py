@@ -99,6 +99,7 @@ def contract(frame: pd.DataFrame, y: np.ndarray, estimator: Any, *, task: str, c
         "ORIGINAL_NAMES": {**{col: col for col in frame.columns}, "target": target_name},
         "X_train": X_train, "X_test": X_test, "y_train": y_train, "y_test": y_test, "model": model,
         "CLASSES": classes, "POS_LABEL": pos_label, "THRESHOLD": threshold,
+        "ORDINAL": False, "ORDERED_VALUES": None, "cut": None,  # the metrics cell's: not an ordinal target
         # the column types step: raw columns are the model's own here
         "table_features": table_features, "RECIPE": table_features.plain_recipe(numeric, categorical),
         "X_test_raw": X_test,
@@ -201,7 +202,7 @@ def test_cells_write_the_bundle_templates_verbatim() -> None:
     assert _written(serving_app_cell()) == {"bundle/serve.py": model_server_source()}
     assert _written(bundle_cell()) == {
         "bundle/test_bundle.py": template("bundle_test.py"), "bundle/predict.py": template("predict.py"),
-        "bundle/API.md": template("api.md.tmpl"),
+        "bundle/table_files.py": template("table_files.py"), "bundle/API.md": template("api.md.tmpl"),
         "bundle/model_card.md": template("model_card.md.tmpl"), "bundle/Dockerfile": template("Dockerfile.tmpl")}
     assert all(c.hidden for c in bundle_cell() if c.source.startswith("%%writefile "))
     assert "LOAD_REQUESTS = 2000\nCONCURRENCY = 8\n" in capacity_cell()[0].source
@@ -425,7 +426,7 @@ def test_bundle_documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     docker = (bundle / "Dockerfile").read_text()
     assert docker.startswith("# ") and "\nFROM python:3." in docker and "-slim" in docker
     assert "\nUSER model\n" in docker and "\nHEALTHCHECK " in docker and "--memory 2048m" in docker
-    assert ("COPY --chown=model:model serve.py predict.py feature_schema.json label_map.json model.onnx "
+    assert ("COPY --chown=model:model serve.py predict.py table_files.py feature_schema.json label_map.json model.onnx "
             "table_features.py ./") \
         in docker
     requirements = (bundle / "requirements.txt").read_text().splitlines()

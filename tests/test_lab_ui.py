@@ -4,6 +4,11 @@
 Stop at a waiting cell ends the run there, stopped.
 ``chat.spec.ts``: a wine request sent from the panel fills the open notebook with executed cells, the plan
 completes, the summary shows the constraint table (a screenshot of the panel is kept in ``ui-tests/snapshots``).
+``daily.spec.ts``: the launcher card and View menu item, the empty panel's examples, the plan before a run, WCAG AA
+contrast of every text in the panel in the light and dark themes; Enter while an iris run works queues a follow-up
+(one run), Stop of the run paused by closing its notebook ends it in seconds (a reload test is still ``fixme``).
+``chat.spec.ts`` also downloads the bundle (the run folder's own bytes, no token in the URL), sends a follow-up with
+Enter (requirements card gains QPS and container), and runs a second notebook in the same folder.
 ``kernel.spec.ts``: the kernel is killed mid-cell; the chat offers restart + resume, the failed step finishes.
 ``magic.spec.ts``: ``%%traineragent`` in a notebook: the run's cells are inserted below the magic cell, with their
 outputs, while it runs; running the magic cell again replaces them (``ui-tests/snapshots/magic-cells.png``).

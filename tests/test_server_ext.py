@@ -341,6 +341,7 @@ async def _wine_run(lab: FakeLab, jp_fetch: Any, jp_ws_fetch: Any, jp_root_dir: 
     # the bundle downloads
     response = await jp_fetch(PREFIX, "runs", run_id, "bundle.zip")
     assert response.body[:2] == b"PK" and state["bundle_zip"]
+    assert response.headers["Content-Type"] == "application/zip"
     # a reconnecting panel gets exactly what came after the last event it saw
     events = (await get(jp_fetch, "runs", run_id, "events"))["events"]
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))

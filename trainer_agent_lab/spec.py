@@ -19,11 +19,21 @@ Op = Literal[">=", ">", "<=", "<"]
 
 _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 
-#: Metrics measured on the test split. The higher-is-better ones need ``>=``/``>`` targets.
-CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
-REGRESSION_METRICS = ("mae", "rmse", "r2")
-METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS
-LOWER_IS_BETTER = frozenset({"mae", "rmse"})
+#: Metrics measured on the test split. The higher-is-better ones need ``>=``/``>`` targets. The names of the metric
+#: catalogue (``knowledge/metrics.py``, the one place that knows them; core types import nothing above them, so
+#: ``tests/test_metric_catalogue.py`` checks these equal it). Ordinal metrics (kappa) are learnt as a regression.
+CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy", "precision_macro", "precision_weighted", "precision",
+                          "recall_macro", "recall_weighted", "recall", "f1_macro", "f1_weighted", "f2", "f1", "pr_auc",
+                          "roc_auc", "log_loss", "brier", "cohen_kappa")
+REGRESSION_METRICS = ("qwk", "rmsle", "mape", "pinball", "mae", "mse", "rmse", "r2")
+#: Visual grounding: Acc@0.5 (share of queries whose predicted box has IoU >= 0.5 with the true one), mean IoU.
+GROUNDING_METRICS = ("acc_iou50", "mean_iou")
+#: Image generation: the share of generated images a classifier trained on the real ones recognises as the class
+#: asked for, and the Fréchet distance between real and generated images in that classifier's features.
+GENERATION_METRICS = ("generated_class_accuracy", "frechet_distance")
+METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS + GROUNDING_METRICS + GENERATION_METRICS
+LOWER_IS_BETTER = frozenset({"log_loss", "brier", "rmsle", "mape", "pinball", "mae", "mse", "rmse",
+                             "frechet_distance"})
 
 #: Non-metric constraints and where their measured value lives in ``report.json``.
 RESOURCE_CONSTRAINTS = {
@@ -44,6 +54,8 @@ class TaskType(str, Enum):
     regression = "regression"
     text_classification = "text_classification"
     image_classification = "image_classification"
+    visual_grounding = "visual_grounding"
+    image_generation = "image_generation"
 
 
 #: Task types whose target is a class (the rest predict numbers).
@@ -87,8 +99,9 @@ class FeatureRequirements(BaseModel):
     never: list[str] = Field(default_factory=list, description="columns the model must not read (e.g. protected "
                              "attributes), as written")
     interpretable: bool = Field(False, description="a model a person can check by hand: linear or a shallow tree")
-    monotonic: dict[str, Literal["increasing", "decreasing"]] = Field(
-        default_factory=dict, description="column -> the direction the prediction must move with it")
+    monotonic: dict[str, Literal["increasing", "decreasing", "from_data"]] = Field(
+        default_factory=dict, description="column -> the direction the prediction must move with it; from_data: "
+        "the request gives none, the training split's Spearman correlation decides")
 
     @property
     def any(self) -> bool:

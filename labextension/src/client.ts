@@ -39,6 +39,10 @@ export interface IRunSummary {
   last_seq: number;
   report: any;
   bundle_zip: boolean;
+  created: number;
+  stored: boolean;
+  queued: number;
+  run_folder: string;
 }
 
 const PREFIX = 'trainer-agent-lab';
@@ -65,6 +69,7 @@ export class LabClient {
   private _welcome = new Signal<this, IRunSummary[]>(this);
   private _disposed = false;
   private _retry = 250;
+  private _loading = new Map<string, 'busy' | 'again'>(); // 'again': an event came while its history loaded
 
   get event(): ISignal<this, IRunEvent> {
     return this._event;
@@ -109,6 +114,10 @@ export class LabClient {
         if (data.seq <= last) {
           return; // already seen (replayed after a reconnect)
         }
+        if (this._loading.has(data.run_id) || data.seq > last + 1) {
+          void this.load(data.run_id); // a gap (this tab came later): fetch what it missed, in order
+          return;
+        }
         this._lastSeq.set(data.run_id, data.seq);
         this._event.emit(data as IRunEvent);
       } else if (data.type === 'op') {
@@ -136,6 +145,42 @@ export class LabClient {
     }
   }
 
+  /**
+   * Fetch a run's events this tab has not seen (a reloaded page, a run of an earlier server, a gap) and emit
+   * them in order; events the socket brings meanwhile are fetched again after.
+   */
+  async load(runId: string): Promise<void> {
+    if (this._loading.has(runId)) {
+      this._loading.set(runId, 'again'); // a load is on its way: one more round after it
+      return;
+    }
+    this._loading.set(runId, 'busy');
+    try {
+      for (;;) {
+        const after = this._lastSeq.get(runId) ?? 0;
+        const { events } = await this.api('GET', ['runs', runId, 'events'], undefined, `?after=${after}`);
+        for (const event of events as IRunEvent[]) {
+          if (event.seq > (this._lastSeq.get(runId) ?? 0)) {
+            this._lastSeq.set(runId, event.seq);
+            this._event.emit(event);
+          }
+        }
+        if (this._loading.get(runId) !== 'again') {
+          break;
+        }
+        this._loading.set(runId, 'busy');
+      }
+    } finally {
+      this._loading.delete(runId);
+    }
+  }
+
+  /** Every run of a notebook: this server's and those kept in its run folders, oldest first. */
+  async runsOf(notebookPath: string): Promise<IRunSummary[]> {
+    const { runs } = await this.api('GET', ['runs'], undefined, `?notebook_path=${encodeURIComponent(notebookPath)}`);
+    return runs as IRunSummary[];
+  }
+
   /** Drop the socket (as a network glitch would); it reconnects by itself. */
   dropConnection(): void {
     this._ws?.close();
@@ -152,8 +197,8 @@ export class LabClient {
     this.send({ type: 'notebooks', notebooks: paths });
   }
 
-  async api(method: string, path: string[], body?: any): Promise<any> {
-    const url = URLExt.join(this.settings.baseUrl, PREFIX, ...path);
+  async api(method: string, path: string[], body?: any, query = ''): Promise<any> {
+    const url = URLExt.join(this.settings.baseUrl, PREFIX, ...path) + query;
     const init: RequestInit = { method };
     if (body !== undefined) {
       init.body = JSON.stringify(body);
@@ -167,12 +212,25 @@ export class LabClient {
     return data;
   }
 
+  /** The bundle's address, without the token: the download sends it as a header ({@link download}). */
   bundleUrl(runId: string): string {
-    let url = URLExt.join(this.settings.baseUrl, PREFIX, 'runs', runId, 'bundle.zip');
-    if (this.settings.token) {
-      url += `?token=${encodeURIComponent(this.settings.token)}`;
+    return URLExt.join(this.settings.baseUrl, PREFIX, 'runs', runId, 'bundle.zip');
+  }
+
+  /** Download a run's bundle.zip through an authenticated request (no token in any URL or history). */
+  async download(runId: string, filename: string): Promise<void> {
+    const response = await ServerConnection.makeRequest(this.bundleUrl(runId), { method: 'GET' }, this.settings);
+    if (!response.ok) {
+      throw new Error(`The bundle could not be downloaded: ${response.status} ${response.statusText}`);
     }
-    return url;
+    const url = URL.createObjectURL(await response.blob());
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = filename;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    window.setTimeout(() => URL.revokeObjectURL(url), 30000);
   }
 
   dispose(): void {

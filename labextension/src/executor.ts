@@ -191,6 +191,13 @@ export class Executor {
       source: op.source,
       metadata: op.metadata ?? {}
     });
+    // a new notebook's one empty cell (nobody's work) gives way to the run's first cell instead of staying on top
+    const first = model.cells.length === 2 && at === 1 ? model.cells.get(0) : null;
+    if (first && !this.cells.has(first.id) && first.sharedModel.getSource().trim() === '' &&
+      (first.type !== 'code' || (first as any).outputs?.length === 0)) {
+      model.sharedModel.deleteCell(0);
+      at = 0;
+    }
     const widget = notebook.widgets[at];
     if (widget instanceof MarkdownCell) {
       widget.rendered = true;

@@ -1,10 +1,13 @@
 /**
  * TrainerAgent Lab: the sidebar chat, the frontend half of the live notebook driver, and the cells of
- * `%%traineragent` runs inserted below the magic cell.
+ * `%%traineragent` runs inserted below the magic cell. Ways in: the right sidebar's icon, a launcher card
+ * ("TrainerAgent chat": a new notebook with the chat open), the View menu and the command palette.
  */
 import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
+import { ILauncher } from '@jupyterlab/launcher';
+import { IMainMenu } from '@jupyterlab/mainmenu';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
@@ -43,14 +46,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'A sidebar chat where four agents write and run the cells of your notebook.',
   autoStart: true,
   requires: [INotebookTracker, IDocumentManager, ILabShell],
-  optional: [ISettingRegistry, ICommandPalette],
+  optional: [ISettingRegistry, ICommandPalette, ILauncher, IMainMenu],
   activate: async (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
     docManager: IDocumentManager,
     shell: ILabShell,
     registry: ISettingRegistry | null,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    launcher: ILauncher | null,
+    mainMenu: IMainMenu | null
   ) => {
     let settings: IPanelSettings = { ...DEFAULTS };
     if (registry) {
@@ -136,9 +141,28 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const command = 'trainer-agent-lab:open';
     app.commands.addCommand(command, {
       label: 'Open the TrainerAgent chat',
+      icon: agentIcon,
       execute: () => shell.activateById(panel.id)
     });
     palette?.addItem({ command, category: 'TrainerAgent' });
+    mainMenu?.viewMenu.addGroup([{ command }], 100);
+
+    // the launcher's card: a new notebook, with the chat open beside it
+    const start = 'trainer-agent-lab:new-notebook';
+    app.commands.addCommand(start, {
+      label: args => (args.isPalette ? 'New notebook with the TrainerAgent chat' : 'TrainerAgent chat'),
+      caption: 'A new notebook, with the chat where four agents write and run its cells',
+      icon: agentIcon,
+      execute: async () => {
+        const model = await app.commands.execute('docmanager:new-untitled', { path: '', type: 'notebook' });
+        if (model?.path) {
+          docManager.openOrReveal(model.path, 'Notebook', { name: 'python3' });
+        }
+        shell.activateById(panel.id);
+      }
+    });
+    launcher?.add({ command: start, category: 'Notebook', rank: 50 });
+    palette?.addItem({ command: start, category: 'TrainerAgent' });
     (window as any).trainerAgentLab = { client, executor, magic };
   }
 };

@@ -140,7 +140,7 @@ export class MagicMirror {
       }
       if (outputs) {
         shared.setOutputs(outputs);
-        shared.execution_count = cell.execution_count ?? null;
+        shared.execution_count = null; // the run's own counts would read as this notebook's, under the magic cell's
       }
       this._render(panel, at);
       return;
@@ -167,7 +167,7 @@ export class MagicMirror {
       cell_type: cell.cell_type,
       source: text(cell.source),
       metadata,
-      ...(outputs ? { outputs, execution_count: cell.execution_count ?? null } : {})
+      ...(outputs ? { outputs, execution_count: null } : {})
     } as any);
     run.inserted.set(cell.id, model.cells.get(position).id);
     run.firstCellAt = run.firstCellAt ?? Date.now();

@@ -1,7 +1,9 @@
 /**
  * The sidebar chat: messages by agent (icon + colour), the requirements card, the plan checklist, live
  * progress, Stop, questions answered in the chat, and the final summary with the constraint table and the
- * bundle download.
+ * bundle download. The notebook's runs are listed (kept by the server in each run folder, so a reload or a
+ * restart brings them back); the latest one's conversation is shown again after a reload. One run per notebook:
+ * a message sent while a run works is queued by the server as its follow-up, never a new run.
  */
 import { ReactWidget } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
@@ -54,7 +56,13 @@ interface IRunView {
   spec: any;
   plan: { agent: string; step: string; title: string }[];
   done: Set<string>;
+  /** Steps done in the current turn (a follow-up re-runs some of them). */
+  turnDone: Set<string>;
+  /** The turn: 1 for the first request, then one more per follow-up. */
+  turn: number;
+  /** When the current turn started (ms), and when it ended (null while it works). */
   started: number;
+  ended: number | null;
   state: string;
   report: any;
   currentStep: string;
@@ -74,6 +82,32 @@ function fmt(value: any): string {
 
 const FINAL = ['succeeded', 'failed', 'refused', 'needs_input', 'stopped'];
 
+/** The one wording of each state: the badge, the outcome card and the run list say the same. */
+const LABELS: { [state: string]: string } = {
+  running: 'running',
+  paused: 'paused',
+  waiting_kernel: 'kernel died',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  refused: 'refused',
+  needs_input: 'needs an answer',
+  stopped: 'stopped'
+};
+
+export function stateLabel(state: string): string {
+  return LABELS[state] ?? state;
+}
+
+/** Requests the empty panel offers (they fill the input and the data field). */
+export const EXAMPLES: { text: string; data: string }[] = [
+  { text: 'Classify the iris species with at least 90% accuracy', data: 'sklearn:iris' },
+  {
+    text: 'Classify the wine data with at least 95% accuracy and fewer than 500 parameters; serve it at 100 requests per second on 512 MB containers',
+    data: 'sklearn:wine'
+  },
+  { text: 'Predict the diabetes progression with an R² of at least 0.4', data: 'sklearn:diabetes' }
+];
+
 function ChatView(props: { host: IPanelHost }): JSX.Element {
   const { host } = props;
   const [runs, setRuns] = React.useState<Map<string, IRunView>>(new Map());
@@ -85,7 +119,10 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
   const [error, setError] = React.useState<string | null>(null);
   const [connected, setConnected] = React.useState(host.client.connected);
   const [approval, setApproval] = React.useState<IApproval | null>(null);
+  const [history, setHistory] = React.useState<IRunSummary[]>([]);
+  const [preview, setPreview] = React.useState<any>(null);
   const [, tick] = React.useState(0);
+  const restored = React.useRef(false);
   // read at each render (a tick every second, and on notebook switches): a renamed notebook shows its new name
   const activePath = host.tracker.currentWidget?.context.path ?? null;
   const sentAt = React.useRef<number | null>(null);
@@ -96,7 +133,7 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
       const next = new Map(prev);
       const view = next.get(runId);
       if (view) {
-        const copy = { ...view, entries: [...view.entries], done: new Set(view.done) };
+        const copy = { ...view, entries: [...view.entries], done: new Set(view.done), turnDone: new Set(view.turnDone) };
         change(copy);
         next.set(runId, copy);
       }
@@ -111,8 +148,8 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
       }
       const next = new Map(prev);
       next.set(runId, {
-        runId, path, entries: [], spec: null, plan: [], done: new Set(), started, state: 'running', report: null,
-        currentStep: '', currentCell: null, lastCell: null
+        runId, path, entries: [], spec: null, plan: [], done: new Set(), turnDone: new Set(), turn: 0, started,
+        ended: null, state: 'running', report: null, currentStep: '', currentCell: null, lastCell: null
       });
       return next;
     });
@@ -150,11 +187,29 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
             }
           } else if (event.data.state === 'done') {
             view.done.add(event.text);
+            view.turnDone.add(event.text);
           }
         } else if (event.kind === 'state') {
           view.state = event.data.state;
+          if (event.data.state === 'running' && !event.text) {
+            // a turn starts (the first request, an answer, a follow-up): its own clock and progress
+            view.turn += 1;
+            view.started = event.time * 1000;
+            view.ended = null;
+            view.turnDone = new Set();
+            view.currentStep = '';
+            view.currentCell = null;
+          } else if (FINAL.includes(event.data.state)) {
+            view.ended = event.time * 1000;
+          }
           if (event.data.report) {
             view.report = event.data.report;
+            if (event.data.report.spec && Object.keys(event.data.report.spec).length > 0) {
+              view.spec = event.data.report.spec; // the requirements as this turn left them
+            }
+            if ((event.data.report.plan ?? []).length > 0 && view.plan.length === 0) {
+              view.plan = event.data.report.plan;
+            }
             for (const item of event.data.report.plan ?? []) {
               if (item.done) {
                 view.done.add(item.step);
@@ -163,7 +218,6 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
           }
         } else if (event.kind === 'user' && event.data?.notebook_path) {
           view.path = event.data.notebook_path;
-          view.started = event.time * 1000;
         }
       });
       setCurrent(c => c ?? event.run_id);
@@ -177,12 +231,16 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
     const onConnection = (_: any, ok: boolean) => setConnected(ok);
     const onWelcome = (_: any, summaries: IRunSummary[]) => {
       for (const s of summaries) {
-        if (s.busy && !runs.has(s.run_id)) {
-          host.client.follow(s.run_id);
+        if (s.busy) {
+          void host.client.load(s.run_id); // a reloaded page: the working run's conversation so far
         }
       }
+      void refreshHistory();
     };
-    const onCurrent = () => tick(t => t + 1);
+    const onCurrent = () => {
+      tick(t => t + 1);
+      void refreshHistory();
+    };
     host.client.event.connect(onEvent);
     host.executor.activity.connect(onActivity);
     host.client.connectionChanged.connect(onConnection);
@@ -195,6 +253,7 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
       return new Promise<boolean>(resolve => setApproval({ source, resolve }));
     };
     const timer = window.setInterval(() => tick(t => t + 1), 1000);
+    void refreshHistory(); // a panel opened after a reload: the notebook's runs, the latest conversation
     return () => {
       host.client.event.disconnect(onEvent);
       host.executor.activity.disconnect(onActivity);
@@ -208,6 +267,40 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
   const view = current ? runs.get(current) ?? null : null;
   const busy = view !== null && !FINAL.includes(view.state);
 
+  // the runs of the open notebook (this server's and those kept in run folders); after a reload the latest
+  // one's conversation comes back
+  const refreshHistory = async () => {
+    const path = host.tracker.currentWidget?.context.path;
+    if (!path) {
+      setHistory([]);
+      return;
+    }
+    try {
+      const list = await host.client.runsOf(path);
+      setHistory(list);
+      if (!restored.current && list.length > 0) {
+        restored.current = true;
+        const latest = list[list.length - 1];
+        await open(latest);
+      }
+    } catch (err: any) {
+      console.warn('trainer-agent-lab: the runs of the notebook could not be listed', err);
+    }
+  };
+
+  const open = async (summary: IRunSummary) => {
+    ensure(summary.run_id, summary.notebook_path, summary.created * 1000);
+    setCurrent(summary.run_id);
+    await host.client.load(summary.run_id);
+  };
+
+  const lastState = view ? FINAL.includes(view.state) ? view.state : null : null;
+  React.useEffect(() => {
+    if (lastState) {
+      void refreshHistory(); // a run ended: the list shows its outcome and bundle
+    }
+  }, [lastState, current]);
+
   React.useEffect(() => {
     logRef.current?.scrollTo({ top: logRef.current.scrollHeight });
   }, [view?.entries.length]);
@@ -220,7 +313,8 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
     setError(null);
     sentAt.current = performance.now();
     try {
-      if (view && !busy && view.state !== 'refused') {
+      if (view && (busy || view.state !== 'refused')) {
+        // one run per notebook: while it works the server queues this as its follow-up (and says so)
         await host.client.api('POST', ['runs', view.runId, 'messages'], { text: body });
       } else {
         const s = host.settings();
@@ -238,6 +332,7 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
         host.client.follow(summary.run_id);
         ensure(summary.run_id, path, Date.now());
         setCurrent(summary.run_id);
+        setPreview(null);
       }
       setText('');
     } catch (err: any) {
@@ -254,6 +349,37 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
     }
   };
 
+  const planFirst = async () => {
+    const body = text.trim();
+    if (!body) {
+      setError('Describe the model you need first; the plan is what a run of it would do.');
+      return;
+    }
+    setError(null);
+    try {
+      const s = host.settings();
+      setPreview(
+        await host.client.api('POST', ['plan'], {
+          request: body,
+          notebook_path: target === 'current' ? activePath : null,
+          data: data.trim() || null,
+          time_budget_s: Number(budget) > 0 ? Number(budget) : s.timeBudget
+        })
+      );
+    } catch (err: any) {
+      setError(err.message ?? String(err));
+    }
+  };
+
+  const download = async (runId: string) => {
+    const stem = (view?.path ?? 'run').split('/').pop()!.replace(/\.ipynb$/, '');
+    try {
+      await host.client.download(runId, `${stem}-bundle.zip`);
+    } catch (err: any) {
+      setError(err.message ?? String(err));
+    }
+  };
+
   const stop = () => {
     if (view) {
       approval?.resolve(false);
@@ -262,7 +388,26 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
     }
   };
 
-  const elapsed = view ? Math.max(0, Math.round((Date.now() - view.started) / 1000)) : 0;
+  const elapsed = view ? Math.max(0, Math.round(((view.ended ?? Date.now()) - view.started) / 1000)) : 0;
+  const planned = view ? view.plan.filter(p => view.done.has(p.step)).length : 0;
+  // the latest final state's text is the outcome card's reason: the log does not say it again
+  const finalSeq = view?.report && FINAL.includes(view.state) && view.state !== 'needs_input'
+    ? [...view.entries].reverse().find(e => e.kind === 'state')?.seq ?? -1
+    : -1;
+  const shown = new Set<string>();
+  const logEntries = (view?.entries ?? []).filter(e => {
+    if (!(e.kind === 'message' || e.kind === 'user' || (e.kind === 'state' && e.text) ||
+      (e.kind === 'step' && e.data.state !== 'started')) || e.seq === finalSeq) {
+      return false;
+    }
+    if (e.kind === 'message' || e.kind === 'state') {
+      if (shown.has(e.text)) {
+        return false; // each message once
+      }
+      shown.add(e.text);
+    }
+    return true;
+  });
   const lastQuestion = view?.report?.status === 'needs_input' && view.state === 'needs_input' ? view.report : null;
 
   return (
@@ -276,6 +421,34 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
           </button>
         )}
       </div>
+      {history.length > 0 && (
+        <details className="tal-card tal-runs" open={!view}>
+          <summary className="tal-card-title">Runs of this notebook ({history.length})</summary>
+          <ul>
+            {[...history].reverse().map(h => (
+              <li key={h.run_id} className={h.run_id === current ? 'tal-run tal-run-current' : 'tal-run'}>
+                <button className="tal-run-open" onClick={() => void open(h)} title={h.request}>
+                  <span className={`tal-state tal-state-${h.state}`}>{stateLabel(h.state)}</span>{' '}
+                  {h.request.length > 60 ? h.request.slice(0, 57) + '…' : h.request}
+                </button>
+                <div className="tal-run-facts">
+                  {new Date(h.created * 1000).toLocaleString()}
+                  {h.report?.model?.family ? ` · ${h.report.model.family}` : ''}
+                  {h.bundle_zip && (
+                    <>
+                      {' · '}
+                      <a className="tal-run-bundle" href={host.client.bundleUrl(h.run_id)}
+                        onClick={e => { e.preventDefault(); void download(h.run_id); }}>
+                        bundle.zip
+                      </a>
+                    </>
+                  )}
+                </div>
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
       {!view && (
         <div className="tal-target">
           <label>
@@ -299,6 +472,30 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
             value={budget}
             onChange={e => setBudget(e.target.value)}
           />
+          {!text && (
+            <div className="tal-examples">
+              <div className="tal-card-title">Try one of these</div>
+              {EXAMPLES.map(x => (
+                <button key={x.text} className="tal-example" onClick={() => { setText(x.text); setData(x.data); }}>
+                  {x.text}
+                </button>
+              ))}
+            </div>
+          )}
+          {preview && (
+            <div className={`tal-card tal-preview tal-verdict-${preview.verdict}`}>
+              <div className="tal-card-title">Plan before running: {preview.verdict}</div>
+              <div>{preview.reason}</div>
+              {preview.question && <div className="tal-question-text">{preview.question}</div>}
+              <ol>
+                {(preview.plan ?? []).map((p: any) => (
+                  <li key={p.step}>
+                    <span className={AGENTS[p.agent]?.cls}>{p.agent}</span> {p.title}
+                  </li>
+                ))}
+              </ol>
+            </div>
+          )}
         </div>
       )}
       {view?.spec && (
@@ -345,11 +542,14 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
       {view && view.plan.length > 0 && (
         <details className="tal-card tal-plan" open={busy}>
           <summary className="tal-card-title">
-            Plan ({view.plan.filter(p => view.done.has(p.step)).length}/{view.plan.length})
+            {busy && view.turn > 1
+              ? `Plan (follow-up: ${view.turnDone.size} step${view.turnDone.size === 1 ? '' : 's'} re-done)`
+              : `Plan (${planned}/${view.plan.length})`}
           </summary>
           <ul>
             {view.plan.map(p => (
-              <li key={p.step} className={view.done.has(p.step) ? 'tal-done' : ''} data-step={p.step}>
+              <li key={p.step} data-step={p.step}
+                className={(view.done.has(p.step) ? 'tal-done' : '') + (view.turn > 1 && view.turnDone.has(p.step) ? ' tal-redone' : '')}>
                 <span className="tal-check">{view.done.has(p.step) ? '☑' : '☐'}</span>
                 <span className={AGENTS[p.agent]?.cls}>{p.agent}</span> {p.title}
               </li>
@@ -359,7 +559,8 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
       )}
       {view && (
         <div className="tal-progress">
-          <span className="tal-state">{view.state}</span>
+          <span className={`tal-state tal-state-${view.state}`}>{stateLabel(view.state)}</span>
+          {!busy && view.ended !== null && <span className="tal-elapsed">{elapsed} s</span>}
           {busy && (
             <>
               <span>{view.currentStep || 'starting'}</span>
@@ -373,15 +574,13 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
         </div>
       )}
       <div className="tal-log" ref={logRef}>
-        {view?.entries
-          .filter(e => e.kind === 'message' || e.kind === 'user' || (e.kind === 'state' && e.text) ||
-            (e.kind === 'step' && e.data.state !== 'started'))
+        {view && logEntries
           .map(e => {
             const agent = AGENTS[e.agent] ?? AGENTS.Task;
             return (
               <div
                 key={e.seq}
-                className={`tal-msg ${agent.cls} tal-kind-${e.kind}`}
+                className={`tal-msg ${agent.cls} tal-kind-${e.kind}${e.data?.queued === true ? ' tal-queued' : ''}`}
                 title={e.cellId ? 'click: show its cell' : ''}
                 onClick={() => e.cellId && void host.reveal(view.path, e.cellId)}
               >
@@ -438,15 +637,15 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
         )}
         {view?.report && FINAL.includes(view.state) && view.state !== 'needs_input' && (
           <div className={`tal-card tal-summary tal-status-${view.report.status}`}>
-            <div className="tal-card-title">Outcome: {view.report.status}</div>
-            <div>{view.report.reason}</div>
+            <div className="tal-card-title">Outcome: {stateLabel(view.state)}</div>
+            <div className="tal-reason">{view.report.reason}</div>
             {view.report.constraints?.length > 0 && (
               <table className="tal-constraints">
                 <thead>
                   <tr>
-                    <th>requirement</th>
+                    <th>need</th>
                     <th>target</th>
-                    <th>measured</th>
+                    <th>got</th>
                     <th>met</th>
                   </tr>
                 </thead>
@@ -468,7 +667,8 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
               </div>
             )}
             {view.report.paths?.bundle_zip && (
-              <a className="tal-bundle" href={host.client.bundleUrl(view.runId)} download>
+              <a className="tal-bundle" href={host.client.bundleUrl(view.runId)}
+                onClick={e => { e.preventDefault(); void download(view.runId); }}>
                 Download bundle.zip
               </a>
             )}
@@ -479,7 +679,8 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
       <div className="tal-input">
         <textarea
           className="tal-textarea"
-          placeholder={view && !busy ? 'Answer, or change a requirement…' : 'Describe the model you need…'}
+          placeholder={busy ? 'A follow-up: queued until the agents finish…'
+            : view ? 'Answer, or change a requirement…' : 'Describe the model you need…'}
           value={text}
           onChange={e => setText(e.target.value)}
           onKeyDown={e => {
@@ -489,9 +690,18 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
             }
           }}
         />
-        <button className="tal-send jp-mod-styled jp-mod-accept" onClick={() => send()} disabled={busy}>
-          Send
-        </button>
+        <div className="tal-buttons">
+          <button className="tal-send jp-mod-styled jp-mod-accept" onClick={() => send()}
+            title={busy ? 'Queued as a follow-up of the working run' : 'Send'}>
+            {busy ? 'Queue' : 'Send'}
+          </button>
+          {!view && (
+            <button className="tal-plan-first jp-mod-styled" onClick={() => void planFirst()}
+              title="What a run would do, without training">
+              Plan
+            </button>
+          )}
+        </div>
       </div>
     </div>
   );

@@ -61,6 +61,10 @@ class Bridge:
         ``on_wait(message, False)`` when it could be sent after all (the run goes on). Called on the loop.
     """
 
+    #: Seconds an operation with a timeout (an interrupt, a stopped run's closing cells) waits for a tab to have
+    #: its notebook open before giving up: a closed notebook must not hold a stopped run for the whole timeout.
+    UNROUTED_WAIT_S = 1.0
+
     def __init__(self, call_soon: Callable[..., None],
                  on_wait: Callable[[dict[str, Any], bool], None] | None = None) -> None:
         self._call_soon = call_soon
@@ -84,6 +88,9 @@ class Bridge:
                     return {"ok": False, "reason": "stopped"}
                 if deadline is not None and time.monotonic() > deadline:
                     return {"ok": False, "reason": "timeout"}
+                waited = pending.waiting_since
+                if deadline is not None and waited is not None and time.monotonic() - waited > self.UNROUTED_WAIT_S:
+                    return {"ok": False, "reason": "notebook_closed"}  # a short operation: no tab, no wait
             return pending.reply or {"ok": False, "reason": "no answer"}
         finally:
             with self._lock:

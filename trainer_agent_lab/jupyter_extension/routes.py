@@ -1,14 +1,17 @@
 """REST and websocket routes under ``/trainer-agent-lab/``; every one needs an authenticated user.
 
 ==========================================  =====================================================================
-``GET  /trainer-agent-lab/runs``             the runs (summaries)
+``GET  /trainer-agent-lab/runs``             the runs (summaries); ``?notebook_path=P``: that notebook's, this
+                                             server's and those kept in its run folders (``chat.jsonl``)
 ``POST /trainer-agent-lab/runs``             start one: ``{request, notebook_path, data?, time_budget_s?, llm?}``
 ``GET  /trainer-agent-lab/runs/ID``          one run: state, latest report
 ``GET  /trainer-agent-lab/runs/ID/events``   its events after ``?after=N`` (what a socket would replay)
 ``POST /trainer-agent-lab/runs/ID/messages`` a later message ``{text}``: an answer, or a change of requirements
+                                             (queued while the run works: 202 with ``queued``)
 ``POST /trainer-agent-lab/runs/ID/stop``     interrupt the kernel and halt the run
 ``POST /trainer-agent-lab/runs/ID/kernel``   after the kernel died: ``{action: "resume" | "stop"}``
-``GET  /trainer-agent-lab/runs/ID/bundle.zip`` the deployment bundle
+``GET  /trainer-agent-lab/runs/ID/bundle.zip`` the deployment bundle (``application/zip``; the panel fetches it
+                                             with its Authorization header, never a token in the URL)
 ``POST /trainer-agent-lab/plan``             what a run would do, without training: ``{request, notebook_path?,
                                              data?, time_budget_s?}`` -> the plan JSON (``verdict``, ``reason``, ...)
 ``GET  /trainer-agent-lab/ws``               the websocket (see :mod:`.bridge` and below)
@@ -23,6 +26,7 @@ Websocket messages, browser to server: ``{"type": "hello", "client_id", "noteboo
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +76,14 @@ class RunsHandler(_Base):
     @web.authenticated
     @authorized
     def get(self) -> None:
-        self.finish(json.dumps({"runs": [r.summary() for r in self.manager.runs.values()]}))
+        notebook = self.get_query_argument("notebook_path", "")
+        if not notebook:
+            self.finish(json.dumps({"runs": [r.summary() for r in self.manager.runs.values()]}))
+            return
+        try:
+            self.finish(json.dumps({"runs": self.manager.runs_for(notebook)}))
+        except UsageError as exc:
+            self.usage(exc)
 
     @web.authenticated
     @authorized
@@ -185,9 +196,9 @@ class BundleHandler(_Base):
         path = Path(report.paths.get("bundle_zip", "")) if report else None
         if path is None or not path.is_file():
             raise web.HTTPError(404, "This run has no bundle yet.")
-        self.set_header("Content-Type", "application/zip")
-        self.set_header("Content-Disposition", f'attachment; filename="{run.run_id}-bundle.zip"')
-        self.finish(path.read_bytes())
+        stem = re.sub(r"[^\w.-]+", "_", Path(run.notebook_path).stem) or "run"
+        self.set_header("Content-Disposition", f'attachment; filename="{stem}-{run.run_id}-bundle.zip"')
+        self.finish(path.read_bytes(), set_content_type="application/zip")
 
 
 class BridgeSocket(WebSocketMixin, JupyterHandler, websocket.WebSocketHandler):

@@ -9,7 +9,12 @@ notebook, ``runs/<notebook stem>-<YYYYMMDD-HHMMSS>/`` (``-2``, ``-3``... when ta
 folder, or two runs of one notebook, never share a file; the notebook itself stays where the person has it, and
 its first cell of the run moves the kernel into that folder (the last one back). Every event gets a
 sequence number and stays in the run's log, so a panel that reconnects asks for what came after the last
-number it saw and loses nothing.
+number it saw and loses nothing. Every event is also kept in the run folder's ``chat.jsonl`` (:mod:`.history`),
+so the conversation and the notebook's list of runs come back after a page reload or a server restart.
+
+One run per notebook at a time: a request for a notebook a run is working on is refused, and a message sent to
+a working run is queued and applied as a follow-up when the turn ends (it says so at once). Stop works in every
+state: running, paused (its notebook closed), waiting for a cell's approval, for a kernel decision or for an answer.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ from ..errors import TrainerAgentError, UsageError
 from ..notebook.live import LiveDriver, Transport
 from ..report import RunReport
 from ..session import Session, new_run_folder
+from . import history
+from .history import StoredRun
+from .wording import chat_record, for_chat
 
 #: Run states shown by the panel.
 STATES = ("running", "paused", "waiting_kernel", "succeeded", "failed", "refused", "needs_input", "stopped")
@@ -77,6 +85,10 @@ class LabRun:
     created: float = field(default_factory=time.time)
     kernel_choice: str | None = None
     kernel_answered: threading.Event = field(default_factory=threading.Event)
+    #: Messages sent while a turn worked: each becomes the next turn, in order.
+    queued: list[str] = field(default_factory=list)
+    #: Held while deciding whether a message starts a turn or waits in :attr:`queued`.
+    turn_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def driver(self) -> LiveDriver:
@@ -120,6 +132,7 @@ class LabRun:
         return {"run_id": self.run_id, "notebook_path": self.notebook_path, "run_folder": str(self.out_dir),
                 "request": self.request,
                 "data": self.data, "state": self.state, "busy": self.busy, "last_seq": len(self.events),
+                "created": self.created, "stored": False, "queued": len(self.queued),
                 "report": report.model_dump(mode="json") if report else None,
                 "bundle_zip": bool(report and report.paths.get("bundle_zip")
                                    and Path(report.paths["bundle_zip"]).exists())}
@@ -144,14 +157,20 @@ class RunManager:
         self._publish = publish
         self._lock = threading.Lock()
         self.runs: dict[str, LabRun] = {}
+        #: Runs read back from their folders (:mod:`.history`), by id: earlier servers' conversations.
+        self.stored: dict[str, StoredRun] = {}
 
     # -- events ------------------------------------------------------------------------------------
     def record(self, run: LabRun, kind: str, agent: str = "Task", text: str = "", **data: Any) -> dict[str, Any]:
         """Append an event to the run's log (numbered from 1) and broadcast it."""
         with self._lock:
             record = {"type": "event", "run_id": run.run_id, "seq": len(run.events) + 1, "time": time.time(),
-                      "kind": kind, "agent": agent, "text": text, "data": data}
+                      "kind": kind, "agent": agent, "text": for_chat(text), "data": chat_record(data)}
             run.events.append(record)
+            try:
+                history.append(run.out_dir, record)
+            except OSError:  # a full or read-only disk: the live conversation goes on, unkept
+                pass
         self._publish(record)
         return record
 
@@ -161,15 +180,27 @@ class RunManager:
         with self._lock:
             return list(run.events[max(0, after):])
 
+    def runs_for(self, notebook_path: str) -> list[dict[str, Any]]:
+        """Summaries of every run of one notebook, oldest first: this server's and those kept in run folders."""
+        live = [r for r in self.runs.values() if r.notebook_path == notebook_path]
+        kept = history.stored_runs(self.local_path(notebook_path), notebook_path)
+        known = {r.run_id for r in live}
+        with self._lock:
+            for stored in kept:
+                if stored.run_id not in known:
+                    self.stored[stored.run_id] = stored
+        summaries = [r.summary() for r in live] + [s.summary() for s in kept if s.run_id not in known]
+        return sorted(summaries, key=lambda s: s["created"])
+
     def set_state(self, run: LabRun, state: str, text: str = "", **data: Any) -> None:
         """Change the run's state and tell the panels."""
         run.state = state
         self.record(run, "state", "Task", text, state=state, **data)
 
     # -- runs --------------------------------------------------------------------------------------
-    def get(self, run_id: str) -> LabRun:
-        """The run with this id, or a ``UsageError``."""
-        run = self.runs.get(run_id)
+    def get(self, run_id: str) -> LabRun | StoredRun:
+        """The run with this id (a stored one once :meth:`runs_for` has read it), or a ``UsageError``."""
+        run = self.runs.get(run_id) or self.stored.get(run_id)
         if run is None:
             raise UsageError(f"No run {run_id!r}.")
         return run
@@ -224,18 +255,39 @@ class RunManager:
         text = (text or "").strip()
         if not text:
             raise UsageError("The message is empty.")
-        if run.busy:
-            raise UsageError("The agents are still working on this run.", hint="Wait for it to finish or stop it.")
-        self.record(run, "user", "You", text)
-        self._turn(run, lambda: run.session.ask(text))
+        if isinstance(run, StoredRun):
+            raise UsageError("This conversation ended when the Jupyter server stopped; its notebook, report and "
+                             "bundle are kept in its run folder.", hint="Send a new request to start another run.")
+        with run.turn_lock:
+            if run.busy:
+                run.queued.append(text)
+                self.record(run, "user", "You", text, queued=True)
+                self.record(run, "message", "Task", "Queued: the agents are still working; this message is applied "
+                            "as a follow-up as soon as the current turn ends (Stop drops it).", queued=len(run.queued))
+                return run
+            self.record(run, "user", "You", text)
+            self._turn(run, lambda: run.session.ask(text))
         return run
 
     def stop(self, run_id: str) -> LabRun:
         """Interrupt the kernel and halt the run."""
         run = self.get(run_id)
+        if isinstance(run, StoredRun):
+            return run  # it ended with its server
+        with run.turn_lock:
+            dropped, run.queued = run.queued, []
+        if dropped:
+            self.record(run, "message", "Task", f"Dropped {len(dropped)} queued message(s): the run is stopping.")
         if not run.busy:
+            if run.state == "needs_input":  # waiting for an answer: the conversation ends here
+                self.set_state(run, "stopped", "Stopped: the question is left unanswered; the notebook so far is "
+                               "kept.", report=run.report.model_dump(mode="json") if run.report else None)
             return run
-        self.record(run, "message", "Task", "Stopping: interrupting the kernel; the notebook so far is kept.")
+        if run.state == "paused":
+            self.record(run, "message", "Task", f"Stopping: {run.notebook_path} is closed, so no cell is running; "
+                        "the run ends here and the notebook so far is kept.")
+        else:
+            self.record(run, "message", "Task", "Stopping: interrupting the kernel; the notebook so far is kept.")
         if run.state == "waiting_kernel":
             self.kernel_choice(run_id, "stop")
         threading.Thread(target=run.driver.stop, name=f"stop-{run_id}", daemon=True).start()
@@ -246,7 +298,7 @@ class RunManager:
         if action not in ("resume", "stop"):
             raise UsageError(f"Unknown action {action!r}.", hint="Use 'resume' or 'stop'.")
         run = self.get(run_id)
-        if run.state != "waiting_kernel":
+        if isinstance(run, StoredRun) or run.state != "waiting_kernel":
             raise UsageError("The run is not waiting for a kernel decision.")
         run.kernel_choice = action
         run.kernel_answered.set()
@@ -279,9 +331,7 @@ class RunManager:
                 if report is not None:
                     if not any(kept is report for kept in run.reports):  # raised before the session kept it
                         run.reports.append(report)
-                    state = "stopped" if run.driver.stopped else report.status
-                    run.thread = None
-                    self.set_state(run, state, report.reason, report=report.model_dump(mode="json"))
+                    self._end_turn(run, report)
 
         if run.driver.stopped:  # after a stop, a new driver for the next turn (the old one runs no more cells)
             self._hook(run, run.session.renew_driver())  # type: ignore[arg-type]
@@ -289,6 +339,22 @@ class RunManager:
         run.thread = threading.Thread(target=target, name=f"trainer-agent-run-{run.run_id}", daemon=True)
         self.set_state(run, "running")
         run.thread.start()
+
+    def _end_turn(self, run: LabRun, report: RunReport) -> None:
+        """Say how the turn ended; a message queued meanwhile starts the next turn (not after a stop)."""
+        stopped = run.driver.stopped
+        state = "stopped" if stopped else report.status
+        reason = report.reason
+        if stopped and not any(word in reason.lower() for word in ("stop", "interrupt")):
+            reason = f"Stopped. {reason}"  # the badge and the card say stopped, so does the reason
+        with run.turn_lock:
+            following = run.queued.pop(0) if run.queued and not stopped else None
+            if following is None:
+                run.thread = None
+            self.set_state(run, state, reason, report=report.model_dump(mode="json"))
+            if following is not None:
+                self.record(run, "message", "Task", f"Now the queued message: {following}")
+                self._turn(run, lambda: run.session.ask(following))
 
     def _hook(self, run: LabRun, driver: LiveDriver) -> None:
         """Kernel deaths ask the person; the parsed spec and the plan go to the panel as a ``spec`` event."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from ..knowledge.metrics import CATALOGUE as METRIC_CATALOGUE
+
 FLAGS = re.IGNORECASE | re.ASCII
 
 
@@ -85,21 +87,9 @@ FILLER_RE = re.compile(
     FLAGS)
 
 # ---------------------------------------------------------------------------------------------- metrics
-#: Canonical metric name -> regex alternatives (English and Chinese).
-METRIC_ALIASES: dict[str, list[str]] = {
-    "accuracy": [r"\baccuracy\b", r"\bacc\b", r"(?<=%\s)accurate\b", r"(?<=percent\s)accurate\b", "准确率", "准确度",
-                 "正确率", "精度"],
-    "precision": [r"\bprecision\b", "精确率", "精确度", "精准率", "查准率"],
-    "recall": [r"\brecall\b", r"\bsensitivity\b", r"\btrue\s+positive\s+rate\b", r"\btpr\b", "召回率",
-               "查全率", "灵敏度", "敏感度", "召回"],
-    "f1": [r"\bf1(?:[\s-]?score)?\b", r"\bf-1\b", r"\bf-?score\b", r"\bf-?measure\b", "F1分数", "F1值"],
-    "roc_auc": [r"\broc[\s_-]?auc\b", r"\bauroc\b", r"\bauc(?:[\s-]roc)?\b",
-                r"\barea\s+under\s+(?:the\s+)?(?:roc\s+)?curve\b"],
-    "mae": [r"\bmae\b", r"\bmean\s+absolute\s+error\b", "平均绝对误差"],
-    "rmse": [r"\brmse\b", r"\broot[\s-]mean[\s-]squared?[\s-]error\b", "均方根误差"],
-    "r2": [r"\br2\b", r"\br\^2\b", r"\br[\s-]squared\b", r"\bcoefficient\s+of\s+determination\b",
-           "决定系数"],
-}
+#: Canonical metric name -> regex alternatives (English and Chinese), from the metric catalogue
+#: (``knowledge/metrics.py``), in its order (grounding's "Acc@0.5" before accuracy's "acc").
+METRIC_ALIASES: dict[str, list[str]] = {m.name: list(m.aliases) for m in METRIC_CATALOGUE}
 METRIC_RE = re.compile("|".join(f"(?P<{name}>{'|'.join(sorted(alts, key=len, reverse=True))})"
                                 for name, alts in METRIC_ALIASES.items()), FLAGS)
 METRIC_ANY = "(?:" + "|".join(a for alts in METRIC_ALIASES.values() for a in alts) + ")"
@@ -119,7 +109,13 @@ OPTIMIZE_RE = re.compile(
     rf"\b(?:optimi[sz](?:e|es|ing)|maximi[sz](?:e|es|ing)|minimi[sz](?:e|es|ing)|prioriti[sz]e|tune)\s+"
     rf"(?:for\s+|on\s+)?(?:the\s+)?(?:model'?s\s+)?(?P<m1>{METRIC_ANY})|"
     rf"(?:优化|最大化|最小化|侧重|重点提升|提升|提高|降低)\s*(?P<m2>{METRIC_ANY})|"
-    rf"以\s*(?P<m3>{METRIC_ANY})\s*为(?:优化)?目标", FLAGS)
+    rf"以\s*(?P<m3>{METRIC_ANY})\s*为(?:优化)?目标|"
+    # the metric a task is judged by: "evaluated by RMSLE", "scored on log loss", "the metric is QWK", "以RMSLE评估"
+    rf"\b(?:evaluat(?:ed|es|ion)|scor(?:ed|es|ing)|judged|measured|ranked|assessed|graded|marked)\s+"
+    rf"(?:by|on|with|using|via|in\s+terms\s+of|according\s+to)\s+(?:the\s+|its\s+)?(?P<m4>{METRIC_ANY})|"
+    rf"\b(?:evaluation\s+|scoring\s+|competition\s+)?metric\s*(?:is|:|=|will\s+be)\s*(?:the\s+)?(?P<m5>{METRIC_ANY})|"
+    rf"(?:以|用|按|按照|采用|使用)\s*(?P<m6>{METRIC_ANY})\s*(?:来)?(?:评估|评价|衡量|评分|打分|计分|作为评估指标|为评估指标)|"
+    rf"(?:评估|评价|评分)指标\s*(?:为|是|:)?\s*(?P<m7>{METRIC_ANY})", FLAGS)
 
 # ------------------------------------------------------------------------------------ resource budgets
 COUNT_UNITS = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mil": 1e6, "mn": 1e6, "m": 1e6,
@@ -192,6 +188,8 @@ DATA_EXTENSIONS = ("csv", "tsv", "parquet", "pq", "json", "jsonl", "ndjson", "tx
 SKLEARN_REF = r"\bsklearn:[a-z_0-9]+"
 #: Data the Data agent generates: ``synthetic:shapes``, ``synthetic:job-ads`` (also written ``job_ads``).
 SYNTHETIC_REF = r"\bsynthetic:[a-z][a-z_0-9-]*[a-z0-9]"
+#: The synthetic scenes of shapes with referring queries that the grounding Data agent draws.
+SYNTHETIC_GROUNDING = "synthetic:grounding"
 #: A path: ``data/churn.csv``, ``data/promo/``, ``./x.parquet``, ``~/d.jsonl``, ``/abs/file.csv``.
 PATH_REF = (r"(?<![\w/.~:-])(?:(?:~/|\.{1,2}/|/)(?:[\w-][\w.-]*/)*[\w-][\w.-]*/?|"
             r"(?:[\w-][\w.-]*/)+(?:[\w-][\w.-]*)?)")
@@ -216,6 +214,24 @@ REGRESSION_NOUN_RE = re.compile(
     r"forecast\w*)\b|预测.{0,8}(?:价格|房价|销量|销售额|数值|温度|年龄|收入|进展)", FLAGS)
 TEXT_RE = re.compile(r"\b(?:texts?|sentences?|reviews?|tweets?|comments?|e-?mails?|messages?|documents?|"
                      r"headlines?|sentiment|spam)\b|文本|句子|评论|短信|邮件|新闻|文章", FLAGS)
+#: Words that ask for visual grounding: the box of the object a text query describes ("定位", "referring expression").
+GROUNDING_RE = re.compile(
+    r"\b(?:visual\s+)?grounding\b|\breferring\s+expressions?\b|\bphrase\s+locali[sz]ation\b|"
+    r"\bbox(?:es)?\s+(?:of|around)\s+(?:the\s+)?(?:object|thing|item|product|shape|one)s?\b|\bfind\s+the\s+box\b|"
+    r"\blocat(?:e|es|ing)\b[^.;\n]{0,60}?\b(?:quer(?:y|ies)|described|describes|descriptions?|phrases?)\b|"
+    r"\b(?:quer(?:y|ies)|descriptions?|phrases?)\b[^.;\n]{0,60}?\b(?:locat\w*|box(?:es)?)\b|"
+    r"视觉定位|指代表达|定位|框出", FLAGS)
+#: Words that ask for image generation: a model that makes pictures of the class asked for ("generate images of
+#: digits", "draws a picture of a 7", "生成手写数字图片"); "generated images" alone (a classifier of them) is not one.
+GENERATION_RE = re.compile(
+    r"\b(?:generat(?:e|es|ing|ion\s+of)|synthesi[sz](?:e|es|ing)|draw(?:s|ing)?|paint(?:s|ing)?|sketch(?:es|ing)?|"
+    r"produc(?:e|es|ing)|creat(?:e|es|ing))\s+(?:(?:new|fake|novel|realistic|synthetic|more|"
+    r"small|an?|the|some|\d+)\s+)*(?:images?|pictures?|photos?|drawings?|samples?\s+images?|handwritten\s+digits?|"
+    r"digits?\s+images?)\b(?!\s+(?:classif\w*|recogni[sz]\w*|categori[sz]\w*|data\w*|folders?|files?|labels?))|"
+    r"\b(?:image|picture|photo|digit)\s+generat(?:ion|or|ors|ive)\b|\bgenerative\s+(?:image\s+)?models?\b|"
+    r"\bclass[\s-]conditional\s+(?:image\s+)?(?:generat\w*|vae|gan|diffusion)\b|\bdiffusion\s+models?\b|"
+    r"\b(?:conditional\s+)?(?:vae|gan)s?\b|\btext[\s-]to[\s-]image\b|"
+    r"生成(?:[^，。,.;；]{0,8})(?:图片|图像|照片|手写|数字|样本)|图像生成|图片生成|画出|画一张|生成模型", FLAGS)
 #: Words that make a classification request an image one (sklearn:digits named without them stays tabular).
 IMAGE_RE = re.compile(r"\b(?:images?|photos?|photographs?|pictures?|handwrit\w*|vision|cnns?|convolutional)\b|"
                       r"图片|图像|照片|手写|卷积", FLAGS)
@@ -314,6 +330,16 @@ HINT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [(hint, re.compile(p, FLAGS))
     ("forecast", r"\bforecast\w*|\bpredict\w*\s+(?:the\s+)?(?:next|future|coming|upcoming)\b|"
                  r"\b(?:next|coming)\s+(?:day|week|month|quarter|year)s?\b|\bfuture\s+\w+|预测未来|预报"),
 )]
+#: An answer file the request asks for: "write submission.csv", "in the form of sample_submission.csv", "保存到
+#: submission.csv" (the tables' predictions step writes it in that form).
+OUTPUT_FILE_RE = re.compile(
+    r"\b(?:write|writes|writing|save|saves|saving|output|outputs|produce|produces|create|creates|submit|submits|"
+    r"return|returns|export|exports)\b[^.;\n]{0,40}?(?P<file>[\w-]+\.(?:csv|tsv))(?![\w.])|"
+    r"(?:写入|保存到?|输出到?|生成|提交)\s*(?P<zh>[\w-]+\.(?:csv|tsv))", FLAGS)
+SUBMISSION_FORM_RE = re.compile(
+    r"\b(?:in|with|using|following|as\s+in)\s+(?:the\s+)?(?:form|format|shape|layout|columns|header)\s+"
+    r"(?:of|in|as\s+in)\s+(?:the\s+)?[\w.-]*(?:submission|sample)[\w.-]*|\b(?:sample|example)[_ -]?submission"
+    r"(?:\.csv)?\b|按照?[\w.-]*(?:submission|sample)[\w.-]*的?格式", FLAGS)
 QUANTIZE_RE = re.compile(r"\bint8\b|\b8[\s-]?bit\b|\bquanti[sz]\w*|量化", FLAGS)
 NO_QUANTIZE_RE = re.compile(r"\b(?:no|without|don'?t|do\s+not|never|skip)\s+(?:\w+\s+)?quanti[sz]|不要?量化|"
                             r"无需量化|不需要量化", FLAGS)
@@ -321,7 +347,7 @@ NO_QUANTIZE_RE = re.compile(r"\b(?:no|without|don'?t|do\s+not|never|skip)\s+(?:\
 # -------------------------------------------------------------------------------------------- clauses
 #: Where a clause ends: punctuation (not inside numbers), conjunctions, Chinese clause markers.
 CLAUSE_SEP_RE = re.compile(r"[;!?。；！？\n]|[,，、](?!\d{3})|\.(?=\s|$)|"
-                           r"\b(?:and|while|but|whereas|although)\b|并且|而且|同时|并", FLAGS)
+                           r"\b(?:and|while|but|whereas|although)\b|并且|而且|同时|(?<!交)并", FLAGS)  # 交并比: IoU
 
 # ---------------------------------------------------------------------------------- compiled patterns
 #: Patterns the parser applies, composed from the fragments above.

@@ -77,6 +77,11 @@ class CellView:
     def progress(self, done: int, total: int, label: str = "") -> None:
         """Steps done so far (plain view: nothing, the sections say it)."""
 
+    def status(self, title: str) -> None:
+        """The step that runs now, when the cells themselves show below the magic cell (JupyterLab): the magic
+        cell's own output stays a short status instead of a second copy of every cell's output (plain view:
+        nothing; the summary at the end says how it went and where the notebook and the bundle are)."""
+
     def _write(self, text: str) -> None:
         self._stdout.write(text)
         self._stdout.flush()
@@ -119,6 +124,9 @@ class WidgetCellView(CellView):
     def message(self, agent: str, text: str) -> None:
         self.label.value = f"<b>{agent}</b>: {text}"
         self.log.append_stdout(f"[{agent}] {text}\n")
+
+    def status(self, title: str) -> None:
+        self.label.value = f"running <b>{title}</b> (its cell is below)"
 
     def progress(self, done: int, total: int, label: str = "") -> None:
         self.bar.max = max(total, 1)
@@ -296,8 +304,12 @@ class InKernelDriver(FileNotebookDriver):
         if self._pending_title:
             title = f"{title} — {self._pending_title.split('—', 1)[-1].strip()}"
             self._pending_title = ""
-        self.view.begin(title)
-        capture = _Capture(threading.get_ident(), self.view.output)
+        if self.mirror is not None and self.mirror.active:  # the cell and its outputs show below the magic cell
+            self.view.status(title)
+            capture = _Capture(threading.get_ident(), lambda out: None)
+        else:
+            self.view.begin(title)
+            capture = _Capture(threading.get_ident(), self.view.output)
         began, started_at = time.perf_counter(), time.time()
         interrupted = False
         try:

@@ -115,8 +115,11 @@ class LiveDriver(NotebookDriver):
             if reply.get("reason") == "stopped":
                 raise KeyboardInterrupt
             return reply
-        timeout = self.STOPPED_WAIT_S if self._stop.is_set() or op == "interrupt" else None
-        return self.transport.request(message, timeout=timeout)
+        if self._stop.is_set() or op == "interrupt":
+            return self.transport.request(message, timeout=self.STOPPED_WAIT_S)
+        # Stop pressed while this waits (its notebook closed: the run paused) ends the wait: nothing lost, the
+        # driver keeps its own copy of the cells
+        return self.transport.request(message, stop=self._stop)
 
     # -- NotebookDriver ----------------------------------------------------------------------------
     @property

@@ -1,6 +1,8 @@
 /**
  * The chat panel in a real Chromium: a wine request sent from the panel fills the open notebook with cells
- * that run in its kernel, the plan checklist completes and the summary shows the constraint table.
+ * that run in its kernel, the plan checklist completes and the summary shows the constraint table; its bundle link
+ * downloads the run folder's own bundle.zip; a follow-up sent with Enter updates the requirements card; a second
+ * notebook in the same folder gets its own run folder and bundle, the first one's intact.
  * Latencies measured on the way are written to $TAL_TRACE (benchmarks/lab_latency.py reports them).
  */
 import { expect, test } from '@jupyterlab/galata';
@@ -71,4 +73,43 @@ test('a wine request from the chat runs in the open notebook', async ({ page }) 
   if (process.env.TAL_TRACE) {
     fs.writeFileSync(process.env.TAL_TRACE, JSON.stringify({ ...trace, firstMessageWallMs, codeCells }, null, 1));
   }
+
+  // the card's link serves this run's own bundle (the run folder's bundle.zip), without the token in the URL
+  const wine = await bundleOf(page, panel);
+  // a follow-up sent with Enter: the requirements card shows the new QPS and container once it is applied
+  await panel.locator('.tal-textarea').fill('serve it at 50 requests per second on 1 GB containers');
+  await panel.locator('.tal-textarea').press('Enter');
+  await expect(panel.locator('.tal-state')).toHaveText(/running/i, { timeout: 15000 });
+  await expect(panel.locator('.tal-state')).toHaveText(/succeeded/i, { timeout: 300000 });
+  await expect(panel.locator('.tal-requirements')).toContainText('QPS');
+  await expect(panel.locator('.tal-requirements')).toContainText('container');
+  await expect(panel.locator('.tal-elapsed')).toHaveText(/^\d+ s$/);
+
+  // a second notebook in the same folder: its own run folder and bundle; the first one's stays intact
+  await page.notebook.createNew('iris.ipynb');
+  await panel.locator('.tal-link', { hasText: 'New task' }).click();
+  await expect(panel.locator('.tal-target-select')).toContainText('iris.ipynb');
+  await panel.locator('.tal-data').fill('sklearn:iris');
+  await panel.locator('.tal-budget').fill('30');
+  await panel.locator('.tal-textarea').fill('classify the iris species with at least 90% accuracy');
+  await panel.locator('.tal-send').click();
+  await expect(panel.locator('.tal-summary')).toContainText('succeeded', { timeout: 300000 });
+  const iris = await bundleOf(page, panel);
+  expect(iris.folder).not.toEqual(wine.folder);
+  expect(fs.readFileSync(path.join(wine.folder, 'bundle.zip')).equals(wine.bytes)).toBe(true);
+  expect(iris.bytes.equals(wine.bytes)).toBe(false);
 });
+
+/** Download the summary card's bundle.zip; check it is the run folder's own; return the folder and the bytes. */
+async function bundleOf(page: any, panel: any): Promise<{ folder: string; bytes: Buffer }> {
+  const link = panel.locator('.tal-summary .tal-bundle');
+  const href = (await link.getAttribute('href')) ?? '';
+  expect(href).not.toContain('token');
+  const runId = (href.match(/runs\/([0-9a-f]{12})/) ?? [])[1];
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  const bytes = fs.readFileSync((await download.path()) as string);
+  const summary = await page.evaluate((id: string) => (window as any).trainerAgentLab.client.api('GET', ['runs', id]),
+    runId);
+  expect(bytes.equals(fs.readFileSync(path.join(summary.run_folder, 'bundle.zip')))).toBe(true);
+  return { folder: summary.run_folder, bytes };
+}

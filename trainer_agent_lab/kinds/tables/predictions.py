@@ -6,6 +6,11 @@ request hands over to predict ("... and predict for test.csv": the rule reader m
 hint and puts it last among the data references). Its predictions go to ``predictions.csv`` in the run folder,
 the prediction column named as the request asks ("... a column named Survived") or as the target is named in the
 user's file.
+
+A competition-style answer is written too when the request names an output file ("write submission.csv", "with
+columns id, Rings") or the data folder holds a sample submission (``sample_submission.csv``): the same columns and
+header as the sample (or as asked), the id column copied from the file to predict, and class probabilities where the
+metric the request names scores probabilities (log loss, ROC AUC, Brier...), else labels or values.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from typing import Any
 
 from ...agents.base import RunMemory
 from ...cells.render import Cell, render
+from ...knowledge.metrics import METRICS
+from ...llm.vocabulary import OUTPUT_FILE_RE
 from ...spec import TaskSpec
 
-__all__ = ["file_to_predict", "prediction_column", "predictions_cell"]
+__all__ = ["file_to_predict", "prediction_column", "predictions_cell", "submission_form"]
 
 #: File suffixes the load cell reads as tables.
 TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".psv", ".dat", ".parquet", ".pq", ".json", ".jsonl", ".ndjson",
@@ -57,6 +64,42 @@ def prediction_column(request: str, target: str) -> str:
     return target
 
 
+_OUTPUT_FILE_RE = OUTPUT_FILE_RE  # "write submission.csv" (the reader counts the clause as read)
+#: "with columns id, Rings", "header id,SalePrice", "列为 id, quality".
+_COLUMNS_RE = re.compile(r"\b(?:columns?|header)\s*(?:named\s+|called\s+|:|=)?\s*(?P<cols>[`'\"]?[\w .-]+?[`'\"]?"
+                         r"(?:\s*,\s*(?:and\s+)?[`'\"]?[\w .-]+?[`'\"]?)+)(?=\s*(?:[.;)]|$|\n))|"
+                         r"列(?:为|是|:)\s*(?P<zh>[\w-]+(?:\s*[,，、]\s*[\w-]+)+)", re.IGNORECASE)
+#: Sample submissions in a data folder.
+_SAMPLE_RE = re.compile(r"(?:sample|example)[_ -]?submission|submission[_ -]?(?:sample|example|format|template)",
+                        re.IGNORECASE)
+
+
+def submission_form(memory: RunMemory) -> dict[str, Any] | None:
+    """What the competition-style answer looks like: ``file`` (its name), ``sample`` (the sample submission's path, or
+    None), ``columns`` (the header asked for, or None: the sample's), ``probabilities`` (whether the named metric
+    scores probabilities); None when the request names no output file and no sample submission lies beside the data."""
+    predict = memory.results.get("load", {}).get("predict_file") or {}
+    folders = [Path(predict["path"]).parent] if predict.get("path") else []
+    if memory.spec.data and ":" not in memory.spec.data[0]:
+        first = Path(memory.spec.data[0]).expanduser()
+        folders.append(first if first.is_dir() else first.parent)
+    samples = sorted({f for folder in folders if folder.is_dir() for f in folder.iterdir()
+                      if f.is_file() and _SAMPLE_RE.search(f.stem) and f.suffix.lower() in (".csv", ".tsv")})
+    request = memory.spec.request
+    named = next((m.group("file") or m.group("zh") for m in _OUTPUT_FILE_RE.finditer(request)
+                  if (m.group("file") or m.group("zh")).lower() != Path(predict.get("path", "")).name.lower()), None)
+    asked = _COLUMNS_RE.search(request)
+    columns = None
+    if asked and not _COLUMN_RE.search(request):
+        parts = re.split(r"\s*[,，、]\s*(?:and\s+)?", asked.group("cols") or asked.group("zh"))
+        columns = [part.strip().strip("`'\"") for part in parts if part.strip()]
+    if not samples and named is None and columns is None:
+        return None
+    metric = METRICS.get(memory.spec.objective or "")
+    return {"file": Path(named).name if named else "submission.csv", "sample": str(samples[0]) if samples else None,
+            "columns": columns, "probabilities": bool(metric and metric.needs == "probabilities")}
+
+
 def predictions_cell(memory: RunMemory) -> list[Cell]:
     """The cell that writes ``predictions.csv`` for the file to predict; no cell when there is none."""
     predict: dict[str, Any] | None = memory.results.get("load", {}).get("predict_file")
@@ -67,5 +110,23 @@ def predictions_cell(memory: RunMemory) -> list[Cell]:
     dropped = memory.results.get("clean", {}).get("dropped_columns", {})
     identifiers = [original.get(c, c) for c, why in dropped.items() if str(why).startswith("an identifier")]
     keep = [c for c in identifiers if c in set(predict.get("columns", []))]
-    return render("kinds/tables/cells/predictions", PREDICT_FILE=predict["path"],
-                  OUTPUT_COLUMN=prediction_column(memory.spec.request, target), KEEP_COLUMNS=keep or None)
+    form = submission_form(memory)
+    if form:  # the id column of the answer's form is copied over from the file to predict
+        wanted = form["columns"] or _header(form["sample"])
+        keep += [c for c in wanted[:1] if c in set(predict.get("columns", [])) and c not in keep]
+    cells = render("kinds/tables/cells/predictions", PREDICT_FILE=predict["path"],
+                   OUTPUT_COLUMN=prediction_column(memory.spec.request, target), KEEP_COLUMNS=keep or None)
+    if form:
+        cells += render("kinds/tables/cells/submission", SUBMISSION_FILE=form["file"], SAMPLE_FILE=form["sample"],
+                        SUBMISSION_COLUMNS=form["columns"], PROBABILITIES=form["probabilities"],
+                        OUTPUT_COLUMN=prediction_column(memory.spec.request, target))
+    return cells
+
+
+def _header(path: str | None) -> list[str]:
+    """The column names of a sample submission's first line."""
+    if not path:
+        return []
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        line = f.readline().strip()
+    return [c.strip().strip('"') for c in re.split(r"\t" if path.lower().endswith(".tsv") else ",", line)]

@@ -104,8 +104,27 @@ compute_metrics: Callable[..., dict[str, float]]
 satisfaction: Callable[..., tuple[float, bool]]
 #: ``tune_threshold(y_true, proba)``: the positive-class threshold that best meets the targets, and its metrics.
 tune_threshold: Callable[..., tuple[float, dict[str, float]]]
+#: ``score_out_of_fold(y_true, oof)``: (the threshold or ordinal cut-points tuned out-of-fold, or None; the metrics).
+score_out_of_fold: Callable[..., tuple[Any, dict[str, float]]]
+#: Whether the target is ordinal (a regression cut at tuned cut-points for a kappa), and its ordered values.
+ORDINAL: bool
+ORDERED_VALUES: np.ndarray | None
+#: ``cut(values, cuts)``: regression values cut into the ordered values.
+cut: Callable[..., np.ndarray]
 #: The chosen configuration's cross-validated metrics (the fit cell's parameter).
 CV_METRICS: dict[str, float]
+#: ``make_model(params)``: the unfitted pipeline for a configuration the search reports (a soft vote included).
+make_model: Callable[..., Any]
+#: The search's folds (``cv.py``: repeated on small data), the first repeat's validation rows, and
+#: ``remember_out_of_fold(trial, family, oof, score, over)``, which keeps each family's best out-of-fold predictions
+#: in ``best_out_of_fold`` (family -> {"score", "oof", "trial"}).
+folds: Any
+FIRST_FOLDS: list[np.ndarray]
+remember_out_of_fold: Callable[..., None]
+best_out_of_fold: dict[str, dict[str, Any]]
+#: The search's optuna study and its finished trials, best first (``search.py``).
+study: Any
+ranked: list[Any]
 
 
 def __getattr__(name: str) -> Any:
@@ -135,3 +154,5 @@ INPUTS: list[str]
 #: columns the prediction must be monotonic in (column -> ``"increasing"`` | ``"decreasing"``).
 TREE_MAX_DEPTH: int | None
 MONOTONIC: dict[str, str]
+#: The predictions of the file to predict (``predictions.py``: ids kept, the prediction, class probabilities).
+predictions: pd.DataFrame

@@ -13,12 +13,14 @@ from .context import (
     CLASSIFY,
     CV_METRICS,
     N_CLASSES,
+    ORDINAL,
     POS_LABEL,
     TARGET,
     THRESHOLD,
     X_test,
     _report,
     compute_metrics,
+    cut,
     model,
     y_test,
 )
@@ -47,7 +49,12 @@ if CLASSIFY:
         fig.update_layout(title=f"ROC and precision-recall curves, positive class {CLASSES[POS_LABEL]!r}",
                           xaxis_title="false positive rate / recall", yaxis_title="true positive rate / precision")
         fig.show()
-else:
+elif ORDINAL:  # an ordinal target: the regression's values cut into its ordered values at the tuned cut-points
+    labels = cut(scores_test, THRESHOLD)
+    print("cut-points:", None if THRESHOLD is None else [round(c, 3) for c in THRESHOLD])
+    px.imshow(pd.crosstab(y_test, labels), text_auto=True, color_continuous_scale="Blues",
+              labels={"x": "predicted", "y": "actual"}, title=f"Ordered {TARGET}: actual against predicted").show()
+if not CLASSIFY:
     pred = scores_test
     fig = px.scatter(x=y_test, y=pred, labels={"x": f"actual {TARGET}", "y": "predicted"},
                      title=f"Predicted against actual (test R2 {METRICS['r2']:.3f})")

@@ -1,47 +1,104 @@
-"""The metrics of a tabular model, how the search scores them against the targets, and the threshold tuning."""
+"""The metrics of a tabular model, how the search scores them against the targets, and the tuning the metric
+rewards: the decision threshold (binary F-scores, precision, recall) or the cut-points of an ordinal target (kappa)."""
 
 # %% [context]
 import numpy as np
 from sklearn import metrics as skm
 
-from .context import CLASSIFY, MARGIN, METRIC_CONSTRAINTS, N_CLASSES, OBJECTIVE, POS_LABEL
+from .context import CLASSIFY, MARGIN, METRIC_CONSTRAINTS, N_CLASSES, OBJECTIVE, POS_LABEL, TUNE_THRESHOLD, y_train
+
+# %% [parameters]
+LOWER_IS_BETTER = ["log_loss", "brier", "rmsle", "mape", "pinball", "mae", "mse", "rmse"]
+CUT_POINT_METRICS = ["qwk", "cohen_kappa"]
 
 # %% The metrics, computed the same way for the search (out-of-fold) and the test: from probabilities for
-# classification (the positive class's threshold applied on binary tasks), from predictions for regression.
-HIGHER_IS_BETTER = {"accuracy", "precision", "recall", "f1", "roc_auc", "r2"}
+# classification (the positive class's threshold applied on binary tasks), from predictions for regression (on an
+# ordinal target, the predictions cut into its ordered values at `cuts`, for the kappas).
+NAMED = {OBJECTIVE} | {c["name"] for c in METRIC_CONSTRAINTS}
+ORDINAL = not CLASSIFY and bool(NAMED & set(CUT_POINT_METRICS))
+ORDERED_VALUES = np.unique(y_train) if ORDINAL else None
+#: The metrics the search computes for each candidate: the named ones and a few every reader knows.
+SEARCHED = sorted(NAMED | {"accuracy", "f1", "roc_auc", "log_loss"})
 
 
-def compute_metrics(y_true, scores, threshold=None):
-    """Test metrics from probabilities (classification) or predictions (regression)."""
+def cut(values, cuts):
+    """Predictions cut into the ordered values of the target at ``cuts`` (midpoints when None)."""
+    cuts = (ORDERED_VALUES[1:] + ORDERED_VALUES[:-1]) / 2 if cuts is None else np.asarray(cuts)
+    return ORDERED_VALUES[np.searchsorted(cuts, values)]
+
+
+def regression_metrics(y_true, pred, cuts=None):
+    """Error metrics of numeric predictions; RMSLE where no value is below -1, MAPE where none is zero."""
+    y_true, pred = np.asarray(y_true, dtype=float), np.asarray(pred, dtype=float)
+    values = {"mae": skm.mean_absolute_error(y_true, pred), "mse": skm.mean_squared_error(y_true, pred),
+              "rmse": float(np.sqrt(skm.mean_squared_error(y_true, pred))), "r2": skm.r2_score(y_true, pred),
+              "pinball": skm.mean_pinball_loss(y_true, pred, alpha=0.5)}
+    if y_true.min() > -1:
+        values["rmsle"] = float(np.sqrt(np.mean((np.log1p(np.clip(pred, 0, None)) - np.log1p(y_true)) ** 2)))
+    if (y_true != 0).all():
+        values["mape"] = skm.mean_absolute_percentage_error(y_true, pred)
+    if ORDINAL:
+        labels = cut(pred, cuts)
+        values["qwk"] = skm.cohen_kappa_score(y_true, labels, weights="quadratic")
+        values["cohen_kappa"] = skm.cohen_kappa_score(y_true, labels)
+        values["accuracy"] = skm.accuracy_score(y_true, labels)
+    return values
+
+
+def class_metrics(y_true, scores, pred, names=None):
+    """Metrics of predicted classes and their probabilities (binary ones on the positive class); only ``names`` (and
+    accuracy) when given, as the threshold search needs."""
+    binary = {"pos_label": POS_LABEL, "average": "binary"} if N_CLASSES == 2 else {"average": "macro"}
+    onehot = np.eye(N_CLASSES)[np.asarray(y_true, dtype=int)]
+    proba = np.clip(scores, 1e-15, 1.0)
+    everyone = N_CLASSES == 2 or len(np.unique(y_true)) == N_CLASSES
+    ranked = (y_true == POS_LABEL, scores[:, POS_LABEL]) if N_CLASSES == 2 else (onehot, scores)
+    measures = {
+        "accuracy": lambda: skm.accuracy_score(y_true, pred),
+        "balanced_accuracy": lambda: skm.balanced_accuracy_score(y_true, pred),
+        "precision": lambda: skm.precision_score(y_true, pred, zero_division=0, **binary),
+        "recall": lambda: skm.recall_score(y_true, pred, zero_division=0, **binary),
+        "f1": lambda: skm.f1_score(y_true, pred, zero_division=0, **binary),
+        "f2": lambda: skm.fbeta_score(y_true, pred, beta=2, zero_division=0, **binary),
+        "cohen_kappa": lambda: skm.cohen_kappa_score(y_true, pred),
+        "qwk": lambda: skm.cohen_kappa_score(y_true, pred, weights="quadratic"),
+        **{f"{name}_{average}": (lambda score=score, average=average: score(y_true, pred, average=average,
+                                                                           zero_division=0))
+           for average in ("macro", "weighted")
+           for name, score in (("precision", skm.precision_score), ("recall", skm.recall_score),
+                               ("f1", skm.f1_score))},
+        "log_loss": lambda: float(-np.mean(np.log((proba / proba.sum(axis=1, keepdims=True))[onehot == 1]))),
+        "brier": lambda: float(np.mean((scores[:, POS_LABEL] - onehot[:, POS_LABEL]) ** 2)) if N_CLASSES == 2
+        else float(np.mean(np.sum((scores - onehot) ** 2, axis=1))),
+        "roc_auc": lambda: skm.roc_auc_score(*ranked) if N_CLASSES == 2 else
+        skm.roc_auc_score(y_true, scores, multi_class="ovr") if everyone else float("nan"),
+        "pr_auc": lambda: skm.average_precision_score(*ranked, average="macro") if everyone else float("nan"),
+    }
+    wanted = measures if names is None else [n for n in measures if n in set(names) | {"accuracy"}]
+    return {name: measures[name]() for name in wanted}
+
+
+def compute_metrics(y_true, scores, threshold=None, names=None):
+    """Test metrics from probabilities (classification) or predictions (regression); ``threshold`` is the positive
+    class's decision threshold (binary) or the cut-points of an ordinal target (a list); ``names``: only those."""
     if not CLASSIFY:
-        return {"mae": skm.mean_absolute_error(y_true, scores),
-                "rmse": float(np.sqrt(skm.mean_squared_error(y_true, scores))),
-                "r2": skm.r2_score(y_true, scores)}
+        return regression_metrics(y_true, scores, threshold)
     if N_CLASSES == 2:
-        pos = scores[:, POS_LABEL]
-        pred = np.where(pos >= (0.5 if threshold is None else threshold), POS_LABEL, 1 - POS_LABEL)
-        return {"accuracy": skm.accuracy_score(y_true, pred),
-                "precision": skm.precision_score(y_true, pred, pos_label=POS_LABEL, zero_division=0),
-                "recall": skm.recall_score(y_true, pred, pos_label=POS_LABEL, zero_division=0),
-                "f1": skm.f1_score(y_true, pred, pos_label=POS_LABEL, zero_division=0),
-                "roc_auc": skm.roc_auc_score(y_true == POS_LABEL, pos)}
-    pred = scores.argmax(axis=1)
-    return {"accuracy": skm.accuracy_score(y_true, pred),
-            "precision": skm.precision_score(y_true, pred, average="macro", zero_division=0),
-            "recall": skm.recall_score(y_true, pred, average="macro", zero_division=0),
-            "f1": skm.f1_score(y_true, pred, average="macro", zero_division=0),
-            "roc_auc": skm.roc_auc_score(y_true, scores, multi_class="ovr")
-            if len(np.unique(y_true)) == N_CLASSES else float("nan")}
+        pred = np.where(scores[:, POS_LABEL] >= (0.5 if threshold is None else threshold), POS_LABEL, 1 - POS_LABEL)
+    else:
+        pred = scores.argmax(axis=1)
+    return class_metrics(y_true, scores, pred, names)
 
 
-# %% How a candidate is scored: the metric to optimise, minus a heavy penalty for every target it misses;
-# on binary tasks the decision threshold is tuned to the targets too (out-of-fold, never on the test split).
+# %% How a candidate is scored: the metric to optimise, minus a heavy penalty for every target it misses; the
+# tuning the metric rewards is done on the out-of-fold predictions (never on the test split): the decision threshold
+# on binary tasks whose targets are F-scores, precision or recall; the cut-points of an ordinal target for kappa.
 def satisfaction(values, margin):
     """Objective: the optimised metric, minus a heavy penalty for each target missed (by > margin)."""
-    primary = values[OBJECTIVE] if OBJECTIVE in HIGHER_IS_BETTER else -values[OBJECTIVE]
+    primary = -values[OBJECTIVE] if OBJECTIVE in LOWER_IS_BETTER else values[OBJECTIVE]
     missed = 0.0
     for c in METRIC_CONSTRAINTS:
-        value, goal = values[c["name"]], c["value"]
+        value, goal = values.get(c["name"], float("nan")), c["value"]
         want = goal + margin if c["op"].startswith(">") else goal - margin
         missed += max(0.0, want - value) if c["op"].startswith(">") else max(0.0, value - want)
     return primary - 10 * missed, missed == 0
@@ -51,10 +108,53 @@ def tune_threshold(y_true, proba):
     """The probability threshold on the positive class that best meets the targets (binary tasks)."""
     pos = proba[:, POS_LABEL]
     grid = np.unique(np.quantile(pos, np.linspace(0.01, 0.99, 197)))
-    best = (None, 0.5, None)
+    best = (None, 0.5)
     for thr in np.append(grid, 0.5):
-        values = compute_metrics(y_true, proba, thr)
+        values = compute_metrics(y_true, proba, thr, NAMED)  # only the named ones move with the threshold
         score, meets = satisfaction(values, MARGIN)
         if best[0] is None or score > best[0][0]:
-            best = ((score, meets), float(thr), values)
-    return best[1], best[2]
+            best = ((score, meets), float(thr))
+    return best[1], compute_metrics(y_true, proba, best[1], SEARCHED)
+
+
+def kappas(y_true, labels):
+    """Quadratic weighted and plain Cohen's kappa, and accuracy, of ordered labels (one confusion matrix for all)."""
+    k = len(ORDERED_VALUES)
+    cm = np.bincount(np.searchsorted(ORDERED_VALUES, y_true) * k + np.searchsorted(ORDERED_VALUES, labels),
+                     minlength=k * k).reshape(k, k).astype(float)
+    expected = np.outer(cm.sum(axis=1), cm.sum(axis=0)) / cm.sum()
+    i, j = np.indices((k, k))
+    out = {}
+    for name, weights in (("qwk", (i - j) ** 2 / max(1, (k - 1) ** 2)), ("cohen_kappa", (i != j).astype(float))):
+        denominator = (weights * expected).sum()
+        out[name] = 1 - (weights * cm).sum() / denominator if denominator else 0.0
+    out["accuracy"] = np.trace(cm) / cm.sum()
+    return out
+
+
+def tune_cut_points(y_true, pred, passes=2, steps=24):
+    """Cut-points between the ordered values that best meet the targets (coordinate search from the midpoints);
+    only the kappas and accuracy depend on them, so only those are recomputed per candidate."""
+    cuts = (ORDERED_VALUES[1:] + ORDERED_VALUES[:-1]) / 2
+    fixed = regression_metrics(y_true, pred, cuts)
+    best = satisfaction(fixed, MARGIN)[0]
+    for _ in range(passes):
+        for i in range(len(cuts)):
+            lo = cuts[i - 1] if i else ORDERED_VALUES[0] - 0.5
+            hi = cuts[i + 1] if i + 1 < len(cuts) else ORDERED_VALUES[-1] + 0.5
+            for value in np.linspace(lo, hi, steps + 2)[1:-1]:
+                trial = cuts.copy()
+                trial[i] = value
+                score = satisfaction({**fixed, **kappas(y_true, cut(pred, trial))}, MARGIN)[0]
+                if score > best:
+                    best, cuts = score, trial
+    return [float(c) for c in cuts], regression_metrics(y_true, pred, cuts)
+
+
+def score_out_of_fold(y_true, oof):
+    """(the threshold or cut-points tuned on the out-of-fold predictions, or None; their metrics)."""
+    if CLASSIFY and N_CLASSES == 2 and TUNE_THRESHOLD:
+        return tune_threshold(y_true, oof)
+    if ORDINAL:
+        return tune_cut_points(y_true, oof)
+    return None, compute_metrics(y_true, oof, names=SEARCHED)

@@ -14,6 +14,8 @@ from .context import (
     MISSING_TEXT,
     NUMERIC_FEATURES,
     ONNX_INPUT_NAMES,
+    ORDERED_VALUES,
+    ORDINAL,
     ORIGINAL_NAMES,
     POS_LABEL,
     RECIPE,
@@ -23,6 +25,7 @@ from .context import (
     X_test,
     X_test_raw,
     X_train,
+    cut,
     model,
     model_predict,
     table_features,
@@ -60,8 +63,10 @@ if TASK == "classification":
                                   "pos_label": None if POS_LABEL is None else int(POS_LABEL),
                                   "threshold": None if THRESHOLD is None else float(THRESHOLD),
                                   "proba_codes": [int(c) for c in model.classes_]})
-else:
-    write_json("label_map.json", {"classes": None})
+else:  # an ordinal target: the regression's values are cut into the ordered values at the tuned cut-points
+    ordered = [int(v) if float(v).is_integer() else float(v) for v in ORDERED_VALUES] if ORDINAL else None
+    write_json("label_map.json", {"classes": None, "cut_points": list(THRESHOLD or []) if ORDINAL else None,
+                                  "ordered_values": ordered})
 
 
 # %% A sample request in the user's own columns (raw dates, "$12.50", ...) and what the trained model answers to
@@ -78,6 +83,6 @@ if TASK == "classification":
     sample_response = {"predictions": [str(CLASSES[int(c)]) for c in codes],
                        "probabilities": np.asarray(proba, dtype=float).tolist()}
 else:
-    sample_response = {"predictions": [float(v) for v in codes]}
+    sample_response = {"predictions": [json_value(v) for v in (cut(codes, THRESHOLD) if ORDINAL else codes)]}
 REQUEST_BODIES = [json.dumps({"row": row}).encode() for row in request_rows(X_test_raw.head(200))]
 EXTRA_SERVING_FILES = ["table_features.py"]  # serve.py's raw columns -> model inputs
