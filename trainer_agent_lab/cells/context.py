@@ -64,6 +64,11 @@ to_onnx_feed: Callable[[Any], dict[str, Any]]
 #: ``single_row_ms(path, items, calls, warmup=50)`` (milliseconds of single-item predictions).
 onnx_session: Callable[[Any], Any]
 single_row_ms: Callable[..., Any]
+#: ``measure_latency(path, items, targets, calls, seconds, ...)``: single-item p50/p99 as the median of rounds, with
+#: their spread and the load average, measured again after a pause where a target is missed (``used`` says which
+#: figure); ``describe_latency(measured)``: that figure in one line.
+measure_latency: Callable[..., dict[str, Any]]
+describe_latency: Callable[..., str]
 #: ``cells/latency_checks`` (the kind's int8 cell adds the memory reason): why int8 is made (empty: it is not),
 #: and the float model's figures measured against the request's targets.
 QUANTISE_REASONS: list[str]

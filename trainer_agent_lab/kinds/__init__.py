@@ -13,7 +13,7 @@ from ..spec import TaskType
 from .base import Run, TaskKind
 
 #: The kinds the agents can do, by package name under ``kinds/``.
-KIND_PACKAGES = ("tables", "texts", "images")
+KIND_PACKAGES = ("tables", "texts", "images", "grounding", "generation")
 
 
 @cache

@@ -76,14 +76,12 @@ CAPABILITIES: tuple[Capability, ...] = (
                "visual grounding: the box of the object a text query describes in an image",
                "images with a table of image, query, x0, y0, x1, y1; synthetic:grounding",
                ("acc_iou50", "mean_iou"), "find 'the red circle' in a picture of shapes",
-               status="planned",
                pattern=_re(r"visual grounding|referring expression|\bgrounding\b|box of the (object|thing|item)"
                            r"|视觉定位|指代表达")),
     Capability("generation", "Image generation", ("image_generation",),
                "class-conditional image generation: a picture of the class asked for",
                "an image folder (one sub-folder per class), sklearn:digits, synthetic:shapes",
                ("generated_class_accuracy", "frechet_distance"), "draw a handwritten 7 on request",
-               status="planned",
                pattern=_re(r"generat\w* (new |realistic )?(images?|pictures?|photos?|digits?|drawings?)"
                            r"|(image|picture|photo) generat|text[- ]to[- ]image|\bgan\b|diffusion model"
                            r"|生成(图片|图像|手写)|图像生成")),
@@ -120,9 +118,21 @@ class Unsupported:
     ceiling: float | None = None
     """A score no system reaches on this kind of task (a target above it is fantastical as well)."""
     ceiling_reason: str = ""
+    unless: tuple[str, ...] = ()
+    """Task types the request reader may give a request that this kind's words also describe (a grounding request
+    asks for "the bounding box of the object the query describes"): not refused then."""
 
 
 UNSUPPORTED: tuple[Unsupported, ...] = (
+    Unsupported("photoreal_generation", "Photorealistic or high-resolution (HD, 4K) image and video generation",
+                _re(r"\b(?:photo[- ]?realistic|[48]k|uhd|ultra[- ]hd|full[- ]hd|1080p|2160p|high[- ]resolution)\b"
+                    r"[^.;\n]{0,40}?\b(?:generat\w*|synthesi\w*|videos?)\b|\b(?:generat\w*|synthesi\w*)\b[^.;\n]{0,40}?"
+                    r"\b(?:photo[- ]?realistic|[48]k|uhd|1080p|2160p|videos?)\b|\b(?:text|image)[- ]to[- ]video\b|"
+                    r"视频生成|生成(?:\w{0,6})视频|照片级(?:\w{0,6})生成"),
+                "class-conditional generation of small images (a few dozen pixels a side: digits, shapes, icons), "
+                "which a CPU trains in minutes. Photorealistic 4K video needs generative models of billions of "
+                "parameters trained for weeks on GPU clusters, and one 4K frame alone holds 8.3 million pixels: no "
+                "CPU learns that, or even renders a second of it, within a time budget"),
     Unsupported("video", "Video understanding (video classification, video question answering)",
                 _re(r"\bvideos?\b(?![- ]?(games?|titles?|descriptions?|comments?|ids?|views?|counts?|reviews?))"
                     r"|\bfootage\b|\bmovie clips?\b|视频|录像"),
@@ -159,7 +169,8 @@ UNSUPPORTED: tuple[Unsupported, ...] = (
                 _re(r"object detect|detect (and|&) locate|bounding[- ]box|\byolo\b|mask r-?cnn|segmentation|"
                     r"segment (the |each )?(images?|pixels?|objects?)|pixel[- ]wise|目标检测|物体检测|图像分割|"
                     r"语义分割|实例分割"),
-                "an image classifier of whole images or of crops (one folder per class)"),
+                "an image classifier of whole images or of crops (one folder per class), or visual grounding (the "
+                "box of the one object a text query describes)", unless=("visual_grounding",)),
     Unsupported("text_generation", "Text generation (chatbots, writing, summaries, captions)",
                 _re(r"chat ?bot|conversational (agent|assistant|ai)|text generation|generat\w* (text|stories|"
                     r"poems?|essays?|articles?|answers|replies|summaries|captions|code)|write (me )?(a |an )?(poem|"
@@ -202,6 +213,11 @@ FANTASTICAL: tuple[Fantastical, ...] = (
                                         r"label errors|噪声|噪音|错误标签|标注错误|标签.*错误"),
                 "The request says the labels are noisy, so a perfect score ({target}) is impossible: on unseen "
                 "examples a model would have to reproduce the wrong labels it cannot know.", perfect=True),
+    Fantastical("perfect_grounding", _re(r"grounding|referring expression|\blocat(e|es|ing)\b|\bbox(es)? (of|around)"
+                                         r"|定位|框出"),
+                "A perfect grounding score ({target}) is out of reach: boxes drawn by hand differ by a few pixels "
+                "(so IoU is never 1 on every query), some queries fit more than one object, and a model learns "
+                "from the examples it is given (a handful is far too few to reach it).", perfect=True),
 )
 
 
@@ -252,8 +268,9 @@ def check(spec: TaskSpec) -> CapabilityVerdict:
             return CapabilityVerdict(
                 False, f"{cap.title} ({cap.trains}) is planned but not built yet, so the agents cannot train it. "
                 f"{trainable()}", cap.kind, "one of the kinds built today")
+    task_type = spec.task_type.value if spec.task_type is not None else None
     for kind in UNSUPPORTED:
-        if kind.pattern.search(text):
+        if kind.pattern.search(text) and task_type not in kind.unless:
             reason = f"{kind.name} is not a kind of task the agents can train. {trainable()}"
             if kind.ceiling is not None and best is not None and best[0] >= kind.ceiling:
                 reason += f" The target is out of reach as well ({best[1]}): {kind.ceiling_reason}."

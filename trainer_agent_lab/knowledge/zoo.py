@@ -5,7 +5,9 @@ How parameters are counted (the same rules the generated ``count_parameters`` ce
 * linear models (logistic / ridge): every coefficient plus every intercept;
 * trees and tree ensembles: each split node holds 2 parameters (feature index and threshold) and each leaf
   holds its output values (one per class for classifiers, one for regressors), summed over all trees;
-* boosting: the same per tree, summed over every stage (and class) plus the initial prediction;
+* boosting (scikit-learn's, LightGBM, XGBoost): the same per tree, summed over every stage (and class) plus the
+  initial prediction;
+* small ensembles (soft voting of zoo members): every member counted in full, summed;
 * neural networks (MLP): every weight and bias;
 * k-nearest neighbours: the stored training matrix (rows x encoded features) — kNN keeps its data;
 * kernel SVMs: support vectors x features, plus dual coefficients and intercepts;
@@ -40,12 +42,17 @@ class Family:
         leaf = n_classes if n_classes >= 2 else 1
         return {
             "logistic_regression": outputs * (n_features + 1),
+            "logistic_l1": outputs * (n_features + 1),
+            "elastic_net_logistic": outputs * (n_features + 1),
+            "elastic_net": n_features + 1,
             "ridge": n_features + 1,
             "gaussian_nb": 2 * max(n_classes, 1) * n_features + max(n_classes, 1),
             # a tree that can tell the classes apart needs about as many leaves as classes
             "decision_tree": 2 * (max(leaf, 2) - 1) + max(leaf, 2) * leaf,
             "gradient_boosting": 10 * outputs * 7 + outputs,  # 10 stages of depth-2 trees
             "hist_gradient_boosting": 10 * outputs * 7 + outputs,
+            "lightgbm": 10 * outputs * 7 + outputs,
+            "xgboost": 10 * outputs * 7 + outputs,
             "random_forest": 10 * (2 * 3 + 4 * leaf),  # 10 trees of 4 leaves
             "extra_trees": 10 * (2 * 3 + 4 * leaf),
             "mlp": n_features * 4 + 4 + 4 * outputs + outputs,  # one hidden layer of 4 units
@@ -55,17 +62,27 @@ class Family:
 
 
 #: The zoo, cheapest first. Every family here exports to ONNX with skl2onnx (histogram boosting needs
-#: protobuf < 7, which pyproject pins).
+#: protobuf < 7, which pyproject pins); LightGBM and XGBoost through onnxmltools' converters.
 FAMILIES: tuple[Family, ...] = (
     Family("logistic_regression", "Logistic regression", ("classification",),
            "coefficients + intercepts", 1, interpretable=True),
+    Family("logistic_l1", "L1 (lasso) logistic regression", ("classification",),
+           "coefficients + intercepts (zeros counted)", 1, interpretable=True),
+    Family("elastic_net_logistic", "Elastic-net logistic regression", ("classification",),
+           "coefficients + intercepts (zeros counted)", 1, interpretable=True),
     Family("ridge", "Ridge regression", ("regression",), "coefficients + intercept", 1, interpretable=True),
+    Family("elastic_net", "Elastic-net regression", ("regression",), "coefficients + intercept (zeros counted)", 1,
+           interpretable=True),
     Family("gaussian_nb", "Gaussian naive Bayes", ("classification",),
            "2 x classes x features + class priors", 1),
     Family("decision_tree", "Decision tree", ("classification", "regression"),
            "2 per split + outputs per leaf", 1, interpretable=True, monotonic=True),
     Family("hist_gradient_boosting", "Histogram gradient boosting", ("classification", "regression"),
            "2 per split + 1 per leaf, all stages", 2, monotonic=True),
+    Family("lightgbm", "LightGBM", ("classification", "regression"),
+           "2 per split + 1 per leaf, all trees", 2),
+    Family("xgboost", "XGBoost", ("classification", "regression"),
+           "2 per split + 1 per leaf, all trees + base score", 2),
     Family("gradient_boosting", "Gradient boosting", ("classification", "regression"),
            "2 per split + 1 per leaf, all stages", 3),
     Family("random_forest", "Random forest", ("classification", "regression"),
@@ -89,6 +106,9 @@ class Candidate:
     kept: bool
     reason: str
 
+
+#: How many zoo members a soft-voting ensemble may combine (the search tries one after every family has run).
+ENSEMBLE_MEMBERS = 3
 
 #: The deepest tree an interpretable model may be (at most 2**3 = 8 leaves: a rule a person can follow by hand).
 SHALLOW_TREE_DEPTH = 3

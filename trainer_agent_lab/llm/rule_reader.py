@@ -28,7 +28,16 @@ from collections.abc import Iterator
 
 from ..knowledge.image_data import is_image_data
 from ..knowledge.text_data import is_text_folder
-from ..spec import CLASSIFICATION_METRICS, LOWER_IS_BETTER, REGRESSION_METRICS, Constraint, TaskSpec, TaskType
+from ..spec import (
+    CLASSIFICATION_METRICS,
+    GENERATION_METRICS,
+    GROUNDING_METRICS,
+    LOWER_IS_BETTER,
+    REGRESSION_METRICS,
+    Constraint,
+    TaskSpec,
+    TaskType,
+)
 from . import vocabulary as V
 from .clauses import Span, language_of, unaccounted
 from .feature_reader import feature_constraints
@@ -68,9 +77,16 @@ def parse_request(text: str, data: list[str] | None = None, time_budget_s: float
         hints.append(f"asked_target:{asked}")
     quantize = bool(V.QUANTIZE_RE.search(norm)) and not V.NO_QUANTIZE_RE.search(norm)
     refs = _data_refs(norm, data or [], to_predict)
+    task_type = _task_type(norm, constraints, report, optimize, refs)
+    if task_type == TaskType.visual_grounding:  # "locate it with 90% accuracy": accuracy is Acc@0.5 there
+        constraints = [c.model_copy(update={"name": "acc_iou50"}) if c.name == "accuracy" else c
+                       for c in constraints]
+    if task_type == TaskType.image_generation:  # "generate digits, 90% recognised": the generated-class accuracy
+        constraints = [c.model_copy(update={"name": "generated_class_accuracy"}) if c.name == "accuracy" else c
+                       for c in constraints]
     spec = TaskSpec(
         request=text, language=language_of(norm),
-        task_type=_task_type(norm, constraints, report, optimize, refs), target=target,
+        task_type=task_type, target=target,
         positive_label=_positive_label(norm, mentions), data=refs,
         constraints=constraints, report_metrics=report, optimize=optimize, qps=qps,
         container_memory_mb=memory, quantize_int8=quantize, export_onnx=True, time_budget_s=budget,
@@ -534,12 +550,18 @@ def _task_type(text: str, constraints: list[Constraint], report: list[str],
     classifier with 95% accuracy") stays tabular: its 8x8 pixels as 64 columns.
     """
     named = {c.name for c in constraints} | set(report) | ({optimize} if optimize else set())
+    if V.GROUNDING_RE.search(text) or named & set(GROUNDING_METRICS) or (refs and refs[0] == V.SYNTHETIC_GROUNDING):
+        return TaskType.visual_grounding
+    if V.GENERATION_RE.search(text) or named & set(GENERATION_METRICS):  # before "a classifier must recognise"
+        return TaskType.image_generation
     if V.REGRESSION_RE.search(text):
         return TaskType.regression
     if refs and is_image_data(refs[0]) and not V.REGRESSION_NOUN_RE.search(text):
         return TaskType.image_classification
     if refs and is_text_folder(refs[0]) and not V.REGRESSION_NOUN_RE.search(text):
         return TaskType.text_classification
+    if named & set(REGRESSION_METRICS) and not named & set(CLASSIFICATION_METRICS):
+        return TaskType.regression  # "evaluated by RMSLE", a kappa on ordered values: the metric decides
     if V.CLASSIFICATION_RE.search(text) or any(c.name in CLASSIFICATION_METRICS for c in constraints):
         if V.IMAGE_RE.search(text):
             return TaskType.image_classification
@@ -578,7 +600,8 @@ def _spans_used(norm: str, claimed: set[int], spec: TaskSpec) -> list[Span]:
         num = V.NUM_RE.match(norm, pos)
         spans.append(num.span() if num else (pos, pos + 1))
     patterns = [V.OPTIMIZE_RE, V.QUANTIZE_RE, V.NO_QUANTIZE_RE, V.SKLEARN_RE, V.SYNTHETIC_RE, V.BARE_FILE_RE,
-                V.REGRESSION_RE, V.CLASSIFICATION_RE, V.REGRESSION_NOUN_RE, V.TEXT_RE, V.IMAGE_RE,
+                V.REGRESSION_RE, V.CLASSIFICATION_RE, V.REGRESSION_NOUN_RE, V.TEXT_RE, V.IMAGE_RE, V.GROUNDING_RE,
+                V.GENERATION_RE, V.OUTPUT_FILE_RE, V.SUBMISSION_FORM_RE,
                 *V.TIME_PATTERNS, *(pattern for _, pattern in V.HINT_PATTERNS),
                 *(pattern for pattern, _ in V.DATASET_RES)]
     spans += [m.span() for pattern in patterns for m in pattern.finditer(norm)]

@@ -9,14 +9,17 @@ from ...agents.model import MARGIN, ModelAgent, inclusive_limit
 from ...errors import NeedsInput, Refused
 from ...knowledge.zoo import SHALLOW_TREE_DEPTH, candidates
 from ...llm.feature_reader import PROTECTED_ATTRIBUTES, PROTECTED_WORDS
-from ...spec import LOWER_IS_BETTER
+from ...spec import CLASSIFICATION_METRICS, LOWER_IS_BETTER, REGRESSION_METRICS
 from ..budget import DEFAULT_TIME_BUDGET_S, TimeBudget
 from . import model_cells as cells
 
 #: Queued first so every family is tried once with sensible settings before the search explores.
 DEFAULTS: dict[str, dict[str, Any]] = {
     "logistic_regression": {"lr_C": 1.0, "lr_weight": None},
+    "logistic_l1": {"logistic_l1_C": 10.0, "logistic_l1_weight": None},
+    "elastic_net_logistic": {"elastic_net_logistic_C": 3.0, "enl_mix": 0.5, "elastic_net_logistic_weight": None},
     "ridge": {"ridge_alpha": 1.0},
+    "elastic_net": {"en_alpha": 0.01, "en_mix": 0.5},
     "gaussian_nb": {"nb_smoothing": 1e-9},
     "decision_tree": {"dt_leaves": 32, "dt_min_leaf": 5},
     "hist_gradient_boosting": {"hgb_stages": 100, "hgb_leaves": 31, "hgb_lr": 0.1, "hgb_l2": 1e-6,
@@ -30,6 +33,34 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "svm": {"svm_C": 3.0, "svm_eps": 0.1},
     "knn": {"knn_k": 7, "knn_weights": "distance"},
 }
+#: LightGBM and XGBoost defaults by the size of the training split (after FLAML's zero-shot lesson that a good start
+#: depends on the data's shape: on small data, more but smaller trees, fewer rows per leaf, half the columns per
+#: tree and firmer regularisation; on large data, the libraries' usual shape).
+BOOSTER_DEFAULTS: dict[str, dict[bool, dict[str, Any]]] = {
+    "lightgbm": {
+        True: {"lightgbm_trees": 300, "lightgbm_leaves": 8, "lightgbm_lr": 0.05, "lightgbm_min_child": 5,
+               "lightgbm_colsample": 0.6, "lightgbm_subsample": 0.9, "lightgbm_l1": 0.01, "lightgbm_l2": 1.0,
+               "lightgbm_weight": None},
+        False: {"lightgbm_trees": 300, "lightgbm_leaves": 31, "lightgbm_lr": 0.05, "lightgbm_min_child": 20,
+                "lightgbm_colsample": 0.8, "lightgbm_subsample": 0.9, "lightgbm_l1": 1e-3, "lightgbm_l2": 0.1,
+                "lightgbm_weight": None}},
+    "xgboost": {
+        True: {"xgboost_trees": 300, "xgboost_depth": 3, "xgboost_lr": 0.05, "xgboost_min_child": 1.0,
+               "xgboost_colsample": 0.6, "xgboost_subsample": 0.9, "xgboost_l1": 0.01, "xgboost_l2": 1.0},
+        False: {"xgboost_trees": 300, "xgboost_depth": 6, "xgboost_lr": 0.1, "xgboost_min_child": 1.0,
+                "xgboost_colsample": 0.8, "xgboost_subsample": 0.9, "xgboost_l1": 1e-3, "xgboost_l2": 1.0}},
+}
+#: Under this many training rows a table counts as small (for the boosters' defaults).
+SMALL_DATA_ROWS = 1000
+
+
+def default_settings(family: str, n_train: int) -> dict[str, Any]:
+    """The settings the search tries first for ``family`` on a training split of ``n_train`` rows."""
+    if family in BOOSTER_DEFAULTS:
+        return {"family": family, **BOOSTER_DEFAULTS[family][n_train < SMALL_DATA_ROWS]}
+    return {"family": family, **DEFAULTS[family]}
+
+
 #: Trials without improvement after which the search stops when nothing is left to meet.
 PATIENCE = 25
 #: The share of the time budget the forward selection of inputs may take, and its cap in seconds.
@@ -41,6 +72,8 @@ class TableModelAgent(ModelAgent):
 
     #: The time budget the search was given (the evaluation's permutation importance takes its share of it).
     _budget: TimeBudget | None = None
+    #: The training rows of the split the search runs on (the boosters' defaults depend on it).
+    _n_train: int = SMALL_DATA_ROWS
 
     def select_features(self, split: dict[str, Any], budget: TimeBudget, assume_yes: bool) -> dict[str, Any]:
         """Choose the inputs the request allows before the search (never / only / at most N / the monotonic ones);
@@ -106,6 +139,7 @@ class TableModelAgent(ModelAgent):
         spec = self.memory.spec
         budget = spec.constraint("parameters")
         n_classes = len(split["classes"] or [])
+        self._n_train = int(split["n_train"])
         monotonic = bool(self.memory.results.get("features", {}).get("monotonic"))
         judged = candidates(task, split["n_features"], n_classes, split["n_train"],
                             budget.value if budget else None, strict=budget is None or budget.op == "<",
@@ -137,8 +171,7 @@ class TableModelAgent(ModelAgent):
         """The metric to optimise: the named one if it fits the task, else the usual one."""
         wanted = self.memory.spec.objective
         usual = "accuracy" if task == "classification" else "r2"
-        valid = ("accuracy", "precision", "recall", "f1", "roc_auc") if task == "classification" else \
-            ("mae", "rmse", "r2")
+        valid = CLASSIFICATION_METRICS if task == "classification" else REGRESSION_METRICS
         return wanted if wanted in valid else usual
 
     def search(self, task: str, families: list[str], n_classes: int, budget: TimeBudget) -> dict[str, Any]:
@@ -149,7 +182,7 @@ class TableModelAgent(ModelAgent):
         objective = self.objective(task, n_classes)
         metric_rows = [c.model_dump() for c in spec.metric_constraints]
         binary_targets = {c["name"] for c in metric_rows} | {objective}
-        tune_threshold = n_classes == 2 and bool(binary_targets & {"precision", "recall", "f1"})
+        tune_threshold = n_classes == 2 and bool(binary_targets & {"precision", "recall", "f1", "f2"})
         direction = "lower" if objective in LOWER_IS_BETTER else "higher"
         left = budget.left_s()
         seconds = round(budget.search_s(), 1)
@@ -158,7 +191,7 @@ class TableModelAgent(ModelAgent):
                                        if left < budget.split.min_search_s else "")
                  + (", with the decision threshold tuned to the targets" if tune_threshold else "") + ".")
         result = self.run("search", cells.search_cell(
-            families=families, defaults=[{"family": f, **DEFAULTS[f]} for f in families], objective=objective,
+            families=families, defaults=[default_settings(f, self._n_train) for f in families], objective=objective,
             metric_constraints=metric_rows, param_limit=inclusive_limit(spec.constraint("parameters")),
             bytes_limit=inclusive_limit(spec.constraint("onnx_bytes")), tune_threshold=tune_threshold,
             time_budget_s=seconds, margin=MARGIN, patience=PATIENCE,
@@ -166,6 +199,8 @@ class TableModelAgent(ModelAgent):
             monotonic=self.memory.results.get("features", {}).get("monotonic") or {}))
         self.say(f"Best after {result['trials']} trials: {result['best_family']} "
                  f"(cross-validated {objective} {result['cv_metrics'][objective]:.4f}).")
+        if result.get("threshold_note"):
+            self.say(result["threshold_note"])
         return result
 
     def fit(self, search: dict[str, Any]) -> dict[str, Any]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from ...cells.render import Cell, render
+from ...knowledge.zoo import ENSEMBLE_MEMBERS
 
 #: The cell files of the model search, in the order the notebook shows them.
 SEARCH_FILES = ("kinds/tables/cells/search_plan", "kinds/tables/cells/zoo", "kinds/tables/cells/metrics",
-                "kinds/tables/cells/search")
+                "kinds/tables/cells/cv", "kinds/tables/cells/search", "kinds/tables/cells/ensemble")
 #: The cell files of the evaluation on the test split.
 EVALUATE_FILES = ("kinds/tables/cells/evaluate", "kinds/tables/cells/importance")
 
@@ -39,13 +40,16 @@ def select_features_cells(*, never: list[str], never_if_present: list[str], only
 def search_cell(*, families: list[str], defaults: list[dict[str, Any]], objective: str,
                 metric_constraints: list[dict[str, Any]], param_limit: int | None, bytes_limit: int | None,
                 tune_threshold: bool, time_budget_s: float, margin: float, patience: int,
-                tree_max_depth: int | None = None, monotonic: dict[str, str] | None = None) -> list[Cell]:
+                tree_max_depth: int | None = None, monotonic: dict[str, str] | None = None,
+                ensemble_members: int = ENSEMBLE_MEMBERS) -> list[Cell]:
     """Cross-validated search over the families within budget, optimising the named metric; trees no deeper than
-    ``tree_max_depth`` and every family constrained to be ``monotonic`` in those columns where one is asked for."""
+    ``tree_max_depth`` and every family constrained to be ``monotonic`` in those columns where one is asked for.
+    After it, a soft vote of up to ``ensemble_members`` of the best families where it beats them within the limits,
+    and the fold-by-fold check of a tuned decision threshold."""
     return render(*SEARCH_FILES, FAMILIES=families, DEFAULTS=defaults, OBJECTIVE=objective,
                   METRIC_CONSTRAINTS=metric_constraints, PARAM_LIMIT=param_limit, BYTES_LIMIT=bytes_limit,
                   TUNE_THRESHOLD=tune_threshold, TIME_BUDGET_S=time_budget_s, MARGIN=margin, PATIENCE=patience,
-                  TREE_MAX_DEPTH=tree_max_depth, MONOTONIC=monotonic or {})
+                  TREE_MAX_DEPTH=tree_max_depth, MONOTONIC=monotonic or {}, ENSEMBLE_MEMBERS=ensemble_members)
 
 
 def fit_cell(params: dict[str, Any], threshold: float | None, cv_metrics: dict[str, float]) -> list[Cell]:

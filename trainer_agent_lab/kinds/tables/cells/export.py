@@ -28,9 +28,17 @@ import os
 import onnx
 import onnxruntime as ort
 import skl2onnx
-from skl2onnx import convert_sklearn
+from lightgbm import LGBMClassifier, LGBMRegressor
+from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm
+from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
+from skl2onnx import convert_sklearn, update_registered_converter
 from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+from skl2onnx.common.shape_calculator import (
+    calculate_linear_classifier_output_shapes,
+    calculate_linear_regressor_output_shapes,
+)
 from sklearn.base import is_classifier
+from xgboost import XGBClassifier, XGBRegressor
 
 
 def fitted_parts(estimator):
@@ -41,6 +49,21 @@ def fitted_parts(estimator):
     for _, part, _columns in getattr(estimator, "transformers_", []):
         if hasattr(part, "fit"):
             yield from fitted_parts(part)
+    for part in getattr(estimator, "estimators_", []) if hasattr(estimator, "named_estimators_") else []:
+        yield from fitted_parts(part)  # the members of a soft vote
+
+
+# LightGBM and XGBoost convert through onnxmltools' converters, registered with skl2onnx so that they convert inside
+# the pipeline; their tree operators need the ai.onnx.ml domain at version 3.
+CLASSIFIER_OPTIONS = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
+for booster, alias, converter in ((LGBMClassifier, "LightGbmLGBMClassifier", convert_lightgbm),
+                                  (XGBClassifier, "XGBoostXGBClassifier", convert_xgboost)):
+    update_registered_converter(booster, alias, calculate_linear_classifier_output_shapes, converter,
+                                options=CLASSIFIER_OPTIONS)
+update_registered_converter(LGBMRegressor, "LightGbmLGBMRegressor", calculate_linear_regressor_output_shapes,
+                            convert_lightgbm, options={"split": None})
+update_registered_converter(XGBRegressor, "XGBoostXGBRegressor", calculate_linear_regressor_output_shapes,
+                            convert_xgboost)
 
 
 MISSING_TEXT = MISSING_CATEGORY
@@ -55,6 +78,8 @@ initial_types = [(col, FloatTensorType([None, 1])) for col in NUMERIC_FEATURES]
 initial_types += [(col, StringTensorType([None, 1])) for col in CATEGORICAL_FEATURES]
 final_step = model_for_onnx.steps[-1][1]
 options = {id(final_step): {"zipmap": False}} if is_classifier(final_step) else None
+BOOSTERS = (LGBMClassifier, LGBMRegressor, XGBClassifier, XGBRegressor)
+ML_OPSET = 3 if any(isinstance(part, BOOSTERS) for part in fitted_parts(model_for_onnx)) else None
 
 
 # %% Convert at the newest opset that skl2onnx has tested, that onnx knows and that this onnxruntime loads,
@@ -64,8 +89,8 @@ newest = min(skl2onnx.get_latest_tested_opset_version(), onnx.defs.onnx_opset_ve
 for opset in range(newest, 14, -1):
     try:
         candidate = convert_sklearn(
-            model_for_onnx, initial_types=initial_types, options=options, target_opset=opset
-        )
+            model_for_onnx, initial_types=initial_types, options=options,
+            target_opset={"": opset, "ai.onnx.ml": ML_OPSET} if ML_OPSET else opset)
         ort.InferenceSession(candidate.SerializeToString(), providers=["CPUExecutionProvider"])
     except Exception as err:  # try the next opset; the last error is raised below
         last_error = err

@@ -3,19 +3,14 @@
 # %% [context]
 import time
 
-import optuna
-
 from .context import (
     CLASSES,
     PARAM_LIMIT,
     POS_LABEL,
-    TREES,
-    Pipeline,
     X_train,
     _report,
-    build,
     count_parameters,
-    make_preprocessor,
+    make_model,
     y_train,
 )
 
@@ -26,14 +21,14 @@ CV_METRICS = {}
 
 # %% Train the configuration the search chose (pinned, so a re-run trains the same model)
 # on the whole training split, and count its parameters.
-model = Pipeline([("prep", make_preprocessor(scale=PARAMS["family"] not in TREES)),
-                  ("est", build(PARAMS["family"], optuna.trial.FixedTrial(PARAMS)))])
+model = make_model(PARAMS)
 started = time.perf_counter()
 model.fit(X_train, y_train)
 FIT_SECONDS = time.perf_counter() - started
 N_PARAMETERS = count_parameters(model)
 print(f"{PARAMS['family']}: {N_PARAMETERS:,} parameters, trained in {FIT_SECONDS:.2f} s"
-      + (f", decision threshold {THRESHOLD:.3f} on {CLASSES[POS_LABEL]!r}" if THRESHOLD is not None else ""))
+      + (f", decision threshold {THRESHOLD:.3f} on {CLASSES[POS_LABEL]!r}" if isinstance(THRESHOLD, float)
+     else f", cut-points {THRESHOLD}" if THRESHOLD else ""))
 if PARAM_LIMIT is not None and N_PARAMETERS > PARAM_LIMIT:
     print(f"Over the budget of {PARAM_LIMIT:,} parameters once trained on every training row.")
 print(model)

@@ -9,7 +9,6 @@ import pandas as pd
 import plotly.express as px
 from IPython.display import Markdown, display
 from sklearn.base import clone
-from sklearn.model_selection import KFold, StratifiedKFold
 from tqdm.auto import tqdm
 
 from .context import (
@@ -26,58 +25,55 @@ from .context import (
     SEED,
     TIME_BUDGET_S,
     TREES,
-    TUNE_THRESHOLD,
     N,
     Pipeline,
     X_train,
     _report,
     build,
-    compute_metrics,
     count_parameters,
     estimated_onnx_bytes,
+    folds,
     make_preprocessor,
+    remember_out_of_fold,
     satisfaction,
-    tune_threshold,
+    score_out_of_fold,
     y_train,
 )
 
+
 # %% The objective of one trial: cross-validate a candidate on the training split (out-of-fold predictions,
 # the threshold tuned on them), score it against the targets, and push it far down when it is over a limit.
-folds = (StratifiedKFold if CLASSIFY else KFold)(n_splits=5 if N < 1000 else 3, shuffle=True, random_state=SEED)
-
-
 def out_of_fold(pipe):
     """Out-of-fold predictions on the training split, and the parameter count expected once trained on all of it."""
     oof = np.zeros((N, N_CLASSES)) if CLASSIFY else np.zeros(N)
+    seen = np.zeros(N)  # how many repeats predicted each row (repeated folds on small data: the mean is kept)
     sizes = []
     for fit_rows, val_rows in folds.split(X_train, y_train):
         if time.perf_counter() > deadline and best_so_far[0] > -np.inf:  # the first trial always finishes
             raise optuna.TrialPruned("out of time")
         fitted = clone(pipe).fit(X_train.iloc[fit_rows], y_train[fit_rows])
         rows = X_train.iloc[val_rows]
-        oof[val_rows] = fitted.predict_proba(rows) if CLASSIFY else fitted.predict(rows)
+        oof[val_rows] += fitted.predict_proba(rows) if CLASSIFY else fitted.predict(rows)
+        seen[val_rows] += 1
         grows = fitted.steps[-1][1].__class__.__name__.startswith(("SV", "KNeighbors"))
         # kernel SVMs and kNN keep (a share of) the training rows: scale to the full training split
         sizes.append(int(count_parameters(fitted) * (N / len(fit_rows) if grows else 1)))
-    return oof, max(sizes)
+    return oof / (seen[:, None] if CLASSIFY else seen), max(sizes)
 
 
 def objective(trial):
     """One trial: a family and its settings drawn by optuna, scored out-of-fold against the targets."""
     family = trial.suggest_categorical("family", FAMILIES)
-    if family_seconds.get(family, 0) > deadline - time.perf_counter():
+    if best_so_far[0] > -np.inf and family_seconds.get(family, 0) > deadline - time.perf_counter():
         raise optuna.TrialPruned("a trial of this family would not finish within the budget")
     began = time.perf_counter()
     pipe = Pipeline([("prep", make_preprocessor(scale=family not in TREES)), ("est", build(family, trial))])
     oof, n_params = out_of_fold(pipe)
-    threshold = None
-    if CLASSIFY and N_CLASSES == 2 and TUNE_THRESHOLD:
-        threshold, values = tune_threshold(y_train, oof)
-    else:
-        values = compute_metrics(y_train, oof)
+    threshold, values = score_out_of_fold(y_train, oof)  # tuned as the metric rewards
     score, meets = satisfaction(values, MARGIN)
     over = (PARAM_LIMIT is not None and n_params > PARAM_LIMIT) or (
         BYTES_LIMIT is not None and estimated_onnx_bytes(family, n_params) > BYTES_LIMIT)
+    remember_out_of_fold(trial, family, oof, score, over)  # for the soft vote and the threshold check
     trial.set_user_attr("metrics", {k: float(v) for k, v in values.items()})
     trial.set_user_attr("parameters", n_params)
     trial.set_user_attr("threshold", threshold)
@@ -87,8 +83,8 @@ def objective(trial):
     return -1e6 + score if over else score
 
 
-# %% When to stop: once every target is met (after each family's default ran); with no targets to meet, once
-# `PATIENCE` trials in a row bring no improvement. It also moves the progress bar.
+# %% When to stop: once every target is met (after each family's default ran) and a third of `PATIENCE` trials in a
+# row bring no improvement; with no targets to meet, once `PATIENCE` trials do. It also moves the progress bar.
 def stop_when_done(study, trial):
     """Stop once the targets are met (after every family's default ran); with no targets, once it plateaus."""
     bar.update(1)
@@ -99,8 +95,9 @@ def stop_when_done(study, trial):
     best = study.best_trial
     bar.set_postfix(best=f"{best.params['family']} {best.value:.4f}")
     done_defaults = trial.number + 1 >= len(DEFAULTS)
-    if done_defaults and METRIC_CONSTRAINTS and best.user_attrs.get("meets"):
-        study.stop()
+    if done_defaults and METRIC_CONSTRAINTS and best.user_attrs.get("meets") and (
+            trial.number - best_so_far[1] >= PATIENCE // 3):
+        study.stop()  # every target met: a few more trials look for a better model, then it stops once it plateaus
     if done_defaults and not METRIC_CONSTRAINTS and trial.number - best_so_far[1] >= PATIENCE:
         study.stop()  # nothing to reach, and no progress: more trials would only spend the budget
 
@@ -117,10 +114,28 @@ family_seconds = {}  # how long the last trial of each family took
 bar = tqdm(total=None, desc="model search", unit="trial")
 best_so_far = [-np.inf, 0]
 study.optimize(objective, timeout=TIME_BUDGET_S, callbacks=[stop_when_done], catch=(ValueError,))
+failures = []  # a search always finishes one model: if none did in time, each family's defaults in turn, past it
+
+
+def noting_failures(trial):
+    try:
+        return objective(trial)
+    except ValueError as exc:
+        failures.append(f"{trial.params.get('family')}: {' '.join(str(exc).split())[:200]}")
+        raise
+
+
+for params in DEFAULTS:
+    if any(t.value is not None for t in study.trials):
+        break
+    study.enqueue_trial(params)
+    study.optimize(noting_failures, n_trials=1, callbacks=[stop_when_done], catch=(ValueError,))
 bar.close()
 if not any(t.value is not None for t in study.trials):
-    raise TimeoutError(f"No model finished cross-validation within {TIME_BUDGET_S:.0f} s: give the run a larger "
-                       "time budget (--time-budget).")
+    raise ValueError(f"No model family could be cross-validated on this training split ({'; '.join(failures)}).")
+if time.perf_counter() > deadline + 1 and len([t for t in study.trials if t.value is not None]) == 1:
+    print(f"The search's {TIME_BUDGET_S:.0f} s ran out before any model finished: one model, "
+          f"{study.best_trial.params['family']} with its default settings, was cross-validated past it.")
 
 # %% The leaderboard: every finished trial, the best of each family, and the cross-validated metric against
 # model size; the five best configurations go back to the Model agent (the fit trains the first within budget).

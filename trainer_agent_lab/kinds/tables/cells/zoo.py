@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import Pipeline
 
 from .context import (
     BYTES_LIMIT,
@@ -20,13 +21,15 @@ from .context import (
     TASK,
     TREE_MAX_DEPTH,
     X_train,
+    make_preprocessor,
 )
 
 # isort: split
 # %% The libraries of the model search: the zoo's estimators (the linear and histogram-boosting ones came with
-# the feasibility probes), optuna for the search, and quiet warnings (a trial that does not converge is scored
-# like any other).
+# the feasibility probes; LightGBM and XGBoost beside scikit-learn's), optuna for the search, and quiet warnings
+# (a trial that does not converge is scored like any other).
 import optuna
+from lightgbm import LGBMClassifier, LGBMRegressor
 from sklearn import metrics as skm
 from sklearn.base import clone
 from sklearn.ensemble import (
@@ -36,14 +39,18 @@ from sklearn.ensemble import (
     GradientBoostingRegressor,
     RandomForestClassifier,
     RandomForestRegressor,
+    VotingClassifier,
+    VotingRegressor,
 )
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import ElasticNet
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.svm import SVC, SVR
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from tqdm.auto import tqdm
+from xgboost import XGBClassifier, XGBRegressor
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
@@ -60,7 +67,8 @@ OUTPUTS = N_CLASSES if N_CLASSES > 2 else 1  # decision values per row
 LEAF_OUTPUTS = N_CLASSES if CLASSIFY else 1  # values stored per leaf of a single tree
 D = N_ENCODED
 N = len(X_train)
-TREES = ("decision_tree", "gradient_boosting", "hist_gradient_boosting", "random_forest", "extra_trees")
+TREES = ("decision_tree", "gradient_boosting", "hist_gradient_boosting", "random_forest", "extra_trees", "lightgbm",
+         "xgboost", "soft_voting")  # trained on unscaled inputs (a soft vote scales inside its linear members)
 
 
 def estimated_onnx_bytes(family, n_params):
@@ -102,8 +110,16 @@ def build(family, t):
     if family == "logistic_regression":
         return LogisticRegression(C=t.suggest_float("lr_C", 1e-3, 1e3, log=True), max_iter=3000,
                                   class_weight=t.suggest_categorical("lr_weight", [None, "balanced"]))
+    if family in ("logistic_l1", "elastic_net_logistic"):  # saga: the solver for L1 and elastic-net penalties
+        mix = 1.0 if family == "logistic_l1" else t.suggest_float("enl_mix", 0.1, 0.9)
+        return LogisticRegression(C=t.suggest_float(f"{family}_C", 1e-2, 1e3, log=True), l1_ratio=mix, solver="saga",
+                                  max_iter=3000, tol=1e-3, random_state=SEED,
+                                  class_weight=t.suggest_categorical(f"{family}_weight", [None, "balanced"]))
     if family == "ridge":
         return Ridge(alpha=t.suggest_float("ridge_alpha", 1e-3, 1e3, log=True))
+    if family == "elastic_net":
+        return ElasticNet(alpha=t.suggest_float("en_alpha", 1e-4, 10.0, log=True),
+                          l1_ratio=t.suggest_float("en_mix", 0.05, 1.0), max_iter=5000, random_state=SEED)
     if family == "gaussian_nb":
         return GaussianNB(var_smoothing=t.suggest_float("nb_smoothing", 1e-12, 1e-2, log=True))
     if family == "decision_tree":
@@ -141,12 +157,15 @@ def build(family, t):
                    learning_rate=t.suggest_float("hgb_lr", 0.02, 0.3, log=True),
                    l2_regularization=t.suggest_float("hgb_l2", 1e-6, 10.0, log=True),
                    min_samples_leaf=t.suggest_int("hgb_min_leaf", 5, 50, log=True), **extra, **mono)
+    if family in ("lightgbm", "xgboost"):
+        return build_booster(family, t, cap)
     if family == "mlp":
         widest = max(2, min(256, (cap - OUTPUTS) // (D + 1 + OUTPUTS)))
         hidden = pick_int(t, "mlp_units", 2, widest)
         cls = MLPClassifier if CLASSIFY else MLPRegressor
         return cls(hidden_layer_sizes=(hidden,), alpha=t.suggest_float("mlp_alpha", 1e-5, 1e-1, log=True),
                    learning_rate_init=t.suggest_float("mlp_lr", 1e-4, 3e-2, log=True), max_iter=800,
+                   solver="lbfgs" if N < 1000 else "adam",  # lbfgs: faster and steadier on small data
                    early_stopping=N >= 1000, random_state=SEED)
     if family == "svm":
         c = t.suggest_float("svm_C", 0.1, 300, log=True)
@@ -159,8 +178,45 @@ def build(family, t):
     raise ValueError(f"unknown family {family}")
 
 
+# %% LightGBM and XGBoost sized the same way: as many trees and leaves (depth) as the budget leaves room for; then each
+# family is built once with its default settings (an argument this library version lacks fails here, in `build`).
+def build_booster(family, t, cap):
+    """LightGBM or XGBoost within ``cap`` parameters: trees x (3 x leaves - 2) per output, plus the base score."""
+    per_stage = OUTPUTS if CLASSIFY else 1
+    stages = pick_int(t, f"{family}_trees", 10, max(10, min(1000, cap // (per_stage * 10))))
+    room = max(3, min(64, (cap // (stages * per_stage) + 2) // 3))  # leaves per tree the budget leaves
+    shared = {"n_estimators": stages, "random_state": SEED, "n_jobs": 1 if N < 5000 else -1,
+              "learning_rate": t.suggest_float(f"{family}_lr", 0.01, 0.3, log=True),
+              "colsample_bytree": t.suggest_float(f"{family}_colsample", 0.4, 1.0),
+              "reg_alpha": t.suggest_float(f"{family}_l1", 1e-4, 10.0, log=True),
+              "reg_lambda": t.suggest_float(f"{family}_l2", 1e-3, 30.0, log=True)}
+    if family == "lightgbm":
+        extra = {"class_weight": t.suggest_categorical("lightgbm_weight", [None, "balanced"])} if CLASSIFY else {}
+        return (LGBMClassifier if CLASSIFY else LGBMRegressor)(
+            num_leaves=pick_int(t, "lightgbm_leaves", 2, max(2, room)), verbose=-1,
+            min_child_samples=t.suggest_int("lightgbm_min_child", 2, 50, log=True),
+            subsample=t.suggest_float("lightgbm_subsample", 0.6, 1.0), subsample_freq=1, **shared, **extra)
+    depth = pick_int(t, "xgboost_depth", 1, max(1, min(8, int(np.log2(max(room, 2))))))
+    return (XGBClassifier if CLASSIFY else XGBRegressor)(
+        max_depth=depth, min_child_weight=t.suggest_float("xgboost_min_child", 0.5, 20.0, log=True),
+        subsample=t.suggest_float("xgboost_subsample", 0.6, 1.0), tree_method="hist", verbosity=0, **shared)
+
+
 for params in DEFAULTS:  # build each family once: an argument this library version lacks fails here, in `build`
     build(params["family"], optuna.trial.FixedTrial(params))
+
+
+# %% The whole model for a configuration the search reports: its preprocessing (scaled inputs for all but trees)
+# and estimator, or, for a soft vote, each member as its own pipeline and the probabilities (values) averaged.
+def make_model(params):
+    """An unfitted pipeline on the raw columns for ``params`` (``{"family": ..., setting: value}``)."""
+    if params["family"] == "soft_voting":
+        members = [(f"{i}_{p['family']}", make_model(p)) for i, p in enumerate(params["members"])]
+        vote = VotingClassifier(members, voting="soft", flatten_transform=False) if CLASSIFY else \
+            VotingRegressor(members)
+        return Pipeline([("est", vote)])
+    return Pipeline([("prep", make_preprocessor(scale=params["family"] not in TREES)),
+                     ("est", build(params["family"], optuna.trial.FixedTrial(params)))])
 
 
 # %% Count a fitted model's parameters as the zoo documents: split nodes (2 each) and leaf values of trees,
@@ -173,6 +229,14 @@ def count_parameters(estimator):
         leaves = tree.children_left == -1
         return int(2 * (~leaves).sum() + tree.value.shape[1] * tree.value.shape[2] * leaves.sum())
 
+    if hasattr(est, "named_estimators_"):  # a soft vote: every member counted in full
+        return sum(count_parameters(member) for member in est.estimators_)
+    if hasattr(est, "booster_"):  # LightGBM: each tree's splits (2 each) and leaves (1 each)
+        return sum(3 * tree["num_leaves"] - 2 for tree in est.booster_.dump_model()["tree_info"])
+    if hasattr(est, "get_booster"):  # XGBoost: each dumped node is a split (2) or a leaf (1); plus the base score
+        nodes = [line for tree in est.get_booster().get_dump() for line in tree.splitlines() if line.strip()]
+        leaves = sum("leaf=" in line for line in nodes)
+        return 2 * (len(nodes) - leaves) + leaves + OUTPUTS
     if hasattr(est, "tree_"):
         return tree_params(est.tree_)
     if hasattr(est, "_predictors"):  # histogram gradient boosting

@@ -1,0 +1,163 @@
+"""The stronger zoo and search (issue 19): LightGBM, XGBoost, L1 / elastic-net logistic regression and soft votes
+build, count and export to ONNX with parity; the search cross-validates small data in repeated folds, keeps a
+soft vote only where it wins, trusts a tuned threshold only where it holds fold by fold; and latency is measured in
+rounds, again after a pause where a target is missed. Cells are rendered and run without a kernel."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+from IPython.display import display
+from lightgbm import LGBMClassifier, LGBMRegressor
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor, VotingClassifier
+from sklearn.linear_model import LogisticRegression, Ridge
+from xgboost import XGBClassifier, XGBRegressor
+
+from tests.test_cells_server import diabetes, run_cell, shop
+from trainer_agent_lab.cells.data import setup_cell
+from trainer_agent_lab.cells.render import render, run_cells
+from trainer_agent_lab.kinds.tables.data_cells import column_types_cell, load_cell, split_cell
+from trainer_agent_lab.kinds.tables.model_agent import default_settings
+from trainer_agent_lab.kinds.tables.model_cells import fit_cell, search_cell
+from trainer_agent_lab.knowledge.zoo import FAMILIES, candidates
+
+
+@pytest.mark.parametrize("estimator", [
+    LGBMClassifier(n_estimators=30, num_leaves=7, verbose=-1, random_state=0),
+    XGBClassifier(n_estimators=30, max_depth=3, random_state=0),
+    LogisticRegression(C=3.0, l1_ratio=1.0, solver="saga", max_iter=3000),
+], ids=lambda est: type(est).__name__ + ("_l1" if isinstance(est, LogisticRegression) else ""))
+def test_new_classifiers_convert_with_parity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, estimator: Any) -> None:
+    monkeypatch.chdir(tmp_path)
+    ns = shop(estimator, scale=isinstance(estimator, LogisticRegression))
+    export = run_cell(ns, "export")
+    assert export["onnx_bytes"] > 0
+    parity = run_cell(ns, "parity")
+    assert parity["parity"]["label_agreement"] >= 0.999 and parity["parity"]["max_prob_diff"] < 1e-4, parity
+
+
+@pytest.mark.parametrize("estimator", [LGBMRegressor(n_estimators=30, verbose=-1, random_state=0),
+                                       XGBRegressor(n_estimators=30, max_depth=3, random_state=0)],
+                         ids=lambda est: type(est).__name__)
+def test_new_regressors_convert_with_parity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, estimator: Any) -> None:
+    monkeypatch.chdir(tmp_path)
+    ns = diabetes(estimator, scale=False)  # trees unscaled, as the Model agent trains them
+    run_cell(ns, "export")
+    assert run_cell(ns, "parity")["parity"]["label_agreement"] >= 0.999
+
+
+def test_every_family_has_defaults_and_a_counting_rule() -> None:
+    for family in FAMILIES:
+        for rows in (200, 5000):
+            assert default_settings(family.name, rows)["family"] == family.name
+    small, large = default_settings("lightgbm", 200), default_settings("lightgbm", 5000)
+    assert small["lightgbm_min_child"] < large["lightgbm_min_child"]  # data-shape-dependent defaults
+    kept = {c.family.name for c in candidates("classification", 4, 3, 110, 100) if c.kept}
+    assert {"logistic_l1", "elastic_net_logistic"} <= kept and "lightgbm" not in kept  # 10 small trees > 100
+
+
+@pytest.fixture()
+def binary_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A split 300-row table: the label follows two numbers and a colour; the cells ran up to the split."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))  # the column types step imports table_features.py from beside it
+    rng = np.random.default_rng(1)
+    n = 300
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                          "colour": rng.choice(["red", "blue", "green"], n)})
+    frame["label"] = np.where(frame["a"] + 0.5 * frame["b"] + (frame["colour"] == "red") + rng.normal(0, 0.7, n) > 0.6,
+                              "yes", "no")
+    frame.to_csv("data.csv", index=False)
+    ns, reports = {"display": display, "__name__": "__main__", "time": time}, []
+    run_cells([*setup_cell(3, {"constraints": []}), *load_cell("data.csv")], ns)
+    ns["_report"] = lambda **results: reports.append(ns["_plain"](results))
+    run_cells([*column_types_cell("label"), *split_cell("label", "classification", "yes", 0.25)], ns)
+    ns.update(HistGradientBoostingClassifier=HistGradientBoostingClassifier, LogisticRegression=LogisticRegression,
+              HistGradientBoostingRegressor=HistGradientBoostingRegressor, Ridge=Ridge)  # the feasibility probes'
+    return ns, reports
+
+
+def _search(ns: dict[str, Any], reports: list[dict[str, Any]], families: list[str], **kw: Any) -> dict[str, Any]:
+    before = len(reports)
+    settings = {"objective": "accuracy", "metric_constraints": [], "param_limit": None, "bytes_limit": None,
+                "tune_threshold": False, "time_budget_s": 8.0, "margin": 0.01, "patience": 2, **kw}
+    small = {"lightgbm_trees": 40, "xgboost_trees": 40}  # quick boosters: the test checks the search, not them
+    defaults = [{**d, **{k: v for k, v in small.items() if k in d}} for d in map(default_settings, families,
+                                                                                 [225] * len(families))]
+    run_cells(search_cell(families=families, defaults=defaults, **settings), ns)
+    merged: dict[str, Any] = {}
+    for report in reports[before:]:
+        merged.update(report)
+    return merged
+
+
+def test_the_search_repeats_folds_on_small_data_and_a_soft_vote_exports_with_parity(binary_table: Any) -> None:
+    ns, reports = binary_table
+    result = _search(ns, reports, ["logistic_regression", "lightgbm", "xgboost"], time_budget_s=30.0)
+    assert ns["REPEATS"] == 3 and ns["folds"].get_n_splits() == 15  # 225 training rows: 5 folds, 3 repeats
+    assert set(ns["best_out_of_fold"]) == {"logistic_regression", "lightgbm", "xgboost"}
+    oof = ns["best_out_of_fold"]["lightgbm"]["oof"]
+    assert oof.shape == (225, 2) and np.allclose(oof.sum(axis=1), 1.0)  # the mean over repeats is a probability
+    strongest = sorted(ns["best_out_of_fold"], key=lambda f: -ns["best_out_of_fold"][f]["score"])
+    assert [v["members"] for v in result["votes"]] == [" + ".join(strongest[:2]), " + ".join(strongest)]
+    assert result["ranked"][0]["params"]["family"] == result["best_family"]
+    # a soft vote of the three members, trained, counted in full and exported: the ONNX model agrees with it
+    vote = {"family": "soft_voting", "members": [ns["trial_of"][kept["trial"]].params for kept in ns["singles"]]}
+    before = len(reports)
+    run_cells(fit_cell(vote, None, {}), ns)
+    fitted = reports[before]
+    assert isinstance(ns["model"].steps[-1][1], VotingClassifier)
+    members = ns["model"].steps[-1][1].estimators_
+    assert fitted["parameters"] == sum(ns["count_parameters"](m) for m in members)
+    ns.update(PARAMS=vote, METRICS={}, N_PARAMETERS=fitted["parameters"], THRESHOLD=None,
+              X_test_raw=ns["X_test"], REQUIREMENTS={"constraints": [], "qps": None, "container_memory_mb": None,
+                                                     "quantize_int8": False}, REPORTS=reports)
+    run_cells(render("cells/bundle_folder"), ns)
+    run_cells(render("kinds/tables/cells/export", "cells/onnx_timing", "kinds/tables/cells/parity"), ns)
+    assert reports[-1]["parity"]["label_agreement"] >= 0.999 and reports[-1]["parity"]["max_prob_diff"] < 1e-4
+
+
+def test_booster_parameters_follow_the_tree_rule(binary_table: Any) -> None:
+    ns, reports = binary_table
+    _search(ns, reports, ["logistic_regression"], time_budget_s=1.0)
+    lgbm = ns["make_model"](default_settings("lightgbm", 225)).fit(ns["X_train"], ns["y_train"])
+    trees = lgbm.steps[-1][1].booster_.dump_model()["tree_info"]
+    assert ns["count_parameters"](lgbm) == sum(2 * (t["num_leaves"] - 1) + t["num_leaves"] for t in trees)
+    capped = ns["build"]("xgboost", optuna.trial.FixedTrial({**default_settings("xgboost", 225), "xgboost_trees": 50}))
+    ns["PARAM_LIMIT"] = 400
+    small = ns["build"]("lightgbm", optuna.trial.FixedTrial(default_settings("lightgbm", 225)))
+    assert capped.n_estimators == 50 and small.n_estimators * (3 * small.num_leaves - 2) <= 400 * 1.5
+
+
+def test_a_tuned_threshold_is_checked_fold_by_fold(binary_table: Any) -> None:
+    ns, reports = binary_table
+    result = _search(ns, reports, ["logistic_regression", "gaussian_nb"], objective="f1", tune_threshold=True,
+                     metric_constraints=[{"name": "f1", "op": ">=", "value": 0.5}], time_budget_s=2.0)
+    note = result["threshold_note"]
+    assert note and ("holds fold by fold" in note or "keeps the default threshold 0.5" in note)
+    head = result["ranked"][0]
+    assert (head["threshold"] is None) == ("keeps the default" in note)
+
+
+def test_latency_is_measured_in_rounds_and_again_after_a_pause(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    ns = shop(LogisticRegression(max_iter=1000))
+    run_cell(ns, "export")
+    run_cells(render("cells/onnx_timing"), ns)
+    ns["PAUSE_S"] = 0.01
+    met = ns["measure_latency"](ns["ONNX_PATH"], ns["X_test"], [{"name": "p99_ms", "op": "<", "value": 1000}],
+                                200, 1.0)
+    assert met["rounds"] == 5 and met["remeasured"] is None and met["used"] == "the first measurement"
+    assert met["p99_spread_ms"][0] <= met["p99_ms"] <= met["p99_spread_ms"][1] and met["calls"] >= 100
+    missed = ns["measure_latency"](ns["ONNX_PATH"], ns["X_test"], [{"name": "p50_ms", "op": "<", "value": 1e-9}],
+                                   200, 1.0)
+    assert missed["remeasured"] is not None and "pause" in missed["used"]
+    line = ns["describe_latency"](missed)
+    assert "median of 5 rounds" in line and ("load average" in line or "CPUs" in line)

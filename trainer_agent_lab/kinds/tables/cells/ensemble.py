@@ -1,0 +1,126 @@
+"""After the search: a soft vote of the best members where it beats them within the limits, and the check that a
+tuned decision threshold holds fold by fold before it is trusted."""
+
+# %% [context]
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+
+from .context import (
+    BYTES_LIMIT,
+    CLASSIFY,
+    FIRST_FOLDS,
+    MARGIN,
+    METRIC_CONSTRAINTS,
+    N_CLASSES,
+    OBJECTIVE,
+    PARAM_LIMIT,
+    POS_LABEL,
+    N,
+    _report,
+    best_out_of_fold,
+    compute_metrics,
+    estimated_onnx_bytes,
+    ranked,
+    satisfaction,
+    score_out_of_fold,
+    study,
+    y_train,
+)
+
+# %% [parameters]
+ENSEMBLE_MEMBERS = 3
+ENSEMBLE_GAIN = 0.002
+
+# %% A small ensemble: the best configuration of each family within the limits, strongest first, and the soft vote
+# of the best two and three (the mean of their probabilities; of their values for regression), scored on the
+# out-of-fold predictions the search kept (no more training). A vote is taken only when it beats the best single
+# model by ENSEMBLE_GAIN and its members together (each counted in full) stay within the parameter and size limits.
+trial_of = {t.number: t for t in study.trials}
+RANKED = [{"params": t.params, "threshold": t.user_attrs["threshold"], "cv_metrics": t.user_attrs["metrics"],
+           "parameters": t.user_attrs["parameters"], "trial": t.number} for t in ranked[:5]]
+singles = sorted(best_out_of_fold.values(), key=lambda kept: -kept["score"])[:ENSEMBLE_MEMBERS]
+votes, best_vote, to_beat = [], None, ranked[0].value + ENSEMBLE_GAIN
+for size in range(2, len(singles) + 1):
+    members = [trial_of[kept["trial"]] for kept in singles[:size]]
+    vote_oof = np.mean([kept["oof"] for kept in singles[:size]], axis=0)
+    threshold, values = score_out_of_fold(y_train, vote_oof)
+    score, meets = satisfaction(values, MARGIN)
+    n_params = sum(t.user_attrs["parameters"] for t in members)
+    n_bytes = sum(estimated_onnx_bytes(t.params["family"], t.user_attrs["parameters"]) for t in members)
+    over = (PARAM_LIMIT is not None and n_params > PARAM_LIMIT) or (BYTES_LIMIT is not None and n_bytes > BYTES_LIMIT)
+    votes.append({"members": " + ".join(t.params["family"] for t in members), OBJECTIVE: round(values[OBJECTIVE], 4),
+                  "parameters": n_params, "within limits": not over, "meets targets": bool(meets and not over)})
+    if not over and score > to_beat:
+        to_beat = score
+        best_vote = {"params": {"family": "soft_voting", "members": [t.params for t in members]},
+                     "threshold": threshold, "cv_metrics": {k: float(v) for k, v in values.items()},
+                     "parameters": n_params, "oof": vote_oof, "meets": bool(meets)}
+if votes:
+    display(Markdown(f"**Soft votes of the best members** (cross-validated; the best single model: "
+                     f"{ranked[0].params['family']}, {OBJECTIVE} {ranked[0].user_attrs['metrics'][OBJECTIVE]:.4f}):"))
+    display(pd.DataFrame(votes))
+if best_vote is not None:
+    RANKED.insert(0, {k: v for k, v in best_vote.items() if k not in ("oof", "meets")})
+    print(f"The soft vote of {votes[len(best_vote['params']['members']) - 2]['members']} beats every single model: "
+          "it is trained first.")
+elif votes:
+    print(f"No soft vote beats the best single model by {ENSEMBLE_GAIN} within the limits: it is not used.")
+
+
+# %% A decision threshold tuned out-of-fold (binary targets on F-scores, precision or recall) is trusted only when
+# it holds fold by fold: leave one fold out, tune on the others' out-of-fold predictions, and compare the tuned
+# threshold with the default 0.5 on the fold left out. It holds when it does at least as well on most folds; else the
+# model keeps the default threshold, which is said here.
+QUICK = {"accuracy", "precision", "recall", "f1", "f2", "balanced_accuracy"}  # counted here from the four cells
+
+
+def quick_metrics(y_true, proba, threshold):
+    """The threshold metrics of a binary task from its confusion counts (what the fold-by-fold check needs)."""
+    pred, pos = proba[:, POS_LABEL] >= (0.5 if threshold is None else threshold), y_true == POS_LABEL
+    tp, fp, fn = np.sum(pred & pos), np.sum(pred & ~pos), np.sum(~pred & pos)
+    tn = len(y_true) - tp - fp - fn
+    precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+    f_beta = [(1 + b * b) * precision * recall / max(b * b * precision + recall, 1e-12) for b in (1, 2)]
+    return {"accuracy": (tp + tn) / len(y_true), "precision": precision, "recall": recall, "f1": f_beta[0],
+            "f2": f_beta[1], "balanced_accuracy": (recall + tn / max(tn + fp, 1)) / 2}
+
+
+def fold_metrics(y_true, proba, threshold):
+    """Quick confusion-count metrics where the targets are all threshold metrics, else the full catalogue."""
+    named = {OBJECTIVE} | {c["name"] for c in METRIC_CONSTRAINTS}
+    return quick_metrics(y_true, proba, threshold) if named <= QUICK else compute_metrics(y_true, proba, threshold)
+
+
+def threshold_holds(oof):
+    """(whether a threshold tuned on the other folds beats 0.5 on most held-out folds, the per-fold thresholds)."""
+    wins, cuts = [], []
+    for rows in FIRST_FOLDS:
+        rest = np.setdiff1d(np.arange(N), rows)
+        grid = np.append(np.unique(np.quantile(oof[rest, POS_LABEL], np.linspace(0.01, 0.99, 99))), 0.5)
+        cut_here = max(grid, key=lambda t: satisfaction(fold_metrics(y_train[rest], oof[rest], t), MARGIN)[0])
+        tuned = satisfaction(fold_metrics(y_train[rows], oof[rows], cut_here), MARGIN)[0]
+        plain = satisfaction(fold_metrics(y_train[rows], oof[rows], None), MARGIN)[0]
+        wins.append(tuned >= plain)
+        cuts.append(round(float(cut_here), 3))
+    return sum(wins) > len(wins) / 2, cuts
+
+
+threshold_note = None
+chosen_oof = best_vote["oof"] if best_vote is not None else best_out_of_fold.get(
+    RANKED[0]["params"]["family"], {}).get("oof")
+if CLASSIFY and N_CLASSES == 2 and isinstance(RANKED[0]["threshold"], float) and chosen_oof is not None:
+    holds, fold_cuts = threshold_holds(chosen_oof)
+    spread = f"per-fold thresholds {min(fold_cuts):.3f}..{max(fold_cuts):.3f}"
+    if holds:
+        threshold_note = f"The tuned threshold {RANKED[0]['threshold']:.3f} holds fold by fold ({spread})."
+    else:
+        threshold_note = (f"The tuned threshold {RANKED[0]['threshold']:.3f} does not hold fold by fold ({spread}): "
+                          "the model keeps the default threshold 0.5.")
+        RANKED[0]["threshold"] = None
+        RANKED[0]["cv_metrics"] = {k: float(v) for k, v in compute_metrics(y_train, chosen_oof).items()}
+    print(threshold_note)
+head = RANKED[0]
+head_over = best_vote is None and ranked[0].user_attrs["over_budget"]
+_report(best_family=head["params"]["family"], cv_metrics=head["cv_metrics"], ranked=RANKED, votes=votes,
+        threshold_note=threshold_note, cv_meets=bool(satisfaction(head["cv_metrics"], MARGIN)[1] and not head_over))
