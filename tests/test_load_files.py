@@ -4,6 +4,11 @@ a request's file to predict is found."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,19 +16,37 @@ import pandas as pd
 import pytest
 
 from trainer_agent_lab.cells.render import render, run_cells
+from trainer_agent_lab.kinds.tables.data_cells import load_cell
 from trainer_agent_lab.kinds.tables.predictions import file_to_predict, prediction_column
 from trainer_agent_lab.knowledge.text_data import is_text_folder
 from trainer_agent_lab.llm.rule_reader import parse_request
 
 
 def load(ref: Path | str, predict: Path | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Run the set-up and load cells on ``ref``; return the namespace and what the load cell reported."""
+    """Run the set-up and load cells on ``ref`` in a notebook folder of their own (the load step writes
+    table_files.py there and imports it, as a kernel does); return the namespace and what the load cell reported."""
     ns: dict[str, Any] = {"__name__": "__main__"}
     run_cells(render("cells/setup", SEED=0, REQUIREMENTS={"constraints": []}), ns)
     reports: list[dict[str, Any]] = []
     ns["_report"] = lambda **kw: reports.append(kw)
-    run_cells(render("kinds/tables/cells/load", DATA_REF=str(ref), PREDICT_REF=str(predict) if predict else None), ns)
+    with in_notebook_folder():
+        run_cells(load_cell(str(ref), str(predict) if predict else None), ns)
     return ns, reports[-1]
+
+
+@contextlib.contextmanager
+def in_notebook_folder() -> Iterator[Path]:
+    """A fresh folder as the working directory and the first place imports look, as a kernel's notebook folder."""
+    cwd = Path.cwd()
+    with tempfile.TemporaryDirectory() as folder:
+        os.chdir(folder)
+        sys.path.insert(0, folder)
+        sys.modules.pop("table_files", None)
+        try:
+            yield Path(folder)
+        finally:
+            sys.path.remove(folder)
+            os.chdir(cwd)
 
 
 def write(path: Path, content: str | bytes) -> Path:

@@ -80,7 +80,8 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                    "y_train": y[index_train], "y_test": y[index_test], "model": model, "CLASSES": ["no", "yes"],
                    "POS_LABEL": 1, "THRESHOLD": 0.4, "table_features": table_features, "RECIPE": RECIPE,
                    "X_test_raw": raw.iloc[index_test]})
-        predict_py = [c for c in bundle_cell() if c.source.startswith("%%writefile bundle/predict.py")]
+        predict_py = [c for c in bundle_cell() if c.source.startswith(("%%writefile bundle/predict.py",
+                                                                        "%%writefile bundle/table_files.py"))]
         run_cells([*export_onnx_cell(), *parity_cell(), *serving_app_cell(), *predict_py], ns)
     finally:
         os.chdir(cwd)

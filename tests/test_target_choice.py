@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 
+from tests.test_load_files import in_notebook_folder
 from trainer_agent_lab.agents.base import RunMemory
 from trainer_agent_lab.agents.task import TaskAgent, choose_target, resolve_target
 from trainer_agent_lab.cells.render import render, run_cells
 from trainer_agent_lab.errors import NeedsInput, Refused
+from trainer_agent_lab.kinds.tables.data_cells import load_cell
 from trainer_agent_lab.knowledge.columns import (
     ColumnInfo,
     is_calendar,
@@ -296,7 +298,8 @@ def test_load_report_carries_examples_the_matcher_uses(tmp_path: Path):
     run_cells(render("cells/setup", SEED=0, REQUIREMENTS={"constraints": []}), ns)
     reports: list[dict[str, Any]] = []
     ns["_report"] = lambda **kw: reports.append(kw)
-    run_cells(render("kinds/tables/cells/load", DATA_REF=str(tmp_path / "t.csv"), PREDICT_REF=None), ns)
+    with in_notebook_folder():  # the load step writes table_files.py into its folder and imports it
+        run_cells(load_cell(str(tmp_path / "t.csv")), ns)
     load = reports[-1]
     kind = next(c for c in load["columns"] if c["name"] == "kind")
     assert set(kind["examples"]) == {"stayed", "churned"}

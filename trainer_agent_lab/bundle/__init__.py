@@ -32,7 +32,7 @@ __all__ = ["TEMPLATES", "model_server_source", "template"]
 
 _HERE = Path(__file__).resolve().parent
 TEMPLATES = ("model_server.py", "text_features.py", "bundle_test.py", "Dockerfile.tmpl", "api.md.tmpl",
-             "model_card.md.tmpl", "memory_probe.py", "predict.py")
+             "model_card.md.tmpl", "memory_probe.py", "predict.py", "table_files.py")
 
 def template(name: str) -> str:
     """The text of one of :data:`TEMPLATES`."""

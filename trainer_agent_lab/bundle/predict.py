@@ -4,13 +4,13 @@ requirements.txt (the package that made the bundle is not needed).
     python predict.py --input new_rows.csv --output predictions.csv [--column NAME] [--keep COLUMN ...]
                       [--batch-size 4096] [--no-probabilities] [--force] [--quiet]
 
-The input is read as the notebook read its training data: CSV/TSV (delimiter sniffed: `,` `;` tab `|`; UTF-8
-with or without a BOM, else Windows-1252 / Latin-1), Parquet, JSON records or JSON lines, Excel (.xlsx, with
-openpyxl installed). Tabular models take the columns they were trained on, named as in the training file
-(feature_schema.json's "recipe"; API.md lists them): extra columns are ignored, a missing one is an error, an
-empty cell is a missing value. table_features.py (beside this file) turns them into the model's inputs exactly
-as serve.py does. Text models take the "text" column (else the file's one column of text), through
-text_features.py.
+The input is read as the notebook read its training data, by table_files.py (beside this file): CSV/TSV
+(delimiter sniffed: `,` `;` tab `|`; UTF-8 with or without a BOM, else Windows-1252 / Latin-1), Parquet, JSON
+records or JSON lines, Excel (.xlsx, with openpyxl installed). Tabular models take the columns they were
+trained on, named as in the training file (feature_schema.json's "recipe"; API.md lists them): extra columns are
+ignored, a missing one is an error, an empty cell is a missing value. table_features.py (beside this file) turns
+them into the model's inputs exactly as serve.py does. Text models take the "text" column (else the file's one
+column of text), through text_features.py.
 
 The output (CSV, TSV, Parquet or JSON lines, by its suffix) has one row per input row: the input's columns named
 like an identifier (`id`, `customer_id`, `PassengerId` ...) and those --keep names, the prediction under
@@ -22,9 +22,7 @@ Exit status: 0 done, 1 the input cannot be predicted (the message says why and w
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib.util
-import io
 import json
 import math
 import os
@@ -38,8 +36,6 @@ import onnxruntime as ort
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
-ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
-DELIMITERS = (",", ";", "\t", "|")
 ID_NAME = re.compile(r"^(?:id|key|uuid|guid|index)$|[_\s.-](?:id|key)$|[a-z]Id$|ID$", re.IGNORECASE)
 
 
@@ -47,83 +43,14 @@ class PredictError(Exception):
     """An input this bundle cannot predict; the message says why and what to do."""
 
 
-# -- reading the input: the same rules as the notebook's load cell ------------------------------------------------
-def sniff_delimiter(sample: str) -> str:
-    """The delimiter that splits the sample's rows into the same number (over one) of fields as its header."""
-    try:
-        preferred = csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
-    except csv.Error:
-        preferred = ","
-    best, best_score = ",", None
-    for delimiter in DELIMITERS:
-        try:
-            rows = [row for row in csv.reader(io.StringIO(sample), delimiter=delimiter) if row]
-        except csv.Error:
-            continue
-        rows = rows[:-1] if len(rows) > 2 else rows  # the sample may end inside a row
-        if not rows or len(rows[0]) < 2:
-            continue
-        score = (sum(len(row) == len(rows[0]) for row in rows) / len(rows), delimiter == preferred, len(rows[0]))
-        if best_score is None or score > best_score:
-            best, best_score = delimiter, score
-    return best
-
-
-def read_json_table(text: str) -> pd.DataFrame:
-    """Records (an array of objects, or an object holding one), an object of columns, or JSON lines."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        if not exc.msg.startswith("Extra data"):
-            raise
-        return pd.json_normalize([json.loads(line) for line in text.splitlines() if line.strip()])
-    if isinstance(document, dict):
-        lists = [v for v in document.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
-        return pd.json_normalize(lists[0]) if len(lists) == 1 else pd.DataFrame(document)
-    return pd.json_normalize(document)
-
-
+# -- reading the input: table_files.py beside this file, the very file the notebook's load step read with --------
 def read_table(path: Path) -> pd.DataFrame:
     """The table in ``path``, or a PredictError that names the file, says what is wrong and what to do."""
-    if not path.is_file():
-        raise PredictError(f"The input file {path} is not there: check its path.")
-    suffix = path.suffix.lower()
-    if path.stat().st_size == 0:
-        raise PredictError(f"The input file {path} is empty (0 bytes): pass a file with a header and rows.")
-    with open(path, "rb") as handle:
-        head = handle.read(1 << 14)
-    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    reader = bundle_module("table_files")
     try:
-        if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        if suffix in (".feather", ".arrow"):
-            return pd.read_feather(path)
-        if suffix in (".xlsx", ".xlsm", ".xls"):
-            return pd.read_excel(path)
-        if b"\x00" in head and not utf16:
-            raise PredictError(f"Could not read {path.name}: it holds NUL bytes, so it is a binary file, not a "
-                               "text table. Export it as CSV or Parquet.")
-        for encoding in ("utf-16",) if utf16 else ENCODINGS:
-            try:
-                if suffix in (".json", ".jsonl", ".ndjson"):
-                    return read_json_table(path.read_text(encoding=encoding))
-                with open(path, encoding=encoding, errors="replace") as handle:
-                    sample = handle.read(1 << 16)
-                sep = "\t" if suffix in (".tsv", ".tab") else "|" if suffix == ".psv" else sniff_delimiter(sample)
-                return pd.read_csv(path, sep=sep, encoding=encoding, low_memory=False)
-            except UnicodeDecodeError:
-                continue
-        raise PredictError(f"Could not read {path.name}: its text is in none of the encodings UTF-8, "
-                           "Windows-1252 or Latin-1. Save it as UTF-8.")
-    except PredictError:
-        raise
-    except ImportError as exc:
-        raise PredictError(f"Could not read {path.name}: a package it needs is not installed ({exc}). Install it "
-                           "(openpyxl for .xlsx, pyarrow for Parquet), or export the table as CSV.") from None
-    except Exception as exc:  # every reader's own error, said with the file's name and what to do
-        what = re.sub(r"\s+", " ", str(exc)).strip() or type(exc).__name__
-        raise PredictError(f"Could not parse {path.name} as a table ({what}). Check the delimiter and quoting, "
-                           "or export it as CSV/Parquet.") from None
+        return reader.read_table(path, "input file")[0]
+    except reader.TableFileError as err:
+        raise PredictError(str(err)) from None
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
@@ -239,6 +166,10 @@ class Model:
         outputs = dict(zip(self.outputs, self.session.run(None, feed), strict=True))
         if self.classes is None:
             values = np.asarray(outputs[self.outputs[0]], dtype=np.float64).ravel()
+            if self.labels.get("cut_points") is not None:  # an ordinal target: values cut into its ordered values
+                ordered, cuts = self.labels["ordered_values"], self.labels["cut_points"]
+                return [ordered[i] if math.isfinite(v) else None
+                        for v, i in zip(values, np.searchsorted(cuts, values), strict=True)], None
             return [v if math.isfinite(v) else None for v in values.tolist()], None
         proba = np.asarray(outputs.get("probabilities", outputs[self.outputs[-1]]), dtype=np.float64)
         proba = proba.reshape(len(proba), -1)

@@ -71,6 +71,7 @@ def bundle_cell(docs: str, request: str | None = None, data_refs: Sequence[str] 
     ``curl_single``, ``pipeline_text``, ``inputs_text``, ``data_lines`` and the first ``limitations``.
     """
     files = writefile_cells({"bundle/test_bundle.py": "bundle/bundle_test.py", "bundle/predict.py": "bundle/predict.py",
+                             "bundle/table_files.py": "bundle/table_files.py",
                              "bundle/API.md": "bundle/api.md.tmpl",
                              "bundle/model_card.md": "bundle/model_card.md.tmpl",
                              "bundle/Dockerfile": "bundle/Dockerfile.tmpl"},

@@ -8,6 +8,8 @@ CLI and tests), live (the JupyterLab bridge) and in-kernel (the ``%%traineragent
 from __future__ import annotations
 
 import abc
+import base64
+import json
 import os
 import platform
 import signal
@@ -138,6 +140,8 @@ class FileNotebookDriver(NotebookDriver):
         import nbformat  # here, not at import: `trainer-agent plan` loads this module and never makes a notebook
 
         self.nb = nbformat.v4.new_notebook()
+        #: Each finished code cell's outputs as JSON text, with the identity and length of the list it came from.
+        self._outputs_json: dict[str, tuple[tuple[int, int], str]] = {}
         self.nb.metadata["kernelspec"] = {"name": kernel_name, "display_name": "Python 3", "language": "python"}
         self.nb.metadata["language_info"] = {"name": "python", "file_extension": ".py", "mimetype": "text/x-python",
                                              "version": platform.python_version()}
@@ -183,10 +187,12 @@ class FileNotebookDriver(NotebookDriver):
         cell = self.nb.cells[index]
         for hook in self.on_cell_start:
             hook(cell.id, index, cell.source)
+        self._outputs_json.pop(cell.id, None)
         self.save()
         try:
             duration = self._execute(cell, index)
         finally:
+            self._outputs_json.pop(cell.id, None)  # its outputs are new: serialised afresh below, then kept
             self.save()
         result = ExecutionResult(cell.id, index, cell.source, list(cell.outputs), duration,
                                  read_error(cell.outputs, cell.source, index + 1), read_results(cell.outputs))
@@ -199,11 +205,56 @@ class FileNotebookDriver(NotebookDriver):
         """Execute ``cell`` in place (filling its outputs); return the seconds it took."""
 
     def save(self) -> Path:
-        """Write the notebook to ``path`` atomically (a crash never leaves half a file)."""
+        """Write the notebook to ``path`` atomically (a crash never leaves half a file).
+
+        Every cell saves twice (before it runs and after), so this must stay cheap on a large notebook (a wide
+        table's profile outputs run to megabytes): the outputs of cells that ran are serialised once and kept
+        (only the running cell changes them), and the file is compact JSON. ``close`` writes the final, indented
+        nbformat file (validated) over it.
+        """
+        self._write(self._fast_json())
+        return self.path
+
+    def _write(self, text: str) -> None:
+        """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
         tmp = self.path.with_suffix(".ipynb.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, self.path)
+
+    def _fast_json(self) -> str:
+        """The notebook as nbformat JSON (sources and outputs as single strings, which nbformat reads alike),
+        reusing each finished code cell's serialised outputs."""
+        cells = []
+        for cell in self.nb.cells:
+            head = {k: v for k, v in cell.items() if k != "outputs"}
+            text = _dumps(head)
+            if "outputs" in cell:
+                outputs = self._outputs_json.get(cell.id)
+                key = (id(cell.outputs), len(cell.outputs))
+                if outputs is None or outputs[0] != key:
+                    outputs = self._outputs_json[cell.id] = (key, _dumps(cell.outputs))
+                text = f'{text[:-1]}, "outputs": {outputs[1]}}}'
+            cells.append(text)
+        rest = _dumps({k: v for k, v in self.nb.items() if k != "cells"})
+        return '{"cells": [\n' + ",\n".join(cells) + "\n], " + rest[1:] + "\n"
+
+    def write_final(self) -> Path:
+        """Write the notebook as nbformat itself writes it (indented, lines split, validated): ``close`` does."""
+        import nbformat
+
+        nbformat.validate(self.nb)
         from nbformat.v4 import nbjson
 
-        tmp.write_text(nbjson.writes(self.nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
-                       encoding="utf-8")  # nbformat.write would also validate: 2x slower, done in close()
-        os.replace(tmp, self.path)
+        self._write(nbjson.writes(self.nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
         return self.path
+
+
+def _dumps(value: Any) -> str:
+    """Compact JSON the way nbformat stores values (bytes as base64 text)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_bytes_as_text)
+
+
+def _bytes_as_text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

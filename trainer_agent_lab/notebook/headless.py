@@ -1,7 +1,8 @@
 """The headless backend: nbformat + a real Jupyter kernel driven by nbclient.
 
-The notebook is written to disk after every cell (as papermill does), so if the process dies the work so
-far is on disk, outputs included. Whoever starts the kernel shuts it down: this driver starts its own.
+The notebook is written to disk before and after every cell (as papermill does; cheaply, see
+:meth:`FileNotebookDriver.save`), so if the process dies the work so far is on disk, outputs included. Whoever
+starts the kernel shuts it down: this driver starts its own.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
@@ -84,8 +84,7 @@ class HeadlessDriver(FileNotebookDriver):
 
     def close(self) -> None:
         """Validate and save the notebook, and shut down the kernel this driver started."""
-        nbformat.validate(self.nb)
-        self.save()
+        self.write_final()
         if self._spawned:
             try:
                 process = getattr(getattr(self._client.km, "provisioner", None), "process", None)

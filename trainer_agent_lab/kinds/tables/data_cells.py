@@ -6,8 +6,12 @@ from ...cells.render import Cell, render, writefile_cells
 
 
 def load_cell(data_ref: str, predict_ref: str | None = None) -> list[Cell]:
-    """Load the data into ``df`` and report its columns (and check the file to predict, when there is one)."""
-    return render("kinds/tables/cells/load", DATA_REF=data_ref, PREDICT_REF=predict_ref)
+    """Write the table-file reader beside the notebook (the bundle's ``predict.py`` reads with the same file), then
+    load the data into ``df`` and report its columns (and check the file to predict, when there is one)."""
+    return [*writefile_cells({"table_files.py": "bundle/table_files.py"},
+                             "How a table file is read (its format, text encoding and delimiter), written beside the "
+                             "notebook: the bundle's predict.py reads the rows it scores with the same file"),
+            *render("kinds/tables/cells/load", DATA_REF=data_ref, PREDICT_REF=predict_ref)]
 
 
 def profile_cell(target: str, task: str) -> list[Cell]:

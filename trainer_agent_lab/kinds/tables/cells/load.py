@@ -2,12 +2,10 @@
 with a message that names the file, says what is wrong and what to do."""
 
 # %% [context]
-import json
 import re
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from IPython.display import display
 
 from .context import _report
@@ -15,8 +13,9 @@ from .context import _report
 # isort: split
 # %% Load the data the request points at, failing with a clear message if it is unusable.
 # First, where the table is: a file, a folder of train/test files, a folder saved with `datasets`, or a bundled set.
-import csv
-import io
+# How a file is read (its format, text encoding and delimiter) is table_files.py, written above: the bundle's
+# predict.py reads the rows it scores with the same file.
+import table_files
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".psv", ".dat", ".parquet", ".pq", ".json", ".jsonl", ".ndjson",
                   ".xlsx", ".xlsm", ".xls", ".feather", ".arrow")
@@ -83,14 +82,8 @@ DATA_REF = "sklearn:wine"
 PREDICT_REF = None
 
 
-# %% [hidden] How a table is read: a bundled set; a file by its format from its name, its text encoding (UTF-8 with
-# or without a BOM, else Windows-1252 / Latin-1) and its delimiter (sniffed on a sample with a real CSV parser, so
-# quoted newlines, even in the header, are fine; `,` `;` tab and `|`).
-ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
-DELIMITERS = (",", ";", "\t", "|")
-NAMES = {"utf-8-sig": "UTF-8", "cp1252": "Windows-1252", "latin-1": "Latin-1", "\t": "tab"}
-
-
+# %% [hidden] How a table is read: a bundled set, or a file by table_files.py (its format from its name, its text
+# encoding and its delimiter, sniffed on a sample with a real CSV parser, so quoted newlines are fine).
 def bundled_table(name):
     """One of scikit-learn's bundled sets, class names as the target's values."""
     import sklearn.datasets as bundled
@@ -106,94 +99,10 @@ def bundled_table(name):
     return frame
 
 
-def sniff_delimiter(sample):
-    """The delimiter that splits the sample's rows into the same number (over one) of fields as its header."""
-    try:
-        preferred = csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
-    except csv.Error:
-        preferred = ","
-    best, best_score = ",", None
-    for delimiter in DELIMITERS:
-        try:
-            rows = [row for row in csv.reader(io.StringIO(sample), delimiter=delimiter) if row]
-        except csv.Error:
-            continue
-        rows = rows[:-1] if len(rows) > 2 else rows  # the sample may end inside a row
-        if not rows or len(rows[0]) < 2:
-            continue
-        score = (sum(len(row) == len(rows[0]) for row in rows) / len(rows), delimiter == preferred, len(rows[0]))
-        if best_score is None or score > best_score:
-            best, best_score = delimiter, score
-    return best
-
-
-def read_text_table(path, suffix, encoding):
-    """A CSV-like file read with ``encoding``; raises UnicodeDecodeError when that is not its encoding."""
-    with open(path, encoding=encoding, errors="replace") as handle:
-        sample = handle.read(1 << 16)
-    delimiter = "\t" if suffix in (".tsv", ".tab") else "|" if suffix == ".psv" else sniff_delimiter(sample)
-    frame = pd.read_csv(path, sep=delimiter, encoding=encoding, low_memory=False)
-    return frame, f"{NAMES.get(encoding, encoding)}, {NAMES.get(delimiter, repr(delimiter))}-separated"
-
-
-def read_json_table(text):
-    """Records (an array of objects, or an object holding one), an object of columns, or JSON lines."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        if not exc.msg.startswith("Extra data"):
-            raise
-        return pd.json_normalize([json.loads(line) for line in text.splitlines() if line.strip()]), "JSON lines"
-    if isinstance(document, dict):
-        lists = [v for v in document.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
-        if len(lists) == 1:
-            return pd.json_normalize(lists[0]), "JSON records"
-        return pd.DataFrame(document), "JSON columns"
-    return pd.json_normalize(document), "JSON records"
-
-
 def read_table(path):
-    """The table in one file and how it was read; a ValueError naming the file, what is wrong and what to do."""
-    suffix = path.suffix.lower()
-    kind = {".parquet": "Parquet", ".pq": "Parquet", ".xlsx": "Excel", ".xlsm": "Excel", ".xls": "Excel"}.get(
-        suffix, "JSON" if suffix in (".json", ".jsonl", ".ndjson") else "CSV")
-    if path.stat().st_size == 0:
-        raise ValueError(f"The data file {path} is empty (0 bytes); pass a file with a header and rows.")
-    with open(path, "rb") as handle:
-        head = handle.read(1 << 14)
-    text_file = kind in ("CSV", "JSON")
-    if text_file and b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ValueError(f"Could not parse {path.name} as a {kind} table: it holds NUL bytes, so it is a binary "
-                         "file, not text. Check the delimiter and quoting, or export it as CSV/Parquet "
-                         "(save a spreadsheet as .xlsx or CSV).")
-    encodings = ("utf-16",) if head.startswith((b"\xff\xfe", b"\xfe\xff")) else ENCODINGS
-    try:
-        if kind == "Parquet":
-            return pd.read_parquet(path), "Parquet"
-        if suffix in (".feather", ".arrow"):
-            return pd.read_feather(path), "Arrow"
-        if kind == "Excel":
-            with pd.ExcelFile(path) as book:
-                sheets = book.sheet_names
-                if len(sheets) > 1:
-                    print(f"{path.name}: reading its first sheet, {sheets[0]!r}, of {sheets}")
-                return pd.read_excel(book, sheet_name=sheets[0]), f"Excel sheet {sheets[0]!r}"
-        for encoding in encodings:
-            try:
-                if kind == "JSON":
-                    return read_json_table(path.read_text(encoding=encoding))
-                return read_text_table(path, suffix, encoding)
-            except UnicodeDecodeError:
-                continue
-        raise ValueError("its text is in none of the encodings UTF-8, Windows-1252 or Latin-1")
-    except ImportError as exc:
-        raise ValueError(f"Could not read {path.name}: reading {kind} files needs a package that is not "
-                         f"installed ({exc}). Install it (pip install openpyxl for .xlsx, pyarrow for Parquet), "
-                         "or export the table as CSV.") from None
-    except Exception as exc:  # every reader's own error, said with the file's name and what to do
-        what = re.sub(r"\s+", " ", str(exc)).strip() or type(exc).__name__
-        raise ValueError(f"Could not parse {path.name} as a {kind} table ({what}). Check the delimiter and "
-                         "quoting, or export it as CSV/Parquet.") from None
+    """The table in one file and how it was read (table_files.py); a ValueError naming the file, what is wrong
+    and what to do."""
+    return table_files.read_table(path, "data file")
 
 
 # %% Read it into `df`, with column names made into identifiers (they become ONNX input names; names that would
