@@ -25,15 +25,17 @@ CORPUS = Path(ethics.__file__).with_name("ethics_corpus.json")
 
 
 def corpus_rows(path: Path = CORPUS) -> list[dict]:
-    """Every request of the corpus with its label, rule, language and half."""
+    """Every request of the corpus with its label, rule, language, half and whether it is of batch 3 (``fresh``:
+    written after the judge's last change, never tuned on)."""
     rows = []
     for domain in json.loads(path.read_text())["domains"]:
         for label in ("refuse", "allow"):
             for lang, texts in domain[label].items():
+                fresh_from = domain.get("batch3_from", {}).get(label, {}).get(lang, len(texts))
                 for i, text in enumerate(texts):
                     rows.append({"text": text, "label": label, "lang": lang, "domain": domain["domain"],
                                  "rule": domain["rule"] if label == "refuse" else None,
-                                 "half": "fit" if i % 2 == 0 else "held-out"})
+                                 "half": "fit" if i % 2 == 0 else "held-out", "fresh": i >= fresh_from})
     return rows
 
 
@@ -95,7 +97,11 @@ def main() -> None:
              "tuned against it; the judge's per-rule thresholds were chosen on its English look-alikes, "
              "`--calibrate`); held-out half: the 2nd, 4th... The last 6 English and 2 Chinese requests of every "
              "list (4 and 2 for re-identification) were added later, written before they were measured, phrased "
-             "the way people write rather than in the rules' words.", ""]
+             "the way people write rather than in the rules' words. Batch 3 (the last 4 English and 2 Chinese "
+             "requests of every list, `batch3_from` in the corpus) was written after the judge's last change "
+             "(the most specific rule names a refusal, a rule's exemption for its own alternative, synonyms in the "
+             "rules' words: changes made after reading the earlier held-out misses, so the held-out figures of "
+             "batches 1-2 are no longer unseen) and measured once: its figures are the unseen ones.", ""]
     lines += ["## Corpus", "", "| domain (rule) | refuse en | refuse zh | allow en | allow zh |",
               "|---|---|---|---|---|"]
     for d in json.loads(CORPUS.read_text())["domains"]:
@@ -116,13 +122,26 @@ def main() -> None:
                          f"| {_rate(sum(r['rules_only'] is not None for r in allow), len(allow))} "
                          f"| {_rate(sum(r['verdict'] == r['rule'] for r in ref), len(ref))} "
                          f"| {_rate(sum(r['verdict'] is not None for r in allow), len(allow))} |")
+    lines += ["", "Batch 3 alone (both halves; written after the judge's last change, measured once, never tuned):",
+              "", "| language | recall, rules alone | false refusals, rules alone | recall, rules + judge "
+              "| false refusals, rules + judge |", "|---|---|---|---|---|"]
+    for lang in ("en", "zh"):
+        part = [r for r in rows if r["fresh"] and r["lang"] == lang]
+        ref = [r for r in part if r["label"] == "refuse"]
+        allow = [r for r in part if r["label"] == "allow"]
+        lines.append(f"| {lang} | {_rate(sum(r['rules_only'] == r['rule'] for r in ref), len(ref))} "
+                     f"| {_rate(sum(r['rules_only'] is not None for r in allow), len(allow))} "
+                     f"| {_rate(sum(r['verdict'] == r['rule'] for r in ref), len(ref))} "
+                     f"| {_rate(sum(r['verdict'] is not None for r in allow), len(allow))} |")
     lines += ["", "Chinese is judged by the written rules alone (MiniLM reads English only).", "",
               "## Misses and false refusals", ""]
     for r in rows:
         if r["label"] == "refuse" and r["verdict"] != r["rule"]:
-            lines.append(f"- miss ({r['half']}, {r['rule']}, got {r['verdict']}): {r['text']}")
+            lines.append(f"- miss ({r['half']}{', batch 3' * r['fresh']}, {r['rule']}, got {r['verdict']}): "
+                         f"{r['text']}")
         if r["label"] == "allow" and r["verdict"]:
-            lines.append(f"- false refusal ({r['half']}, {r['verdict']}): {r['text']} — {r['why']}")
+            lines.append(f"- false refusal ({r['half']}{', batch 3' * r['fresh']}, {r['verdict']}): {r['text']} — "
+                         f"{r['why']}")
     caught = [r for r in rows if r["verdict"] and not r["rules_only"]]
     lines += ["", f"## Refused by the judge only ({len(caught)})", ""]
     lines += [f"- {r['half']}, {r['verdict']}: {r['text']} — {r['why']}" for r in caught]

@@ -316,3 +316,36 @@ def test_the_request_stays_quoted_in_the_model_card() -> None:
     card = namespace["quoted"](NASTY)
     assert card == quote_markdown(NASTY)
     _blockquote_only(mistune.html("Built for this request:\n\n" + card), title=False)
+
+
+# ------------------------------------------------------------------------------------- a follow-up too
+def prepared(tmp_path: Path, driver=None, *, assume_yes: bool = False) -> Orchestrator:
+    """An orchestrator whose last run prepared the data (the state a follow-up revises), over ``driver``."""
+    orchestrator = Orchestrator(driver or MarkdownOnlyDriver(tmp_path / "nb.ipynb"), tmp_path, assume_yes=assume_yes)
+    spec = parse_request("Train a wine classifier with at least 90% accuracy.", data=["sklearn:wine"])
+    orchestrator.memory = RunMemory(spec=spec, results={"split": {"n_train": 100}})
+    return orchestrator
+
+
+def test_a_follow_up_clause_not_understood_is_asked_about_before_any_cell(tmp_path: Path) -> None:
+    driver = StopAtFirstCode(tmp_path / "nb.ipynb")
+    report = prepared(tmp_path, driver).revise("The accuracy must now be at least 95%. It must run on a GPU.")
+    assert report.status == "needs_input" and "“It must run on a GPU”" in report.reason
+    assert report.question == "Should I go on without it?" and "data work" not in report.reason
+    report = prepared(tmp_path, driver).revise("It must run on a GPU.")  # nothing else: asked, not "no change"
+    assert report.status == "needs_input" and "“It must run on a GPU”" in report.reason
+    report = prepared(tmp_path, driver).revise("Теперь точность не ниже 95%")
+    assert report.status == "needs_input" and report.question == "Could you write the change in English or Chinese?"
+
+
+def test_with_yes_a_follow_up_clause_is_noted_and_reported_unchecked(tmp_path: Path) -> None:
+    driver = StopAtFirstCode(tmp_path / "nb.ipynb")
+    orchestrator = prepared(tmp_path, driver, assume_yes=True)
+    report = orchestrator.revise("The accuracy must now be at least 95%. It must run on a GPU.")
+    assert report.reason == "The data work started."  # it went on to the follow-up's cells
+    assert "Not understood, so not checked: “It must run on a GPU”." in report.notes
+    assert orchestrator.memory.spec.not_understood == ["It must run on a GPU"]
+    done = RunMemory(spec=orchestrator.memory.spec, results={"conclude": {"constraints": [
+        {"name": "accuracy", "target": ">= 0.95", "actual": 0.97, "met": True}]}})
+    assert "Not checked, because I did not understand it: “It must run on a GPU”." in (
+        orchestrator._succeeded_or_missed(done).reason)

@@ -181,3 +181,47 @@ def test_the_constraint_table_counts_the_exported_inputs(tmp_path, monkeypatch, 
                                                        {"name": "excluded_inputs", "op": "<=", "value": 0}]), ns)
     rows = {r["name"]: (r["actual"], r["met"]) for r in reports[-1]["constraints"]}
     assert rows == {"n_inputs": (2, True), "excluded_inputs": (1, False)}
+
+
+# ---------------------------------------------------------------------- the LLM path (OpenAI-compatible)
+#: A request whose limits on inputs the offline reader has no words for.
+FREE_FORM_INPUTS = ("Predict the outcome from the customer table. Keep the model to a handful of inputs, say three "
+                    "at the very most; leave gender and the postcode out of it entirely, and it has to be something "
+                    "a loan officer can follow by hand; as income goes up the score may only go up.")
+
+
+def test_the_llm_path_fills_the_same_feature_requirements(monkeypatch):
+    pytest.importorskip("openai")
+    from trainer_agent_lab.llm import make_llm
+
+    from .llm_fake_server import Answer, serve
+
+    answer = {"task_type": "classification", "features": {
+        "max_inputs": 3, "never": ["gender", "postcode", "religion"], "interpretable": True,
+        "monotonic": {"income": "increasing", "age": "from_data"}}}
+    with serve(monkeypatch) as fake:
+        fake.script_for("parse", Answer(json.dumps(answer)))
+        planner = make_llm("openai")
+        spec = planner.parse_request(FREE_FORM_INPUTS, data=["customers.csv"])
+        system = fake.bodies[0]["messages"][0]["content"]
+    assert '"features"' in system and "FeatureRequirements" in json.dumps(fake.bodies[0]["response_format"])
+    # the model's reading, less the columns the request never wrote (a note says so)
+    assert spec.features.model_dump(exclude_defaults=True) == {
+        "max_inputs": 3, "never": ["gender", "postcode"], "interpretable": True, "monotonic": {"income": "increasing"}}
+    assert any("religion" in n for n in planner.notes) and any("'age'" in n for n in planner.notes)
+    # the same constraint rows as the rule-based reader writes, so the constraint table checks them
+    rules = parse_request("Use at most 3 features and never use gender.")
+    assert {c.name for c in rules.constraints} <= {c.name for c in spec.constraints}
+    assert spec.constraint("n_inputs").target == "<= 3"
+
+
+def test_an_n_inputs_constraint_alone_sets_the_most_inputs(monkeypatch):
+    pytest.importorskip("openai")
+    from trainer_agent_lab.llm import make_llm
+
+    from .llm_fake_server import Answer, serve
+
+    with serve(monkeypatch) as fake:
+        fake.script_for("parse", Answer(json.dumps({"constraints": [{"name": "n_inputs", "op": "<", "value": 5}]})))
+        spec = make_llm("openai").parse_request(FREE_FORM_INPUTS)
+    assert spec.features.max_inputs == 4 and spec.constraint("n_inputs").target == "< 5"

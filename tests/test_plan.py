@@ -18,6 +18,7 @@ from trainer_agent_lab.orchestrator import Orchestrator
 from trainer_agent_lab.planning import BUNDLED_SHAPES, peek_data
 
 from .markdown_driver import MarkdownOnlyDriver
+from .shared_runs import ACCEPTANCE_TASKS, load_tasks
 
 SPEECH = "Train a speech recognition model for our call-centre recordings with 99% word accuracy."
 
@@ -185,3 +186,52 @@ def test_magic_plan_prints_the_plan_and_returns_it(capsys):
     result = shell.run_line_magic("traineragent", f'plan "{SPEECH}"')
     assert isinstance(result, Plan) and result.verdict == "refuse"
     assert "verdict: refuse" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------- the public tasks, plan vs run
+BENCHMARKS = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+PUBLIC = load_tasks(BENCHMARKS)
+#: The run statuses each verdict stands for: a plan that says ``run`` cannot tell a met target from a missed one.
+STATUSES = {"run": {"succeeded", "failed"}, "refuse": {"refused"}, "needs_input": {"needs_input"}}
+
+
+def plan_of_task(task_id: str) -> Plan:
+    """``plan`` of a public task as ``make bench`` runs it: its request, data and budget, with --yes."""
+    task = PUBLIC[task_id]
+    data = task["data"]
+    ref = None if data == "none" else data if data.startswith(("sklearn:", "synthetic:")) else str(BENCHMARKS / data)
+    result = plan(task["request"], ref, time_budget_s=task["budget"], assume_yes=True)
+    if result.verdict == "refuse" and "not built yet" in result.reason and task["expect"] != "refused":
+        pytest.skip(f"{task_id}: its kind is not registered yet, so plan refuses it ({result.reason})")
+    return result
+
+
+#: What only the run's training can find (plan trains nothing): a status that only these reach is one plan names as
+#: unknown until the run, never one it contradicts.
+ONLY_THE_RUN = {"refused": "signal", "needs_input": "labeled texts are enough"}
+
+
+def assert_matches(result: Plan, status: str) -> None:
+    """``result`` says the ``status`` a run ended with, or (``run``) names the training-time check that decides it."""
+    if status in STATUSES[result.verdict]:
+        return
+    assert result.verdict == "run" and status in ONLY_THE_RUN, (result.verdict, result.reason, status)
+    assert any(ONLY_THE_RUN[status] in u for u in result.unknown_until_run), (status, result.unknown_until_run)
+
+
+@pytest.mark.parametrize("task_id", list(PUBLIC) or [pytest.param("-", marks=pytest.mark.skip(
+    reason=f"{BENCHMARKS / 'tasks.yaml'} is not present in this checkout"))])
+def test_plan_gives_every_public_task_the_status_its_run_must_end_with(task_id):
+    result = plan_of_task(task_id)
+    assert_matches(result, PUBLIC[task_id]["expect"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", [pytest.param(task_id, marks=pytest.mark.needs(*extras), id=task_id)
+                                  for task_id, extras in ACCEPTANCE_TASKS.items()])
+def test_plan_verdict_matches_the_full_runs_status(task, shared_runs):
+    """The acceptance runs ``make test`` does anyway (tests/shared_runs.py): their report.json status."""
+    if task not in PUBLIC:
+        pytest.skip(f"{BENCHMARKS / 'tasks.yaml'} is not present in this checkout or has no {task}")
+    result = plan_of_task(task)
+    assert_matches(result, json.loads((shared_runs.task(task)["dir"] / "report.json").read_text())["status"])

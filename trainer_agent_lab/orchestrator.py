@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .agents.base import Event, EventSink, RunMemory
-from .agents.revision import merge_spec, phases_for
+from .agents.revision import merge_spec, phases_for, unclear_clauses
 from .agents.task import TaskAgent
 from .cells.render import render
 from .cells.task import escape_markdown, requirements_markdown, without_tags
@@ -91,6 +91,10 @@ class Orchestrator:
         #: How many times the bundle step had finished when this turn began (a bundle is reported only when
         #: this turn wrote it).
         self._bundles_before = 0
+        #: The follow-ups of this run so far: each one is a section of its own, "Revision N", that ends with its own
+        #: outcome; and the latest outcome cell (id, text), marked superseded when a later one is written.
+        self._revision = 0
+        self._outcome: tuple[str, str] | None = None
 
     def _parse_with_llm(self, text: str, data: list[str] | None = None,
                         time_budget_s: float | None = None) -> TaskSpec:
@@ -110,6 +114,7 @@ class Orchestrator:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.memory = memory = RunMemory(spec=TaskSpec(request=request), llm=self.llm)
         task = TaskAgent(self.driver, memory, self.emit)
+        self._revision = 0
 
         def work() -> None:
             memory.spec = self.parse(request, data=[data] if data else None, time_budget_s=time_budget_s)
@@ -144,9 +149,16 @@ class Orchestrator:
             raise UsageError("There is no prepared run to change: ask for a model first.")
         started = time.perf_counter()
         task = TaskAgent(self.driver, memory, self.emit)
+        self._revision += 1
 
         def work() -> None:
-            revised, changed = merge_spec(memory.spec, self.parse(message), message)
+            # one section per follow-up, below everything so far: the earlier sections stay as they ran
+            self.driver.add_markdown(_revision_heading(self._revision, message), metadata={
+                "trainer_agent": {"agent": "Task", "part": "revision", "revision": self._revision}})
+            delta = self.parse(message)
+            revised, changed = merge_spec(memory.spec, delta, message)
+            task.check_follow_up(delta, unclear_clauses(memory.spec, delta), self.assume_yes)
+            memory.spec = memory.spec.model_copy(update={"not_understood": revised.not_understood})
             if not changed:
                 raise NeedsInput(f"I found no requirement to change in {message!r}.",
                                  question="Which requirement should change, and to what?")
@@ -265,7 +277,8 @@ class Orchestrator:
         agent, title = PHASE_TITLES[phase]
         intent = {"data": self._kind.data_intent, "model": self._kind.model_intent,
                   "server": self._kind.server_intent}[phase](run.spec)
-        self.driver.add_markdown(f"## {agent} agent — {title}\n\n{intent}\n",
+        level = "###" if self._revision else "##"  # in a revision: a part of its section
+        self.driver.add_markdown(f"{level} {agent} agent — {title}\n\n{intent}\n",
                                  metadata={"trainer_agent": {"agent": agent, "phase": phase, "part": "opening"}})
         before = len(run.memory.messages)
         try:
@@ -354,7 +367,11 @@ class Orchestrator:
             used = environment(c.source for c in memory.cells)  # the install line names all the cells import
             self.driver.update_markdown(intro, requirements_markdown(memory.spec, plan, set(memory.done_steps),
                                                                      seed=self.seed, environment=used))
-        self.driver.add_markdown(_closing_markdown(report))
+        closing = _closing_markdown(report, self._revision)
+        closing_id = self.driver.add_markdown(closing, metadata={"trainer_agent": {"agent": "Task", "part": "outcome"}})
+        if self._outcome is not None:  # an earlier outcome (the first request's, an earlier revision's) says so
+            self.driver.update_markdown(self._outcome[0], self._outcome[1] + _superseded(self._revision))
+        self._outcome = (closing_id, closing)
         self.driver.save()
         total = time.perf_counter() - started
         kernel = float(getattr(self.driver, "kernel_wait_s", 0.0))
@@ -370,12 +387,27 @@ def _after_last(steps: list[str], step: str) -> list[str]:
     return steps[len(steps) - steps[::-1].index(step):] if step in steps else list(steps)
 
 
-def _closing_markdown(report: RunReport) -> str:
-    """The notebook's last cell: outcome, reason, what was not checked, and where the bundle is.
+def _revision_heading(revision: int, message: str) -> str:
+    """The heading of a follow-up's section: its number and the message, quoted as literal words."""
+    return (f"## Revision {revision} — a follow-up\n\n> {escape_markdown(' '.join(message.split()))}"
+            "\n\nThe sections above stay as they ran; this section re-runs what the change concerns and ends with "
+            f"the outcome of revision {revision}.\n")
+
+
+def _superseded(revision: int) -> str:
+    """The line an earlier outcome cell gains when a later turn writes its own outcome."""
+    later = f"revision {revision} below" if revision else "the run below"
+    return f"\n*Superseded: {later} has the latest outcome.*\n"
+
+
+def _closing_markdown(report: RunReport, revision: int = 0) -> str:
+    """The last cell of a turn: outcome, reason, what was not checked, and where the bundle is (a revision's
+    outcome is titled with its number, inside its section).
 
     The reason may quote the request, so no tag in it lands as HTML ("<script>" shows as text).
     """
-    lines = [f"## Outcome: **{report.status}**", "", without_tags(report.reason)]
+    title = f"### Outcome of revision {revision}" if revision else "## Outcome"
+    lines = [f"{title}: **{report.status}**", "", without_tags(report.reason)]
     unchecked = report.spec.get("not_understood") or []
     if unchecked and report.status in ("succeeded", "failed"):
         lines += ["", "**Not checked** — the agents did not understand these parts of the request, so nothing in "

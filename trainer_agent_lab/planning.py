@@ -41,6 +41,7 @@ from .knowledge.text_data import SYNTHETIC_JOB_ADS, is_text_folder, looks_like_t
 from .knowledge.zoo import candidates
 from .llm.base import LLMClient
 from .llm.rule_reader import parse_request
+from .llm.vocabulary import SYNTHETIC_GROUNDING
 from .spec import TaskSpec, TaskType
 
 __all__ = ["BUNDLED_SHAPES", "Plan", "Verdict", "make_plan", "peek_data"]
@@ -234,6 +235,9 @@ def peek_data(ref: str) -> dict[str, Any]:
     if ref == SYNTHETIC_JOB_ADS:
         return {"ref": ref, "what": "job adverts the Data agent generates", "exists": True, "rows": None,
                 "columns": []}
+    if ref == SYNTHETIC_GROUNDING:
+        return {"ref": ref, "what": "scenes of shapes with text queries the Data agent draws", "exists": True,
+                "rows": None, "columns": []}
     path = Path(ref)
     if not path.exists():
         return {"ref": ref, "what": "nothing (no such file or folder)", "exists": False, "rows": None, "columns": []}

@@ -14,7 +14,8 @@ def merge_spec(old: TaskSpec, delta: TaskSpec, message: str) -> tuple[TaskSpec, 
     """The spec after a follow-up message, and the names of the requirements that changed.
 
     A follow-up only states what changes: constraints it names replace the same-named ones, deployment
-    figures it gives replace the old ones, and everything it does not mention stays.
+    figures it gives replace the old ones, and everything it does not mention stays. Its clauses nobody
+    understood (:func:`unclear_clauses`) join the spec's ``not_understood``, so the outcome lists them as unchecked.
     """
     update: dict = {}
     changed: set[str] = set()
@@ -38,7 +39,14 @@ def merge_spec(old: TaskSpec, delta: TaskSpec, message: str) -> tuple[TaskSpec, 
     update["constraints"] = list(constraints.values())
     update["hints"] = sorted(set(old.hints) | set(delta.hints))
     update["request"] = f"{old.request}\n{message}"
+    update["not_understood"] = [*old.not_understood, *unclear_clauses(old, delta)]
     return old.model_copy(update=update), changed
+
+
+def unclear_clauses(old: TaskSpec, delta: TaskSpec) -> list[str]:
+    """The clauses of a follow-up (``delta``, its reading) that read like a requirement and map to nothing, less
+    those the run already listed: the Task agent asks about them as it does for a first request."""
+    return [c for c in dict.fromkeys(delta.not_understood) if c not in old.not_understood]
 
 
 def phases_for(changed: set[str]) -> list[str]:

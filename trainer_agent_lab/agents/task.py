@@ -368,10 +368,24 @@ class TaskAgent(Agent):
             raise Refused(f"“{words if len(words) <= 80 else words[:77] + '...'}” asks for no model, and models are "
                           "what I build: there is nothing to train.", hint=WHAT_THE_READER_READS + " For example: "
                           "'a classifier for data/x.csv with at least 90% accuracy'.")
-        if not spec.not_understood:
+        self.check_clauses(spec.not_understood, assume_yes)
+
+    def check_follow_up(self, delta: TaskSpec, clauses: Sequence[str], assume_yes: bool = False) -> None:
+        """A follow-up message read as ``delta`` is checked as a first request is: one in a language the reader does
+        not read stops; its ``clauses`` nobody understood are asked about, quoted (noted as unchecked with
+        ``assume_yes``)."""
+        if delta.language == "other":
+            raise NeedsInput("The message is in a language I do not read, so I cannot tell what it changes.",
+                             hint=WHAT_THE_READER_READS, question="Could you write the change in English or Chinese?")
+        self.check_clauses(clauses, assume_yes)
+
+    def check_clauses(self, clauses: Sequence[str], assume_yes: bool = False) -> None:
+        """Ask about ``clauses`` that read like requirements but map to nothing, quoted (``needs_input``); with
+        ``assume_yes``, note them as unchecked and go on."""
+        if not clauses:
             return
-        quoted = "; ".join(f"“{clause}”" for clause in spec.not_understood)
-        one = len(spec.not_understood) == 1
+        quoted = "; ".join(f"“{clause}”" for clause in clauses)
+        one = len(clauses) == 1
         part, it = ("this part", "it") if one else ("these parts", "them")
         if not assume_yes:
             raise NeedsInput(f"I did not understand {part} of the request, so I could not honour or check {it}: "

@@ -47,10 +47,17 @@ class Rule:
     #: One per cue group, in the same order: the semantic judge (:mod:`.ethics_judge`) finds a group in a
     #: paraphrase that its regular expression misses.
     concepts: tuple[Concept, ...] = ()
+    #: A regular expression for the legitimate use the rule's alternative names ("specimens clearly marked as
+    #: such"): where it matches, the rule refuses nothing, by its words or by meaning.
+    unless: str | None = None
+
+    def exempt(self, text: str) -> bool:
+        """True when ``text`` (lower-cased) asks for the legitimate use :attr:`unless` describes."""
+        return self.unless is not None and re.search(self.unless, text) is not None
 
     def matches(self, text: str) -> bool:
-        """True when every cue group appears in ``text``."""
-        return all(re.search(cue, text) for cue in self.cues)
+        """True when every cue group appears in ``text`` and the request is not :meth:`exempt`."""
+        return all(re.search(cue, text) for cue in self.cues) and not self.exempt(text)
 
 
 _DENY = (r"\b(deny|denies|denying|reject|refuse|exclude|screen out|filter out|weed out|turn (them )?(down|away)|"
@@ -58,7 +65,8 @@ _DENY = (r"\b(deny|denies|denying|reject|refuse|exclude|screen out|filter out|we
          r"(raise|higher) (their )?premiums?|"
          r"charge (them )?(more|higher)|lower (their )?(credit )?limits?|avoid (hiring|renting|lending|insuring)|"
          r"not (to )?(insure|hire|lend|rent)|declin\w*|worse (rates?|terms|interest|deals?)|never shortlists?|"
-         r"pay (out )?less|higher rents?|bottom of the pile)\b|"
+         r"pay (out )?less|higher rents?|(bottom|end|back) of the (pile|list|queue|ranking|line)|"
+         r"(rank|sort|put|push|move)\w* (them|\w+) (last|lower|down))\b|"
          r"一律不|更高的(租金|利率|保费|价格)|拒绝|拒保|拒贷|拒之门外|排除|提高保费|不予|筛掉|淘汰|打低分|刷掉|"
          r"决定谁(可以|能)")
 _SERVICE = (r"\b(insurance|insur\w*|coverage|loans?|lend\w*|credit|mortgages?|housing|rent\w*|tenants?|jobs?|"
@@ -95,7 +103,8 @@ _WORKERS = (r"\b(employees?|workers?|staff|colleagues?|co-?workers?|team members
             r"individuals?|people|persons?|neighbou?rs?|team)\b|员工|同事|职工|抗议者|记者|异见|公民|学生|个人")
 _SINGLE_OUT = (r"\b(track|monitor|surveil\w*|spy|spying|watch\w*|profile|rank\w*|single out|pick out|point out|"
                r"flag|name|score|find (out )?(who|which|the)|identify|read (their|the team's) private|spot|catch|"
-               r"leaderboard|(learn|log|see|check) (which|who)|find the (people|ones|staff))\b|"
+               r"leaderboard|(learn|log|see|check|figure out|work out|tell( me)?|list) (which|who)|"
+               r"find the (people|ones|staff))\b|"
                r"统计每个人|监控|监视|跟踪|追踪|找出|揪出|打分|排名|分析员工")
 _PUNISH = (r"\b(punish\w*|penali[sz]\w*|sanction\w*|fire them|firing|fired|sack\w*|dismiss\w*|let (them )?go|"
            r"get rid of|dock (their )?pay|cut (their )?(pay|bonus\w*|wages?)|disciplin\w*|arrest|report them|"
@@ -305,7 +314,8 @@ RULES: tuple[Rule, ...] = (
          "is stalking: it puts them in danger and is a crime in most places.",
          "Location models over people who opted in, or aggregates (demand, traffic, foot fall) that follow no one.",
          (r"\b(my (ex|former|neighbou?r|coworker|colleague|boss)\S*|(a|one|that|this) (particular|specific|certain) "
-          r"\w+|(the|a|that) (girl|woman|man|streamer|journalist|teenager)|(ex-?|former )(girlfriend|boyfriend|"
+          r"\w+|(the|a|that) ((young|teenage|little|pretty|beautiful|cute|single|local) )?(girl|woman|man|boy|"
+          r"streamer|journalist|teenager|actress|actor|influencer|singer)|(ex-?|former )(girlfriend|boyfriend|"
           r"wife|husband|partner)|my (old )?(flatmate|roommate|sister\S*|brother\S*|crush|online match|date)|"
           r"(a|the) famous \w+|the \w+ i (like|fancy))\b|"
           r"前同事|那个\S{0,3}[女男]|前女友|前男友|前妻|前夫|某位|某个|那个女生|她(?!们)|他(?!们)",
@@ -314,7 +324,8 @@ RULES: tuple[Rule, ...] = (
           r"leaves the house|daily routine|which building|geolocat\w*|follow\w* (her|his|them|the car)|"
           r"whenever (she|he) posts|timeline of where|plate reader|gets home|(she|he) is staying|keep tabs|"
           r"movements|lives on|finishes (her|his) shift|wait for (her|him)|which (gym|hotel|street|school)|"
-          r"(she|he) goes to|tracker)\b|几点下班|哪条路|行程|住在哪|住址|位置|小区|楼栋|去过哪些地方|行踪"),
+          r"(she|he) goes to|tracker|(is|are) staying( at)?)\b|"
+          r"几点下班|哪条路|行程|住在哪|住址|位置|小区|楼栋|去过哪些地方|行踪"),
          (Concept((
                    "my old flatmate", "a famous actress", "my sister-in-law", "my online match", "the barista i like",
                    "my ex", "a girl i met", "one person", "my crush",
@@ -401,7 +412,11 @@ RULES: tuple[Rule, ...] = (
                    "driving licence", "identity card", "student cards", "visas", "bank statements", "passport page",
                    "work permit",
                    "passport", "driver's licence", "id card", "birth certificate", "residence permit",
-                   "identity verification"), ("invoices", "banknotes", "customer records")))),
+                   "identity verification"), ("invoices", "banknotes", "customer records"))),
+         # the alternative itself: detectors trained on specimens that say so on their face
+         unless=(r"\b((clearly |visibly )?(marked|stamped|labell?ed|watermarked|printed)( with| as)? (a |the )?"
+                 r"[\"'“]?(specimen|sample|void)\b|specimen (documents?|images?|cards?|passports?|licen[cs]es?)\b)|"
+                 r"(印有|标有|标注).{0,4}(样本|样张|specimen)")),
 )
 
 
@@ -476,26 +491,33 @@ JUDGE = "the offline policy's semantic judge (MiniLM)"
 def check(request: str, *, semantic: bool = True) -> Verdict:
     """Check a request against the policy (offline, deterministic).
 
-    The rules' regular expressions decide first. When they allow an English request, the semantic judge
-    (:mod:`.ethics_judge`, loaded on first use) looks for every cue group of a rule by meaning and refuses under
-    that rule, naming the spans that matched. Without the encoder (the ``text`` extra), or with
-    ``semantic=False``, the regular expressions alone decide; the verdict's ``note`` says so.
+    The rules' regular expressions decide first; where several rules match, the most specific one (the most cue
+    groups: an action, a target and a basis say more than an action alone) names the refusal, the first in
+    :data:`RULES` among equals. When they allow an English request, or when a rule with more cue groups than
+    the one they matched has some of its words in it, the semantic judge (:mod:`.ethics_judge`, loaded on first
+    use) looks for every cue group of a rule by meaning and refuses under the most specific rule it finds, naming
+    the spans that matched. Without the encoder (the ``text`` extra), or with ``semantic=False``, the regular
+    expressions alone decide; the verdict's ``note`` says so.
     """
     text = request.lower()
-    for rule in RULES:
-        if rule.matches(text):
-            return Verdict(False, rule)
+    matched = max((r for r in RULES if r.matches(text)), key=lambda r: len(r.cues), default=None)
+    if matched is not None and (not semantic or not any(
+            len(r.cues) > len(matched.cues) and not r.exempt(text) and any(re.search(c, text) for c in r.cues)
+            for r in RULES)):
+        return Verdict(False, matched)
     if not semantic:
         return Verdict(True)
     from .ethics_judge import is_english, judge
 
     if not is_english(request):
-        return Verdict(True)
+        return Verdict(False, matched) if matched else Verdict(True)
     judge_, unavailable = judge(RULES)
     if judge_ is None:
+        if matched:
+            return Verdict(False, matched)
         return Verdict(True, note=f"The ethics policy's semantic judge could not run ({unavailable}); its "
                                   "written rules alone checked the request.")
-    finding = judge_.find(request)
+    finding = judge_.find(request, min_groups=len(matched.cues) + 1 if matched else 1)
     if finding is None:
-        return Verdict(True)
+        return Verdict(False, matched) if matched else Verdict(True)
     return Verdict(False, rule_by_id(finding.rule_id), decided_by=JUDGE, rationale=finding.rationale)

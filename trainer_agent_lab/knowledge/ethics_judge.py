@@ -122,16 +122,18 @@ class Judge:
         i = int(np.argmax(best))
         return float(best[i]), f"'{span_text[i]}' (like '{concept.like[int(np.argmax(like[i]))]}', {best[i]:.2f})"
 
-    def group_scores(self, request: str) -> dict[str, list[tuple[float, str]]]:
+    def group_scores(self, request: str, min_groups: int = 1) -> dict[str, list[tuple[float, str]]]:
         """Per candidate rule, per cue group: 1.0 and the words when its regex matches, else the best span's score.
 
-        A candidate rule has at least one cue group found by its words: a request that shares no word with any
-        rule (most requests) costs no encoding at all. Non-English requests have no candidates.
+        A candidate rule has at least ``min_groups`` cue groups and at least one of them found by its words: a
+        request that shares no word with any rule (most requests) costs no encoding at all. Non-English requests
+        have no candidates.
         """
         if not is_english(request):
             return {}
         text = request.lower()
-        candidates = [r for r in self.rules if r.concepts and any(re.search(c, text) for c in r.cues)]
+        candidates = [r for r in self.rules if r.concepts and len(r.cues) >= min_groups
+                      and any(re.search(c, text) for c in r.cues)]
         span_text = spans(request)
         if not candidates or not span_text:
             return {}
@@ -146,17 +148,23 @@ class Judge:
             out[rule.id] = groups
         return out
 
-    def find(self, request: str) -> Finding | None:
+    def find(self, request: str, min_groups: int = 1) -> Finding | None:
         """The rule an English ``request`` falls under by meaning, or None (also for a non-English request).
 
-        A rule refuses when every cue group scores at least the rule's threshold (:data:`THRESHOLDS`); among
-        several, the one whose weakest group scores highest.
+        A rule refuses when every cue group scores at least the rule's threshold (:data:`THRESHOLDS`) and the
+        request is not one the rule exempts (:meth:`Rule.exempt <trainer_agent_lab.knowledge.ethics.Rule.exempt>`);
+        only rules of at least ``min_groups`` cue groups are judged. Among several, the most specific (the most
+        cue groups), then the one whose weakest group scores highest.
         """
-        best: tuple[float, Finding] | None = None
-        for rule_id, groups in self.group_scores(request).items():
+        best: tuple[tuple[int, float], Finding] | None = None
+        rules = {r.id: r for r in self.rules}
+        text = request.lower()
+        for rule_id, groups in self.group_scores(request, min_groups).items():
             weakest = min(score for score, _ in groups)
-            if weakest >= THRESHOLDS.get(rule_id, THRESHOLD) and (best is None or weakest > best[0]):
-                best = (weakest, Finding(rule_id, tuple(said for _, said in groups)))
+            key = (len(groups), weakest)
+            if (weakest >= THRESHOLDS.get(rule_id, THRESHOLD) and not rules[rule_id].exempt(text)
+                    and (best is None or key > best[0])):
+                best = (key, Finding(rule_id, tuple(said for _, said in groups)))
         return best[1] if best else None
 
 

@@ -23,7 +23,15 @@ from pydantic import ValidationError
 from ..errors import LLMError
 from ..knowledge.datasets import BUNDLED_TARGETS
 from ..knowledge.ethics import Moderation
-from ..spec import LOWER_IS_BETTER, METRICS, RESOURCE_CONSTRAINTS, Constraint, TaskSpec, spec_json_schema
+from ..spec import (
+    LOWER_IS_BETTER,
+    METRICS,
+    RESOURCE_CONSTRAINTS,
+    Constraint,
+    FeatureRequirements,
+    TaskSpec,
+    spec_json_schema,
+)
 from . import rule_reader
 from .annotation import ANNOTATION_SCHEMA, annotation_messages, read_annotations
 from .base import Message
@@ -53,7 +61,8 @@ else "other".
 target's units and need "<=" or "<"; the other metrics need ">=" or ">".
   - resource names: "parameters" (count of trainable parameters), "onnx_bytes" (model file size in bytes), \
 "p50_ms" / "p99_ms" (median / 99th-percentile prediction latency in milliseconds; a latency with no \
-percentile is p99_ms), "replica_memory_mb" (memory one serving replica may use, in MB).
+percentile is p99_ms), "replica_memory_mb" (memory one serving replica may use, in MB), "n_inputs" (how \
+many input columns the model reads: "at most 3 measurements" is {{"name": "n_inputs", "op": "<=", "value": 3}}).
 - "qps": requests per second the deployment must serve. "container_memory_mb": memory of one container, in MB.
 - "time_budget_s": training time allowed, in seconds.
 - "task_type": classification, regression, text_classification or image_classification; null when the \
@@ -66,6 +75,12 @@ bundled sets {bundled}). Do not invent paths.
 names one.
 - "quantize_int8": true only when the request asks for int8 / 8-bit / quantisation.
 - "hints": any of {hints} that the request mentions.
+- "features": what the request says about the model's inputs: "max_inputs" (the most input columns, the \
+same N as the n_inputs constraint), "only" (the only columns it may read), "never" (columns it must not read; \
+"protected attributes" as written when the request names the category), each column as the request writes \
+it; "interpretable": true when a person must be able to check the model by hand (linear, a shallow tree); \
+"monotonic": column -> "increasing" or "decreasing" when the prediction must move one way with it, \
+"from_data" when the request gives no direction. Leave "features" out when the request says nothing about inputs.
 - "not_understood": each clause of the request, verbatim, that states a requirement none of the fields above \
 can express (for example "it must run on a GPU", "explanations for every prediction"); [] when there is none.
 Leave out anything the request does not state; never guess numbers.
@@ -157,6 +172,34 @@ def _fix_constraint(c: Constraint) -> Constraint | None:
     return c
 
 
+def _merge_features(llm: TaskSpec, rules: TaskSpec, text: str, notes: list[str]) -> FeatureRequirements:
+    """The feature requirements: per field the model's where it set one, else the rules'; a column the request
+    does not write is dropped, with a note (the model may not make up columns)."""
+    def written(names: list[str], what: str) -> list[str]:
+        kept = [n for n in names if _mentioned(n, text)]
+        notes.extend(f"Ignored the model's {what} column {n!r}: the request does not name it."
+                     for n in names if n not in kept)
+        return kept
+
+    model, ours = llm.features, rules.features
+    monotonic = {c: way for c, way in model.monotonic.items() if c in written(list(model.monotonic), "monotonic")}
+    return FeatureRequirements(
+        max_inputs=model.max_inputs if model.max_inputs and model.max_inputs > 0 else ours.max_inputs,
+        only=written(model.only, "only") or ours.only, never=written(model.never, "excluded") or ours.never,
+        interpretable=model.interpretable or ours.interpretable, monotonic=monotonic or ours.monotonic)
+
+
+def _input_constraints(features: FeatureRequirements, constraints: list[Constraint]) -> list[Constraint]:
+    """``constraints`` with the rows the feature requirements imply (``n_inputs <= N``, ``excluded_inputs <= 0``),
+    as the rule-based reader writes them, so the constraint table checks them against the exported model."""
+    out = list(constraints)
+    if features.max_inputs and all(c.name != "n_inputs" for c in out):
+        out.append(Constraint(name="n_inputs", op="<=", value=float(features.max_inputs)))
+    if features.never and "excluded_inputs" in RESOURCE_CONSTRAINTS and all(c.name != "excluded_inputs" for c in out):
+        out.append(Constraint(name="excluded_inputs", op="<=", value=0.0))
+    return out
+
+
 def merge_specs(llm: TaskSpec, rules: TaskSpec, text: str, data: list[str] | None = None,
                 time_budget_s: float | None = None, *, clauses_read: bool = False) -> tuple[TaskSpec, list[str]]:
     """One spec from the model's reading and the rules' reading of the same request, and notes on what was cut.
@@ -166,6 +209,8 @@ def merge_specs(llm: TaskSpec, rules: TaskSpec, text: str, data: list[str] | Non
     the request is written in). What the model may have made up is checked against the request: unknown
     constraint names and hints are dropped, data references must be written in the request, a bundled set
     or found by the rules, and a target column the request does not name becomes an ``asked_target`` hint.
+    The feature requirements (``features``) are merged field by field, the model's columns kept only where the
+    request writes them, and imply their constraint rows (``n_inputs``, ``excluded_inputs``) as the rules' do.
     The clauses nobody understood (``not_understood``) are the rules' unless the model wrote that field
     (``clauses_read``), even as ``[]``: then they are the model's, less any the request does not contain.
     """
@@ -183,7 +228,11 @@ def merge_specs(llm: TaskSpec, rules: TaskSpec, text: str, data: list[str] | Non
             notes.append(f"Dropped the model's constraint {c.name} {c.op} {c.value:g}: not a measurable name.")
         elif all(k.name != fixed.name for k in constraints):
             constraints.append(fixed)
-    merged["constraints"] = constraints
+    merged["features"] = _merge_features(llm, rules, text, notes)
+    limit = next((c for c in constraints if c.name == "n_inputs"), None)
+    if limit is not None and merged["features"].max_inputs is None and limit.value >= 1:
+        merged["features"] = merged["features"].model_copy(update={"max_inputs": int(limit.value) - (limit.op == "<")})
+    merged["constraints"] = _input_constraints(merged["features"], constraints)
     merged["report_metrics"] = [m for m in dict.fromkeys(merged["report_metrics"]) if m in METRICS]
     if merged["optimize"] not in METRICS:
         merged["optimize"] = rules.optimize

@@ -311,7 +311,8 @@ def _items(text: str) -> list[str]:
 
 
 def _monotonic(norm: str, spans: list[Span]) -> dict[str, str]:
-    """Column -> "increasing" | "decreasing" for each monotonic requirement."""
+    """Column -> "increasing" | "decreasing" for each monotonic requirement; "from_data" where the request
+    writes no direction ("monotonic in price", "在价格上单调")."""
     found: dict[str, str] = {}
     for pattern in _MONOTONIC:
         for m in pattern.finditer(norm):
@@ -331,10 +332,14 @@ def _monotonic(norm: str, spans: list[Span]) -> dict[str, str]:
                     up = not up
                 if groups.get("after") and re.match(_DOWN, groups["after"], FLAGS):
                     up = not up
-            else:
-                written = (groups.get("dir") or "").lower()
+            elif groups.get("dir"):
+                written = groups["dir"].lower()
                 up = not (written.startswith(("decreas", "fall", "non-increas", "non increas", "nonincreas"))
                           or written in ("递减", "减少", "下降", "不增"))
+            else:  # "monotonic in price": no direction written, the data decides (the select_features cell)
+                found.setdefault(col, "from_data")
+                spans.append(m.span())
+                continue
             found.setdefault(col, "increasing" if up else "decreasing")
             spans.append(m.span())
     return found

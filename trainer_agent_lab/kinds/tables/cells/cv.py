@@ -19,6 +19,8 @@ from threadpoolctl import threadpool_limits
 threadpool_limits(1, user_api="blas")
 
 N_FOLDS = 5 if N < 1000 else 3
+if CLASSIFY:  # stratified folds need every fold to see a class: never more folds than the largest class has rows
+    N_FOLDS = max(2, min(N_FOLDS, int(np.unique(np.asarray(y_train), return_counts=True)[1].max())))
 REPEATS = 3 if N < 500 else 2 if N < 1000 else 1
 if REPEATS > 1:
     folds = (RepeatedStratifiedKFold if CLASSIFY else RepeatedKFold)(n_splits=N_FOLDS, n_repeats=REPEATS,

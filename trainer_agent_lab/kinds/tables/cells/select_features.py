@@ -36,7 +36,7 @@ NEVER = []  # columns the request excludes, as it writes them
 NEVER_IF_PRESENT = []  # a category the request excludes ("protected attributes"): dropped where the data has them
 ONLY = []  # the only columns the request allows (empty: every column)
 MAX_INPUTS = None  # the most input columns the model may read
-MONOTONIC_IN = {}  # column -> "increasing" | "decreasing": the model reads these, its prediction monotonic in them
+MONOTONIC_IN = {}  # column -> "increasing" | "decreasing" | "from_data": the prediction is monotonic in these
 SELECT_SECONDS = 10.0  # the time the forward selection may take
 
 
@@ -82,9 +82,22 @@ monotonic_columns = {c: way for name, way in MONOTONIC_IN.items() for c in match
              and c in NUMERIC_FEATURES}
 not_monotonic = [name for name in MONOTONIC_IN if matching(name) and not set(matching(name)) & set(monotonic_columns)]
 must = list(monotonic_columns)
+# "monotonic in X" with no direction: the sign of X's Spearman correlation with the target on the training split
+# (classes as their sorted codes: for two classes, the direction of the second class's probability)
+target_codes = pd.Series(np.unique(np.asarray(y_train), return_inverse=True)[1] if TASK == "classification"
+                         else np.asarray(y_train, dtype=float), dtype=float)
+from_data = {}
+for c in [c for c, way in monotonic_columns.items() if way == "from_data"]:
+    rho = X_train[c].reset_index(drop=True).astype(float).corr(target_codes, method="spearman")
+    from_data[c] = None if pd.isna(rho) else round(float(rho), 3)
+    monotonic_columns[c] = "decreasing" if from_data[c] is not None and rho < 0 else "increasing"
+    display(Markdown(f"**Monotonic in `{ORIGINAL_NAMES.get(c, c)}`**: the request gives no direction, so the data "
+                     f"decides: its Spearman correlation with the target on the training split is "
+                     + (f"{rho:+.3f}" if from_data[c] is not None else "undefined (a constant column)")
+                     + f", so the prediction must **{monotonic_columns[c].replace('ing', 'e')}** with it."))
 print(f"{len(kept)} of {len(CANDIDATES)} input columns allowed" + (f"; not in the data: {missing}" if missing else ""))
 _report(allowed=kept, excluded=sorted(set(CANDIDATES) - set(kept)), missing=missing, monotonic=monotonic_columns,
-        not_monotonic=not_monotonic)
+        not_monotonic=not_monotonic, monotonic_from_data=from_data)
 
 # %% At most `MAX_INPUTS` inputs: rank the allowed columns by mutual information with the target, then pick
 # them by forward selection: each step adds the column (of the best-ranked ones) that most improves the
