@@ -100,7 +100,7 @@ def grade(task: dict, run_dir: Path, wall: float, exit_code: int | None, stderr:
 
 def run_task(task: dict, root: Path, out: Path) -> dict:
     """Run one task with the CLI and grade it."""
-    data = task["data"] if task["data"].startswith("sklearn:") else str((root / task["data"]).resolve())
+    data = task["data"] if task["data"].startswith(("sklearn:", "synthetic:")) else str((root / task["data"]).resolve())
     run_dir = out / task["id"]
     if (run_dir / "report.json").exists():  # this benchmark's own earlier run of the task: a run never writes over one
         shutil.rmtree(run_dir)

@@ -15,7 +15,8 @@ Data references (:func:`resolve_data`), the same in every door:
 ``sklearn:NAME``                           a set scikit-learn ships: iris, wine, digits, breast_cancer,
                                            diabetes, linnerud
 ``synthetic:shapes``, ``synthetic:job-ads``  data the Data agent generates first (images; job adverts, also
-                                           written ``synthetic:job_ads``)
+                                           written ``synthetic:job_ads``; ``synthetic:grounding``: scenes of
+                                           shapes with referring queries and their boxes)
 a path                                     a file (CSV, TSV, Parquet, JSON lines, ``.npz``), or a folder (one
                                            sub-folder of images per class, a ``datasets`` folder saved to disk,
                                            a folder of text tables); ``~`` expanded, relative paths read from
@@ -53,6 +54,7 @@ from .knowledge.text_data import SYNTHETIC_JOB_ADS
 from .llm.base import LLMClient
 from .llm.factory import make_llm
 from .llm.rule_reader import parse_request
+from .llm.vocabulary import SYNTHETIC_GROUNDING
 from .notebook.driver import NotebookDriver
 from .orchestrator import Orchestrator, Parser
 from .planning import Plan, make_plan
@@ -62,7 +64,7 @@ __all__ = ["DataRef", "DriverFactory", "Session", "answered_request", "check_run
            "new_run_folder", "resolve_data"]
 
 #: The data the Data agent generates, by every name it may be written with.
-SYNTHETIC = {ref.split(":", 1)[1]: ref for ref in (*SYNTHETIC_REFS, SYNTHETIC_JOB_ADS)}
+SYNTHETIC = {ref.split(":", 1)[1]: ref for ref in (*SYNTHETIC_REFS, SYNTHETIC_JOB_ADS, SYNTHETIC_GROUNDING)}
 #: How a door makes the driver of a session's notebook (called once, with the notebook's path).
 DriverFactory = Callable[[Path], NotebookDriver]
 
