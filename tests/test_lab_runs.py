@@ -1,7 +1,7 @@
 """The chat panel's runs on the server, without a browser or a kernel: a run whose notebook no tab has open
 pauses at its first operation, which is exactly the state these tests need (one run per notebook, a message
 queued while the run works, Stop of a paused run, the conversation kept in the run folder and read back by a
-new server), and the chat wording of the engine's CLI hints."""
+new server, a follow-up to it continued as a new run), and the chat wording of the engine's CLI hints."""
 
 from __future__ import annotations
 
@@ -73,9 +73,23 @@ def test_a_paused_run_queues_messages_stops_and_is_kept(tmp_path: Path, notebook
     assert summary["run_id"] == run.run_id and summary["state"] == "stopped" and not summary["busy"]
     assert summary["request"] == "classify the iris species" and summary["stored"]
     assert [e["text"] for e in later.events_after(run.run_id)] == texts
-    with pytest.raises(UsageError, match="server stopped"):
-        later.message(run.run_id, "and now at 95% accuracy")
     assert later.runs_for("work/other.ipynb") == []
+    # a message to it goes on as a new run of the notebook, with the request so far, the data and the budget
+    kept_before = (run.out_dir / CHAT_FILE).read_text()
+    again = later.message(run.run_id, "and now at 95% accuracy")
+    assert again.run_id != run.run_id and again.notebook_path == "work/iris.ipynb"
+    assert again.out_dir != run.out_dir and again.out_dir.parent == run.out_dir.parent
+    assert again.first_request == "classify the iris species. and now at 95% accuracy"
+    assert again.data == "sklearn:iris" and again.session.time_budget_s == 30
+    said = [(e["kind"], e["text"]) for e in again.events[:2]]
+    assert said[0] == ("user", "and now at 95% accuracy") and "kernel ended" in said[1][1]
+    _wait(lambda: again.state == "paused", 30, "the new run to pause")
+    later.stop(again.run_id)
+    _wait(lambda: not again.busy, 15, "the new run to stop")
+    assert (run.out_dir / CHAT_FILE).read_text() == kept_before  # the earlier run's folder is left as it was
+    # after one more restart both are listed; the new one with its whole request
+    requests = [s["request"] for s in _manager(tmp_path, []).runs_for("work/iris.ipynb")]
+    assert requests == ["classify the iris species", again.first_request]
 
 
 def test_stop_ends_a_run_waiting_for_an_answer(tmp_path: Path, notebook: Path) -> None:

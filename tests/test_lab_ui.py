@@ -6,9 +6,12 @@ Stop at a waiting cell ends the run there, stopped.
 completes, the summary shows the constraint table (a screenshot of the panel is kept in ``ui-tests/snapshots``).
 ``daily.spec.ts``: the launcher card and View menu item, the empty panel's examples, the plan before a run, WCAG AA
 contrast of every text in the panel in the light and dark themes; Enter while an iris run works queues a follow-up
-(one run), Stop of the run paused by closing its notebook ends it in seconds (a reload test is still ``fixme``).
-``chat.spec.ts`` also downloads the bundle (the run folder's own bytes, no token in the URL), sends a follow-up with
-Enter (requirements card gains QPS and container), and runs a second notebook in the same folder.
+(one run), Stop of the run paused by closing its notebook ends it in seconds; a page reload brings back the
+notebook's run list and its conversation.
+``chat.spec.ts`` also checks that a figure is interactive at once and leaves the notebook saved, downloads the bundle
+(the run folder's own bytes, no token in the URL), sends a follow-up with Enter (requirements card gains QPS and
+container; the notebook gains one "Revision 1" section with its own outcome), and runs a second notebook in the same
+folder.
 ``kernel.spec.ts``: the kernel is killed mid-cell; the chat offers restart + resume, the failed step finishes.
 ``magic.spec.ts``: ``%%traineragent`` in a notebook: the run's cells are inserted below the magic cell, with their
 outputs, while it runs; running the magic cell again replaces them (``ui-tests/snapshots/magic-cells.png``).
@@ -39,7 +42,7 @@ def test_chat_panel_in_a_real_browser(tmp_path):
     if why:
         pytest.skip(why)
     trace = tmp_path / "trace.json"
-    result = lab_latency.run_ui_test(trace)
+    result = lab_latency.run_ui_test(trace, timeout_s=1500)  # chat.spec alone: a wine run, its follow-up, an iris run
     assert result.returncode == 0, (result.stdout[-6000:] + result.stderr[-3000:])
     figures = json.loads(trace.read_text())
     assert figures["codeCells"] > 8

@@ -365,3 +365,10 @@ async def _wine_run(lab: FakeLab, jp_fetch: Any, jp_ws_fetch: Any, jp_root_dir: 
     assert state["state"] == "succeeded", state["report"]["reason"]
     assert any(r["name"] == "replica_memory_mb" for r in state["report"]["constraints"])
     assert len({op["cell_id"] for op in lab.ops if op["op"] in ("insert", "execute")}) > inserted_before
+    # one titled revision section with its own outcome; the first outcome stays the only "## Outcome", superseded
+    saved = nbformat.read(Path(jp_root_dir) / "work/wine.ipynb", 4)
+    markdown = [c.source for c in saved.cells if c.cell_type == "markdown"]
+    outcomes = [m for m in markdown if m.startswith("## Outcome")]
+    assert len(outcomes) == 1 and "Superseded: revision 1 below" in outcomes[0]
+    assert sum(m.startswith("## Revision 1 — a follow-up") for m in markdown) == 1
+    assert markdown[-1].startswith("### Outcome of revision 1: **succeeded**")

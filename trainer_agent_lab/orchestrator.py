@@ -70,8 +70,10 @@ class Orchestrator:
 
     def __init__(self, driver: NotebookDriver, out_dir: Path, *, parse: Parser | None = None,
                  on_event: EventSink = _quiet, assume_yes: bool = False, seed: int = 42,
-                 llm: LLMClient | None = None) -> None:
+                 llm: LLMClient | None = None, engine: tuple[str, str | None] = ("local", None)) -> None:
         self.driver = driver
+        #: Where the model search runs (:func:`~trainer_agent_lab.spec.parse_engine`), written into every spec.
+        self.engine = engine
         self.out_dir = Path(out_dir)
         self.parse: Parser = parse or (self._parse_with_llm if llm is not None else parse_request)
         self.emit = on_event
@@ -92,9 +94,11 @@ class Orchestrator:
         #: this turn wrote it).
         self._bundles_before = 0
         #: The follow-ups of this run so far: each one is a section of its own, "Revision N", that ends with its own
-        #: outcome; and the latest outcome cell (id, text), marked superseded when a later one is written.
+        #: outcome; the latest outcome cell (id, text), marked superseded when a later turn re-runs something; and
+        #: whether this turn does (a new run, or a follow-up that changed a requirement).
         self._revision = 0
         self._outcome: tuple[str, str] | None = None
+        self._supersedes = False
 
     def _parse_with_llm(self, text: str, data: list[str] | None = None,
                         time_budget_s: float | None = None) -> TaskSpec:
@@ -114,10 +118,11 @@ class Orchestrator:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.memory = memory = RunMemory(spec=TaskSpec(request=request), llm=self.llm)
         task = TaskAgent(self.driver, memory, self.emit)
-        self._revision = 0
+        self._revision, self._supersedes = 0, True
 
         def work() -> None:
             memory.spec = self.parse(request, data=[data] if data else None, time_budget_s=time_budget_s)
+            memory.spec.engine, memory.spec.engine_address = self.engine  # type: ignore[assignment]
             memory.spec.write(self.out_dir / "spec.json")
             memory.done_steps.append("understand")
             self._kind = kind_for(memory.spec.task_type)
@@ -149,7 +154,7 @@ class Orchestrator:
             raise UsageError("There is no prepared run to change: ask for a model first.")
         started = time.perf_counter()
         task = TaskAgent(self.driver, memory, self.emit)
-        self._revision += 1
+        self._revision, self._supersedes = self._revision + 1, False
 
         def work() -> None:
             # one section per follow-up, below everything so far: the earlier sections stay as they ran
@@ -163,6 +168,7 @@ class Orchestrator:
                 raise NeedsInput(f"I found no requirement to change in {message!r}.",
                                  question="Which requirement should change, and to what?")
             phases = phases_for(changed)
+            self._supersedes = True
             self._enter_run_folder(memory, "cells/run_folder_again")
             task.announce_change(revised, changed, phases, requirements_of(revised))
             memory.spec = revised
@@ -348,6 +354,8 @@ class Orchestrator:
         if measured.get("excluded_inputs") is not None:  # the inputs the request excluded that the model still reads
             report.model["excluded_inputs"] = int(measured["excluded_inputs"])
         report.capacity = r.get("capacity", {}).get("capacity", {})
+        report.engine = {"name": memory.spec.engine, "address": memory.spec.engine_address,
+                         **r.get("search", {}).get("engine", {})}
         report.notes = list(memory.notes)
         report.cells = {"total": len({c.cell_id for c in memory.cells}), "failed_then_repaired": memory.repaired}
         # only files this run wrote: spec.json once the request was read; the bundle when the bundle step
@@ -369,9 +377,10 @@ class Orchestrator:
                                                                      seed=self.seed, environment=used))
         closing = _closing_markdown(report, self._revision)
         closing_id = self.driver.add_markdown(closing, metadata={"trainer_agent": {"agent": "Task", "part": "outcome"}})
-        if self._outcome is not None:  # an earlier outcome (the first request's, an earlier revision's) says so
-            self.driver.update_markdown(self._outcome[0], self._outcome[1] + _superseded(self._revision))
-        self._outcome = (closing_id, closing)
+        if self._supersedes or self._outcome is None:  # a follow-up that changed nothing leaves the outcome as it is
+            if self._outcome is not None:  # the earlier outcome (the first request's, an earlier revision's) says so
+                self.driver.update_markdown(self._outcome[0], self._outcome[1] + _superseded(self._revision))
+            self._outcome = (closing_id, closing)
         self.driver.save()
         total = time.perf_counter() - started
         kernel = float(getattr(self.driver, "kernel_wait_s", 0.0))

@@ -1,7 +1,8 @@
 /**
  * TrainerAgent Lab: the sidebar chat, the frontend half of the live notebook driver, and the cells of
  * `%%traineragent` runs inserted below the magic cell. Ways in: the right sidebar's icon, a launcher card
- * ("TrainerAgent chat": a new notebook with the chat open), the View menu and the command palette.
+ * ("TrainerAgent chat": a new notebook with the chat open), the View menu and the command palette. Each notebook's
+ * plotly figures keep one look (./figures).
  */
 import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
@@ -13,6 +14,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { LabClient } from './client';
 import { Executor } from './executor';
+import { oneLookFigures } from './figures';
 import { MagicMirror } from './magic';
 import { ChatPanel, IPanelSettings } from './panel';
 
@@ -83,6 +85,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       client.setNotebooks([...paths, ...executor.aliases()]);
     };
     tracker.widgetAdded.connect((_, panel: NotebookPanel) => {
+      oneLookFigures(panel.content.rendermime); // plotly figures interactive at once, the notebook left unchanged
       executor.trackRenames(panel);
       void panel.context.ready.then(openPaths);
       panel.context.pathChanged.connect(openPaths);

@@ -3,7 +3,8 @@
  * progress, Stop, questions answered in the chat, and the final summary with the constraint table and the
  * bundle download. The notebook's runs are listed (kept by the server in each run folder, so a reload or a
  * restart brings them back); the latest one's conversation is shown again after a reload. One run per notebook:
- * a message sent while a run works is queued by the server as its follow-up, never a new run.
+ * a message sent while a run works is queued by the server as its follow-up, never a new run; one sent to a
+ * conversation an earlier server left goes on as a new run of the notebook, which the panel then shows.
  */
 import { ReactWidget } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
@@ -315,7 +316,14 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
     try {
       if (view && (busy || view.state !== 'refused')) {
         // one run per notebook: while it works the server queues this as its follow-up (and says so)
-        await host.client.api('POST', ['runs', view.runId, 'messages'], { text: body });
+        const summary = await host.client.api('POST', ['runs', view.runId, 'messages'], { text: body });
+        if (summary.run_id !== view.runId) {
+          // a conversation of an earlier server: it goes on as a new run of the notebook (the server says why)
+          host.client.follow(summary.run_id);
+          ensure(summary.run_id, summary.notebook_path, Date.now());
+          setCurrent(summary.run_id);
+          void host.client.load(summary.run_id);
+        }
       } else {
         const s = host.settings();
         let path = target === 'current' ? activePath : null;

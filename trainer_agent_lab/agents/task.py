@@ -16,6 +16,7 @@ from ..knowledge.columns import (
     ColumnInfo,
     Match,
     best_matches,
+    input_columns,
     name_key,
     named_columns,
     phrase_matches,
@@ -69,6 +70,9 @@ def choose_target(spec: TaskSpec, columns: Sequence[str | Mapping[str, Any]], as
     5. with ``assume_yes``, the most target-like column (:func:`~trainer_agent_lab.knowledge.columns.target_likeness`:
        never an identifier, a year or a date; categorical and later columns first), announced; else ask.
 
+    A column the request names as an input ("from sex, age and passenger class", "using ...", "given ...":
+    :func:`~trainer_agent_lab.knowledge.columns.input_columns`) is never taken by steps 2-5.
+
     ``columns`` are names or the load report's entries (``name``, ``dtype``, ``n_unique``, ``examples``);
     ``renamed`` maps the loader's identifiers to the user's own names. A thing asked for that a bundled set does
     not record is refused (no label, no model).
@@ -77,10 +81,12 @@ def choose_target(spec: TaskSpec, columns: Sequence[str | Mapping[str, Any]], as
     if spec.target:
         return _named_target(spec.target, infos)
     asked = asked_target(spec)
+    inputs = set(input_columns(spec.request, infos))  # "from sex, age and class": what it predicts from, not the target
     for phrase in dict.fromkeys(p for p in (asked, question_phrase(spec.request), spec.positive_label) if p):
-        matches = phrase_matches(phrase, infos, n_rows)
+        matches = [m for m in phrase_matches(phrase, infos, n_rows) if m.column not in inputs]
         if matches:
             return _fitting(phrase, matches, infos, assume_yes, n_rows)
+    infos = [c for c in infos if c.name not in inputs] or infos  # the defaults below never take an input either
     name = bundled_name(data_ref)
     recorded = bool(asked) and name in BUNDLED_TARGETS and mentions(asked, BUNDLED_TARGETS[name])
     if recorded and "target" in [c.name for c in infos]:
@@ -331,7 +337,7 @@ class TaskAgent(Agent):
         agents = {"data": "Data, Model and Server", "model": "Model and Server", "server": "Server"}[phases[0]]
         self.heading("the requirements changed", "| requirement | before | now |\n|---|---|---|\n" + rows
                      + f"\n\nRe-running the {agents} agent{'s' if phases[0] != 'server' else ''}; "
-                     "the work before that stays as it is.", level=2)
+                     "the work before that stays as it is.", level=3)
         self.run("revise", render("cells/revise", REQUIREMENTS=requirements))
         self.say(f"Requirements changed ({', '.join(sorted(changed))}); re-running the {agents} agent"
                  f"{'s' if phases[0] != 'server' else ''}.")

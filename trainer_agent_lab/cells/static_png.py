@@ -3,7 +3,10 @@
 The cell registers a plotly renderer, ``static_png``, that draws the same figure with matplotlib (its object API:
 no pyplot, no backend switch, so a user's own inline plots are untouched) and makes ``plotly_mimetype+static_png``
 the default: every ``fig.show()`` then displays one output carrying both ``application/vnd.plotly.v1+json``
-(JupyterLab shows the interactive figure) and ``image/png`` (what GitHub and nbviewer show). It draws the trace
+(JupyterLab shows the interactive figure) and ``image/png`` (what GitHub and nbviewer show, and JupyterLab where
+plotly cannot run). So that a figure keeps one look, the lab extension makes jupyterlab-plotly draw it interactively
+at once and leave the output as written (``labextension/src/figures.ts``); without it, jupyterlab-plotly shows the
+PNG until the first hover, then its own chart and PNG (the notebook then reads unsaved). It draws the trace
 types the cells use (bar, histogram, scatter and scattergl, heatmap and image, grids of images drawn on one canvas)
 on any subplot grid, with titles, axis titles, log, reversed and second y axes, line shapes and annotations; other
 trace types are listed in the image instead of drawn. A figure it cannot draw, or a kernel without matplotlib, gets

@@ -76,15 +76,27 @@ class StoredRun:
 
     @property
     def request(self) -> str:
-        """The conversation's first message."""
-        return next((e["text"] for e in self.events if e.get("kind") == "user"), "")
+        """The conversation's first request (a run that continued an earlier one kept the whole request)."""
+        first = next((e for e in self.events if e.get("kind") == "user"), None)
+        return "" if first is None else str(first.get("data", {}).get("request") or first.get("text", ""))
+
+    @property
+    def latest_request(self) -> str:
+        """The request as its latest turn read it (with the answers and changes since): its report's spec's."""
+        report = self.report
+        return str(report.spec.get("request") or self.request) if report else self.request
+
+    @property
+    def started_with(self) -> dict[str, Any]:
+        """What the first message was sent with: ``data`` (resolved), ``llm`` (no key, only its variable's name)."""
+        return next((e.get("data", {}) for e in self.events if e.get("kind") == "user"), {})
 
     def summary(self) -> dict[str, Any]:
         """What ``GET /runs/{id}`` answers (as for a live run; ``busy`` is always false)."""
         report = self.report
         zip_path = report.paths.get("bundle_zip") if report else None
         return {"run_id": self.run_id, "notebook_path": self.notebook_path, "run_folder": str(self.folder),
-                "request": self.request, "data": None, "state": self.state, "busy": False,
+                "request": self.request, "data": self.started_with.get("data"), "state": self.state, "busy": False,
                 "last_seq": len(self.events), "created": self.events[0]["time"] if self.events else 0,
                 "report": report.model_dump(mode="json") if report else None, "stored": True,
                 "queued": 0, "bundle_zip": bool(zip_path and Path(zip_path).is_file())}

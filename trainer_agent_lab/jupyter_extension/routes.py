@@ -3,7 +3,8 @@
 ==========================================  =====================================================================
 ``GET  /trainer-agent-lab/runs``             the runs (summaries); ``?notebook_path=P``: that notebook's, this
                                              server's and those kept in its run folders (``chat.jsonl``)
-``POST /trainer-agent-lab/runs``             start one: ``{request, notebook_path, data?, time_budget_s?, llm?}``
+``POST /trainer-agent-lab/runs``             start one: ``{request, notebook_path, data?, time_budget_s?, llm?,
+                                             engine?}`` (engine: local, ray or ray=HOST:PORT)
 ``GET  /trainer-agent-lab/runs/ID``          one run: state, latest report
 ``GET  /trainer-agent-lab/runs/ID/events``   its events after ``?after=N`` (what a socket would replay)
 ``POST /trainer-agent-lab/runs/ID/messages`` a later message ``{text}``: an answer, or a change of requirements
@@ -93,7 +94,7 @@ class RunsHandler(_Base):
             llm = LLMSettings.from_json(body.get("llm"))
             run = self.manager.start(str(body.get("request", "")), str(body.get("notebook_path", "")),
                                      data=body.get("data") or None, time_budget_s=body.get("time_budget_s"),
-                                     llm=llm)
+                                     llm=llm, engine=body.get("engine") or None)
         except UsageError as exc:
             return self.usage(exc)
         except (TypeError, ValueError) as exc:

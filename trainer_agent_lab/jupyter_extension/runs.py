@@ -13,8 +13,10 @@ number it saw and loses nothing. Every event is also kept in the run folder's ``
 so the conversation and the notebook's list of runs come back after a page reload or a server restart.
 
 One run per notebook at a time: a request for a notebook a run is working on is refused, and a message sent to
-a working run is queued and applied as a follow-up when the turn ends (it says so at once). Stop works in every
-state: running, paused (its notebook closed), waiting for a cell's approval, for a kernel decision or for an answer.
+a working run is queued and applied as a follow-up when the turn ends (it says so at once). A message to a
+conversation of an earlier server (read back from its folder) continues it as a new run of the same notebook: that
+server's kernel, and the data and model it held, are gone, so the request runs again with the change. Stop works
+in every state: running, paused (its notebook closed), waiting for a cell's approval, a kernel decision or an answer.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from ..agents.base import Event
 from ..errors import TrainerAgentError, UsageError
 from ..notebook.live import LiveDriver, Transport
 from ..report import RunReport
-from ..session import Session, new_run_folder
+from ..session import Session, answered_request, new_run_folder
 from . import history
 from .history import StoredRun
 from .wording import chat_record, for_chat
@@ -68,6 +70,10 @@ class LLMSettings:
     def options(self) -> dict[str, Any]:
         """What :func:`~trainer_agent_lab.llm.make_llm` takes besides the backend."""
         return {"base_url": self.base_url, "model": self.model, "api_key_env": self.api_key_env}
+
+    def to_json(self) -> dict[str, Any]:
+        """What :meth:`from_json` reads back (kept with the conversation: no key, only its variable's name)."""
+        return {"backend": self.backend, **self.options()}
 
 
 @dataclass
@@ -219,8 +225,10 @@ class RunManager:
         return next((r for r in self.runs.values() if r.notebook_path == notebook_path and r.busy), None)
 
     def start(self, request: str, notebook_path: str, *, data: str | None = None,
-              time_budget_s: float | None = None, llm: LLMSettings | None = None) -> LabRun:
-        """Start a run of ``request`` that writes into ``notebook_path``; return at once."""
+              time_budget_s: float | None = None, llm: LLMSettings | None = None,
+              continues: StoredRun | None = None, said: str | None = None, engine: str | None = None) -> LabRun:
+        """Start a run of ``request`` that writes into ``notebook_path``; return at once. A run that ``continues``
+        an earlier server's conversation shows what the person ``said`` and says why it starts over."""
         request = (request or "").strip()
         if not request:
             raise UsageError("The message is empty: say what model you need.")
@@ -235,7 +243,7 @@ class RunManager:
         out = new_run_folder(local.parent / "runs", f"{local.stem}-{time.strftime('%Y%m%d-%H%M%S')}")
         try:
             session = Session(data=data, out=out, notebook=local, base=local.parent, time_budget_s=time_budget_s,
-                              llm=settings.backend, llm_options=settings.options(), assume_yes=False,
+                              llm=settings.backend, llm_options=settings.options(), assume_yes=False, engine=engine,
                               driver=lambda path: LiveDriver(self.transport, notebook_path, path, run_id=run_id))
         except Exception:
             out.rmdir()  # still empty: the run never started
@@ -245,7 +253,15 @@ class RunManager:
         self._hook(run, session.start().driver)  # type: ignore[arg-type]
         with self._lock:
             self.runs[run_id] = run
-        self.record(run, "user", "You", request, data=run.data, notebook_path=notebook_path)
+        started_with: dict[str, Any] = {"data": run.data, "notebook_path": notebook_path, "llm": settings.to_json()}
+        if continues is not None:
+            started_with.update(request=request, continues=continues.run_id)
+        self.record(run, "user", "You", said or request, **started_with)
+        if continues is not None:
+            self.record(run, "message", "Task", "This conversation's kernel ended with the earlier Jupyter server, and "
+                        "with it the prepared data and the model; so the request runs again with your message, as a "
+                        f"new run of {notebook_path} in a folder of its own. The earlier run's folder stays as it is.",
+                        continues=continues.run_id)
         self._turn(run, lambda: session.run(request))
         return run
 
@@ -256,8 +272,7 @@ class RunManager:
         if not text:
             raise UsageError("The message is empty.")
         if isinstance(run, StoredRun):
-            raise UsageError("This conversation ended when the Jupyter server stopped; its notebook, report and "
-                             "bundle are kept in its run folder.", hint="Send a new request to start another run.")
+            return self._continue(run, text)
         with run.turn_lock:
             if run.busy:
                 run.queued.append(text)
@@ -316,6 +331,19 @@ class RunManager:
             self.set_state(run, "running", f"{run.notebook_path} is open again: going on.")
 
     # -- internals ---------------------------------------------------------------------------------
+    def _continue(self, stored: StoredRun, text: str) -> LabRun:
+        """A message to a conversation of an earlier server: its latest request (an answer to its question, or a
+        change, added as the session adds them), run again as a new run of the notebook, with the data, time
+        budget and LLM settings it was run with."""
+        report = stored.report
+        spec = report.spec if report else {}
+        asked = report if report is not None and report.status == "needs_input" else None
+        request, budget = answered_request(stored.latest_request, asked, text, spec.get("time_budget_s"))
+        llm = stored.started_with.get("llm")
+        return self.start(request, stored.notebook_path, data=stored.started_with.get("data"), time_budget_s=budget,
+                          llm=LLMSettings.from_json(llm) if isinstance(llm, dict) else None, continues=stored,
+                          said=text)
+
     def _turn(self, run: LabRun, work: Callable[[], RunReport]) -> None:
         def target() -> None:
             report: RunReport | None = None

@@ -55,7 +55,7 @@ test('with approval on, each cell waits for Run and Stop ends the run there', as
   await expect(card.locator('pre')).not.toHaveText(second, { timeout: 60000 });
   await expect(card).toBeVisible();
   await card.getByRole('button', { name: 'Stop the run' }).click();
-  await expect(panel.locator('.tal-state')).toHaveText('stopped', { timeout: 60000 });
+  await expect(panel.locator('.tal-progress .tal-state')).toHaveText('stopped', { timeout: 60000 });
   await expect(card).toHaveCount(0);
   await expect(cells).toHaveCount(blank + 3);
   expect(await executed()).toBe(2);

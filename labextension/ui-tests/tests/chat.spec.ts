@@ -1,7 +1,8 @@
 /**
  * The chat panel in a real Chromium: a wine request sent from the panel fills the open notebook with cells
  * that run in its kernel, the plan checklist completes and the summary shows the constraint table; its bundle link
- * downloads the run folder's own bundle.zip; a follow-up sent with Enter updates the requirements card; a second
+ * downloads the run folder's own bundle.zip; its figures are interactive at once and leave the notebook saved; a
+ * follow-up sent with Enter updates the requirements card and adds one revision section to the notebook; a second
  * notebook in the same folder gets its own run folder and bundle, the first one's intact.
  * Latencies measured on the way are written to $TAL_TRACE (benchmarks/lab_latency.py reports them).
  */
@@ -14,7 +15,7 @@ import { panelWithRequest } from './panel';
 test.use({ autoGoto: true, kernels: null, sessions: null });
 
 test('a wine request from the chat runs in the open notebook', async ({ page }) => {
-  test.setTimeout(400000);
+  test.setTimeout(900000); // a wine run, a follow-up and an iris run, on a shared machine
   const panel = await panelWithRequest(page, 'wine.ipynb', {
     data: 'sklearn:wine',
     budget: 90,
@@ -36,7 +37,7 @@ test('a wine request from the chat runs in the open notebook', async ({ page }) 
 
   // the end: summary with the constraint table; every plan item ticked
   const summary = panel.locator('.tal-summary');
-  await expect(summary).toBeVisible({ timeout: 360000 });
+  await expect(summary).toBeVisible({ timeout: 600000 }); // ~75 s on a quiet machine
   await expect(summary).toContainText('succeeded');
   await expect(summary.locator('.tal-constraints')).toContainText('accuracy');
   await expect(summary.locator('.tal-constraints .tal-met')).not.toHaveCount(0);
@@ -46,6 +47,16 @@ test('a wine request from the chat runs in the open notebook', async ({ page }) 
   await expect(panel.locator('.tal-plan li.tal-done')).toHaveCount(items);
   const codeCells = await executed.count();
   expect(codeCells).toBeGreaterThan(8);
+
+  // a figure keeps one look: the interactive chart at once (not the static PNG first), and drawing it, or
+  // hovering it, leaves the saved notebook unchanged (the static copy stays in the file, for GitHub)
+  const figure = notebook.locator('.jp-RenderedPlotly').first();
+  await figure.scrollIntoViewIfNeeded();
+  await expect(figure.locator('.plot-container')).toBeVisible({ timeout: 30000 });
+  await expect(notebook.locator('.jp-RenderedPlotly img.plot-img:visible')).toHaveCount(0);
+  await figure.hover();
+  await page.waitForTimeout(1500);
+  expect(await page.evaluate(() => (window as any).jupyterapp.shell.currentWidget.context.model.dirty)).toBe(false);
 
   // the panel as it ends (before the click below scrolls its log): kept as the snapshot
   const snapshotDir = path.join(__dirname, '..', 'snapshots');
@@ -79,11 +90,19 @@ test('a wine request from the chat runs in the open notebook', async ({ page }) 
   // a follow-up sent with Enter: the requirements card shows the new QPS and container once it is applied
   await panel.locator('.tal-textarea').fill('serve it at 50 requests per second on 1 GB containers');
   await panel.locator('.tal-textarea').press('Enter');
-  await expect(panel.locator('.tal-state')).toHaveText(/running/i, { timeout: 15000 });
-  await expect(panel.locator('.tal-state')).toHaveText(/succeeded/i, { timeout: 300000 });
+  await expect(panel.locator('.tal-progress .tal-state')).toHaveText(/running/i, { timeout: 15000 });
+  await expect(panel.locator('.tal-progress .tal-state')).toHaveText(/succeeded/i, { timeout: 300000 });
   await expect(panel.locator('.tal-requirements')).toContainText('QPS');
   await expect(panel.locator('.tal-requirements')).toContainText('container');
   await expect(panel.locator('.tal-elapsed')).toHaveText(/^\d+ s$/);
+  // the notebook: one outcome of the first request (marked superseded) and one revision section with its own
+  const headings = await page.evaluate(() => {
+    const cells = (window as any).jupyterapp.shell.currentWidget.content.model.sharedModel.cells;
+    return cells.filter((c: any) => c.cell_type === 'markdown').map((c: any) => c.getSource().split('\n')[0]);
+  });
+  expect(headings.filter((h: string) => h.startsWith('## Outcome'))).toHaveLength(1);
+  expect(headings.filter((h: string) => h.startsWith('## Revision 1'))).toHaveLength(1);
+  expect(headings.filter((h: string) => h.startsWith('### Outcome of revision 1'))).toHaveLength(1);
 
   // a second notebook in the same folder: its own run folder and bundle; the first one's stays intact
   await page.notebook.createNew('iris.ipynb');

@@ -41,5 +41,5 @@ test('a kernel that dies mid-cell is restarted and the run resumes from the fail
   await expect(panel.locator('.tal-msg.tal-kind-step', { hasText: /search ✓/ })).toBeVisible({ timeout: 240000 });
 
   await panel.locator('.tal-stop').click();
-  await expect(panel.locator('.tal-state')).toHaveText('stopped', { timeout: 60000 });
+  await expect(panel.locator('.tal-progress .tal-state')).toHaveText('stopped', { timeout: 60000 });
 });
