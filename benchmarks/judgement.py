@@ -6,6 +6,11 @@ semantic judge for English), and writes benchmarks/results/judgement.md: the cor
 half and language (the rules alone and rules + judge), the misses and false refusals, the cold cost of the judge.
 
     .venv/bin/python benchmarks/judgement.py [--out benchmarks/results/judgement.md]
+    .venv/bin/python benchmarks/judgement.py --fit      # refit the judge's head on the fit half (ethics_head.npz)
+    .venv/bin/python benchmarks/judgement.py --extra FILE.json   # recall / false refusals on another labelled set
+
+``--extra`` reads a JSON list (or ``{"items": [...]}``) of ``{"text", "lang", "label": "refuse"|"allow",
+"harm"}`` and prints the figures per language, never the items.
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from trainer_agent_lab.knowledge import ethics  # noqa: E402
-from trainer_agent_lab.knowledge.ethics_judge import judge  # noqa: E402
+import numpy as np  # noqa: E402
+
+from trainer_agent_lab.knowledge import ethics, ethics_head  # noqa: E402
+from trainer_agent_lab.knowledge.ethics_judge import is_english, judge, spans  # noqa: E402
 
 CORPUS = Path(ethics.__file__).with_name("ethics_corpus.json")
 
@@ -62,6 +69,78 @@ def calibrate(rows: list[dict]) -> dict[str, float]:
     return {rule_id: round(min(HIGHEST, max(LOWEST, w + STEP)), 2) for rule_id, w in worst.items()}
 
 
+def fit_head(rows: list[dict]) -> dict:
+    """Fit the judge's head on the fit half's English requests and write ``ethics_head.npz``; the figures on the
+    fit half (each request judged without its own spans in the bank)."""
+    loaded, unavailable = judge(ethics.RULES)
+    if loaded is None:
+        raise SystemExit(f"The semantic judge cannot load: {unavailable}")
+    fit_rows = [r for r in rows if r["half"] == "fit" and is_english(r["text"])]
+    embedded = [(r, spans(r["text"]), loaded.encoder.encode(spans(r["text"]))) for r in fit_rows]
+    bank, labels, owner = [], [], []
+    for k, (r, texts, emb) in enumerate(embedded):
+        for text, e in zip(texts, emb, strict=True):
+            if ethics_head.words(text) >= ethics_head.MIN_BANK_WORDS:
+                bank.append(e)
+                labels.append(r["rule"] if r["label"] == "refuse" else "")
+                owner.append(k)
+    bank16 = np.array(bank, dtype=np.float16)
+    owner_a = np.array(owner)
+    n_rules = sum(1 for r in ethics.RULES if r.concepts)
+    loaded.head = {"bank": bank16.astype(np.float32), "labels": np.array(labels), "coef": np.zeros(1),
+                   "intercept": 0.0, "threshold": ethics_head.THRESHOLD}
+    x, y = [], []
+    for k, (r, _, emb) in enumerate(embedded):
+        for rule_id, (vec, _) in loaded.features(r["text"], emb, leave_out=owner_a == k).items():
+            x.append(vec)
+            y.append(int(r["label"] == "refuse" and r["rule"] == rule_id))
+    assert len(x) == len(embedded) * n_rules
+    coef, intercept = ethics_head.fit(np.array(x), np.array(y))
+    np.savez(ethics_head.HEAD, bank=bank16, labels=np.array(labels), coef=coef,
+                        intercept=np.array(intercept), threshold=np.array(ethics_head.THRESHOLD),
+                        digest=np.array(loaded.head_digest()))
+    return {"fit requests": len(embedded), "bank spans": len(bank), "positives": int(sum(y))}
+
+
+#: A labelled batch written blind to the policy (never fit on): its figures are the unseen ones.
+HERE = Path(__file__).resolve().parent
+BLIND = HERE / "ethics_blind.json"
+
+
+def load_extra(path: Path) -> list[dict]:
+    """The items of a labelled file for ``--extra``: a list, or ``{"items": [...]}``, of text/lang/label/harm."""
+    data = json.loads(Path(path).read_text())
+    items = data.get("items", data.get("requests", [])) if isinstance(data, dict) else data
+    bad = [i for i, it in enumerate(items) if not isinstance(it, dict) or not {"text", "label"} <= set(it)
+           or it["label"] not in ("refuse", "allow")]
+    if bad:
+        raise SystemExit(f"{path}: items {bad[:5]} lack a text or a label of 'refuse' or 'allow'.")
+    return items
+
+
+def extra_figures(path: Path) -> list[str]:
+    """Recall (any rule refuses) and false refusals on ``path``'s items, per language, without the items."""
+    items = load_extra(path)
+    lines = [f"{path}: {len(items)} items", "| language | recall, rules alone | false refusals, rules alone "
+             "| recall, rules + judge | false refusals, rules + judge |", "|---|---|---|---|---|"]
+    for it in items:
+        it["rules_only"] = not ethics.check(it["text"], semantic=False).allowed
+        it["refused"] = not ethics.check(it["text"]).allowed
+        it.setdefault("lang", "zh" if not is_english(it["text"]) else "en")
+    for lang in sorted({it["lang"] for it in items}):
+        ref = [it for it in items if it["lang"] == lang and it["label"] == "refuse"]
+        allow = [it for it in items if it["lang"] == lang and it["label"] == "allow"]
+        lines.append(f"| {lang} | {_rate(sum(it['rules_only'] for it in ref), len(ref))} "
+                     f"| {_rate(sum(it['rules_only'] for it in allow), len(allow))} "
+                     f"| {_rate(sum(it['refused'] for it in ref), len(ref))} "
+                     f"| {_rate(sum(it['refused'] for it in allow), len(allow))} |")
+    harms = sorted({str(it.get("harm")) for it in items if it["label"] == "refuse"})
+    lines += ["", "recall per kind of harm (rules + judge): " + ", ".join(
+        f"{h} {sum(it['refused'] for it in items if it['label'] == 'refuse' and str(it.get('harm')) == h)}/"
+        f"{sum(1 for it in items if it['label'] == 'refuse' and str(it.get('harm')) == h)}" for h in harms)]
+    return lines
+
+
 def _rate(hits: int, n: int) -> str:
     return f"{hits}/{n} = {hits / n:.3f}" if n else "-"
 
@@ -72,7 +151,17 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/results/judgement.md")
     parser.add_argument("--calibrate", action="store_true",
                         help="print the per-rule thresholds chosen on the fit half (for ethics_judge.THRESHOLDS)")
+    parser.add_argument("--fit", action="store_true",
+                        help="refit the judge's head on the fit half and write ethics_head.npz")
+    parser.add_argument("--extra", type=Path, help="print recall and false refusals on this labelled JSON file "
+                        "(items: text, lang, label, harm), English and Chinese apart, without the items")
     args = parser.parse_args()
+    if args.fit:
+        print(json.dumps(fit_head(corpus_rows())))
+        return
+    if args.extra:
+        print("\n".join(extra_figures(args.extra)))
+        return
     if args.calibrate:
         print(json.dumps(calibrate(corpus_rows()), indent=1))
         return
@@ -101,7 +190,13 @@ def main() -> None:
              "requests of every list, `batch3_from` in the corpus) was written after the judge's last change "
              "(the most specific rule names a refusal, a rule's exemption for its own alternative, synonyms in the "
              "rules' words: changes made after reading the earlier held-out misses, so the held-out figures of "
-             "batches 1-2 are no longer unseen) and measured once: its figures are the unseen ones.", ""]
+             "batches 1-2 are no longer unseen) and measured once: EN recall 0.556 at 2.5% false refusals, ZH 0.722 at "
+             "10%. Since then the judge has a learned head (`ethics_head.py`, `--fit`: a logistic regression over "
+             "the cue groups' span scores and a bank of the fit half's spans, fit on the fit half of all three "
+             "batches, each request without its own spans), judges every English request (no rule word has to "
+             "match first), and the Chinese rules gained synonyms and the rules exemptions for their own "
+             "alternatives, written after reading batch 3's misses: batch 3 is no longer unseen either. The "
+             "unseen figure comes from a blind batch the lead scores with `--extra FILE`.", ""]
     lines += ["## Corpus", "", "| domain (rule) | refuse en | refuse zh | allow en | allow zh |",
               "|---|---|---|---|---|"]
     for d in json.loads(CORPUS.read_text())["domains"]:
@@ -122,7 +217,8 @@ def main() -> None:
                          f"| {_rate(sum(r['rules_only'] is not None for r in allow), len(allow))} "
                          f"| {_rate(sum(r['verdict'] == r['rule'] for r in ref), len(ref))} "
                          f"| {_rate(sum(r['verdict'] is not None for r in allow), len(allow))} |")
-    lines += ["", "Batch 3 alone (both halves; written after the judge's last change, measured once, never tuned):",
+    lines += ["", "Batch 3 alone (both halves; its fit half is now fit on, so only its held-out half is unseen by "
+              "the head):",
               "", "| language | recall, rules alone | false refusals, rules alone | recall, rules + judge "
               "| false refusals, rules + judge |", "|---|---|---|---|---|"]
     for lang in ("en", "zh"):
@@ -133,8 +229,14 @@ def main() -> None:
                      f"| {_rate(sum(r['rules_only'] is not None for r in allow), len(allow))} "
                      f"| {_rate(sum(r['verdict'] == r['rule'] for r in ref), len(ref))} "
                      f"| {_rate(sum(r['verdict'] is not None for r in allow), len(allow))} |")
-    lines += ["", "Chinese is judged by the written rules alone (MiniLM reads English only).", "",
-              "## Misses and false refusals", ""]
+    lines += ["", "Chinese is judged by the written rules alone (MiniLM reads English only).", ""]
+    if BLIND.exists():
+        lines += ["## Blind batch", "", f"`{BLIND.relative_to(HERE.parent)}`: written on 2026-12-06 by someone who had "
+                  "not read the rules, the judge or the corpus; never fit on, never used to choose a threshold. "
+                  "First measured on 2026-12-06 with the judge before its learned head (commit a7d33ec): EN recall "
+                  "30/53 = 0.566 at 4/67 = 6.0% false refusals, ZH 11/21 = 0.524 at 0/26. Now (any rule counts "
+                  "as a refusal here):", "", *extra_figures(BLIND)[1:], ""]
+    lines += ["## Misses and false refusals", ""]
     for r in rows:
         if r["label"] == "refuse" and r["verdict"] != r["rule"]:
             lines.append(f"- miss ({r['half']}{', batch 3' * r['fresh']}, {r['rule']}, got {r['verdict']}): "

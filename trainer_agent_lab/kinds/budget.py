@@ -18,20 +18,28 @@ class BudgetSplit:
     """How a kind shares its time budget out.
 
     ``reserve_s + reserve_share * total`` seconds are kept back after the search for the final fit, the
-    evaluation and the Server agent; the feasibility check (its probes, permutation test and learning curves, all
-    of it) gets ``probe_share * total`` (at most ``probe_cap_s``, never under ``probe_min_s``: a probe needs a few
-    seconds to say anything); a search never
-    gets less than ``min_search_s`` (the defaults of each family, even when the budget is spent).
+    evaluation and the Server agent. With ``reserve_s=None`` (the tables kind's default) the reserve is estimated
+    from its parts instead: ``after_search_s`` for the steps that do not measure for a time (the final fit of a
+    small model, the evaluation's plots, the ONNX conversion, the parity check, the bundle: 14 s of the 27 s after a
+    60 s search on a 150-row table, measured on 2 CPUs at load 14, so about half that on a quiet machine),
+    ``reserve_share * total`` for a larger model's final fit, and the measuring steps' own shares (below).
+
+    The feasibility check (its probes, permutation test and learning curves, all of it) gets
+    ``probe_share * total`` (at most ``probe_cap_s``, never under ``probe_min_s``: a probe needs a few seconds to
+    say anything); a search never gets less than ``min_search_s`` (the defaults of each family, even when the
+    budget is spent).
 
     The steps in the reserve that measure for a time take their shares of the whole budget, capped, and never more
     than a part of the time left (:meth:`TimeBudget.step_s`): the permutation importance of the evaluation
     (``importance_*``), the float model's latency check in the export (``latency_*``) and the capacity measurement
-    (``capacity_*``); none gets under ``step_min_s``. With 60 s they take 3 + 3 + 12 s of the 36 s reserve, which
-    leaves the fit, the evaluation's plots, the export, the parity check and the bundle the rest.
+    (``capacity_*``); none gets under ``step_min_s``. With 60 s they take 3 + 3 + 12 s of the estimated 29 s
+    reserve (it was a flat 30 s + 10 %, 36 s, which left a 60 s search 5 s on a loaded machine); with 300 s,
+    10 + 5 + 20 s of 58 s.
     """
 
-    reserve_s: float = 30.0
-    reserve_share: float = 0.1
+    reserve_s: float | None = None
+    reserve_share: float = 0.05
+    after_search_s: float = 8.0
     probe_share: float = 0.08
     probe_cap_s: float = 20.0
     probe_min_s: float = 3.0
@@ -65,8 +73,14 @@ class TimeBudget:
 
     @property
     def reserve_s(self) -> float:
-        """Seconds kept back after the search for the fit, the evaluation and the Server agent."""
-        return self.split.reserve_s + self.split.reserve_share * self.total_s
+        """Seconds kept back after the search for the fit, the evaluation and the Server agent: the split's flat
+        figure, or (``reserve_s=None``) the estimate from the steps' parts, the measuring steps at their full
+        shares (what the Server agent gives them)."""
+        share = self.split.reserve_share * self.total_s
+        if self.split.reserve_s is not None:
+            return self.split.reserve_s + share
+        full = TimeBudget(self.total_s, self.split)  # a fresh clock: the shares, not what is left now
+        return self.split.after_search_s + share + full.importance_s() + full.latency_s() + full.capacity_s()
 
     def left_s(self, *, reserve: bool = True) -> float:
         """Seconds left; with ``reserve``, less what the split keeps back for the steps after the search."""

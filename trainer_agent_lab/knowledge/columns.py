@@ -289,10 +289,11 @@ def best_matches(matches: Sequence[Match], tolerance: float = 0.02) -> list[Matc
 
 #: "whether the customer churned", "tell if a loan defaults", "predict which customers will churn": the question a
 #: request asks ("if", "which" and "what" only after a verb that asks, or opening a sentence).
-_ASKING = (r"(?:predict|forecast|estimate|guess|infer|determine|tell|know|say|decide|detect|check|flag|identify|"
-           r"classify|find\s+out|work\s+out|figure\s+out)\w*\s+(?:me\s+|us\s+)?")
+_ASKING_VERBS = (r"(?:predict|forecast|estimate|guess|infer|determine|tell|know|say|decide|detect|check|flag|"
+                 r"identify|classify|find\s+out|work\s+out|figure\s+out)\w*")
+_ASKING = _ASKING_VERBS + r"\s+(?:me\s+|us\s+)?"
 _QUESTION_RE = re.compile(
-    rf"(?:\bwhether|\b{_ASKING}(?:if|which|what)|(?:^|[.!?]\s+)(?:(?:in|from|to|for|of|at|on)\s+)?(?:which|what))"
+    rf"(?:\bwhether|\b{_ASKING}(?:if|which|what|who|whom)|(?:^|[.!?]\s+)(?:(?:in|from|to|for|of|at|on)\s+)?(?:which|what))"
     r"\s+(?P<clause>[^.;,:!?()\n]+?)"
     r"(?=\s+(?:from|using|based\s+on|given|with|by|so|and\s+(?:report|deploy|serve|export))\b|[.;,:!?()\n]|$)",
     re.IGNORECASE)
@@ -303,6 +304,30 @@ def question_phrase(request: str) -> str | None:
     "the customer churned"), or None."""
     m = _QUESTION_RE.search(request)
     return m.group("clause").strip() if m else None
+
+
+#: "from sex, age and passenger class", "using the area", "given the size", "based on ...": what the model is to
+#: predict from, up to the end of the sentence (or of a bracket); "with" is left out ("with 90% accuracy").
+_INPUTS_RE = re.compile(r"\b(?:from|using|given|based\s+on)\s+(?P<inputs>[^.;:!?()\n]+)", re.IGNORECASE)
+_LIST_SPLIT_RE = re.compile(r"\s*(?:,|;|\band\b|\bor\b|&|/)\s*", re.IGNORECASE)
+#: Where a list of inputs ends when no full stop ends it: the verb that asks ("using age and sex, predict who ...").
+_ASKING_VERB_RE = re.compile(rf"\b{_ASKING_VERBS}\b", re.IGNORECASE)
+
+
+def input_columns(request: str, columns: Iterable[str | ColumnInfo]) -> list[str]:
+    """The columns the request names as inputs ("predict who survived from sex, age and passenger class": sex, age,
+    passengerClass): each item of a list after "from", "using", "given" or "based on" whose words name a column
+    (:func:`phrase_matches` by name, nearly in full). Such a column is what the model predicts from, never its
+    target, unless the request names it as the target."""
+    infos = [ColumnInfo.of(c) for c in columns]
+    found: list[str] = []
+    for m in _INPUTS_RE.finditer(request):
+        for item in _LIST_SPLIT_RE.split(_ASKING_VERB_RE.split(m.group("inputs"))[0]):
+            if not split_words(item):
+                continue
+            named = [h for h in phrase_matches(item, infos) if h.score >= 0.8 and "name" in h.why]
+            found += [h.column for h in best_matches(named)] if named else []
+    return list(dict.fromkeys(found))
 
 
 # --------------------------------------------------------------------------------------- default targets

@@ -92,26 +92,29 @@ _INFER_SENSITIVE = (r"\b(infer\w*|predict\w*|guess\w*|deduc\w*|detect\w*|determi
                     r"estimat\w*|find out|figure out|work out|tell|spot|label|which|who|score\w*|sort|"
                     r"rank\w*|how likely|learn|tag)\W+(\S+\W+){0,6}?"
                     + _SENSITIVE + r"\b"
-                    r"|(推断|推测|预测|猜测|猜出|识别|判断|找出|分析出|看出)[^，,。；;]{0,12}(宗教|信仰|性取向|同性恋|种族|民族|"
-                    r"政治倾向|政治立场|反对党|政党|支持.{0,4}党|怀孕|身孕|艾滋|精神疾病)")
+                    r"|(推断|推测|预测|猜测|猜出|识别|判断|找出|分析出|看出|区分|判定|分辨|标记)[^，,。；;]{0,12}(宗教|信仰|性取向|"
+                    r"同性恋|种族|民族|政治倾向|政治立场|反对党|政党|支持.{0,4}党|怀孕|身孕|艾滋|精神疾病|穆斯林|基督徒|"
+                    r"犹太|佛教徒|天主教|伊斯兰|信教|跨性别|性倾向|抑郁|精神病|工会)")
 _PEOPLE = (r"\b(customers?|clients?|users?|employees?|workers?|staff|applicants?|candidates?|patients?|students?|"
            r"tenants?|voters?|visitors?|members|citizens|people|persons?|individuals?|someone|everyone|shoppers?|"
            r"profiles?)('s|s')?(?=\W|$)"
            r"|客户|顾客|用户|员工|申请人|候选人|病人|患者|学生|租户|选民|访客|会员|公民|个人|每个人|谁")
 _WORKERS = (r"\b(employees?|workers?|staff|colleagues?|co-?workers?|team members?|agents?|nurses?|drivers?|"
             r"engineers?|cashiers?|pickers?|protesters?|activists?|journalists?|dissidents?|citizens|students?|"
-            r"individuals?|people|persons?|neighbou?rs?|team)\b|员工|同事|职工|抗议者|记者|异见|公民|学生|个人")
+            r"individuals?|people|persons?|neighbou?rs?|team)\b|员工|同事|职工|抗议者|记者|异见|公民|学生|个人|人员|"
+            r"客服|司机|护士|保洁|下属|雇员|店员|骑手|工人")
 _SINGLE_OUT = (r"\b(track|monitor|surveil\w*|spy|spying|watch\w*|profile|rank\w*|single out|pick out|point out|"
                r"flag|name|score|find (out )?(who|which|the)|identify|read (their|the team's) private|spot|catch|"
                r"leaderboard|(learn|log|see|check|figure out|work out|tell( me)?|list) (which|who)|"
                r"find the (people|ones|staff))\b|"
-               r"统计每个人|监控|监视|跟踪|追踪|找出|揪出|打分|排名|分析员工")
+               r"统计每个人|监控|监视|跟踪|追踪|找出|揪出|打分|排名|分析员工|列出|挑出|筛出|标记出|点名")
 _PUNISH = (r"\b(punish\w*|penali[sz]\w*|sanction\w*|fire them|firing|fired|sack\w*|dismiss\w*|let (them )?go|"
            r"get rid of|dock (their )?pay|cut (their )?(pay|bonus\w*|wages?)|disciplin\w*|arrest|report them|"
            r"secretly|covert\w*|hidden|without (their |them )?(consent|knowledge|knowing|telling)|blacklist|"
            r"retaliat\w*|write (them )?up|take it out of (their )?(wages|pay)|show (them )?the door|"
            r"lose (their )?shifts|cut (their )?hours|never (get )?promot\w*|demot\w*)\b|"
-           r"调岗|降薪|降职|记过|惩罚|处罚|处分|开除|辞退|解雇|扣工资|扣.{0,4}奖金|逮捕|秘密|偷偷|悄悄|未经同意")
+           r"调岗|降薪|降职|记过|惩罚|处罚|处分|开除|辞退|解雇|扣工资|扣.{0,6}(工资|薪|奖金|绩效)|逮捕|秘密|偷偷|悄悄|未经同意|"
+           r"停职|劝退|裁掉|炒掉|炒鱿鱼|警告信|书面警告|不(给|予).{0,4}(涨薪|加薪|升职|晋升)|取消.{0,4}(奖金|晋升)")
 
 RULES: tuple[Rule, ...] = (
     Rule("deny_services_protected",
@@ -244,12 +247,12 @@ RULES: tuple[Rule, ...] = (
          "Defensive or safety uses: detecting weapons or hazardous materials, e.g. in screening images.",
          (r"\b(design|build|make|making|synthesi[sz]\w*|optimi[sz]\w*|improve|develop|engineer|convert|guide|"
           r"increase the (yield|lethality)|more (lethal|toxic)|biggest blast|precursors?|recipes?|turn \w+( \w+)? "
-          r"into|drop|tune|dispers\w*|aim\w*|combine\w*|hurt|kill)\b|投放|组合|配方|设计|制造|合成|"
+          r"into|drop|tune|dispers\w*|aim\w*|combine\w*|hurt|kill)\b|投放|组合|配方|设计|制造|合成|自制|组装|打印|改装|"
           r"优化|改造|提高.*(杀伤|威力)|威力最大|投掷",
           r"\b(weapons?|bioweapons?|nerve agents?|sarin|vx|explosives?|bombs?|warheads?|grenades?|rifles?|guns?|"
           r"shaped charges?|(biggest|bigger|largest) (blast|explosion)|toxins?|pathogens?|viruse?s? .{0,30}spread|"
           r"payloads?|anthrax|spores|pipe (bombs?|devices?)|rockets?|missiles?|gas that (can|could|will) kill|"
-          r"poison gas|nails and powder)\b|爆炸物|毒死|"
+          r"poison gas|nails and powder)\b|爆炸物|毒死|枪|弹药|雷管|毒气|神经毒剂|沙林|炭疽|"
           r"武器|炸弹|炸药|爆炸|毒剂|生物武器|手榴弹|病毒.{0,10}传播"),
          (Concept((
                    "turn it into something that can", "drop a payload on a crowd", "combine into a gas that can kill",
@@ -307,7 +310,10 @@ RULES: tuple[Rule, ...] = (
                    "the voice", "leaked audio", "cctv stills", "doorbell camera", "the shape of their letters",
                    "their faces", "street photos",
                    "handwriting", "voice recordings", "gait", "the way they walk", "face photos", "camera footage",
-                   "crowd photos", "writing style"), ("product photos", "sensor readings", "scanned digits")))),
+                   "crowd photos", "writing style"), ("product photos", "sensor readings", "scanned digits"))),
+         # naming no one is the rule's alternative
+         unless=(r"\b(without|never|not) (identifying|naming|recogni[sz]ing|revealing) (anyone|anybody|who|the "
+                 r"(people|speakers?|persons?|writers?))\b|不(去)?(识别|认出|查出|辨认|确认)(出)?(是谁|身份|任何人)")),
     Rule("stalking",
          "Locating, following or watching a particular person",
          "Finding out where a particular person lives, goes or will be, from their posts, photos, phone or car, "
@@ -381,7 +387,10 @@ RULES: tuple[Rule, ...] = (
                    "age-appropriate games", "block misleading ads", "forecast renewals",
                    "offer them support", "offer self-exclusion", "nurses visit them", "call to check",
                    "offer a payment holiday", "show them the helpline", "offer them extra help",
-                   "screen for depression", "forecast revenue")))),
+                   "screen for depression", "forecast revenue"))),
+         # limits and support for the vulnerable person are the rule's alternative
+         unless=(r"\b(set|offer|suggest|enforce|apply)\w* (\w+ ){0,3}(spending|deposit|betting|time|loss) limits?\b|"
+                 r"\bself-exclusion\b|(提醒|帮助|建议|允许|让).{0,12}(设置|设定).{0,6}(上限|限额)")),
     Rule("forge_documents",
          "Forging identity documents",
          "Fake or altered passports, ID cards, licences, permits and certificates enable fraud and identity "
@@ -394,7 +403,8 @@ RULES: tuple[Rule, ...] = (
           r"\b(passports?|driver'?s licen[cs]es?|id cards?|national ids?|identity (documents?|checks?|"
           r"verification)|utility bills?|payslips?|birth certificates?|residence permits?|diplomas?|id badges?|"
           r"kyc|driving licen[cs]es?|identity cards?|student (cards?|ids?)|visas?|bank statements?|"
-          r"work permits?)\b|驾驶证|签证|身份证|驾照|护照|证件|实名认证"),
+          r"work permits?)\b|驾驶证|签证|身份证|驾照|护照|证件|实名认证|银行流水|工资单|收入证明|学历|"
+          r"毕业证|学位证|文凭|房产证|户口本|出生证明|营业执照|结婚证|居住证|学生证|社保卡"),
          (Concept((
                    "make me a", "turn a photo into a convincing", "print convincing", "alter the date of birth",
                    "mass-produce", "swap my face onto", "so they look authentic", "for non-existent people",
@@ -416,7 +426,9 @@ RULES: tuple[Rule, ...] = (
          # the alternative itself: detectors trained on specimens that say so on their face
          unless=(r"\b((clearly |visibly )?(marked|stamped|labell?ed|watermarked|printed)( with| as)? (a |the )?"
                  r"[\"'“]?(specimen|sample|void)\b|specimen (documents?|images?|cards?|passports?|licen[cs]es?)\b)|"
-                 r"(印有|标有|标注).{0,4}(样本|样张|specimen)")),
+                 r"(印有|标有|标注).{0,4}(样本|样张|specimen)|"
+                 r"\b(detect|spot|flag|catch|check for|classify)\w*\s+(\w+\s+){0,2}(altered|forged|fake|counterfeit|"
+                 r"tampered|doctored|fraudulent|manipulated)\b|(检测|鉴别|识别出?)[^，,。；;]{0,4}(伪造|篡改|假)")),
 )
 
 
@@ -517,7 +529,8 @@ def check(request: str, *, semantic: bool = True) -> Verdict:
             return Verdict(False, matched)
         return Verdict(True, note=f"The ethics policy's semantic judge could not run ({unavailable}); its "
                                   "written rules alone checked the request.")
-    finding = judge_.find(request, min_groups=len(matched.cues) + 1 if matched else 1)
+    finding = judge_.find(request, min_groups=len(matched.cues) + 1 if matched else 1,
+                          against=matched.id if matched else None)
     if finding is None:
         return Verdict(False, matched) if matched else Verdict(True)
     return Verdict(False, rule_by_id(finding.rule_id), decided_by=JUDGE, rationale=finding.rationale)

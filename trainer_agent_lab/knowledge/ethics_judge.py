@@ -5,19 +5,24 @@ a purpose...). The regular expressions find a group by its words; the judge also
 cue group has a :class:`~trainer_agent_lab.knowledge.ethics.Concept`: phrases that express it ("dock their pay",
 "get rid of them") and look-alikes that do not ("offer them training", "review by hand"). The judge embeds
 every short span (1 to 4 words, within a clause) and every short whole clause of an English request with the
-packaged MiniLM encoder (:mod:`.sentence_encoder`) and takes a group as present when its regular expression
-matches, or when some span is at least the rule's threshold (:data:`THRESHOLDS`) similar to one of the group's
-phrases and :data:`MARGIN` more similar to it than to any of the group's look-alikes.
-Only rules with at least one group found by its words are judged (so most requests cost no encoding), and a
-rule refuses only when all its groups are present, so a request that merely shares
-the vocabulary (employees, insurance, passports, photos) still goes through.
+packaged MiniLM encoder (:mod:`.sentence_encoder`).
+
+Every English request is judged (no regular expression has to match first: a paraphrase with none of a rule's
+words was what escaped before). Per rule, the learned head (:mod:`.ethics_head`, fit on the corpus's fit half)
+turns the cue groups' scores and the span bank's evidence (the request's spans against the spans of refused
+requests and of look-alikes) into a probability; the most probable rule refuses when it reaches
+:data:`ethics_head.THRESHOLD <trainer_agent_lab.knowledge.ethics_head.THRESHOLD>` and the request is not one the
+rule exempts. The refusal names the rule, per cue group what matched (a regex, or a span and its phrase) and the
+refused request's span the request is nearest to. Without the head's file, the older test decides: a rule with
+at least one group found by its words refuses when every group's best span reaches the rule's threshold
+(:data:`THRESHOLDS`) and beats the group's look-alikes by :data:`MARGIN`.
 
 Why spans and groups, not whole requests: the corpus's legitimate look-alikes are written on the same topics
 as the requests to refuse, and a whole-request embedding is dominated by the topic. Nearest neighbours over
 whole requests (and a logistic regression on them) separated the fit half barely better than chance
 (recall 0.05 at <= 2% false refusals, measured with benchmarks/judgement.py's corpus). The harm sits in one
 clause ("so we can punish them"), which a span embedding isolates, and the group structure keeps the written
-policy's logic: a refusal names the rule whose groups were all found, with the spans that matched.
+policy's logic: a refusal names its rule, with the spans that matched.
 
 Chinese and other languages: MiniLM is English-only; the regular expressions alone decide there.
 The phrases' embeddings are cached next to this module (``ethics_phrases.npz``, rebuilt when a phrase changes).
@@ -32,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import ethics_head
 from .sentence_encoder import PACKAGE, EncoderUnavailable, SentenceEncoder
 
 #: A span must be this similar (cosine) to one of a group's phrases (chosen on the corpus's fit half).
@@ -97,6 +103,24 @@ class Judge:
         self.phrases = sorted({p for r in rules for c in r.concepts for p in (*c.like, *c.unlike)})
         self.index = {p: i for i, p in enumerate(self.phrases)}
         self.embeddings = self._phrase_embeddings()
+        self.head = self._load_head()
+
+    def _load_head(self) -> dict | None:
+        """The learned head (:mod:`.ethics_head`), or None when its file is missing or was fit on other phrases."""
+        try:
+            with np.load(ethics_head.HEAD, allow_pickle=False) as head:
+                if str(head["digest"]) != self.head_digest():
+                    return None
+                return {"bank": head["bank"].astype(np.float32), "labels": head["labels"].astype(str),
+                        "coef": head["coef"].astype(np.float64), "intercept": float(head["intercept"]),
+                        "threshold": float(head["threshold"])}
+        except (OSError, KeyError, ValueError):
+            return None
+
+    def head_digest(self) -> str:
+        """What the head's features depend on: the concept phrases, the rules (order, regexes) and the encoder."""
+        rules = "\n".join(r.id + "\t" + "\t".join(r.cues) for r in self.rules)
+        return hashlib.sha256((_digest(self.phrases) + rules).encode()).hexdigest()
 
     def _phrase_embeddings(self) -> np.ndarray:
         digest = _digest(self.phrases)
@@ -148,14 +172,78 @@ class Judge:
             out[rule.id] = groups
         return out
 
-    def find(self, request: str, min_groups: int = 1) -> Finding | None:
+    def _groups(self, span_emb: np.ndarray, span_text: list[str], text: str, rule) -> tuple[np.ndarray, list[str]]:
+        """Per cue group of ``rule``: (regex hit, best similarity, its margin, best beating the look-alikes) and
+        what matched, in words."""
+        rows, said = [], []
+        for cue, concept in zip(rule.cues, rule.concepts, strict=True):
+            hit = re.search(cue, text)
+            like = span_emb @ self.embeddings[[self.index[p] for p in concept.like]].T
+            best = like.max(1)
+            unlike = (span_emb @ self.embeddings[[self.index[p] for p in concept.unlike]].T).max(1) \
+                if concept.unlike else np.zeros(len(best))
+            i = int(best.argmax())
+            kept = np.where(best - unlike >= ethics_head.MARGIN, best, 0.0)
+            rows.append((1.0 if hit else 0.0, best[i], best[i] - unlike[i], kept.max()))
+            said.append(f"{hit.group(0)!r} (the rule's words)" if hit else
+                        f"'{span_text[i]}' (like '{concept.like[int(like[i].argmax())]}', {best[i]:.2f})")
+        return np.array(rows, dtype=np.float64), said
+
+    def features(self, request: str, span_emb: np.ndarray | None = None,
+                 leave_out: np.ndarray | None = None) -> dict[str, tuple[np.ndarray, list[str]]]:
+        """Per rule with concepts: the head's input vector for ``request`` and what each cue group matched.
+
+        ``span_emb`` (the embeddings of :func:`spans`) and ``leave_out`` (bank rows to ignore) serve fitting."""
+        span_text = spans(request)
+        if not span_text:
+            return {}
+        if span_emb is None:
+            span_emb = self.encoder.encode(span_text)
+        text = request.lower()
+        judged = [r for r in self.rules if r.concepts]
+        ids = [r.id for r in judged]
+        if self.head is not None:
+            span_words = np.array([ethics_head.words(t) for t in span_text])
+            bank = ethics_head.bank_features(span_emb, span_words, self.head["bank"], self.head["labels"], ids,
+                                             leave_out)
+        else:
+            bank = {i: [0.0] * ethics_head.N_BANK_FEATURES for i in ids}
+        out = {}
+        for k, rule in enumerate(judged):
+            groups, said = self._groups(span_emb, span_text, text, rule)
+            x = ethics_head.vector(k, len(judged), ethics_head.group_features(groups, rule.exempt(text)), bank[rule.id])
+            out[rule.id] = (x, said)
+        return out
+
+    def _find_by_head(self, request: str, min_groups: int, against: str | None) -> Finding | None:
+        rules = {r.id: r for r in self.rules}
+        text = request.lower()
+        best: tuple[float, Finding] | None = None
+        scored = {rule_id: (ethics_head.probability(x, self.head["coef"], self.head["intercept"]), said)
+                  for rule_id, (x, said) in self.features(request).items()}
+        floor = max(self.head["threshold"], scored.get(against, (0.0,))[0])
+        for rule_id, (p, said) in scored.items():
+            rule = rules[rule_id]
+            if len(rule.cues) < min_groups or rule.exempt(text):
+                continue
+            if p >= floor and (best is None or p > best[0]):
+                best = (p, Finding(rule_id, (*said, f"probability {p:.2f} under this rule")))
+        return best[1] if best else None
+
+    def find(self, request: str, min_groups: int = 1, against: str | None = None) -> Finding | None:
         """The rule an English ``request`` falls under by meaning, or None (also for a non-English request).
 
-        A rule refuses when every cue group scores at least the rule's threshold (:data:`THRESHOLDS`) and the
-        request is not one the rule exempts (:meth:`Rule.exempt <trainer_agent_lab.knowledge.ethics.Rule.exempt>`);
-        only rules of at least ``min_groups`` cue groups are judged. Among several, the most specific (the most
-        cue groups), then the one whose weakest group scores highest.
+        With the learned head: the most probable rule, when it reaches the head's threshold. Without it: a rule
+        refuses when every cue group scores at least the rule's threshold (:data:`THRESHOLDS`); among several, the
+        most specific (the most cue groups), then the one whose weakest group scores highest. Either way only
+        rules of at least ``min_groups`` cue groups are judged (and, with the head, only one more probable than
+        ``against``, the rule the regular expressions matched), never for a request the rule exempts
+        (:meth:`Rule.exempt <trainer_agent_lab.knowledge.ethics.Rule.exempt>`).
         """
+        if not is_english(request):
+            return None
+        if self.head is not None:
+            return self._find_by_head(request, min_groups, against)
         best: tuple[tuple[int, float], Finding] | None = None
         rules = {r.id: r for r in self.rules}
         text = request.lower()

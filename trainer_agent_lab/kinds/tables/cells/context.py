@@ -115,6 +115,11 @@ cut: Callable[..., np.ndarray]
 CV_METRICS: dict[str, float]
 #: ``make_model(params)``: the unfitted pipeline for a configuration the search reports (a soft vote included).
 make_model: Callable[..., Any]
+#: ``pipeline(family, trial)``: the preprocessing and estimator a search trial draws (``scaled(family, trial)``:
+#: whether its numbers are standardised, a choice of the search for the ``LINEAR`` families).
+pipeline: Callable[..., Any]
+scaled: Callable[..., bool]
+LINEAR: tuple[str, ...]
 #: The search's folds (``cv.py``: repeated on small data), the first repeat's validation rows, and
 #: ``remember_out_of_fold(trial, family, oof, score, over)``, which keeps each family's best out-of-fold predictions
 #: in ``best_out_of_fold`` (family -> {"score", "oof", "trial"}).

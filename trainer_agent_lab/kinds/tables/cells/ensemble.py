@@ -32,6 +32,26 @@ from .context import (
 ENSEMBLE_MEMBERS = 3
 ENSEMBLE_GAIN = 0.002
 
+# %% Near-ties first: a metric of decisions (accuracy, F1, ...) moves by a whole row at a time, so on small data the
+# candidates within one standard error of the best (sqrt(p (1 - p) / N) of it) that meet the targets as it does cannot
+# be told apart by it. Among those, the one with the best out-of-fold log-loss (a proper score, which every row's
+# probability informs, not only the rows near a boundary) is ranked first; the others keep their order behind it.
+CONTINUOUS = ("log_loss", "brier", "roc_auc", "pr_auc")  # scores of probabilities: no ties to break
+best_value, lead = ranked[0].value, ranked[0].user_attrs
+p_best = min(max(lead["metrics"][OBJECTIVE], 0.0), 1.0)
+noise = float(np.sqrt(max(p_best * (1 - p_best), 1.0 / N) / N)) if CLASSIFY and OBJECTIVE not in CONTINUOUS else 0.0
+ties = [t for t in ranked if t.value >= best_value - noise and t.user_attrs["meets"] == lead["meets"]
+        and not t.user_attrs["over_budget"] and "log_loss" in t.user_attrs["metrics"]]
+if len(ties) > 1 and min(ties, key=lambda t: t.user_attrs["metrics"]["log_loss"]) is not ranked[0]:
+    settled = min(ties, key=lambda t: t.user_attrs["metrics"]["log_loss"])
+    print(f"{len(ties)} candidates lie within one standard error ({noise:.4f}) of the best {OBJECTIVE}: "
+          f"{settled.params['family']} (trial {settled.number}, {OBJECTIVE} "
+          f"{settled.user_attrs['metrics'][OBJECTIVE]:.4f}, log-loss {settled.user_attrs['metrics']['log_loss']:.4f}) "
+          f"has the best out-of-fold log-loss among them (the best by {OBJECTIVE}: {lead['metrics']['log_loss']:.4f}), "
+          "so it goes first.")
+    ranked = [settled, *(t for t in ranked if t is not settled)]
+
+
 # %% A small ensemble: the best configuration of each family within the limits, strongest first, and the soft vote
 # of the best two and three (the mean of their probabilities; of their values for regression), scored on the
 # out-of-fold predictions the search kept (no more training). A vote is taken only when it beats the best single
@@ -40,7 +60,7 @@ trial_of = {t.number: t for t in study.trials}
 RANKED = [{"params": t.params, "threshold": t.user_attrs["threshold"], "cv_metrics": t.user_attrs["metrics"],
            "parameters": t.user_attrs["parameters"], "trial": t.number} for t in ranked[:5]]
 singles = sorted(best_out_of_fold.values(), key=lambda kept: -kept["score"])[:ENSEMBLE_MEMBERS]
-votes, best_vote, to_beat = [], None, ranked[0].value + ENSEMBLE_GAIN
+votes, best_vote, to_beat = [], None, best_value + ENSEMBLE_GAIN  # a vote must beat the best single model
 for size in range(2, len(singles) + 1):
     members = [trial_of[kept["trial"]] for kept in singles[:size]]
     vote_oof = np.mean([kept["oof"] for kept in singles[:size]], axis=0)

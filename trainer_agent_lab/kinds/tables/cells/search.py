@@ -24,16 +24,13 @@ from .context import (
     PATIENCE,
     SEED,
     TIME_BUDGET_S,
-    TREES,
     N,
-    Pipeline,
     X_train,
     _report,
-    build,
     count_parameters,
     estimated_onnx_bytes,
     folds,
-    make_preprocessor,
+    pipeline,
     remember_out_of_fold,
     satisfaction,
     score_out_of_fold,
@@ -67,7 +64,7 @@ def objective(trial):
     if best_so_far[0] > -np.inf and family_seconds.get(family, 0) > deadline - time.perf_counter():
         raise optuna.TrialPruned("a trial of this family would not finish within the budget")
     began = time.perf_counter()
-    pipe = Pipeline([("prep", make_preprocessor(scale=family not in TREES)), ("est", build(family, trial))])
+    pipe = pipeline(family, trial)  # preprocessing (scaled or not, as the zoo says) and estimator
     oof, n_params = out_of_fold(pipe)
     threshold, values = score_out_of_fold(y_train, oof)  # tuned as the metric rewards
     score, meets = satisfaction(values, MARGIN)

@@ -206,8 +206,33 @@ for params in DEFAULTS:  # build each family once: an argument this library vers
     build(params["family"], optuna.trial.FixedTrial(params))
 
 
-# %% The whole model for a configuration the search reports: its preprocessing (scaled inputs for all but trees)
-# and estimator, or, for a soft vote, each member as its own pipeline and the probabilities (values) averaged.
+# %% Whether a family's numbers are standardised: never for trees, always where distances or gradients need it; for the
+# linear models a choice of the search, since a penalty on the weights of numbers in their own units (all of them
+# centimetres, say) can suit the data better than one on standardised ones. Their defaults run standardised, then
+# once more on the numbers as they are (linear models are quick), so the search sees both from the start.
+LINEAR = ("logistic_regression", "logistic_l1", "elastic_net_logistic", "ridge", "elastic_net")
+
+
+def scaled(family, t):
+    """Whether ``family``'s numeric inputs are standardised (drawn from ``t`` for the linear families)."""
+    if family in LINEAR:
+        return t.suggest_categorical(f"{family}_scaled", [True, False])
+    return family not in TREES
+
+
+def pipeline(family, t):
+    """The preprocessing and an estimator of ``family``, both as ``t`` (an optuna trial) draws them."""
+    return Pipeline([("prep", make_preprocessor(scale=scaled(family, t))), ("est", build(family, t))])
+
+
+for params in list(DEFAULTS):
+    if params["family"] in LINEAR and f"{params['family']}_scaled" not in params:
+        params[f"{params['family']}_scaled"] = True
+        DEFAULTS.append({**params, f"{params['family']}_scaled": False})
+
+
+# %% The whole model for a configuration the search reports: its preprocessing (scaled inputs as `scaled` says) and
+# estimator, or, for a soft vote, each member as its own pipeline and the probabilities (values) averaged.
 def make_model(params):
     """An unfitted pipeline on the raw columns for ``params`` (``{"family": ..., setting: value}``)."""
     if params["family"] == "soft_voting":
@@ -215,8 +240,7 @@ def make_model(params):
         vote = VotingClassifier(members, voting="soft", flatten_transform=False) if CLASSIFY else \
             VotingRegressor(members)
         return Pipeline([("est", vote)])
-    return Pipeline([("prep", make_preprocessor(scale=params["family"] not in TREES)),
-                     ("est", build(params["family"], optuna.trial.FixedTrial(params)))])
+    return pipeline(params["family"], optuna.trial.FixedTrial({f"{params['family']}_scaled": True, **params}))
 
 
 # %% Count a fitted model's parameters as the zoo documents: split nodes (2 each) and leaf values of trees,
