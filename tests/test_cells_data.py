@@ -10,6 +10,7 @@ merge them).
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 import numpy as np
@@ -53,7 +54,10 @@ class Kernel:
 
 @pytest.fixture
 def kernel(tmp_path, monkeypatch):
+    # the notebook's folder: the load step writes table_files.py there and imports it, as in a kernel
     monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "table_files", raising=False)
     return Kernel()
 
 
@@ -151,6 +155,7 @@ def _load(kernel, tmp_path, frame, name="messy.csv"):
     """Write ``frame`` as CSV and load it with the load cell, so the types are the ones a real run gets."""
     frame.to_csv(tmp_path / name, index=False)
     kernel.run(load_cell(name))
+    kernel.ns["RAW"] = kernel.ns["df"].copy()  # the file's rows as the column types step keeps them
 
 
 def test_clean_classification_frame(kernel, tmp_path):
@@ -169,7 +174,7 @@ def test_clean_classification_frame(kernel, tmp_path):
 
     assert result["notes"] == [
         "Target labels differed only in case or spaces; merged them.",
-        "Dropped 2 duplicate rows (exact copies would leak between train and test).",
+        "Dropped 2 duplicate rows (exact copies of a row of the file would leak between train and test).",
         "Read fee as numbers (it held numbers written as text).",
         "Dropped column customer_id: an identifier (named like an ID, nearly unique per row): it carries no "
         "signal and would let the model memorise rows.",

@@ -125,7 +125,8 @@ def _served_namespace(kernel: Kernel) -> dict[str, Any]:
                       ("est", HistGradientBoostingRegressor(max_iter=40, random_state=0))])
     model.fit(ns["X_train"], ns["y_train"])  # HistGradientBoosting refuses sparse input: the one-hot is dense
     ns.update(model=model, skm=skm, THRESHOLD=None, PARAMS={"family": "hist_gradient_boosting"}, METRICS={},
-              N_PARAMETERS=0, CONSTRAINT_ROWS=[], _report=lambda **kw: None)
+              N_PARAMETERS=0, CONSTRAINT_ROWS=[], _report=lambda **kw: None,
+              ORDINAL=False, ORDERED_VALUES=None, cut=None)  # the metrics cell's: not an ordinal target
     return ns
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.express as px
 from IPython.display import Markdown, display
 
-from .context import _report, df
+from .context import RAW, _report, df
 
 # %% [parameters]
 TARGET = "target"
@@ -41,10 +41,14 @@ else:
         notes.append(f"Dropped {bad} rows whose target was not a number"
                      + (f" ({infinite} of them infinite in {TARGET})." if infinite else "."))
 
-duplicates = int(df.duplicated().sum())
+# A duplicate is an exact copy of a row of the file (every column, identifiers included): rows that only look alike
+# in the model's columns are different records (two passengers of the same age, sex and class).
+copies = RAW.loc[df.index].astype(str).duplicated().to_numpy()
+duplicates = int(copies.sum())
 if duplicates:
-    df = df.drop_duplicates()  # the index stays: it ties each row to its raw values (RAW)
-    notes.append(f"Dropped {duplicates} duplicate rows (exact copies would leak between train and test).")
+    df = df[~copies]  # the index stays: it ties each row to its raw values (RAW)
+    notes.append(f"Dropped {duplicates} duplicate rows (exact copies of a row of the file would leak between train "
+                 "and test).")
 
 
 # %% Classification: a class of one or two rows can be neither learned nor tested. Several such classes merge into

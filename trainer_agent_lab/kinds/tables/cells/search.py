@@ -122,6 +122,7 @@ def noting_failures(trial):
         raise
 
 
+past_deadline = not any(t.value is not None for t in study.trials)  # no model finished within the search's time
 for params in DEFAULTS:
     if any(t.value is not None for t in study.trials):
         break
@@ -130,7 +131,7 @@ for params in DEFAULTS:
 bar.close()
 if not any(t.value is not None for t in study.trials):
     raise ValueError(f"No model family could be cross-validated on this training split ({'; '.join(failures)}).")
-if time.perf_counter() > deadline + 1 and len([t for t in study.trials if t.value is not None]) == 1:
+if past_deadline:
     print(f"The search's {TIME_BUDGET_S:.0f} s ran out before any model finished: one model, "
           f"{study.best_trial.params['family']} with its default settings, was cross-validated past it.")
 
