@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml labextension/package.json
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pip install -q -e '.[data,torch,text,dev]'
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pip install -q -e '.[data,torch,text,dev,ray]'
 	touch $(STAMP)
 
 env: $(STAMP)

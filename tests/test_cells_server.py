@@ -39,6 +39,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from trainer_agent_lab.bundle import model_server_source, table_features, template
 from trainer_agent_lab.cells.render import Cell, render
 from trainer_agent_lab.cells.render import run_cells as run_rendered
+from trainer_agent_lab.cells.server import DEPLOY_FILES
 from trainer_agent_lab.kinds.tables.server_cells import (
     bundle_cell,
     capacity_cell,
@@ -203,7 +204,8 @@ def test_cells_write_the_bundle_templates_verbatim() -> None:
     assert _written(bundle_cell()) == {
         "bundle/test_bundle.py": template("bundle_test.py"), "bundle/predict.py": template("predict.py"),
         "bundle/table_files.py": template("table_files.py"), "bundle/API.md": template("api.md.tmpl"),
-        "bundle/model_card.md": template("model_card.md.tmpl"), "bundle/Dockerfile": template("Dockerfile.tmpl")}
+        "bundle/model_card.md": template("model_card.md.tmpl"), "bundle/Dockerfile": template("Dockerfile.tmpl"),
+        **{target: template(source.removeprefix("bundle/")) for target, source in DEPLOY_FILES.items()}}
     assert all(c.hidden for c in bundle_cell() if c.source.startswith("%%writefile "))
     assert "LOAD_REQUESTS = 2000\nCONCURRENCY = 8\n" in capacity_cell()[0].source
     assert "LOAD_REQUESTS = 400\n" in capacity_cell(load_requests=400)[0].source

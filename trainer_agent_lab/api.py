@@ -17,7 +17,7 @@ from .session import Parser, Session, _quiet
 
 def run(request: str, data: str | None = None, *, out: str | Path | None = None,
         time_budget_s: float | None = None, assume_yes: bool = False, on_event: EventSink = _quiet,
-        llm: str | LLMClient = "offline") -> RunReport:
+        llm: str | LLMClient = "offline", engine: str | None = None) -> RunReport:
     """Run ``request`` on ``data`` and return the report.
 
     ``data`` is a path (file or folder; relative to the working directory), ``sklearn:NAME`` or
@@ -34,10 +34,12 @@ def run(request: str, data: str | None = None, *, out: str | Path | None = None,
     fails the rule-based reading is used; what happened is shown as a Task agent message and kept in
     ``report.notes``. A model also moderates the request against the ethics policy and proposes repairs for
     failing cells that no offline rule can fix (see :class:`~trainer_agent_lab.orchestrator.Orchestrator`).
+    ``engine``: where the model search runs: None or ``"local"``, ``"ray"`` (Ray Tune trials on a Ray started for
+    the run) or ``"ray=HOST:PORT"`` (on that cluster); ``report.engine`` says where it ran.
     Bad arguments raise :class:`~trainer_agent_lab.errors.UsageError` before anything starts.
     """
     with Session(data=data, out=out, time_budget_s=time_budget_s, llm=llm, assume_yes=assume_yes,
-                 on_event=on_event) as session:
+                 on_event=on_event, engine=engine) as session:
         return session.run(request)
 
 
@@ -68,8 +70,9 @@ class TrainerAgent(Session):
 
     def __init__(self, data: str | None = None, *, out: str | Path | None = None,
                  time_budget_s: float | None = None, assume_yes: bool = True, on_event: EventSink = _quiet,
-                 parse: Parser | None = None, llm: str | LLMClient | None = None) -> None:
+                 parse: Parser | None = None, llm: str | LLMClient | None = None, engine: str | None = None) -> None:
         """``llm``: ``"offline"``, ``"openai"`` or a planner (:func:`~trainer_agent_lab.llm.make_llm`); with a
-        model, it reads the requests (unless ``parse`` is given), moderates them and proposes cell repairs."""
+        model, it reads the requests (unless ``parse`` is given), moderates them and proposes cell repairs.
+        ``engine``: as for :func:`run`."""
         super().__init__(data=data, out=out, time_budget_s=time_budget_s, assume_yes=assume_yes,
-                         on_event=on_event, parse=parse, llm=llm)
+                         on_event=on_event, parse=parse, llm=llm, engine=engine)

@@ -3,6 +3,7 @@
 ::
 
     trainer-agent run "REQUEST" [--data PATH_OR_REF] [--out DIR] [--time-budget SECONDS] [--llm offline|openai]
+                      [--engine ray[=ADDRESS]]
                       [--llm-base-url URL] [--llm-model NAME] [--yes]
     trainer-agent plan "REQUEST" [--data PATH_OR_REF] [--time-budget SECONDS] [--yes] [--json]
     trainer-agent serve DIR/bundle [--port N]
@@ -44,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="the run folder: a new or empty one (a folder that holds anything is "
                      "refused, exit 2); default: a fresh runs/<timestamp>")
     run.add_argument("--time-budget", type=float, dest="time_budget", help="seconds the run may take")
+    run.add_argument("--engine", metavar="ray[=ADDRESS]", help="where the model search runs: local (default), ray "
+                     "(Ray Tune trials on a Ray started for the run) or ray=HOST:PORT (on that Ray cluster); needs "
+                     "the ray extra")
     run.add_argument("--llm", choices=["offline", "openai"], default="offline",
                      help="offline rules (default), or an OpenAI-compatible model that reads the request, "
                           "moderates it against the ethics policy and proposes repairs of failing cells")
@@ -109,7 +113,7 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     session = Session(data=args.data, out=args.out, time_budget_s=args.time_budget, llm=args.llm,
                       llm_options={"base_url": args.llm_base_url, "model": args.llm_model}, assume_yes=args.yes,
-                      on_event=_printer(args.quiet))  # UsageError (bad --data, --llm openai unset): exit 2
+                      on_event=_printer(args.quiet), engine=args.engine)  # UsageError (bad --data...): exit 2
     if not args.quiet and args.llm != "offline":
         described = getattr(session.llm, "description", session.llm.name)
         print(f"trainer-agent: reading the request with {described}", file=sys.stderr)

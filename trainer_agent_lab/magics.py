@@ -65,6 +65,7 @@ def _parser() -> _Parser:
     parser = _Parser(prog="%%traineragent", add_help=False)
     parser.add_argument("--data", help="a file, a folder, sklearn:NAME or synthetic:NAME")
     parser.add_argument("--budget", type=float, help="time budget in seconds")
+    parser.add_argument("--engine", help="where the model search runs: local (default), ray or ray=HOST:PORT")
     parser.add_argument("--out", help="the run folder, new or empty (default: a fresh runs/<timestamp>)")
     parser.add_argument("--background", action="store_true", help="run on a thread; the cell returns at once")
     parser.add_argument("--no-insert", dest="insert", action="store_false",
@@ -90,11 +91,11 @@ class MagicRun:
     """The magic's :class:`~trainer_agent_lab.session.Session` (in-kernel driver), and its thread and report."""
 
     def __init__(self, magics: TrainerAgentMagics, out: Path | None, view: Any, *, data: str | None = None,
-                 time_budget_s: float | None = None, insert: bool = True) -> None:
+                 time_budget_s: float | None = None, insert: bool = True, engine: str | None = None) -> None:
         self.magics = magics
         self.view = view
         self.insert = insert
-        self.session = Session(data=data, out=out, time_budget_s=time_budget_s, assume_yes=True,
+        self.session = Session(data=data, out=out, time_budget_s=time_budget_s, assume_yes=True, engine=engine,
                                on_event=self.on_event,
                                driver=lambda path: InKernelDriver(magics.shell, path, view=view)).start()
         #: The run folder (a fresh ``runs/<time>`` unless ``--out`` named a new or empty one).
@@ -221,7 +222,7 @@ class TrainerAgentMagics(Magics):
                              "`%traineragent wait` for it first.")
         try:  # a named --out must be new or empty; without it the session makes a fresh runs/<time>
             run = MagicRun(self, Path(args.out) if args.out else None, make_view(self.shell), data=data,
-                           time_budget_s=budget, insert=args.insert)
+                           time_budget_s=budget, insert=args.insert, engine=args.engine)
         except TrainerAgentError as exc:
             raise UsageError(f"%%traineragent: {exc}") from None
         self.current = run

@@ -40,6 +40,8 @@ class RunReport(BaseModel):
     constraints: list[ConstraintRow] = Field(default_factory=list)
     model: dict[str, Any] = Field(default_factory=dict)
     capacity: dict[str, Any] = Field(default_factory=dict)
+    #: Where the model search ran: {"name": "local"} or {"name": "ray", "address", "nodes", "cpus", ...}.
+    engine: dict[str, Any] = Field(default_factory=lambda: {"name": "local"})
     timings: dict[str, float] = Field(default_factory=dict)
     cells: dict[str, int] = Field(default_factory=lambda: {"total": 0, "failed_then_repaired": 0})
     notes: list[str] = Field(default_factory=list)

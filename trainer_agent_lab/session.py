@@ -38,6 +38,7 @@ written (:func:`check_run_folder`).
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import re
 import time
@@ -59,9 +60,10 @@ from .notebook.driver import NotebookDriver
 from .orchestrator import Orchestrator, Parser
 from .planning import Plan, make_plan
 from .report import RunReport
+from .spec import parse_engine
 
-__all__ = ["DataRef", "DriverFactory", "Session", "answered_request", "check_run_folder", "check_time_budget",
-           "new_run_folder", "resolve_data"]
+__all__ = ["DataRef", "DriverFactory", "Session", "answered_request", "check_engine", "check_run_folder",
+           "check_time_budget", "new_run_folder", "resolve_data"]
 
 #: The data the Data agent generates, by every name it may be written with.
 SYNTHETIC = {ref.split(":", 1)[1]: ref for ref in (*SYNTHETIC_REFS, SYNTHETIC_JOB_ADS, SYNTHETIC_GROUNDING)}
@@ -125,6 +127,16 @@ def data_in_request(request: str, base: str | Path | None = None) -> DataRef | N
     """The first data reference ``request`` writes (read by the rule-based reader), resolved; None if none."""
     refs = parse_request(request).data
     return resolve_data(refs[0], base) if refs else None
+
+
+def check_engine(value: str | None) -> tuple[str, str | None]:
+    """``--engine``'s value as (engine, address) (:func:`~trainer_agent_lab.spec.parse_engine`); ``ray`` needs Ray
+    installed here (the ``ray`` extra). Raises :class:`UsageError` for an unknown engine or a missing Ray."""
+    engine = parse_engine(value)
+    if engine[0] == "ray" and importlib.util.find_spec("ray") is None:
+        raise UsageError("--engine ray needs Ray, which is not installed in this environment.",
+                         hint="Install it with: pip install 'trainer-agent-lab[ray]' (Ray Tune and Ray Serve).")
+    return engine
 
 
 def check_time_budget(value: Any, what: str = "The time budget") -> float | None:
@@ -245,6 +257,9 @@ class Session:
         Called with every agent :class:`Event`; may be replaced at any time (``session.on_event = ...``).
     seed:
         The seed of every random step in the notebook.
+    engine:
+        Where the model search runs: None or ``"local"`` (this kernel), ``"ray"`` (Ray Tune trials on a Ray started
+        for the run) or ``"ray=ADDRESS"`` (on the Ray cluster there); see :func:`check_engine`.
     """
 
     def __init__(self, *, data: str | None = None, out: str | Path | None = None,
@@ -252,8 +267,10 @@ class Session:
                  time_budget_s: float | None = None, llm: str | LLMClient | None = "offline",
                  llm_options: dict[str, Any] | None = None, parse: Parser | None = None,
                  driver: DriverFactory = headless, assume_yes: bool = False, on_event: EventSink = _quiet,
-                 seed: int = 42) -> None:
+                 seed: int = 42, engine: str | None = None) -> None:
         self.base = Path(base).expanduser().resolve() if base else Path.cwd()
+        #: Where the model search runs: ("local", None) or ("ray", the cluster's address or None).
+        self.engine = check_engine(engine)
         #: The data every request of this session uses (None: each request's own).
         self.data = resolve_data(data, self.base)
         self.time_budget_s = check_time_budget(time_budget_s)
@@ -328,7 +345,8 @@ class Session:
             self.driver = self._make_driver(self.notebook)
             self.orchestrator = Orchestrator(self.driver, self.out, parse=self.parse,
                                              on_event=lambda event: self.on_event(event),
-                                             assume_yes=self.assume_yes, seed=self.seed, llm=self.llm)
+                                             assume_yes=self.assume_yes, seed=self.seed, llm=self.llm,
+                                             engine=self.engine)
         return self
 
     def ask(self, message: str) -> RunReport:

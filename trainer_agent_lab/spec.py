@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .errors import UsageError
+
 Op = Literal[">=", ">", "<=", "<"]
 
 _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
@@ -130,6 +132,9 @@ class TaskSpec(BaseModel):
     quantize_int8: bool = False
     export_onnx: bool = True
     time_budget_s: float | None = None
+    engine: Literal["local", "ray"] = Field(
+        "local", description="where the model search runs (set by --engine, never read from the request)")
+    engine_address: str | None = Field(None, description="the Ray cluster's address; None: a Ray started for the run")
     hints: list[str] = Field(default_factory=list, description="e.g. 'clean', 'outliers', 'noisy_labels'")
     features: FeatureRequirements = Field(default_factory=FeatureRequirements)
     not_understood: list[str] = Field(
@@ -157,6 +162,20 @@ class TaskSpec(BaseModel):
         """Write the spec as JSON (``spec.json`` in a run folder)."""
         path.write_text(json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
         return path
+
+
+def parse_engine(value: str | None) -> tuple[Literal["local", "ray"], str | None]:
+    """``--engine``'s value as (engine, address): None or ``local`` -> ("local", None); ``ray`` -> ("ray", None), a Ray
+    started for the run; ``ray=ADDRESS`` -> ("ray", ADDRESS), the cluster there (``HOST:PORT`` or ``ray://HOST:PORT``).
+    Raises :class:`~trainer_agent_lab.errors.UsageError` for anything else."""
+    text = (value or "local").strip()
+    name, _, address = text.partition("=")
+    if name.strip().lower() == "local" and not address:
+        return "local", None
+    if name.strip().lower() == "ray" and (address.strip() or not _):
+        return "ray", address.strip() or None
+    raise UsageError(f"Unknown engine {value!r}: the engines are local (the default) and ray[=ADDRESS].",
+                     hint="Pass --engine ray (a Ray started for the run) or --engine ray=HOST:PORT (a cluster).")
 
 
 def spec_json_schema() -> dict:

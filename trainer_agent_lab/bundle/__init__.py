@@ -19,6 +19,8 @@ template                bundle file            how
 ``Dockerfile.tmpl``     ``Dockerfile``         filled in with measured figures
 ``api.md.tmpl``         ``API.md``             filled in: endpoints, schema, curl and Python examples
 ``model_card.md.tmpl``  ``model_card.md``      filled in: use, data, metrics, constraint table, limits
+``deploy/*``            ``deploy/*``           ``ray_serve_app.py`` verbatim (reads ``capacity.json``); the Kubernetes
+                                               and KServe manifests and ``README.md`` filled in with the capacity
 ``memory_probe.py``     (none)                 scratch (tables): run once to measure a serving process's peak
                                                memory, then deleted; not part of the bundle
 ======================  =====================  ==========================================================
@@ -32,7 +34,8 @@ __all__ = ["TEMPLATES", "model_server_source", "template"]
 
 _HERE = Path(__file__).resolve().parent
 TEMPLATES = ("model_server.py", "text_features.py", "bundle_test.py", "Dockerfile.tmpl", "api.md.tmpl",
-             "model_card.md.tmpl", "memory_probe.py", "predict.py", "table_files.py")
+             "model_card.md.tmpl", "memory_probe.py", "predict.py", "table_files.py", "deploy/ray_serve_app.py",
+             "deploy/kubernetes.yaml.tmpl", "deploy/kserve.yaml.tmpl", "deploy/README.md.tmpl")
 
 def template(name: str) -> str:
     """The text of one of :data:`TEMPLATES`."""

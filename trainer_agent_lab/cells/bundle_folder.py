@@ -14,6 +14,7 @@ import tempfile
 
 BUNDLE_DIR = Path("bundle")
 BUNDLE_DIR.mkdir(parents=True, exist_ok=True)
+(BUNDLE_DIR / "deploy").mkdir(exist_ok=True)  # Ray Serve, Kubernetes and KServe files
 ONNX_PATH = BUNDLE_DIR / "model.onnx"
 INT8_PATH = None
 (BUNDLE_DIR / "model.int8.onnx").unlink(missing_ok=True)

@@ -111,6 +111,8 @@ pipeline_text: str
 inputs_text: str
 data_lines: list[str]
 limitations: list[str]
+#: ``bundle_documents``: ``fill_in(name, **values)`` fills in the template the bundle's file ``name`` holds.
+fill_in: Callable[..., str]
 
 # --- ``cells/run_folder`` (only where the notebook lies outside the run's folder: the chat panel's notebook).
 #: The run's folder as the notebook names it (relative to the notebook's folder) and as an absolute path; the

@@ -64,8 +64,17 @@ def capacity_cell(load_requests: int = 2000, concurrency: int = 8, verify_second
                   VERIFY_SECONDS=verify_seconds, HEADROOM_STEPS=tuple(headroom_steps))
 
 
+#: The bundle's ``deploy/`` folder: the Ray Serve app verbatim, the Kubernetes and KServe manifests and their README
+#: as templates that ``cells/bundle_deploy`` fills in with the measured capacity.
+DEPLOY_FILES = {"bundle/deploy/ray_serve_app.py": "bundle/deploy/ray_serve_app.py",
+                "bundle/deploy/kubernetes.yaml": "bundle/deploy/kubernetes.yaml.tmpl",
+                "bundle/deploy/kserve.yaml": "bundle/deploy/kserve.yaml.tmpl",
+                "bundle/deploy/README.md": "bundle/deploy/README.md.tmpl"}
+
+
 def bundle_cell(docs: str, request: str | None = None, data_refs: Sequence[str] = ()) -> list[Cell]:
-    """Write the rest of the bundle (OpenAPI, requirements, its test, API docs, model card, Dockerfile), zip it.
+    """Write the rest of the bundle (OpenAPI, requirements, its test, API docs, model card, Dockerfile, and
+    ``deploy/``: Ray Serve, Kubernetes, KServe), zip it.
 
     ``docs`` is the kind's cell file for its part of the documents: it defines ``title``, ``request_doc``,
     ``curl_single``, ``pipeline_text``, ``inputs_text``, ``data_lines`` and the first ``limitations``.
@@ -74,9 +83,10 @@ def bundle_cell(docs: str, request: str | None = None, data_refs: Sequence[str] 
                              "bundle/table_files.py": "bundle/table_files.py",
                              "bundle/API.md": "bundle/api.md.tmpl",
                              "bundle/model_card.md": "bundle/model_card.md.tmpl",
-                             "bundle/Dockerfile": "bundle/Dockerfile.tmpl"},
+                             "bundle/Dockerfile": "bundle/Dockerfile.tmpl",
+                             **DEPLOY_FILES},
                             "The bundle's own test and its batch scoring script (`predict.py --input FILE --output "
                             "FILE`, without this package), verbatim; and the templates of its documents, which the "
                             "cells below fill in with what this notebook measured")
     return [*files, *render("cells/bundle_check", "cells/bundle_facts", docs, "cells/bundle_documents",
-                            "cells/bundle_zip", REQUEST=request, DATA_REFS=list(data_refs))]
+                            "cells/bundle_deploy", "cells/bundle_zip", REQUEST=request, DATA_REFS=list(data_refs))]

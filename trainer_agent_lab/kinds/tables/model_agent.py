@@ -186,6 +186,8 @@ class TableModelAgent(ModelAgent):
         direction = "lower" if objective in LOWER_IS_BETTER else "higher"
         left = budget.left_s()
         seconds = round(budget.search_s(), 1)
+        if spec.engine == "ray":
+            self.say(f"The trials run as Ray Tune trials on {spec.engine_address or 'a Ray started for this run'}.")
         self.say(f"Tuning {len(families)} families for {objective} ({direction} is better) for up to "
                  f"{seconds:.0f} s" + (" (the time budget is nearly spent: the shortest search)"
                                        if left < budget.split.min_search_s else "")
@@ -196,7 +198,8 @@ class TableModelAgent(ModelAgent):
             bytes_limit=inclusive_limit(spec.constraint("onnx_bytes")), tune_threshold=tune_threshold,
             time_budget_s=seconds, margin=MARGIN, patience=PATIENCE,
             tree_max_depth=SHALLOW_TREE_DEPTH if spec.features.interpretable else None,
-            monotonic=self.memory.results.get("features", {}).get("monotonic") or {}))
+            monotonic=self.memory.results.get("features", {}).get("monotonic") or {},
+            engine=spec.engine, engine_address=spec.engine_address))
         self.say(f"Best after {result['trials']} trials: {result['best_family']} "
                  f"(cross-validated {objective} {result['cv_metrics'][objective]:.4f}).")
         if result.get("threshold_note"):

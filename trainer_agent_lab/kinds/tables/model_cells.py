@@ -41,12 +41,17 @@ def search_cell(*, families: list[str], defaults: list[dict[str, Any]], objectiv
                 metric_constraints: list[dict[str, Any]], param_limit: int | None, bytes_limit: int | None,
                 tune_threshold: bool, time_budget_s: float, margin: float, patience: int,
                 tree_max_depth: int | None = None, monotonic: dict[str, str] | None = None,
-                ensemble_members: int = ENSEMBLE_MEMBERS) -> list[Cell]:
+                ensemble_members: int = ENSEMBLE_MEMBERS, engine: str = "local",
+                engine_address: str | None = None) -> list[Cell]:
     """Cross-validated search over the families within budget, optimising the named metric; trees no deeper than
     ``tree_max_depth`` and every family constrained to be ``monotonic`` in those columns where one is asked for.
     After it, a soft vote of up to ``ensemble_members`` of the best families where it beats them within the limits,
-    and the fold-by-fold check of a tuned decision threshold."""
-    return render(*SEARCH_FILES, FAMILIES=families, DEFAULTS=defaults, OBJECTIVE=objective,
+    and the fold-by-fold check of a tuned decision threshold. With ``engine="ray"`` the trials run as Ray Tune trials
+    on the cluster at ``engine_address`` (None: a Ray started for the search), ``search_ray.py`` for ``search.py``."""
+    files = SEARCH_FILES if engine != "ray" else tuple(
+        "kinds/tables/cells/search_ray" if f == "kinds/tables/cells/search" else f for f in SEARCH_FILES)
+    extra = {"RAY_ADDRESS": engine_address} if engine == "ray" else {}
+    return render(*files, **extra, FAMILIES=families, DEFAULTS=defaults, OBJECTIVE=objective,
                   METRIC_CONSTRAINTS=metric_constraints, PARAM_LIMIT=param_limit, BYTES_LIMIT=bytes_limit,
                   TUNE_THRESHOLD=tune_threshold, TIME_BUDGET_S=time_budget_s, MARGIN=margin, PATIENCE=patience,
                   TREE_MAX_DEPTH=tree_max_depth, MONOTONIC=monotonic or {}, ENSEMBLE_MEMBERS=ensemble_members)
