@@ -101,7 +101,7 @@ def test_empty_file(tmp_path):
     report, notebook = outcome(proc, out, "failed")
     assert "is empty (0 bytes)" in report["reason"]
     assert "pass a file with a header and rows" in report["reason"]
-    assert_load_cell_failed(report, notebook, "ValueError")
+    assert_load_cell_failed(report, notebook, "TableFileError")
 
 
 @pytest.mark.parametrize("content", [
@@ -115,7 +115,7 @@ def test_unparseable_file(tmp_path, content):
     report, notebook = outcome(proc, out, "failed")
     assert "Could not parse broken.csv" in report["reason"]
     assert "Check the delimiter and quoting, or export it as CSV/Parquet" in report["reason"]
-    assert_load_cell_failed(report, notebook, "ValueError")
+    assert_load_cell_failed(report, notebook, "TableFileError")
 
 
 # --------------------------------------------------------------------------------------- which target

@@ -35,6 +35,13 @@ class BudgetSplit:
     (``capacity_*``); none gets under ``step_min_s``. With 60 s they take 3 + 3 + 12 s of the estimated 29 s
     reserve (it was a flat 30 s + 10 %, 36 s, which left a 60 s search 5 s on a loaded machine); with 300 s,
     10 + 5 + 20 s of 58 s.
+
+    The steps after the search that touch every column grow with the table's width (the final fit's preprocessing,
+    the ONNX conversion and the serving model's one input per column, the parity check, the serving files, the
+    bundle's test): ``per_input_s`` seconds per model input are kept back for them once the split knows how many
+    there are (:attr:`TimeBudget.inputs`). Measured on 2 CPUs at load 9: those steps took about 9 s for 5,000
+    inputs against about 6 s for iris' 4, and the estimate keeps 1 ms per input (5 s for 5,000, nothing to speak
+    of for a narrow table), for any width.
     """
 
     reserve_s: float | None = None
@@ -51,6 +58,7 @@ class BudgetSplit:
     capacity_share: float = 0.2
     capacity_cap_s: float = 20.0
     step_min_s: float = 2.0
+    per_input_s: float = 0.001
 
 
 @dataclass
@@ -60,11 +68,14 @@ class TimeBudget:
     The phases take their shares in order — the feasibility check :meth:`probe_s`, the search :meth:`search_s`
     (what is left before the reserve), then the fit, the evaluation and the Server agent in the reserve — so a run
     ends within its budget up to the floors (``probe_min_s``, ``min_search_s``) and one model fit past a deadline.
+    ``inputs`` is the number of the model's inputs once the split knows it (0 before): the estimated reserve grows
+    with it (``per_input_s`` each).
     """
 
     total_s: float = DEFAULT_TIME_BUDGET_S
     split: BudgetSplit = field(default_factory=BudgetSplit)
     started: float = field(default_factory=time.perf_counter)
+    inputs: int = 0
 
     @property
     def elapsed_s(self) -> float:
@@ -75,12 +86,14 @@ class TimeBudget:
     def reserve_s(self) -> float:
         """Seconds kept back after the search for the fit, the evaluation and the Server agent: the split's flat
         figure, or (``reserve_s=None``) the estimate from the steps' parts, the measuring steps at their full
-        shares (what the Server agent gives them)."""
+        shares (what the Server agent gives them) and ``per_input_s`` for each of the model's ``inputs``."""
         share = self.split.reserve_share * self.total_s
         if self.split.reserve_s is not None:
             return self.split.reserve_s + share
         full = TimeBudget(self.total_s, self.split)  # a fresh clock: the shares, not what is left now
-        return self.split.after_search_s + share + full.importance_s() + full.latency_s() + full.capacity_s()
+        width = self.split.per_input_s * max(0, self.inputs)
+        return (self.split.after_search_s + width + share + full.importance_s() + full.latency_s()
+                + full.capacity_s())
 
     def left_s(self, *, reserve: bool = True) -> float:
         """Seconds left; with ``reserve``, less what the split keeps back for the steps after the search."""

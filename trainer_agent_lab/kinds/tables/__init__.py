@@ -48,7 +48,7 @@ class TablesKind(TaskKind):
         data.column_types(target)
         clean = data.clean(target, kind)
         positive = run.task.decide_positive_class(profile, clean["classes"]) if kind == "classification" else None
-        data.split(target, kind, positive)
+        run.budget.inputs = int(data.split(target, kind, positive).get("n_features") or 0)  # the reserve grows with it
 
     def model_phase(self, run: Run) -> None:
         """Choose the inputs the request allows, judge the zoo against the budget, check feasibility, search, fit,
@@ -63,6 +63,16 @@ class TablesKind(TaskKind):
         search = model.search(kind, families, len(split["classes"] or []), run.budget)
         model.fit(search)
         model.evaluate()
+
+    def server_phase(self, run: Run) -> None:
+        """The shared Server phase, its measuring steps (the float model's latency check, the capacity measurement)
+        within their shares of the run's live budget: never more than a part of what is left of it."""
+        server = self.server_agent(run.driver, run.memory, run.emit)
+        server.export(run.budget.latency_s())
+        server.parity()
+        server.capacity(run.budget.capacity_s())
+        run.task.conclude()
+        server.bundle()
 
 
 KIND = TablesKind()

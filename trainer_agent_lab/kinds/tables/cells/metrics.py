@@ -45,6 +45,7 @@ def regression_metrics(y_true, pred, cuts=None):
     return values
 
 
+# %% Classification metrics: of the predicted classes, and of their probabilities (log loss, Brier, the AUCs).
 def class_metrics(y_true, scores, pred, names=None):
     """Metrics of predicted classes and their probabilities (binary ones on the positive class); only ``names`` (and
     accuracy) when given, as the threshold search needs."""
@@ -149,6 +150,8 @@ def tune_threshold(y_true, proba):
     return best[1], compute_metrics(y_true, proba, best[1], SEARCHED)
 
 
+# %% Ordinal targets: the kappas from one confusion matrix, the cut-points tuned on the out-of-fold predictions, and
+# how a candidate's out-of-fold predictions are scored.
 def kappas(y_true, labels):
     """Quadratic weighted and plain Cohen's kappa, and accuracy, of ordered labels (one confusion matrix for all)."""
     k = len(ORDERED_VALUES)

@@ -47,9 +47,10 @@ def json_value(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-inputs = [{"name": col, "onnx_name": ONNX_INPUT_NAMES[col], "dtype": "float",
-           "min": json_value(X_train[col].min()), "max": json_value(X_train[col].max()),
-           "mean": json_value(X_train[col].mean())} for col in NUMERIC_FEATURES]
+stats = X_train[NUMERIC_FEATURES].agg(["min", "max", "mean"])  # one pass over the numbers, however wide
+inputs = [{"name": col, "onnx_name": ONNX_INPUT_NAMES[col], "dtype": "float", "min": json_value(stats.at["min", col]),
+           "max": json_value(stats.at["max", col]), "mean": json_value(stats.at["mean", col])}
+          for col in NUMERIC_FEATURES]
 inputs += [{"name": col, "onnx_name": ONNX_INPUT_NAMES[col], "dtype": "string", "missing": MISSING_TEXT,
             "categories": sorted(str(v) for v in X_train[col].dropna().unique())[:100]}
            for col in CATEGORICAL_FEATURES]
@@ -70,7 +71,8 @@ else:  # an ordinal target: the regression's values are cut into the ordered val
 
 
 # %% A sample request in the user's own columns (raw dates, "$12.50", ...) and what the trained model answers to
-# it (the bundle's test sends one, expects the other), and the one-row requests the load test sends.
+# it (the bundle's test sends one, expects the other), and the one-row requests the load test sends (up to 200
+# distinct rows, fewer on a wide table: about 200,000 values in all, which its few requests never exhaust).
 def request_rows(raw_frame):
     """Raw rows as POST /predict takes them: the recipe's raw columns, JSON values (null where missing)."""
     columns = table_features.raw_names(serving_recipe)
@@ -84,5 +86,6 @@ if TASK == "classification":
                        "probabilities": np.asarray(proba, dtype=float).tolist()}
 else:
     sample_response = {"predictions": [json_value(v) for v in (cut(codes, THRESHOLD) if ORDINAL else codes)]}
-REQUEST_BODIES = [json.dumps({"row": row}).encode() for row in request_rows(X_test_raw.head(200))]
+LOAD_ROWS = max(10, min(200, 200_000 // max(1, X_test_raw.shape[1])))
+REQUEST_BODIES = [json.dumps({"row": row}).encode() for row in request_rows(X_test_raw.head(LOAD_ROWS))]
 EXTRA_SERVING_FILES = ["table_features.py"]  # serve.py's raw columns -> model inputs
