@@ -295,7 +295,8 @@ def test_regression_with_categorical_and_int8(tmp_path: Path, monkeypatch: pytes
     assert schema["model_file"] == "model.int8.onnx"
     assert schema["target"] == "target" and schema["target_name"] == "disease progression"  # as the file names it
     assert {i["name"]: i["dtype"] for i in schema["inputs"]}["sex"] == "string"
-    assert json.loads((tmp_path / "bundle" / "label_map.json").read_text()) == {"classes": None, "cut_points": None, "ordered_values": None}
+    assert json.loads((tmp_path / "bundle" / "label_map.json").read_text()) == {
+        "classes": None, "cut_points": None, "ordered_values": None}
 
     client = TestClient(load_serve_module(tmp_path / "bundle").app)
     request = json.loads((tmp_path / "bundle" / "sample_request.json").read_text())

@@ -237,7 +237,7 @@ class MemorySampler:
 # %% Load the real app: serve.py from the bundle in its own process on a free loopback port. First as fast as it
 # answers (requests per second per replica), then verify the estimate: a steady load at the planned per-replica
 # QPS must hold the p99 target (the request's, else the full-load run's own p99); if it does not, plan each
-# replica lighter and check again.
+# replica lighter and check again, while CAPACITY_SECONDS last.
 PORT = free_port()
 server, server_log, startup_s = start_app(PORT)
 try:
@@ -262,6 +262,8 @@ try:
                             "p99_ms": round(float(np.percentile(v_ms, 99)), 3),
                             "errors": int((v_status != 200).sum()), "requests": int(len(v_ms))})
         if verify_runs[-1]["p99_ms"] <= p99_target_ms and verify_runs[-1]["errors"] == 0:
+            break
+        if time.perf_counter() > capacity_deadline:  # out of time: the lightest load tried so far is the plan
             break
     verified = verify_runs[-1]
     verified_holds = verified["p99_ms"] <= p99_target_ms and verified["errors"] == 0

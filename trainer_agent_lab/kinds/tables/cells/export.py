@@ -25,10 +25,11 @@ from .context import (
 import copy
 import os
 
+import lightgbm
 import onnx
 import onnxruntime as ort
 import skl2onnx
-from lightgbm import LGBMClassifier, LGBMRegressor
+import xgboost
 from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm
 from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
 from skl2onnx import convert_sklearn, update_registered_converter
@@ -38,7 +39,6 @@ from skl2onnx.common.shape_calculator import (
     calculate_linear_regressor_output_shapes,
 )
 from sklearn.base import is_classifier
-from xgboost import XGBClassifier, XGBRegressor
 
 
 def fitted_parts(estimator):
@@ -56,13 +56,13 @@ def fitted_parts(estimator):
 # LightGBM and XGBoost convert through onnxmltools' converters, registered with skl2onnx so that they convert inside
 # the pipeline; their tree operators need the ai.onnx.ml domain at version 3.
 CLASSIFIER_OPTIONS = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
-for booster, alias, converter in ((LGBMClassifier, "LightGbmLGBMClassifier", convert_lightgbm),
-                                  (XGBClassifier, "XGBoostXGBClassifier", convert_xgboost)):
+for booster, alias, converter in ((lightgbm.LGBMClassifier, "LightGbmLGBMClassifier", convert_lightgbm),
+                                  (xgboost.XGBClassifier, "XGBoostXGBClassifier", convert_xgboost)):
     update_registered_converter(booster, alias, calculate_linear_classifier_output_shapes, converter,
                                 options=CLASSIFIER_OPTIONS)
-update_registered_converter(LGBMRegressor, "LightGbmLGBMRegressor", calculate_linear_regressor_output_shapes,
+update_registered_converter(lightgbm.LGBMRegressor, "LightGbmLGBMRegressor", calculate_linear_regressor_output_shapes,
                             convert_lightgbm, options={"split": None})
-update_registered_converter(XGBRegressor, "XGBoostXGBRegressor", calculate_linear_regressor_output_shapes,
+update_registered_converter(xgboost.XGBRegressor, "XGBoostXGBRegressor", calculate_linear_regressor_output_shapes,
                             convert_xgboost)
 
 
@@ -78,7 +78,7 @@ initial_types = [(col, FloatTensorType([None, 1])) for col in NUMERIC_FEATURES]
 initial_types += [(col, StringTensorType([None, 1])) for col in CATEGORICAL_FEATURES]
 final_step = model_for_onnx.steps[-1][1]
 options = {id(final_step): {"zipmap": False}} if is_classifier(final_step) else None
-BOOSTERS = (LGBMClassifier, LGBMRegressor, XGBClassifier, XGBRegressor)
+BOOSTERS = (lightgbm.LGBMClassifier, lightgbm.LGBMRegressor, xgboost.XGBClassifier, xgboost.XGBRegressor)
 ML_OPSET = 3 if any(isinstance(part, BOOSTERS) for part in fitted_parts(model_for_onnx)) else None
 
 

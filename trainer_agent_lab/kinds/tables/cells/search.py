@@ -50,7 +50,10 @@ def out_of_fold(pipe):
             raise optuna.TrialPruned("out of time")
         fitted = clone(pipe).fit(X_train.iloc[fit_rows], y_train[fit_rows])
         rows = X_train.iloc[val_rows]
-        oof[val_rows] += fitted.predict_proba(rows) if CLASSIFY else fitted.predict(rows)
+        if CLASSIFY:  # a fold may lack a rare class: each probability goes to its own class's column
+            oof[np.ix_(val_rows, np.asarray(fitted.classes_, dtype=int))] += fitted.predict_proba(rows)
+        else:
+            oof[val_rows] += fitted.predict(rows)
         seen[val_rows] += 1
         grows = fitted.steps[-1][1].__class__.__name__.startswith(("SV", "KNeighbors"))
         # kernel SVMs and kNN keep (a share of) the training rows: scale to the full training split
