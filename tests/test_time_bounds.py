@@ -148,7 +148,7 @@ def test_latency_check_keeps_to_its_seconds(tmp_path: Path) -> None:
     began = time.perf_counter()
     run_cells(latency, ns)
     assert time.perf_counter() - began < 10  # its 0.5 s, with room for a shared machine; a count would take minutes
-    assert 0 < len(ns["float_ms"]) <= 300 and set(ns["float_checks"]) == {"p99_ms"}
+    assert ns["float_latency"]["p99_ms"] > 0 and set(ns["float_checks"]) == {"p99_ms"}
 
 
 @pytest.mark.parametrize(("total", "capacity", "importance"), [(60, 12.0, 3.0), (300, 20.0, 10.0)])

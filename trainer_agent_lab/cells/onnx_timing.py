@@ -1,7 +1,6 @@
 """Time single-item predictions of an ONNX model the way the bundle's serve.py runs it (one thread)."""
 
 # %% [context]
-import os
 import time
 
 import numpy as np
@@ -61,6 +60,8 @@ def single_row_ms(path, items, calls, warmup=50, seconds=None, min_calls=200):
 # p99 being the median of the rounds' figures, their spread (lowest..highest round) and the machine's load average
 # shown beside them. A figure that misses its target is measured again after a pause; the target counts as missed
 # only when that quieter measurement misses it too.
+import os  # noqa: E402  (the load average beside each figure)
+
 ROUNDS, PAUSE_S = 5, 2.0
 
 
