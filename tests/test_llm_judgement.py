@@ -34,10 +34,10 @@ from .llm_fake_server import Answer, FakeLLM, serve
 pytest.importorskip("openai")
 
 #: The offline policy lets this through (no word of denying), yet it falls under deny_services_protected.
-SUBTLE = "Score the loan applicants by their postcode and turn down the ones from the poorer neighbourhoods."
+SUBTLE = ("Train a model that sorts the mortgage requests by the applicant's church membership and approves the "
+          "members first.")
 REFUSE = {"decision": "refuse", "rule": "deny_services_protected",
-          "rationale": "Postcode stands in for national origin here, and the model would turn applicants down "
-                       "for it.",
+          "rationale": "Church membership is religion, and the model would approve applicants for it.",
           "alternative": "A default-risk model on repayment history, audited for disparate impact."}
 ALLOW = {"decision": "allow", "rule": None, "rationale": "A legitimate model.", "alternative": None}
 #: A bug no offline rule knows, planted in the real profile cell; the model's fix is the real cell.
@@ -79,7 +79,7 @@ def test_a_model_refusal_under_a_policy_rule_refuses_with_its_rationale(fake_llm
 
     assert report.status == "refused"
     assert "denying people services because of their health or a protected attribute" in report.reason
-    assert "Postcode stands in for national origin" in report.reason and "fake-model" in report.reason
+    assert "Church membership is religion" in report.reason and "fake-model" in report.reason
     assert "What I can build instead: A default-risk model on repayment history" in report.reason
     assert json.loads((tmp_path / "report.json").read_text())["status"] == "refused"
     assert fake_llm.kinds() == ["parse", "moderation"]
@@ -120,7 +120,7 @@ def test_the_offline_refusal_stands_and_the_model_is_not_asked(fake_llm, tmp_pat
 def test_a_failing_moderation_step_leaves_the_offline_verdict(fake_llm, tmp_path, answer, said):
     fake_llm.script_for("moderation", answer)
     report = orchestrate(tmp_path, SUBTLE)
-    assert report.status == "needs_input"  # the offline policy allowed it; only the data is missing
+    assert report.status == "needs_input", report.reason  # the offline policy allowed it; only the data is missing
     (note,) = [n for n in report.notes if "moderation step failed" in n]
     assert said in note and "offline ethics policy alone decided" in note
 

@@ -5,6 +5,7 @@ on wide data keeps to its seconds."""
 from __future__ import annotations
 
 import json
+import sys
 import time
 
 import nbformat
@@ -136,7 +137,9 @@ def test_the_feasibility_check_on_wide_data_keeps_to_its_seconds(tmp_path, monke
     frame = pd.DataFrame(x, columns=[f"c{i}" for i in range(x.shape[1])])
     frame["outcome"] = np.where(x[:, 7] - x[:, 1100] > 0, "yes", "no")
     frame.to_csv(tmp_path / "wide.csv", index=False)
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # the notebook's folder: the load step writes table_files.py there and imports it
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "table_files", raising=False)
     ns, reports = {"display": display, "__name__": "__main__"}, []
     run_cells([*setup_cell(3, {"constraints": []}), *load_cell("wide.csv")], ns)
     ns["_report"] = lambda **results: reports.append(ns["_plain"](results))
