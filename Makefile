@@ -32,9 +32,9 @@ demo: $(STAMP)
 # and chat-panel latency reports), `make corpus` beyond its 30-table slice, `make judgement`. Tests of an optional
 # extra skip without it.
 # How long: `make test` on a fresh clone (git clone, then make test: the .venv build included), measured
-# 2026-12-06 on this 2-core machine while other work ran beside it: 2,104 s wall (35 min), pytest 1,874 s for 1,111
-# tests. The acceptance runs go in the background while the other tests run (tests/shared_runs.py). The slowest:
-# the browser test 5.5, test_binder's fresh environment 4, the paper-strategy text test 2.8.
+# 2026-12-06 at 93f8c07 on this 2-core machine while other work ran beside it: 1,799 s wall (the build 7 min, pytest
+# 1,570 s for 1,364 tests; that run was red and most of its whole runs stopped early, so a green one takes longer;
+# stop 22 CI, green: 1,500 s). The acceptance runs go in the background while the other tests run (tests/shared_runs.py).
 # `pytest --collect-only -q | tail -1` counts the tests; --durations 15 names the slowest.
 test: $(STAMP)
 	$(BIN)/ruff check trainer_agent_lab tests benchmarks
