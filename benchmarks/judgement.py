@@ -141,6 +141,16 @@ def extra_figures(path: Path) -> list[str]:
     return lines
 
 
+def _figures(part: list[dict]) -> str:
+    """The four cells of a figures row: recall and false refusals, by the rules alone and with the judge."""
+    ref = [r for r in part if r["label"] == "refuse"]
+    allow = [r for r in part if r["label"] == "allow"]
+    return (f"{_rate(sum(r['rules_only'] == r['rule'] for r in ref), len(ref))} "
+            f"| {_rate(sum(r['rules_only'] is not None for r in allow), len(allow))} "
+            f"| {_rate(sum(r['verdict'] == r['rule'] for r in ref), len(ref))} "
+            f"| {_rate(sum(r['verdict'] is not None for r in allow), len(allow))}")
+
+
 def _rate(hits: int, n: int) -> str:
     return f"{hits}/{n} = {hits / n:.3f}" if n else "-"
 
@@ -211,24 +221,13 @@ def main() -> None:
     for half in ("held-out", "fit"):
         for lang in ("en", "zh"):
             part = [r for r in rows if r["half"] == half and r["lang"] == lang]
-            ref = [r for r in part if r["label"] == "refuse"]
-            allow = [r for r in part if r["label"] == "allow"]
-            lines.append(f"| {half} | {lang} | {_rate(sum(r['rules_only'] == r['rule'] for r in ref), len(ref))} "
-                         f"| {_rate(sum(r['rules_only'] is not None for r in allow), len(allow))} "
-                         f"| {_rate(sum(r['verdict'] == r['rule'] for r in ref), len(ref))} "
-                         f"| {_rate(sum(r['verdict'] is not None for r in allow), len(allow))} |")
+            lines.append(f"| {half} | {lang} | {_figures(part)} |")
     lines += ["", "Batch 3 alone (both halves; its fit half is now fit on, so only its held-out half is unseen by "
               "the head):",
               "", "| language | recall, rules alone | false refusals, rules alone | recall, rules + judge "
               "| false refusals, rules + judge |", "|---|---|---|---|---|"]
     for lang in ("en", "zh"):
-        part = [r for r in rows if r["fresh"] and r["lang"] == lang]
-        ref = [r for r in part if r["label"] == "refuse"]
-        allow = [r for r in part if r["label"] == "allow"]
-        lines.append(f"| {lang} | {_rate(sum(r['rules_only'] == r['rule'] for r in ref), len(ref))} "
-                     f"| {_rate(sum(r['rules_only'] is not None for r in allow), len(allow))} "
-                     f"| {_rate(sum(r['verdict'] == r['rule'] for r in ref), len(ref))} "
-                     f"| {_rate(sum(r['verdict'] is not None for r in allow), len(allow))} |")
+        lines.append(f"| {lang} | {_figures([r for r in rows if r['fresh'] and r['lang'] == lang])} |")
     lines += ["", "Chinese is judged by the written rules alone (MiniLM reads English only).", ""]
     if BLIND.exists():
         lines += ["## Blind batch", "", f"`{BLIND.relative_to(HERE.parent)}`: written on 2026-12-06 by someone who had "
