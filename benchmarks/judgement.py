@@ -80,7 +80,7 @@ def fit_head(rows: list[dict]) -> dict:
     bank, labels, owner = [], [], []
     for k, (r, texts, emb) in enumerate(embedded):
         for text, e in zip(texts, emb, strict=True):
-            if ethics_head.words(text) >= ethics_head.MIN_BANK_WORDS:
+            if ethics_head.words(text) >= ethics_head.MIN_BANK_WORDS and ethics_head.has_content(text):
                 bank.append(e)
                 labels.append(r["rule"] if r["label"] == "refuse" else "")
                 owner.append(k)

@@ -64,8 +64,9 @@ def _wait_ready(url: str, token: str, process: subprocess.Popen, timeout: float 
     raise RuntimeError("jupyter lab did not answer within 120 s")
 
 
-def run_ui_test(trace: Path, timeout_s: float = 480) -> subprocess.CompletedProcess:
-    """Start JupyterLab, run the Galata test (it writes ``trace``), stop JupyterLab; return the test's result."""
+def run_ui_test(trace: Path, timeout_s: float = 480, specs: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """Start JupyterLab, run the Galata tests (``specs``: file names under ``ui-tests/tests``, all of them when
+    empty; the chat spec writes ``trace``), stop JupyterLab; return the tests' result."""
     bin_dir = Path(sys.executable).parent
     port, token = _free_port(), secrets.token_hex(16)
     root = Path(tempfile.mkdtemp(prefix="tal-lab-"))
@@ -82,7 +83,8 @@ def run_ui_test(trace: Path, timeout_s: float = 480) -> subprocess.CompletedProc
         _wait_ready(env["TARGET_URL"], token, lab)
         jlpm = shutil.which("jlpm", path=str(bin_dir)) or "jlpm"
         grep = ["--grep", os.environ["TAL_GREP"]] if os.environ.get("TAL_GREP") else []  # one test, when asked
-        return subprocess.run([jlpm, "playwright", "test", "--config", "ui-tests/playwright.config.js", *grep],
+        files = [f"ui-tests/tests/{name}" for name in specs]
+        return subprocess.run([jlpm, "playwright", "test", "--config", "ui-tests/playwright.config.js", *grep, *files],
                               cwd=LABEXT, env=env, capture_output=True, text=True, timeout=timeout_s)
     finally:
         if lab.poll() is None:

@@ -15,6 +15,7 @@ import importlib
 import importlib.util
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -130,10 +131,25 @@ def driver(tmp_path):
     d.close()
 
 
+_SESSION_RUNS: list[SharedRuns] = []
+
+
 @pytest.fixture(scope="session")
 def shared_runs(tmp_path_factory: pytest.TempPathFactory) -> SharedRuns:
     """The runs of this session that several tests read, each done once (see ``tests/shared_runs.py``)."""
-    return SharedRuns(tmp_path_factory.mktemp("shared-runs"), BENCHMARKS)
+    runs = SharedRuns(tmp_path_factory.mktemp("shared-runs"), BENCHMARKS)
+    _SESSION_RUNS.append(runs)
+    return runs
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """How long each shared run took and when it ended: the acceptance runs are the suite's longest path."""
+    for runs in _SESSION_RUNS:
+        if runs.timings:
+            terminalreporter.write_sep("=", f"shared runs: {len(runs.timings)}, "
+                                       f"{sum(t for _, t, _ in runs.timings):.0f} s in all")
+            for what, seconds, ended in runs.timings:
+                terminalreporter.write_line(f"{seconds:7.1f} s  (ended at {ended:6.0f} s)  {what}")
 
 
 def benchmark_data(name: str) -> Path:

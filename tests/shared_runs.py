@@ -87,6 +87,9 @@ class SharedRuns:
         self._folders = itertools.count(1)
         self._runner: ModuleType | None = None
         self.tasks = load_tasks(benchmarks)
+        #: (what, seconds, when it ended after the session began) for each run done, for the session's summary
+        self.timings: list[tuple[str, float, float]] = []
+        self._began = time.perf_counter()
 
     def _once(self, key: tuple, work: Callable[[], Any]) -> Any:
         with self._lock:
@@ -94,11 +97,14 @@ class SharedRuns:
             if not started:
                 self._running[key] = threading.Event()
         if not started:
+            began = time.perf_counter()
             try:
                 self._done[key] = ("ok", work())
             except BaseException as exc:  # noqa: BLE001 - remembered and raised again for every reader
                 self._done[key] = ("error", exc)
             finally:
+                ended = time.perf_counter()
+                self.timings.append((" ".join(str(k) for k in key)[:80], ended - began, ended - self._began))
                 self._running.pop(key).set()
         elif key not in self._done:
             self._running[key].wait()  # the prefetch thread is on it

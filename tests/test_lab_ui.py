@@ -2,6 +2,8 @@
 
 ``approve.spec.ts``: with "approve each cell" on, each generated cell waits for Run in the chat (nothing runs before);
 Stop at a waiting cell ends the run there, stopped.
+``make test`` runs ``chat.spec.ts`` and ``magic.spec.ts``; ``make test-ui`` runs every spec.
+
 ``chat.spec.ts``: a wine request sent from the panel fills the open notebook with executed cells, the plan
 completes, the summary shows the constraint table (a screenshot of the panel is kept in ``ui-tests/snapshots``).
 ``daily.spec.ts``: the launcher card and View menu item, the empty panel's examples, the plan before a run, WCAG AA
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -36,13 +39,19 @@ lab_latency = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(lab_latency)
 
 
+#: The specs ``make test`` runs: the chat panel's run and follow-up, and the magic. ``make test-ui`` runs the rest too.
+CORE_SPECS = ("chat.spec.ts", "magic.spec.ts")
+#: The daily-use specs (approval, launcher and contrast, queueing, reload, a killed kernel): ``make test-ui`` only.
+DAILY_SPECS = ("approve.spec.ts", "daily.spec.ts", "kernel.spec.ts")
+
+
 @pytest.mark.slow
 def test_chat_panel_in_a_real_browser(tmp_path):
     why = lab_latency.missing()
     if why:
         pytest.skip(why)
     trace = tmp_path / "trace.json"
-    result = lab_latency.run_ui_test(trace, timeout_s=1500)  # chat.spec alone: a wine run, its follow-up, an iris run
+    result = lab_latency.run_ui_test(trace, timeout_s=880, specs=CORE_SPECS)
     assert result.returncode == 0, (result.stdout[-6000:] + result.stderr[-3000:])
     figures = json.loads(trace.read_text())
     assert figures["codeCells"] > 8
@@ -50,3 +59,15 @@ def test_chat_panel_in_a_real_browser(tmp_path):
     snapshots = ROOT / "labextension" / "ui-tests" / "snapshots"
     assert (snapshots / "chat-panel.png").stat().st_size > 10_000
     assert (snapshots / "magic-cells.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_daily_use_in_a_real_browser(tmp_path):
+    if not os.environ.get("TAL_UI_ALL"):
+        pytest.skip("the daily-use browser specs (approve, daily, kernel) run with `make test-ui`, not `make test`: "
+                    "they take ten minutes on two cores")
+    why = lab_latency.missing()
+    if why:
+        pytest.skip(why)
+    result = lab_latency.run_ui_test(tmp_path / "trace.json", timeout_s=1700, specs=DAILY_SPECS)
+    assert result.returncode == 0, (result.stdout[-6000:] + result.stderr[-3000:])

@@ -60,13 +60,13 @@ def single_row_ms(path, items, calls, warmup=50, seconds=None, min_calls=200):
 # p99 being the median of the rounds' figures, their spread (lowest..highest round) and the machine's load average
 # shown beside them. A figure that misses its target is measured again after a pause; the target counts as missed
 # only when that quieter measurement misses it too.
-import os  # noqa: E402  (the load average beside each figure)
-
 ROUNDS, PAUSE_S = 5, 2.0
 
 
 def load_average():
     """The 1-minute load average and the CPU count (None where the system does not say)."""
+    import os  # here: an earlier cell may have imported it at the top level already
+
     try:
         return round(os.getloadavg()[0], 2), os.cpu_count()
     except (AttributeError, OSError):

