@@ -29,7 +29,7 @@ demo: $(STAMP)
 # A run that several tests read is done once per session (tests/shared_runs.py): each of the 17 acceptance tasks
 # (ACCEPTANCE_TASKS) is one run that 4 tests read, the CLI wine run of test_end_to_end one run that 4 tests read.
 # Not in it: what `make bench` does (the 600 s grounding and generation tasks, the AutoML baselines, the serving
-# and chat-panel latency reports), `make corpus` beyond its 18-table slice, the daily-use browser specs
+# and chat-panel latency reports), `make corpus` beyond its 30-table slice, the daily-use browser specs
 # (`make test-ui`), the binder build (`make test-binder`), `make judgement`. Tests of an optional
 # extra skip without it.
 # How long: `make test` on a fresh clone (git clone, then make test: the .venv build included), measured

