@@ -180,5 +180,5 @@ def test_bundle_files_cover_predict_py(bundle: dict[str, Any]) -> None:
     assert imports - set(sys.stdlib_module_names) == {"numpy", "onnxruntime", "pandas"}
     schema = json.loads((bundle["dir"] / "feature_schema.json").read_text())
     assert schema["recipe"]["raw_inputs"] == RECIPE["raw_inputs"]
-    assert '"pandas"' in source("cells/bundle_check")  # pinned in requirements.txt
+    assert '"pandas"' in source("cells/bundle_requirements")  # pinned in requirements.txt
     assert " predict.py " in template("Dockerfile.tmpl").split("\nCOPY --chown")[1].splitlines()[0]

@@ -85,8 +85,8 @@ SERVING_MODEL_PATH: Any
 REQUEST_BODIES: list[bytes]
 EXTRA_SERVING_FILES: list[str]
 sample_response: dict[str, Any]
-#: ``cells/bundle_check``: serve.py loaded as a module, its answer to ``sample_request`` (a response), and whether
-#: that answer is the trained model's.
+#: ``cells/bundle_app``: serve.py loaded as a module and its answer to ``sample_request`` (a response);
+#: ``cells/bundle_answer`` (or a kind's own): whether that answer is what the notebook computed.
 serve_module: Any
 sample_request: dict[str, Any]
 answer: Any

@@ -88,5 +88,6 @@ def bundle_cell(docs: str, request: str | None = None, data_refs: Sequence[str] 
                             "The bundle's own test and its batch scoring script (`predict.py --input FILE --output "
                             "FILE`, without this package), verbatim; and the templates of its documents, which the "
                             "cells below fill in with what this notebook measured")
-    return [*files, *render("cells/bundle_check", "cells/bundle_facts", docs, "cells/bundle_documents",
-                            "cells/bundle_deploy", "cells/bundle_zip", REQUEST=request, DATA_REFS=list(data_refs))]
+    return [*files, *render("cells/bundle_app", "cells/bundle_answer", "cells/bundle_requirements",
+                            "cells/bundle_facts", docs, "cells/bundle_documents", "cells/bundle_deploy",
+                            "cells/bundle_zip", REQUEST=request, DATA_REFS=list(data_refs))]

@@ -43,6 +43,12 @@ def capacity_cell(load_requests: int = 1000, concurrency: int = 8, verify_second
                                 headroom_steps=headroom_steps)
 
 
+#: What the generator's serve.py needs: no Pillow (serve.py writes PNG itself), no pandas (no tables); httpx for the
+#: bundle's test (FastAPI's TestClient). uvicorn's optional speed-ups are left out: one image per request.
+SERVING_PACKAGES = ["onnxruntime", "numpy", "fastapi", "starlette", "pydantic", "uvicorn", "h11", "anyio",
+                    "prometheus_client", "httpx"]
+
+
 def bundle_cell(request: str | None = None, data_refs: Sequence[str] = ()) -> list[Cell]:
     """The bundle's test, its generation script (``predict.py``) and documents; the app check; the zip."""
     files = writefile_cells({"bundle/test_bundle.py": _BUNDLE + "generation_test.py",
@@ -52,5 +58,6 @@ def bundle_cell(request: str | None = None, data_refs: Sequence[str] = ()) -> li
                             "The bundle's own test and its generation script (`predict.py --class C --n N --seed S "
                             "--output DIR` writes PNG files, without this package), verbatim; and the templates of "
                             "its documents, which the cells below fill in with what this notebook measured")
-    return [*files, *render(_CELLS + "bundle_check", "cells/bundle_facts", _CELLS + "bundle_docs",
-                            "cells/bundle_zip", REQUEST=request, DATA_REFS=list(data_refs))]
+    return [*files, *render("cells/bundle_app", _CELLS + "bundle_answer", "cells/bundle_requirements",
+                            "cells/bundle_facts", _CELLS + "bundle_docs", "cells/bundle_zip", REQUEST=request,
+                            DATA_REFS=list(data_refs), SERVING_PACKAGES=SERVING_PACKAGES, OPTIONAL_PACKAGES={})]
