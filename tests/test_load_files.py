@@ -189,6 +189,20 @@ def test_the_request_names_the_file_to_predict(tmp_path, monkeypatch):
     assert parse_request("predict y and write predictions.csv", data=[str(train)]).data == [str(train)]
 
 
+def test_the_training_file_named_in_the_request_is_not_a_file_to_predict(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the request writes the path as its author sees it, not as --data gives it
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "data").mkdir()
+    train = write(tmp_path / "elsewhere" / "loans.csv", "a,b,default\n1,2,0\n3,4,1\n")
+    for request in ("Predict the default column of data/loans.csv and optimise F1",
+                    "predict default from data/loans.csv", "score loans.csv's default column: predict it"):
+        assert file_to_predict(parse_request(request, data=[str(train)])) is None, request
+    write(tmp_path / "data" / "new.csv", "a,b\n5,6\n")
+    spec = parse_request("Predict the default column of data/loans.csv, then predict for data/new.csv",
+                         data=[str(train)])
+    assert file_to_predict(spec) == str(tmp_path / "data" / "new.csv")
+
+
 def test_text_folders_stay_texts(tmp_path):
     write(tmp_path / "labeled.csv", "text,label\nsome words here,1\n")
     assert is_text_folder(str(tmp_path))

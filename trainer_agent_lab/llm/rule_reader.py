@@ -506,9 +506,10 @@ def _text_paths(text: str) -> list[tuple[int, str]]:
     return found
 
 
-#: A file to predict: "predict for test.csv", "predictions on data/new.csv", "score the rows of new.csv".
+#: A file to predict: "predict for test.csv", "predictions on data/new.csv", "score the rows of new.csv". Not
+#: "predict the default column of data/loans.csv": a column *of* a file names the training data.
 _PREDICT_FILE_RE = re.compile(
-    r"\b(?:predict\w*|scor(?:e|es|ing))\b(?:[^.;\n]{0,40}?\s(?:for|on|of))?\s+(?:(?:the|every|each|all)\s+)?"
+    r"\b(?:predict\w*|scor(?:e|es|ing))\b(?:[^.;\n]{0,40}?\s(?:for|on))?\s+(?:(?:the|every|each|all)\s+)?"
     r"(?:(?:rows?|lines?|records?|file|table)\s+(?:of|in)\s+)?(?:(?:the\s+)?file\s+)?"
     rf"(?P<ref>(?:~/|\.{{1,2}}/|/)?(?:[\w-][\w.-]*/)*[\w-][\w.-]*\.(?:{'|'.join(V.DATA_EXTENSIONS)}))(?![\w.])",
     re.IGNORECASE)

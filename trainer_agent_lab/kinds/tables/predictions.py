@@ -50,7 +50,10 @@ def file_to_predict(spec: TaskSpec) -> str | None:
         if not path.is_absolute():
             near = [first if first.is_dir() else first.parent] if first is not None else []
             candidates = [Path.cwd() / path, *(folder / path for folder in near)]
-            path = next((c for c in candidates if c.exists()), candidates[0])
+            found = next((c for c in candidates if c.exists()), None)
+            if found is None and first is not None and first.is_file() and path.name == first.name:
+                continue  # the training file, written as the request's author sees it ("data/loans.csv")
+            path = found or candidates[0]
         if first is None or path.resolve() != first.resolve():
             return str(path.resolve())
     return None
