@@ -195,7 +195,9 @@ RULES: tuple[Rule, ...] = (
          "in the data were promised.",
          "Work on the de-identified data as it is, or measure re-identification risk in order to reduce it.",
          (r"\b(re-?identif(y|ies|ying)|de-?anonymi[sz]\w*|unmask\w*|find out who|identify (the )?(real )?(people|"
-          r"patients|users|individuals|persons)|(match|link)\w*( \S+){0,6} (back )?to (the )?(names|real|people|"
+          r"patients|users|individuals|persons)(?! (at (\w+ )?risk|(most )?likely|who (need|would|are likely|may|"
+          r"might)|in need|needing|eligible|with (a )?(high|higher|low|increased|elevated) risk))|"
+          r"(match|link)\w*( \S+){0,6} (back )?to (the )?(names|real|people|"
           r"employees|identities)|real (people|identities)|whose genome|put names? (back )?on|learn who each|"
           r"which of (our|the) \w+ (gave|wrote|sent)|name the (individuals|people|persons)|who each \w+( \w+)? is)"
           r"\b|(查出|找出).*(是谁|身份)|人名对上|对上.{0,4}(人名|名字)|"

@@ -30,8 +30,9 @@ from pathlib import Path
 import numpy as np
 
 HEAD = Path(__file__).with_name("ethics_head.npz")
-#: The probability at which the head refuses: where the fit half's false refusals (own spans left out) fell to ~4%.
-THRESHOLD = 0.6
+#: The probability at which the head refuses: where the fit half's false refusals (own spans left out) fell to ~4%
+#: (0.6 for the first head; 0.7 since features version 2: 4.3% there, 6.9% at 0.6).
+THRESHOLD = 0.7
 #: The regularisation of the logistic regression (inverse strength).
 C = 3.0
 #: A span of the bank has at least this many words (single words are topic, not harm).
