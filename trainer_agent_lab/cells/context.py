@@ -85,6 +85,9 @@ SERVING_MODEL_PATH: Any
 REQUEST_BODIES: list[bytes]
 EXTRA_SERVING_FILES: list[str]
 sample_response: dict[str, Any]
+#: ``cells/torch_onnx``: ``export_onnx(module, example, input_names, output_names, props)`` writes ONNX_PATH at the
+#: newest opset onnxruntime loads and returns (onnx model, opset, bytes).
+export_onnx: Callable[..., tuple[Any, int, int]]
 #: ``cells/bundle_app``: serve.py loaded as a module and its answer to ``sample_request`` (a response);
 #: ``cells/bundle_answer`` (or a kind's own): whether that answer is what the notebook computed.
 serve_module: Any

@@ -19,7 +19,7 @@ _BUNDLE = "kinds/generation/bundle/"
 
 def export_onnx_cell() -> list[Cell]:
     """Export the decoder (noise and class code in, raw-scale pixels out) to ONNX; define the timing helpers."""
-    return render("cells/bundle_folder", _CELLS + "export", "cells/onnx_timing", TIMED_FEED=False)
+    return render("cells/bundle_folder", "cells/torch_onnx", _CELLS + "export", "cells/onnx_timing", TIMED_FEED=False)
 
 
 def parity_cell() -> list[Cell]:

@@ -20,8 +20,8 @@ _CELLS = "kinds/grounding/cells/"
 
 def export_onnx_cell() -> list[Cell]:
     """Export the network (pixels and token ids in, box and score out) to ONNX; time it against latency targets."""
-    return render("cells/bundle_folder", _CELLS + "export", "cells/onnx_timing", "cells/latency_checks",
-                  TIMED_FEED=False, ONE_ITEM="one-query")
+    return render("cells/bundle_folder", "cells/torch_onnx", _CELLS + "export", "cells/onnx_timing",
+                  "cells/latency_checks", TIMED_FEED=False, ONE_ITEM="one-query")
 
 
 def parity_cell() -> list[Cell]:

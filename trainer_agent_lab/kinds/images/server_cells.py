@@ -21,8 +21,8 @@ _IMAGES = "kinds/images/cells/"
 def export_onnx_cell(calibration_images: int = 256, check_images: int = 500,
                      agreement_wanted: float = 0.995) -> list[Cell]:
     """Export ``model`` (raw pixels in, probabilities out) to ONNX; int8 by static QDQ when asked or needed."""
-    return render("cells/bundle_folder", _IMAGES + "export", "cells/onnx_timing", "cells/latency_checks",
-                  _IMAGES + "export_int8", TIMED_FEED=False, ONE_ITEM="one-image",
+    return render("cells/bundle_folder", "cells/torch_onnx", _IMAGES + "export", "cells/onnx_timing",
+                  "cells/latency_checks", _IMAGES + "export_int8", TIMED_FEED=False, ONE_ITEM="one-image",
                   CALIBRATION_IMAGES=calibration_images, CHECK_IMAGES=check_images, AGREEMENT_WANTED=agreement_wanted)
 
 

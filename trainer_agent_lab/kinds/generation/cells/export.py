@@ -2,22 +2,18 @@
 
 # %% [context]
 import json
-import warnings
 
 import numpy as np
 import torch
 
-from ....cells.context import ONNX_PATH
+from ....cells.context import ONNX_PATH, export_onnx
 from .context import CLASSES, IMAGE_SHAPE, LATENT_DIM, N_CLASSES, PIXEL_MAX, SEED, _report, model
+
 
 # isort: split
 # %% Export the decoder (the part that draws) to ONNX at the newest opset this onnxruntime loads: inputs `noise`
 # [batch, LATENT_DIM] and `label` [batch] (class codes), output `pixels` [batch, C, H, W] on the raw scale. The
 # one-hot code and the sigmoid are inside the graph, so serve.py only draws noise and encodes PNG.
-import onnx
-import onnxruntime as ort
-
-
 class ServedDecoder(torch.nn.Module):
     """Noise and class codes -> raw-scale images."""
 
@@ -34,26 +30,8 @@ class ServedDecoder(torch.nn.Module):
 
 decoder = ServedDecoder(model).eval()
 example = (torch.zeros(2, LATENT_DIM), torch.zeros(2, dtype=torch.int64))
-onnx_model, last_error = None, None
-for opset in range(min(20, onnx.defs.onnx_opset_version()), 12, -1):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript exporter: no onnxscript needed
-            torch.onnx.export(decoder, example, str(ONNX_PATH), input_names=["noise", "label"],
-                              output_names=["pixels"], opset_version=opset, dynamo=False,
-                              dynamic_axes={"noise": {0: "batch"}, "label": {0: "batch"}, "pixels": {0: "batch"}})
-        candidate = onnx.load(ONNX_PATH)
-        ort.InferenceSession(candidate.SerializeToString(), providers=["CPUExecutionProvider"])
-    except Exception as err:  # try the next opset; the last error is raised below
-        last_error = err
-        continue
-    onnx_model = candidate
-    break
-if onnx_model is None:
-    raise RuntimeError("could not export the decoder to ONNX at opsets 20..13") from last_error
-onnx.helper.set_model_props(onnx_model, {"task": "image_generation", "classes": json.dumps(CLASSES)})
-onnx.save(onnx_model, ONNX_PATH)
-onnx_bytes = ONNX_PATH.stat().st_size
+onnx_model, opset, onnx_bytes = export_onnx(decoder, example, ["noise", "label"], ["pixels"],
+                                            {"task": "image_generation", "classes": json.dumps(CLASSES)})
 print(f"{ONNX_PATH}: {onnx_bytes / 1024:.1f} KiB, opset {opset}; inputs noise [batch, {LATENT_DIM}] and label "
       f"[batch]; output pixels [batch, {', '.join(map(str, IMAGE_SHAPE))}] on the scale 0..{PIXEL_MAX:g}")
 

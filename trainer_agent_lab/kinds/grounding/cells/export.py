@@ -2,46 +2,24 @@
 
 # %% [context]
 import json
-import warnings
 
 import numpy as np
 import torch
 
+from ....cells.context import export_onnx
 from .context import IMAGE_SIDE, MAX_TOKENS, ONNX_PATH, REQUIREMENTS, ServedGrounding, X_test, _report, model
 
 # isort: split
 # %% Export the network to ONNX with two inputs, `pixels` [batch, 3, side, side] (raw 0..255) and `token_ids`
 # [batch, tokens] (the bundle's tokenizer.json makes them), and two outputs, `box` [batch, 4] (x0, y0, x1, y1 in the
 # network's pixels) and `score` [batch] (the best cell's probability), at the newest opset this onnxruntime loads.
-import onnx
-import onnxruntime as ort
-
 ONNX_INPUT_NAMES = ["pixels", "token_ids"]
 served_model = ServedGrounding(model).eval()
 example = (torch.from_numpy(np.ascontiguousarray(X_test["pixels"][:2])),
            torch.from_numpy(np.ascontiguousarray(X_test["tokens"][:2])))
-onnx_model, last_error = None, None
-for opset in range(min(20, onnx.defs.onnx_opset_version()), 12, -1):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and GRU batch-size notes
-            torch.onnx.export(served_model, example, str(ONNX_PATH), input_names=ONNX_INPUT_NAMES,
-                              output_names=["box", "score"], opset_version=opset, dynamo=False,
-                              dynamic_axes={"pixels": {0: "batch"}, "token_ids": {0: "batch"}, "box": {0: "batch"},
-                                            "score": {0: "batch"}})
-        candidate = onnx.load(ONNX_PATH)
-        ort.InferenceSession(candidate.SerializeToString(), providers=["CPUExecutionProvider"])
-    except Exception as err:  # try the next opset; the last error is raised below
-        last_error = err
-        continue
-    onnx_model = candidate
-    break
-if onnx_model is None:
-    raise RuntimeError("could not export the network to ONNX at opsets 20..13") from last_error
-onnx.helper.set_model_props(onnx_model, {"task": "visual_grounding", "side": str(IMAGE_SIDE),
-                                         "max_tokens": str(MAX_TOKENS)})
-onnx.save(onnx_model, ONNX_PATH)
-onnx_bytes = ONNX_PATH.stat().st_size
+onnx_model, opset, onnx_bytes = export_onnx(served_model, example, ONNX_INPUT_NAMES, ["box", "score"],
+                                            {"task": "visual_grounding", "side": str(IMAGE_SIDE),
+                                             "max_tokens": str(MAX_TOKENS)})
 int8_quantised = None  # no int8 model for grounding: the box regression needs float precision
 if REQUIREMENTS.get("quantize_int8"):
     print("int8 was asked for; the grounding network is served in float32 (its boxes need the precision)")
