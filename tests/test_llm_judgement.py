@@ -41,7 +41,7 @@ REFUSE = {"decision": "refuse", "rule": "deny_services_protected",
           "alternative": "A default-risk model on repayment history, audited for disparate impact."}
 ALLOW = {"decision": "allow", "rule": None, "rationale": "A legitimate model.", "alternative": None}
 #: A bug no offline rule knows, planted in the real profile cell; the model's fix is the real cell.
-GOOD, BAD = '"unique": df[shown].nunique(),', '"unique": df[shown].n_unique(),'
+GOOD, BAD = "[shown].nunique(),", "[shown].n_unique(),"
 
 
 def planted(real: Callable[..., list[Cell]]) -> Callable[..., list[Cell]]:
