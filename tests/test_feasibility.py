@@ -23,6 +23,8 @@ def _probe(tmp_path, monkeypatch, gated, frame=None):
     from IPython.display import display
 
     monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))  # the load cell imports the table_files.py it writes, as a kernel does
+    monkeypatch.delitem(sys.modules, "table_files", raising=False)
     ref = "sklearn:wine"
     if frame is not None:
         frame.to_csv(tmp_path / "data.csv", index=False)

@@ -145,6 +145,23 @@ def _values(raw: Any, name: str) -> list[Any]:
     return column.tolist() if hasattr(column, "tolist") else list(column)
 
 
+def _numeric_array(column: Any) -> np.ndarray | None:
+    """A column already held as numbers (a NumPy or pandas column of bool, int or float dtype) as float64 in one
+    pass, infinities as NaN: what :func:`parse_number` makes of each value, without a call per value (a wide
+    table has millions of them). None for any other column (text, objects, lists), which is parsed value by value."""
+    kind = getattr(getattr(column, "dtype", None), "kind", None)
+    if kind is None or kind not in "biuf":
+        return None
+    try:
+        array = (column.to_numpy(dtype=np.float64, na_value=np.nan) if hasattr(column, "to_numpy")
+                 else np.asarray(column, dtype=np.float64))
+    except (TypeError, ValueError):
+        return None
+    array = np.array(array, dtype=np.float64)  # its own copy: never a view of the caller's data
+    array[~np.isfinite(array)] = np.nan
+    return array
+
+
 def _each_unique(values: list[Any], parse: Any, *args: Any) -> list[Any]:
     """``parse(value, *args)`` for every value, once per distinct value (dates and codes repeat a lot)."""
     cache: dict[Any, Any] = {}
@@ -166,7 +183,12 @@ def to_model_columns(raw: Any, recipe: Mapping[str, Any]) -> dict[str, np.ndarra
     to its values (a DataFrame or a dict of lists); floats come back as float64, text as object arrays."""
     out: dict[str, np.ndarray] = {}
     for step in recipe["columns"]:
-        values, kind, name = _values(raw, step["raw"]), step["kind"], step["column"]
+        kind, name = step["kind"], step["column"]
+        numbers = _numeric_array(raw[step["raw"]]) if kind == "number" else None
+        if numbers is not None:  # numbers already: one pass for the whole column
+            out[name] = numbers
+            continue
+        values = _values(raw, step["raw"])
         if kind == "number":
             out[name] = np.array(_each_unique(values, parse_number, step.get("decimal", ".")), dtype=np.float64)
         elif kind == "boolean":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...cells.render import Cell, render, writefile_cells
+from .sampling import LARGE_TABLE_CELLS, PROFILE_ROWS
 
 
 def load_cell(data_ref: str, predict_ref: str | None = None) -> list[Cell]:
@@ -14,9 +15,12 @@ def load_cell(data_ref: str, predict_ref: str | None = None) -> list[Cell]:
             *render("kinds/tables/cells/load", DATA_REF=data_ref, PREDICT_REF=predict_ref)]
 
 
-def profile_cell(target: str, task: str) -> list[Cell]:
-    """Types, missing values, class balance or target distribution, with plots."""
-    return render("kinds/tables/cells/profile", TARGET=target, TASK=task)
+def profile_cell(target: str, task: str, large_table_cells: int = LARGE_TABLE_CELLS,
+                 profile_rows: int = PROFILE_ROWS) -> list[Cell]:
+    """Types, missing values, class balance or target distribution, with plots; on a table of more than
+    ``large_table_cells`` cells the statistics and plots come from a seeded sample of ``profile_rows`` rows."""
+    return render("kinds/tables/cells/profile", TARGET=target, TASK=task, LARGE_TABLE_CELLS=large_table_cells,
+                  PROFILE_ROWS=profile_rows)
 
 
 def column_types_cell(target: str, max_categories: int = 30) -> list[Cell]:

@@ -12,6 +12,7 @@ from ...llm.feature_reader import PROTECTED_ATTRIBUTES, PROTECTED_WORDS
 from ...spec import CLASSIFICATION_METRICS, LOWER_IS_BETTER, REGRESSION_METRICS
 from ..budget import DEFAULT_TIME_BUDGET_S, TimeBudget
 from . import model_cells as cells
+from .sampling import FIT_SHARE, fit_budget_s, is_large, probe_seconds, sample_parameters
 
 #: Queued first so every family is tried once with sensible settings before the search explores.
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -72,8 +73,9 @@ class TableModelAgent(ModelAgent):
 
     #: The time budget the search was given (the evaluation's permutation importance takes its share of it).
     _budget: TimeBudget | None = None
-    #: The training rows of the split the search runs on (the boosters' defaults depend on it).
+    #: The training rows of the split the search runs on (the boosters' defaults depend on it), and its input columns.
     _n_train: int = SMALL_DATA_ROWS
+    _n_inputs: int = 0
 
     def select_features(self, split: dict[str, Any], budget: TimeBudget, assume_yes: bool) -> dict[str, Any]:
         """Choose the inputs the request allows before the search (never / only / at most N / the monotonic ones);
@@ -140,6 +142,7 @@ class TableModelAgent(ModelAgent):
         budget = spec.constraint("parameters")
         n_classes = len(split["classes"] or [])
         self._n_train = int(split["n_train"])
+        self._n_inputs = len(split.get("numeric") or []) + len(split.get("categorical") or [])
         monotonic = bool(self.memory.results.get("features", {}).get("monotonic"))
         judged = candidates(task, split["n_features"], n_classes, split["n_train"],
                             budget.value if budget else None, strict=budget is None or budget.op == "<",
@@ -186,6 +189,10 @@ class TableModelAgent(ModelAgent):
         direction = "lower" if objective in LOWER_IS_BETTER else "higher"
         left = budget.left_s()
         seconds = round(budget.search_s(), 1)
+        # a large table: a timed probe first sizes the sample the search cross-validates, and the final fit on every
+        # row gets a share of the search's seconds (both out of them)
+        large = is_large(self._n_train, self._n_inputs)
+        kept = probe_seconds(seconds) + FIT_SHARE * seconds if large else 0.0
         if spec.engine == "ray":
             self.say(f"The trials run as Ray Tune trials on {spec.engine_address or 'a Ray started for this run'}.")
         self.say(f"Tuning {len(families)} families for {objective} ({direction} is better) for up to "
@@ -196,10 +203,14 @@ class TableModelAgent(ModelAgent):
             families=families, defaults=[default_settings(f, self._n_train) for f in families], objective=objective,
             metric_constraints=metric_rows, param_limit=inclusive_limit(spec.constraint("parameters")),
             bytes_limit=inclusive_limit(spec.constraint("onnx_bytes")), tune_threshold=tune_threshold,
-            time_budget_s=seconds, margin=MARGIN, patience=PATIENCE,
+            time_budget_s=round(seconds - kept, 1), margin=MARGIN, patience=PATIENCE,
             tree_max_depth=SHALLOW_TREE_DEPTH if spec.features.interpretable else None,
             monotonic=self.memory.results.get("features", {}).get("monotonic") or {},
-            engine=spec.engine, engine_address=spec.engine_address))
+            engine=spec.engine, engine_address=spec.engine_address, sample=sample_parameters(seconds)))
+        if result.get("search_rows", self._n_train) < result.get("train_rows", self._n_train):
+            self.say(f"The table is large: the search cross-validated a seeded sample of {result['search_rows']:,} of "
+                     f"the {result['train_rows']:,} training rows, sized to its time; the fit trains on all of them "
+                     "(on as many as its own time allows).")
         self.say(f"Best after {result['trials']} trials: {result['best_family']} "
                  f"(cross-validated {objective} {result['cv_metrics'][objective]:.4f}).")
         if result.get("threshold_note"):
@@ -207,9 +218,14 @@ class TableModelAgent(ModelAgent):
         return result
 
     def fit(self, search: dict[str, Any]) -> dict[str, Any]:
-        """Train the best configuration on all training rows; the next best if it outgrows the budget."""
+        """Train the best configuration on all training rows (the search may have seen a sample of them; then within
+        the time left for it, on fewer rows where all would outlast it); the next best if it outgrows the budget."""
+        sampled = search.get("search_rows", 0) < search.get("train_rows", 0)
         for choice in search["ranked"]:
-            result = self.run("fit", cells.fit_cell(choice["params"], choice["threshold"], choice["cv_metrics"]))
+            seconds = fit_budget_s(self._budget) if sampled and self._budget else None
+            result = self.run("fit", cells.fit_cell(choice["params"], choice["threshold"], choice["cv_metrics"],
+                                                    search_rows=search["search_rows"] if sampled else None,
+                                                    fit_budget_s=seconds))
             if not result["over_budget"]:
                 self.say(f"Trained {result['family']} with {result['parameters']:,} parameters.")
                 return result

@@ -11,10 +11,12 @@ from typing import Any
 
 from ...cells.render import Cell, render
 from ...knowledge.zoo import ENSEMBLE_MEMBERS
+from .sampling import sample_parameters
 
 #: The cell files of the model search, in the order the notebook shows them.
 SEARCH_FILES = ("kinds/tables/cells/search_plan", "kinds/tables/cells/zoo", "kinds/tables/cells/metrics",
-                "kinds/tables/cells/cv", "kinds/tables/cells/search", "kinds/tables/cells/ensemble")
+                "kinds/tables/cells/search_sample", "kinds/tables/cells/cv", "kinds/tables/cells/search",
+                "kinds/tables/cells/ensemble")
 #: The cell files of the evaluation on the test split.
 EVALUATE_FILES = ("kinds/tables/cells/evaluate", "kinds/tables/cells/importance")
 
@@ -42,24 +44,31 @@ def search_cell(*, families: list[str], defaults: list[dict[str, Any]], objectiv
                 tune_threshold: bool, time_budget_s: float, margin: float, patience: int,
                 tree_max_depth: int | None = None, monotonic: dict[str, str] | None = None,
                 ensemble_members: int = ENSEMBLE_MEMBERS, engine: str = "local",
-                engine_address: str | None = None) -> list[Cell]:
+                engine_address: str | None = None, sample: dict[str, Any] | None = None) -> list[Cell]:
     """Cross-validated search over the families within budget, optimising the named metric; trees no deeper than
     ``tree_max_depth`` and every family constrained to be ``monotonic`` in those columns where one is asked for.
     After it, a soft vote of up to ``ensemble_members`` of the best families where it beats them within the limits,
     and the fold-by-fold check of a tuned decision threshold. With ``engine="ray"`` the trials run as Ray Tune trials
-    on the cluster at ``engine_address`` (None: a Ray started for the search), ``search_ray.py`` for ``search.py``."""
+    on the cluster at ``engine_address`` (None: a Ray started for the search), ``search_ray.py`` for ``search.py``.
+    ``sample``: the parameters of ``search_sample.py`` (the large-table threshold, the probe's rows and seconds, the
+    rounds and the fewest rows; :func:`.sampling.sample_parameters`), which chooses the rows the search sees."""
     files = SEARCH_FILES if engine != "ray" else tuple(
         "kinds/tables/cells/search_ray" if f == "kinds/tables/cells/search" else f for f in SEARCH_FILES)
     extra = {"RAY_ADDRESS": engine_address} if engine == "ray" else {}
-    return render(*files, **extra, FAMILIES=families, DEFAULTS=defaults, OBJECTIVE=objective,
-                  METRIC_CONSTRAINTS=metric_constraints, PARAM_LIMIT=param_limit, BYTES_LIMIT=bytes_limit,
-                  TUNE_THRESHOLD=tune_threshold, TIME_BUDGET_S=time_budget_s, MARGIN=margin, PATIENCE=patience,
-                  TREE_MAX_DEPTH=tree_max_depth, MONOTONIC=monotonic or {}, ENSEMBLE_MEMBERS=ensemble_members)
+    return render(*files, **extra, **(sample or sample_parameters()), FAMILIES=families, DEFAULTS=defaults,
+                  OBJECTIVE=objective, METRIC_CONSTRAINTS=metric_constraints, PARAM_LIMIT=param_limit,
+                  BYTES_LIMIT=bytes_limit, TUNE_THRESHOLD=tune_threshold, TIME_BUDGET_S=time_budget_s, MARGIN=margin,
+                  PATIENCE=patience, TREE_MAX_DEPTH=tree_max_depth, MONOTONIC=monotonic or {},
+                  ENSEMBLE_MEMBERS=ensemble_members)
 
 
-def fit_cell(params: dict[str, Any], threshold: float | None, cv_metrics: dict[str, float]) -> list[Cell]:
-    """Train the chosen configuration (pinned here, so re-running the notebook trains the same model)."""
-    return render("kinds/tables/cells/fit", PARAMS=params, THRESHOLD=threshold, CV_METRICS=cv_metrics)
+def fit_cell(params: dict[str, Any], threshold: float | None, cv_metrics: dict[str, float],
+             search_rows: int | None = None, fit_budget_s: float | None = None) -> list[Cell]:
+    """Train the chosen configuration (pinned here, so re-running the notebook trains the same model) on every
+    training row; ``search_rows``: the rows of the sample the search cross-validated it on (None: all of them), and
+    then ``fit_budget_s``, the seconds the fit may take (fewer rows, said so, where all of them would outlast it)."""
+    return render("kinds/tables/cells/fit", PARAMS=params, THRESHOLD=threshold, CV_METRICS=cv_metrics,
+                  SEARCH_ROWS=search_rows, FIT_BUDGET_S=fit_budget_s)
 
 
 def evaluate_cell(importance_seconds: float = 10.0) -> list[Cell]:

@@ -90,6 +90,16 @@ PATIENCE: int
 CLASSIFY: bool
 N_CLASSES: int
 N: int
+#: The rows the search cross-validates (``search_sample.py``): the training split, or on a large table (more than
+#: ``LARGE_TABLE_CELLS`` cells) a seeded sample of it, stratified for classes, sized to the search's time; their
+#: count, and what the notebook says of them (``""`` when not large). The fit trains on ``X_train``, every row.
+X_search: pd.DataFrame
+y_search: np.ndarray
+N_SEARCH: int
+SAMPLE_NOTE: str
+#: ``sample_rows(n, size, seed, labels=None)``: ``size`` of the positions ``0..n-1``, seeded, in order, stratified by
+#: ``labels`` when given (``search_sample.py``; the fit uses it where a large table's rows outlast its time).
+sample_rows: Callable[..., np.ndarray]
 #: The tree families (trained unscaled; about 25 bytes per parameter in ONNX).
 TREES: tuple[str, ...]
 #: ``build(family, trial)``: an estimator of ``family``, hyper-parameters drawn from an optuna trial, sized to fit.
@@ -125,6 +135,10 @@ LINEAR: tuple[str, ...]
 #: in ``best_out_of_fold`` (family -> {"score", "oof", "trial"}).
 folds: Any
 FIRST_FOLDS: list[np.ndarray]
+#: Seconds one fit and prediction of the first default took on one fold (``cv.py``: the search's estimate of a fold),
+#: and what ``cv.py`` says where it cut the folds for it (``""``: the usual folds).
+FOLD_SECONDS: float
+CV_NOTE: str
 remember_out_of_fold: Callable[..., None]
 best_out_of_fold: dict[str, dict[str, Any]]
 #: The search's optuna study and its finished trials, best first (``search.py``).

@@ -1,11 +1,15 @@
-"""How the model search cross-validates: repeated folds on small data, and the best out-of-fold predictions kept."""
+"""How the model search cross-validates: repeated folds on small data, fewer folds where one fit is dear (a wide
+table) so that a trial fits the search's time, and the best out-of-fold predictions kept."""
 
 # %% [context]
+import time
+
 import numpy as np
 from IPython.display import Markdown, display
+from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from .context import CLASSIFY, SEED, N, X_train, y_train
+from .context import CLASSIFY, DEFAULTS, N_SEARCH, SEED, TIME_BUDGET_S, X_search, _report, make_model, y_search
 
 # isort: split
 # %% How each candidate is cross-validated on the training split: 5 folds under 1,000 rows, else 3. On small data
@@ -17,21 +21,55 @@ from threadpoolctl import threadpool_limits
 # The search fits many small models one after another: a multi-threaded BLAS only fights over the cores for them
 # (on a busy machine a logistic regression on 150 rows took 20 times longer), so BLAS runs on one thread from here on.
 threadpool_limits(1, user_api="blas")
+# The search slices the training rows twice per fit: one block of numbers (not one per column, as a table read column
+# by column is held) makes each slice and each preprocessing pass cheap however wide the table is. Same values.
+X_search = X_search.copy()
 
-N_FOLDS = 5 if N < 1000 else 3
+N_FOLDS = 5 if N_SEARCH < 1000 else 3
 if CLASSIFY:  # stratified folds need every fold to see a class: never more folds than the largest class has rows
-    N_FOLDS = max(2, min(N_FOLDS, int(np.unique(np.asarray(y_train), return_counts=True)[1].max())))
-REPEATS = 3 if N < 500 else 2 if N < 1000 else 1
+    N_FOLDS = max(2, min(N_FOLDS, int(np.unique(np.asarray(y_search), return_counts=True)[1].max())))
+REPEATS = 3 if N_SEARCH < 500 else 2 if N_SEARCH < 1000 else 1
 if REPEATS > 1:
     folds = (RepeatedStratifiedKFold if CLASSIFY else RepeatedKFold)(n_splits=N_FOLDS, n_repeats=REPEATS,
                                                                      random_state=SEED)
 else:
     folds = (StratifiedKFold if CLASSIFY else KFold)(n_splits=N_FOLDS, shuffle=True, random_state=SEED)
+
+# %% What one fit costs on this table: the first default's fit and prediction on one fold, timed. A trial
+# cross-validates every fold; where that would take over TRIAL_SHARE of the search's seconds (a wide table: every
+# fit preprocesses each of its columns), the search uses fewer fits (no repeats, then 3 folds, then 2) and says so.
+TRIAL_SHARE = 0.25
+pilot_fit, pilot_val = next(iter(folds.split(X_search, y_search)))
+pilot_began = time.perf_counter()
+try:
+    pilot = clone(make_model(DEFAULTS[0])).fit(X_search.iloc[pilot_fit], y_search[pilot_fit])
+    (pilot.predict_proba if CLASSIFY else pilot.predict)(X_search.iloc[pilot_val])
+except ValueError:  # the search reports a family that fails on this data: nothing to time here
+    pass
+FOLD_SECONDS = time.perf_counter() - pilot_began  # one fit and prediction: the estimate for each fold of a trial
+planned = N_FOLDS * REPEATS
+for n_folds, repeats in ((N_FOLDS, 1), (min(N_FOLDS, 3), 1), (2, 1)):
+    if N_FOLDS * REPEATS * FOLD_SECONDS <= TRIAL_SHARE * TIME_BUDGET_S:
+        break
+    N_FOLDS, REPEATS = n_folds, repeats
+CV_NOTE = "" if N_FOLDS * REPEATS == planned else (
+    f"One fit of {DEFAULTS[0]['family']} on this table ({X_search.shape[1]:,} input columns) "
+    f"took {FOLD_SECONDS:.2f} s: "
+    f"{planned} fits per trial would take about {planned * FOLD_SECONDS:.0f} s of the search's {TIME_BUDGET_S:.0f} s, "
+    f"so each trial cross-validates {N_FOLDS * REPEATS} folds instead (noisier scores, more trials within the time).")
+if CV_NOTE:  # the fewer folds: as many shuffles of the repeated splitter as are left (one, as a rule)
+    folds = (RepeatedStratifiedKFold if CLASSIFY else RepeatedKFold)(n_splits=N_FOLDS, n_repeats=REPEATS,
+                                                                     random_state=SEED)
+    _report(cv_plan={"folds": N_FOLDS, "repeats": REPEATS, "planned_fits": planned,
+                     "fold_seconds": round(FOLD_SECONDS, 3)}, say=[CV_NOTE])
+
+# %% The folds the search uses, as a reader sees them.
 #: The validation rows of each fold of the first repeat (what the threshold check holds out, fold by fold).
-FIRST_FOLDS = [val_rows for _, val_rows in list(folds.split(X_train, y_train))[:N_FOLDS]]
-display(Markdown(f"Cross-validation: {N_FOLDS} folds" + (f", repeated {REPEATS} times with fresh shuffles "
-                                                         f"({N:,} training rows: one split alone would be noise)"
-                                                         if REPEATS > 1 else "") + "."))
+FIRST_FOLDS = [val_rows for _, val_rows in list(folds.split(X_search, y_search))[:N_FOLDS]]
+REPEATED = (f", repeated {REPEATS} times with fresh shuffles ({N_SEARCH:,} training rows: one split alone would "
+            "be noise)"
+            if REPEATS > 1 else "")
+display(Markdown(f"Cross-validation: {N_FOLDS} folds{REPEATED}." + (f" {CV_NOTE}" if CV_NOTE else "")))
 
 # The best out-of-fold predictions of each family within the limits (what a soft vote of the best members would
 # have predicted is their mean, with no further training).

@@ -13,10 +13,10 @@ from .context import (
     MARGIN,
     METRIC_CONSTRAINTS,
     N_CLASSES,
+    N_SEARCH,
     OBJECTIVE,
     PARAM_LIMIT,
     POS_LABEL,
-    N,
     _report,
     best_out_of_fold,
     compute_metrics,
@@ -25,7 +25,7 @@ from .context import (
     satisfaction,
     score_out_of_fold,
     study,
-    y_train,
+    y_search,
 )
 
 # %% [parameters]
@@ -39,7 +39,8 @@ ENSEMBLE_GAIN = 0.002
 CONTINUOUS = ("log_loss", "brier", "roc_auc", "pr_auc")  # scores of probabilities: no ties to break
 best_value, lead = ranked[0].value, ranked[0].user_attrs
 p_best = min(max(lead["metrics"][OBJECTIVE], 0.0), 1.0)
-noise = float(np.sqrt(max(p_best * (1 - p_best), 1.0 / N) / N)) if CLASSIFY and OBJECTIVE not in CONTINUOUS else 0.0
+noise = (float(np.sqrt(max(p_best * (1 - p_best), 1.0 / N_SEARCH) / N_SEARCH))
+         if CLASSIFY and OBJECTIVE not in CONTINUOUS else 0.0)
 ties = [t for t in ranked if t.value >= best_value - noise and t.user_attrs["meets"] == lead["meets"]
         and not t.user_attrs["over_budget"] and "log_loss" in t.user_attrs["metrics"]]
 if len(ties) > 1 and min(ties, key=lambda t: t.user_attrs["metrics"]["log_loss"]) is not ranked[0]:
@@ -64,7 +65,7 @@ votes, best_vote, to_beat = [], None, best_value + ENSEMBLE_GAIN  # a vote must 
 for size in range(2, len(singles) + 1):
     members = [trial_of[kept["trial"]] for kept in singles[:size]]
     vote_oof = np.mean([kept["oof"] for kept in singles[:size]], axis=0)
-    threshold, values = score_out_of_fold(y_train, vote_oof)
+    threshold, values = score_out_of_fold(y_search, vote_oof)
     score, meets = satisfaction(values, MARGIN)
     n_params = sum(t.user_attrs["parameters"] for t in members)
     n_bytes = sum(estimated_onnx_bytes(t.params["family"], t.user_attrs["parameters"]) for t in members)
@@ -116,11 +117,11 @@ def threshold_holds(oof):
     """(whether a threshold tuned on the other folds beats 0.5 on most held-out folds, the per-fold thresholds)."""
     wins, cuts = [], []
     for rows in FIRST_FOLDS:
-        rest = np.setdiff1d(np.arange(N), rows)
+        rest = np.setdiff1d(np.arange(N_SEARCH), rows)
         grid = np.append(np.unique(np.quantile(oof[rest, POS_LABEL], np.linspace(0.01, 0.99, 99))), 0.5)
-        cut_here = max(grid, key=lambda t: satisfaction(fold_metrics(y_train[rest], oof[rest], t), MARGIN)[0])
-        tuned = satisfaction(fold_metrics(y_train[rows], oof[rows], cut_here), MARGIN)[0]
-        plain = satisfaction(fold_metrics(y_train[rows], oof[rows], None), MARGIN)[0]
+        cut_here = max(grid, key=lambda t: satisfaction(fold_metrics(y_search[rest], oof[rest], t), MARGIN)[0])
+        tuned = satisfaction(fold_metrics(y_search[rows], oof[rows], cut_here), MARGIN)[0]
+        plain = satisfaction(fold_metrics(y_search[rows], oof[rows], None), MARGIN)[0]
         wins.append(tuned >= plain)
         cuts.append(round(float(cut_here), 3))
     return sum(wins) > len(wins) / 2, cuts
@@ -138,7 +139,7 @@ if CLASSIFY and N_CLASSES == 2 and isinstance(RANKED[0]["threshold"], float) and
         threshold_note = (f"The tuned threshold {RANKED[0]['threshold']:.3f} does not hold fold by fold ({spread}): "
                           "the model keeps the default threshold 0.5.")
         RANKED[0]["threshold"] = None
-        RANKED[0]["cv_metrics"] = {k: float(v) for k, v in compute_metrics(y_train, chosen_oof).items()}
+        RANKED[0]["cv_metrics"] = {k: float(v) for k, v in compute_metrics(y_search, chosen_oof).items()}
     print(threshold_note)
 head = RANKED[0]
 head_over = best_vote is None and ranked[0].user_attrs["over_budget"]

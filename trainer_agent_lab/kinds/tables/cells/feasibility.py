@@ -31,6 +31,7 @@ from .context import (
 # %% Check feasibility before spending the budget: quick probes, a permutation test for signal, and a
 # learning curve against each metric target (GATED: the metric constraints a probe can tell about), each of a
 # bounded size, so the check takes about PROBE_SECONDS on this machine.
+import threadpoolctl
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.feature_selection import SelectKBest, f_classif, f_regression
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -45,6 +46,9 @@ PROBE_FEATURES = 200
 # no target). On wide data each probe first keeps the PROBE_FEATURES features most associated with the target,
 # chosen on the training folds only, so the scores are not flattered by the choice.
 began = time.perf_counter()
+# The probes are small: each runs on one thread, as the search's fits do (threads only fight over a busy machine's
+# cores for them: the boosted-trees probe on a wide table took 6 times longer with them at load 5); until the end.
+probe_threads = threadpoolctl.threadpool_limits(1)
 classify = TASK == "classification"
 rows = min(len(X_train), 1500)
 X_probe, y_probe = make_preprocessor().fit_transform(X_train.iloc[:rows]), y_train[:rows]
@@ -112,4 +116,5 @@ for c in GATED:
 if gates:
     display(pd.DataFrame(gates))
 print(f"feasibility checked in {time.perf_counter() - began:.1f} s (its share of the budget: {PROBE_SECONDS:g} s)")
+probe_threads.restore_original_limits()
 _report(gates=gates, seconds=round(time.perf_counter() - began, 2))

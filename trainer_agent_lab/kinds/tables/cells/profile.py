@@ -4,18 +4,30 @@
 import numpy as np
 import pandas as pd
 import plotly.express as px
-from IPython.display import display
+from IPython.display import Markdown, display
 
-from .context import _report, df
+from .context import SEED, _report, df
 
 # %% [parameters]
 TARGET = "target"
 TASK = "classification"
 PROFILE_COLUMNS = 40
+LARGE_TABLE_CELLS = 1_000_000
+PROFILE_ROWS = 50_000
 
 # %% Profile the data: types, missing values and the target's distribution, before any change. A wide table
 # shows at most PROFILE_COLUMNS columns in each table and plot (the target, those with the most missing values,
-# then the first ones) and says how many it left out.
+# then the first ones) and says how many it left out. A large one (over LARGE_TABLE_CELLS cells) has its plots and
+# correlations computed on a seeded sample of PROFILE_ROWS rows; its counts (missing and unique values, duplicates,
+# classes, the target's statistics) are over all rows, one pass each.
+say = []
+profiled = df
+if df.size > LARGE_TABLE_CELLS and len(df) > PROFILE_ROWS:
+    profiled = df.sample(PROFILE_ROWS, random_state=SEED).sort_index()
+    say.append(f"Profiled on a sample of {len(profiled):,} of {len(df):,} rows (seeded; the table has {df.size:,} "
+               f"cells, above {LARGE_TABLE_CELLS:,}): the plots and correlations come from the sample, the counts "
+               "(missing and unique values, duplicates, classes) from all rows.")
+    display(Markdown(f"**Large table.** {say[-1]}"))
 missing = df.isna().sum()
 chosen = set(list(dict.fromkeys([TARGET, *missing[missing > 0].sort_values(ascending=False, kind="stable").index,
                                   *df.columns]))[:PROFILE_COLUMNS])
@@ -28,7 +40,6 @@ profile = pd.DataFrame({
     "example": df[shown].iloc[0],
 })
 display(profile)
-say = []
 if len(shown) < df.shape[1]:
     say.append(f"The table has {df.shape[1]:,} columns: the profile shows {len(shown)} of them (the target, those "
                "with the most missing values, then the first ones) in its tables and plots.")
@@ -53,7 +64,8 @@ else:
     values = pd.to_numeric(target, errors="coerce")
     result["non_numeric_target"] = int(values.isna().sum())
     values = values.dropna()
-    px.histogram(values, nbins=50, title=f"Distribution of {TARGET}").show()
+    px.histogram(values.loc[values.index.intersection(profiled.index)], nbins=50,
+                 title=f"Distribution of {TARGET}" + (" (the sample)" if len(profiled) < len(df) else "")).show()
     result["target_stats"] = {k: float(v) for k, v in values.describe().items()}
 
 
@@ -74,9 +86,10 @@ def target_correlation(columns, target):
 
 
 # %% How each numeric column correlates with the target (the 20 strongest).
-numeric = df.select_dtypes("number")
+numeric = profiled.select_dtypes("number")
 if TARGET in numeric and numeric.shape[1] > 2:
     corr = target_correlation(numeric.drop(columns=TARGET), numeric[TARGET]).sort_values(key=abs, ascending=False)
     px.bar(x=corr.index[:20], y=corr.values[:20], labels={"x": "column", "y": "correlation"},
-           title=f"Correlation of numeric columns with {TARGET}").show()
+           title=f"Correlation of numeric columns with {TARGET}"
+           + (" (the sample)" if len(profiled) < len(df) else "")).show()
 _report(**result, say=say)

@@ -16,16 +16,18 @@ from .context import (
     CLASSIFY,
     DEFAULTS,
     FAMILIES,
+    FOLD_SECONDS,
     MARGIN,
     METRIC_CONSTRAINTS,
     N_CLASSES,
+    N_SEARCH,
     OBJECTIVE,
     PARAM_LIMIT,
     PATIENCE,
     SEED,
     TIME_BUDGET_S,
     N,
-    X_train,
+    X_search,
     _report,
     count_parameters,
     estimated_onnx_bytes,
@@ -34,7 +36,7 @@ from .context import (
     remember_out_of_fold,
     satisfaction,
     score_out_of_fold,
-    y_train,
+    y_search,
 )
 
 
@@ -42,19 +44,21 @@ from .context import (
 # the threshold tuned on them), score it against the targets, and push it far down when it is over a limit.
 def out_of_fold(pipe):
     """Out-of-fold predictions on the training split, and the parameter count expected once trained on all of it."""
-    oof = np.zeros((N, N_CLASSES)) if CLASSIFY else np.zeros(N)
-    seen = np.zeros(N)  # how many repeats predicted each row (repeated folds on small data: the mean is kept)
-    sizes = []
-    for fit_rows, val_rows in folds.split(X_train, y_train):
-        if time.perf_counter() > deadline and best_so_far[0] > -np.inf:  # the first trial always finishes
-            raise optuna.TrialPruned("out of time")
-        fitted = clone(pipe).fit(X_train.iloc[fit_rows], y_train[fit_rows])
-        rows = X_train.iloc[val_rows]
+    oof = np.zeros((N_SEARCH, N_CLASSES)) if CLASSIFY else np.zeros(N_SEARCH)
+    seen = np.zeros(N_SEARCH)  # how many repeats predicted each row (repeated folds on small data: the mean is kept)
+    sizes, fold_s = [], FOLD_SECONDS  # a fold costs about what the last one did (at first, the timed one)
+    for fit_rows, val_rows in folds.split(X_search, y_search):
+        began = time.perf_counter()
+        if began + fold_s > deadline and best_so_far[0] > -np.inf:  # the first trial always finishes
+            raise optuna.TrialPruned("out of time: the next fold would end past the deadline")
+        fitted = clone(pipe).fit(X_search.iloc[fit_rows], y_search[fit_rows])
+        rows = X_search.iloc[val_rows]
         if CLASSIFY:  # a fold may lack a rare class: each probability goes to its own class's column
             oof[np.ix_(val_rows, np.asarray(fitted.classes_, dtype=int))] += fitted.predict_proba(rows)
         else:
             oof[val_rows] += fitted.predict(rows)
         seen[val_rows] += 1
+        fold_s = time.perf_counter() - began
         grows = fitted.steps[-1][1].__class__.__name__.startswith(("SV", "KNeighbors"))
         # kernel SVMs and kNN keep (a share of) the training rows: scale to the full training split
         sizes.append(int(count_parameters(fitted) * (N / len(fit_rows) if grows else 1)))
@@ -64,12 +68,13 @@ def out_of_fold(pipe):
 def objective(trial):
     """One trial: a family and its settings drawn by optuna, scored out-of-fold against the targets."""
     family = trial.suggest_categorical("family", FAMILIES)
-    if best_so_far[0] > -np.inf and family_seconds.get(family, 0) > deadline - time.perf_counter():
+    expected = family_seconds.get(family, FOLD_SECONDS * folds.get_n_splits())  # unseen: as the timed fit
+    if best_so_far[0] > -np.inf and expected > deadline - time.perf_counter():
         raise optuna.TrialPruned("a trial of this family would not finish within the budget")
     began = time.perf_counter()
     pipe = pipeline(family, trial)  # preprocessing (scaled or not, as the zoo says) and estimator
     oof, n_params = out_of_fold(pipe)
-    threshold, values = score_out_of_fold(y_train, oof)  # tuned as the metric rewards
+    threshold, values = score_out_of_fold(y_search, oof)  # tuned as the metric rewards
     score, meets = satisfaction(values, MARGIN)
     over = (PARAM_LIMIT is not None and n_params > PARAM_LIMIT) or (
         BYTES_LIMIT is not None and estimated_onnx_bytes(family, n_params) > BYTES_LIMIT)
@@ -109,11 +114,11 @@ study = optuna.create_study(direction="maximize",
 for params in DEFAULTS:
     study.enqueue_trial(params)
 started = time.perf_counter()
-deadline = started + TIME_BUDGET_S
+deadline = started + TIME_BUDGET_S - FOLD_SECONDS  # the fit cv.py timed was part of the search's time
 family_seconds = {}  # how long the last trial of each family took
 bar = tqdm(total=None, desc="model search", unit="trial")
 best_so_far = [-np.inf, 0]
-study.optimize(objective, timeout=TIME_BUDGET_S, callbacks=[stop_when_done], catch=(ValueError,))
+study.optimize(objective, timeout=max(0.0, deadline - started), callbacks=[stop_when_done], catch=(ValueError,))
 failures = []  # a search always finishes one model: if none did in time, each family's defaults in turn, past it
 
 

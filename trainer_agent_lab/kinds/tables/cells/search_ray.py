@@ -27,7 +27,7 @@ from .context import (
     PATIENCE,
     SEED,
     TIME_BUDGET_S,
-    X_train,
+    X_search,
     _report,
     count_parameters,
     estimated_onnx_bytes,
@@ -36,7 +36,7 @@ from .context import (
     remember_out_of_fold,
     satisfaction,
     score_out_of_fold,
-    y_train,
+    y_search,
 )
 
 # isort: split
@@ -169,7 +169,7 @@ searcher = OptunaSearch(space=draw, metric="score", mode="max", points_to_evalua
                         sampler=optuna.samplers.TPESampler(seed=SEED, multivariate=True, group=True))
 with tempfile.TemporaryDirectory(prefix="ray-tune-") as storage:  # Tune's bookkeeping, gone with the search
     tuner = tune.Tuner(
-        tune.with_resources(tune.with_parameters(ray_trial, data=(X_train, y_train)), {"cpu": 1}),
+        tune.with_resources(tune.with_parameters(ray_trial, data=(X_search, y_search)), {"cpu": 1}),
         tune_config=tune.TuneConfig(search_alg=searcher, num_samples=-1, time_budget_s=TIME_BUDGET_S,
                                     max_concurrent_trials=max(CLUSTER_CPUS, 1), reuse_actors=True),
         run_config=tune.RunConfig(stop=stopper, verbose=0, storage_path=storage, name="model-search"))
@@ -179,7 +179,7 @@ ray.shutdown()  # the cluster stays up for others; a Ray started here stops with
 if not any(r["status"] == "finished" for r in stopper.results):  # a search always finishes one model: past it
     print(f"No trial finished within the search's {TIME_BUDGET_S:.0f} s: the first family's default settings are "
           "cross-validated here, past the budget.")
-    stopper.by_trial["here"] = run_trial(DEFAULTS[0], X_train, y_train, deadline=math.inf)
+    stopper.by_trial["here"] = run_trial(DEFAULTS[0], X_search, y_search, deadline=math.inf)
 failures = [r["status"] for r in stopper.results if r["status"].startswith("failed")]
 if not any(r["status"] == "finished" for r in stopper.results):
     raise ValueError(f"No model family could be cross-validated on this training split ({'; '.join(failures)}).")
