@@ -35,6 +35,7 @@ const DEFAULTS: IPanelSettings = {
   llmModel: '',
   llmApiKeyEnv: 'OPENAI_API_KEY',
   timeBudget: 300,
+  engine: 'local',
   approveCells: false
 };
 

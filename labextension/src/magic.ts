@@ -141,6 +141,11 @@ export class MagicMirror {
       if (outputs) {
         shared.setOutputs(outputs);
         shared.execution_count = null; // the run's own counts would read as this notebook's, under the magic cell's
+        const mark = (model.cells.get(at).getMetadata('trainer_agent') as any) ?? {};
+        if (mark.run_execution_count !== (cell.execution_count ?? null)) {
+          // whether (and as which) the run executed it: kept in the metadata, not as this notebook's own count
+          model.cells.get(at).setMetadata('trainer_agent', { ...mark, run_execution_count: cell.execution_count ?? null });
+        }
       }
       this._render(panel, at);
       return;
@@ -160,7 +165,8 @@ export class MagicMirror {
         ...(cell.metadata?.trainer_agent ?? {}),
         magic_cell: run.magicCellId,
         magic_run: run.token,
-        run_dir: run.runDir
+        run_dir: run.runDir,
+        ...(outputs ? { run_execution_count: cell.execution_count ?? null } : {})
       }
     };
     model.sharedModel.insertCell(position, {

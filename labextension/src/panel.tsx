@@ -19,6 +19,8 @@ export interface IPanelSettings {
   llmModel: string;
   llmApiKeyEnv: string;
   timeBudget: number;
+  /** Where the model search runs: local, ray (a Ray started for the run) or ray=ADDRESS (a cluster). */
+  engine: string;
   approveCells: boolean;
 }
 
@@ -335,7 +337,8 @@ function ChatView(props: { host: IPanelHost }): JSX.Element {
           notebook_path: path,
           data: data.trim() || null,
           time_budget_s: Number(budget) > 0 ? Number(budget) : s.timeBudget,
-          llm: { backend: s.llmBackend, base_url: s.llmBaseUrl, model: s.llmModel, api_key_env: s.llmApiKeyEnv }
+          llm: { backend: s.llmBackend, base_url: s.llmBaseUrl, model: s.llmModel, api_key_env: s.llmApiKeyEnv },
+          engine: s.engine || 'local'
         });
         host.client.follow(summary.run_id);
         ensure(summary.run_id, path, Date.now());
