@@ -46,7 +46,8 @@ def notebook(tmp_path: Path) -> Path:
 def test_a_paused_run_queues_messages_stops_and_is_kept(tmp_path: Path, notebook: Path) -> None:
     published: list[dict[str, Any]] = []
     manager = _manager(tmp_path, published)
-    run = manager.start("classify the iris species", "work/iris.ipynb", data="sklearn:iris", time_budget_s=30)
+    run = manager.start("classify the iris species", "work/iris.ipynb", data="sklearn:iris", time_budget_s=30,
+                        engine="local")
     _wait(lambda: run.state == "paused", 30, "the run to pause (no tab has the notebook open)")
     assert run.busy and run.out_dir.parent == notebook.parent / "runs"
     # one run per notebook: a second request for it is refused, with a word
@@ -81,6 +82,7 @@ def test_a_paused_run_queues_messages_stops_and_is_kept(tmp_path: Path, notebook
     assert again.out_dir != run.out_dir and again.out_dir.parent == run.out_dir.parent
     assert again.first_request == "classify the iris species. and now at 95% accuracy"
     assert again.data == "sklearn:iris" and again.session.time_budget_s == 30
+    assert again.session.engine == run.session.engine == ("local", None)  # and the engine it was asked to use
     said = [(e["kind"], e["text"]) for e in again.events[:2]]
     assert said[0] == ("user", "and now at 95% accuracy") and "kernel ended" in said[1][1]
     _wait(lambda: again.state == "paused", 30, "the new run to pause")

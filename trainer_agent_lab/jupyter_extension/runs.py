@@ -253,7 +253,8 @@ class RunManager:
         self._hook(run, session.start().driver)  # type: ignore[arg-type]
         with self._lock:
             self.runs[run_id] = run
-        started_with: dict[str, Any] = {"data": run.data, "notebook_path": notebook_path, "llm": settings.to_json()}
+        started_with: dict[str, Any] = {"data": run.data, "notebook_path": notebook_path, "llm": settings.to_json(),
+                                        "engine": engine}
         if continues is not None:
             started_with.update(request=request, continues=continues.run_id)
         self.record(run, "user", "You", said or request, **started_with)
@@ -334,7 +335,7 @@ class RunManager:
     def _continue(self, stored: StoredRun, text: str) -> LabRun:
         """A message to a conversation of an earlier server: its latest request (an answer to its question, or a
         change, added as the session adds them), run again as a new run of the notebook, with the data, time
-        budget and LLM settings it was run with."""
+        budget, LLM settings and search engine it was run with."""
         report = stored.report
         spec = report.spec if report else {}
         asked = report if report is not None and report.status == "needs_input" else None
@@ -342,7 +343,7 @@ class RunManager:
         llm = stored.started_with.get("llm")
         return self.start(request, stored.notebook_path, data=stored.started_with.get("data"), time_budget_s=budget,
                           llm=LLMSettings.from_json(llm) if isinstance(llm, dict) else None, continues=stored,
-                          said=text)
+                          said=text, engine=stored.started_with.get("engine"))
 
     def _turn(self, run: LabRun, work: Callable[[], RunReport]) -> None:
         def target() -> None:
