@@ -46,9 +46,14 @@ def main() -> None:
         except (ValueError, KeyError):
             verdict = f"error (exit {done.returncode})"
         rows.append(f"| {task['id']} | {task['expect']} | {verdict} | {wall:.2f} |")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    niceness = os.nice(0) if hasattr(os, "nice") else 0
     lines = ["# `trainer-agent plan` on the public tasks", "",
-             "`benchmarks/plan_latency.py` wrote this: one CLI process "
-             "per task (imports included), on the shared 2-core machine under the other helpers' load.", "",
+             f"`benchmarks/plan_latency.py` wrote this on {time.strftime('%Y-%m-%d %H:%M')}: one CLI process per task "
+             f"(imports included), on a {os.cpu_count()}-core machine with a load average of "
+             f"{load if load is None else round(load, 1)} at the end from other work"
+             + (f", the timed processes at niceness {niceness} (so they got the CPU first: what a quiet machine "
+                "gives)" if niceness < 0 else "") + ".", "",
              "| task | the run must end | plan's verdict | wall s |", "|---|---|---|---|", *rows, "",
              f"Median: {statistics.median(times):.2f} s over {len(times)} tasks.", "",
              "A `run` verdict for a task whose run is refused or asks a question is one only the run's training can "
