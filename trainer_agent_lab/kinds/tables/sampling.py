@@ -18,6 +18,10 @@ from ..budget import TimeBudget
 LARGE_TABLE_CELLS = 1_000_000
 #: The rows the profile's statistics and plots use on a large table.
 PROFILE_ROWS = 50_000
+#: The most points the evaluation's plots draw (``kinds/tables/cells/evaluate.py``'s default): above it a seeded
+#: sample of the test rows, and evenly spaced points of each curve (the metrics count every row). An 80,000-row
+#: test split drew 2.4 MB of curves into the notebook.
+PLOT_ROWS = 5_000
 #: The rows of the timed probe that estimates a trial's cost per training row.
 PROBE_ROWS = 2_000
 #: The share of the search's seconds the probe may take, and its cap.

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.express as px
 from IPython.display import Markdown, display
 
-from .context import RAW, _report, df
+from .context import RAW, SEED, _report, df
 
 # %% [parameters]
 TARGET = "target"
@@ -42,8 +42,9 @@ else:
                      + (f" ({infinite} of them infinite in {TARGET})." if infinite else "."))
 
 # A duplicate is an exact copy of a row of the file (every column, identifiers included): rows that only look alike
-# in the model's columns are different records (two passengers of the same age, sex and class).
-copies = RAW.loc[df.index].astype(str).duplicated().to_numpy()
+# in the model's columns are different records (two passengers of the same age, sex and class). Each row is hashed
+# in one vectorised pass (64 bits over every column, however wide or long the table) instead of compared as text.
+copies = pd.util.hash_pandas_object(RAW.loc[df.index], index=False).duplicated().to_numpy()
 duplicates = int(copies.sum())
 if duplicates:
     df = df[~copies]  # the index stays: it ties each row to its raw values (RAW)
@@ -73,33 +74,56 @@ if TASK == "classification":
 # %% Then the input columns: numbers written as text are read as numbers; constant, mostly empty,
 # identifier and free-text columns are dropped, each with its reason (the column types step has read dates,
 # numbers and text already, so for its columns these rules only catch what is left).
-def is_text(values):
-    """Whether a column holds text: object columns, and the string dtype pandas 3 reads text as."""
-    return values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
+def is_text(dtype):
+    """Whether a column of ``dtype`` holds text: object columns, and the string dtype pandas 3 reads text as."""
+    return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
 
 
-for col in [c for c in df.columns if c != TARGET and is_text(df[c])]:
-    as_number = pd.to_numeric(df[col].astype(str).str.replace(r"[,$%\s]", "", regex=True), errors="coerce")
+def read_numbers(values):
+    """Text values read as numbers ("1,200", "$5", "7%"); NaN where one is not a number."""
+    return pd.to_numeric(values.astype(str).str.replace(r"[,$%\s]", "", regex=True), errors="coerce")
+
+
+for col in [c for c, dtype in df.dtypes.items() if c != TARGET and is_text(dtype)]:
+    present = df[col].dropna()
+    if len(present) > 2000 and read_numbers(present.sample(2000, random_state=SEED)).notna().mean() < 0.9:
+        continue  # clearly text (a seeded sample of 2,000 says so): a long column is not parsed in full
+    as_number = read_numbers(df[col])
     if df[col].notna().sum() and as_number.notna().sum() >= 0.95 * df[col].notna().sum():
         df[col] = as_number
         notes.append(f"Read {col} as numbers (it held numbers written as text).")
 
+def count_unique(frame):
+    """Distinct values (missing ones not counted) per column: the numeric columns all at once, sorted as one array
+    (a wide table's thousands of columns cost one sort, not one call each), the others column by column."""
+    numbers = frame.select_dtypes(include=["number", "bool"])
+    counts = frame.drop(columns=numbers.columns).nunique(dropna=True).to_dict()
+    if numbers.shape[1]:
+        values = np.sort(numbers.to_numpy(dtype="float64", na_value=np.nan), axis=0)  # NaN sorts last
+        fresh = np.ones(values.shape, dtype=bool)
+        fresh[1:] = values[1:] != values[:-1]
+        counts.update(zip(numbers.columns, (fresh & ~np.isnan(values)).sum(axis=0).tolist(), strict=True))
+    return counts
+
+
 dropped = {}
 n = len(df)
-for col in [c for c in df.columns if c != TARGET]:
-    values = df[col]
-    unique = values.nunique(dropna=True)
+inputs = df.drop(columns=[TARGET])
+uniques, missing_share = count_unique(inputs), inputs.isna().mean().to_dict()
+for col, dtype in inputs.dtypes.items():
+    unique = uniques[col]
     id_name = re.search(r"(^|_)(id|uuid|guid|key|index)$|^(id|index)_|^unnamed", col.lower()) is not None
+    text = is_text(dtype)
     if unique <= 1:
         dropped[col] = "constant: one value only, so it cannot help"
-    elif values.isna().mean() > 0.6:
-        dropped[col] = f"{values.isna().mean():.0%} missing"
+    elif missing_share[col] > 0.6:
+        dropped[col] = f"{missing_share[col]:.0%} missing"
     elif id_name and unique >= 0.5 * n:
         dropped[col] = ("an identifier (named like an ID, nearly unique per row): it carries no signal "
                         "and would let the model memorise rows")
-    elif is_text(values) and unique >= 0.95 * n:
+    elif text and unique >= 0.95 * n:
         dropped[col] = "an identifier (a different text in every row)"
-    elif is_text(values) and unique > max(50, 0.5 * n):
+    elif text and unique > max(50, 0.5 * n):
         dropped[col] = f"free text with {unique} distinct values; a tabular model cannot use it"
 for col, why in dropped.items():
     notes.append(f"Dropped column {col}: {why}.")

@@ -15,6 +15,7 @@ from .context import (
     N_CLASSES,
     ORDINAL,
     POS_LABEL,
+    SEED,
     TARGET,
     THRESHOLD,
     X_test,
@@ -25,11 +26,29 @@ from .context import (
     y_test,
 )
 
+# %% [parameters]
+PLOT_ROWS = 5000
+
 # %% Evaluate on the held-out test split: the metrics (next to the cross-validated ones), then the errors by
-# class (confusion matrix, per-class report, ROC and precision-recall curves) or the residuals.
+# class (confusion matrix, per-class report, ROC and precision-recall curves) or the residuals. Every metric is
+# computed on every test row; above PLOT_ROWS rows the plots draw at most PLOT_ROWS points (a seeded sample of the
+# rows for the scatter and the residuals, evenly spaced points of the curves), so the notebook stays small.
 scores_test = model.predict_proba(X_test) if CLASSIFY else model.predict(X_test)
 METRICS = {k: float(v) for k, v in compute_metrics(y_test, scores_test, THRESHOLD).items()}
 display(pd.DataFrame({"test": METRICS, "cross-validated (train)": CV_METRICS}).round(4))
+drawn = np.arange(len(y_test))
+if len(y_test) > PLOT_ROWS:
+    drawn = np.sort(np.random.default_rng(SEED).choice(len(y_test), PLOT_ROWS, replace=False))
+    print(f"The plots draw at most {PLOT_ROWS:,} points of the {len(y_test):,} test rows (a seeded sample of rows, "
+          "evenly spaced points of each curve); every metric above is computed on all of them.")
+
+
+def thinned(*curve):
+    """A curve's arrays at most PLOT_ROWS evenly spaced points of it (its ends kept)."""
+    keep = np.unique(np.linspace(0, len(curve[0]) - 1, min(len(curve[0]), PLOT_ROWS)).round().astype(int))
+    return [np.asarray(values)[keep] for values in curve]
+
+
 if CLASSIFY:
     if N_CLASSES == 2:
         pred = np.where(scores_test[:, POS_LABEL] >= (THRESHOLD or 0.5), POS_LABEL, 1 - POS_LABEL)
@@ -42,8 +61,8 @@ if CLASSIFY:
                                        output_dict=True, zero_division=0)
     display(pd.DataFrame(report).T.round(3))
     if N_CLASSES == 2:
-        fpr, tpr, _ = skm.roc_curve(y_test == POS_LABEL, scores_test[:, POS_LABEL])
-        prec, rec, _ = skm.precision_recall_curve(y_test == POS_LABEL, scores_test[:, POS_LABEL])
+        fpr, tpr = thinned(*skm.roc_curve(y_test == POS_LABEL, scores_test[:, POS_LABEL])[:2])
+        prec, rec = thinned(*skm.precision_recall_curve(y_test == POS_LABEL, scores_test[:, POS_LABEL])[:2])
         fig = go.Figure([go.Scatter(x=fpr, y=tpr, name=f"ROC (AUC {METRICS['roc_auc']:.3f})"),
                          go.Scatter(x=rec, y=prec, name="precision-recall")])
         fig.update_layout(title=f"ROC and precision-recall curves, positive class {CLASSES[POS_LABEL]!r}",
@@ -56,10 +75,10 @@ elif ORDINAL:  # an ordinal target: the regression's values cut into its ordered
               labels={"x": "predicted", "y": "actual"}, title=f"Ordered {TARGET}: actual against predicted").show()
 if not CLASSIFY:
     pred = scores_test
-    fig = px.scatter(x=y_test, y=pred, labels={"x": f"actual {TARGET}", "y": "predicted"},
+    fig = px.scatter(x=y_test[drawn], y=pred[drawn], labels={"x": f"actual {TARGET}", "y": "predicted"},
                      title=f"Predicted against actual (test R2 {METRICS['r2']:.3f})")
     fig.add_shape(type="line", x0=y_test.min(), y0=y_test.min(), x1=y_test.max(), y1=y_test.max(),
                   line={"dash": "dash"})
     fig.show()
-    px.histogram(x=y_test - pred, nbins=40, labels={"x": "residual"}, title="Residuals (test)").show()
+    px.histogram(x=(y_test - pred)[drawn], nbins=40, labels={"x": "residual"}, title="Residuals (test)").show()
 _report(metrics=METRICS)

@@ -2,8 +2,9 @@
 
 Its cost is bounded by its sizes, whatever the data: at most 1,500 rows and ``PROBE_FEATURES`` features (on wide
 data the probes read the features most associated with the target, chosen inside each training fold), two small
-probes, 9 shuffles and two learning-curve points; the permutation test's further shuffles stop when
-``PROBE_SECONDS`` are spent. The verdict never depends on the machine's speed.
+probes, the shuffles ``PROBE_SECONDS`` allow (1 to 29; the permutation test stops once 3 shuffles score as well as
+the real targets) and two learning-curve points. A slow machine can only miss a no-signal refusal (fewer shuffles:
+the p-value's resolution is printed), never refuse data that has signal.
 """
 
 # %% [context]
@@ -75,8 +76,8 @@ def seconds_left():
 
 
 # %% Is there any signal at all? Both probes scored by cross-validation, and a permutation test of the best one
-# when it is borderline: its 9 shuffles, then more while PROBE_SECONDS last. (The verdict never depends on the
-# machine's speed: only the number of extra shuffles does.)
+# when it is borderline: as many shuffles as PROBE_SECONDS allow (a slow machine can only miss a refusal, never
+# refuse data that has signal).
 folds, took = {}, {}
 for name, probe in probes.items():
     start = time.perf_counter()
