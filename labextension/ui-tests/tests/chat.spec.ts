@@ -18,7 +18,7 @@ test('a wine request from the chat runs in the open notebook', async ({ page }) 
   test.setTimeout(900000); // a wine run, a follow-up and an iris run, on a shared machine
   const panel = await panelWithRequest(page, 'wine.ipynb', {
     data: 'sklearn:wine',
-    budget: 90,
+    budget: 45,
     text: 'classify the wine data with at least 95% accuracy'
   });
   const sent = Date.now();
@@ -37,7 +37,7 @@ test('a wine request from the chat runs in the open notebook', async ({ page }) 
 
   // the end: summary with the constraint table; every plan item ticked
   const summary = panel.locator('.tal-summary');
-  await expect(summary).toBeVisible({ timeout: 600000 }); // ~75 s on a quiet machine
+  await expect(summary).toBeVisible({ timeout: 600000 }); // ~45 s on a quiet machine
   await expect(summary).toContainText('succeeded');
   await expect(summary.locator('.tal-constraints')).toContainText('accuracy');
   await expect(summary.locator('.tal-constraints .tal-met')).not.toHaveCount(0);
