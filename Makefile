@@ -29,7 +29,7 @@ demo: $(STAMP)
 # A run that several tests read is done once per session (tests/shared_runs.py): each of the 17 acceptance tasks
 # (ACCEPTANCE_TASKS) is one run that 4 tests read, the CLI wine run of test_end_to_end one run that 4 tests read.
 # Not in it: what `make bench` does (the 600 s grounding and generation tasks, the AutoML baselines, the serving
-# and chat-panel latency reports), `make corpus` beyond its 30-table slice, the daily-use browser specs
+# and chat-panel latency reports), `make corpus` beyond its 30-table slice, the chat panel's browser specs
 # (`make test-ui`), the binder build (`make test-binder`), `make judgement`. Tests of an optional
 # extra skip without it.
 # How long: `make test` on a fresh clone (git clone, then make test: the .venv build included), measured
@@ -87,8 +87,9 @@ persona-env: $(JAI_VENV)/.installed
 test-persona: $(STAMP) persona-env
 	TRAINER_AGENT_JAI_VENV=$(JAI_VENV) $(BIN)/python -m pytest -q --timeout 900 -rs tests/test_persona_lab.py
 
-# Every Galata spec in Chromium (tests/test_lab_ui.py): `make test` runs the chat and magic specs; this adds the
-# daily-use ones (approval, launcher and contrast, queueing, reload, a killed kernel), about ten minutes more.
+# Every Galata spec in Chromium (tests/test_lab_ui.py): `make test` runs the magic spec; this adds the chat panel's
+# (a wine run, its follow-up, a second notebook; approval, launcher and contrast, queueing, reload, a killed
+# kernel), about fifteen minutes more on two cores.
 test-ui: $(STAMP)
 	TAL_UI_ALL=1 $(BIN)/python -m pytest -q --timeout 1800 -rs tests/test_lab_ui.py
 
