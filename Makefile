@@ -33,9 +33,11 @@ demo: $(STAMP)
 # (`make test-ui`), the binder build (`make test-binder`), `make judgement`. Tests of an optional
 # extra skip without it.
 # How long: `make test` on a fresh clone (git clone, then make test: the .venv build included), measured
-# 2026-12-06 at 93f8c07 on this 2-core machine while other work ran beside it: 1,799 s wall (the build 7 min, pytest
-# 1,570 s for 1,364 tests; that run was red and most of its whole runs stopped early, so a green one takes longer;
-# stop 22 CI, green: 1,500 s). The acceptance runs go in the background while the other tests run (tests/shared_runs.py).
+# 2026-12-07 at d697ff8 on this 2-core machine beside a benchmark and three other jobs (load 4-6): 2,913 s wall
+# (pytest 2,682 s for 1,424 tests, 892 s of it the chat panel's browser specs, since moved to `make test-ui`; the
+# binder build, 222 s, moved to `make test-binder`). The 17 acceptance runs go in the background while the other
+# tests run (tests/shared_runs.py) and ended at 1,054 s: the one-core foreground is the longest path. The session's
+# summary prints each shared run's time.
 # `pytest --collect-only -q | tail -1` counts the tests; --durations 15 names the slowest.
 test: $(STAMP)
 	$(BIN)/ruff check trainer_agent_lab tests benchmarks
