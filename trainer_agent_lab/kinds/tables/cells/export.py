@@ -2,6 +2,7 @@
 
 # %% [context]
 import numpy as np
+from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 
 from ....cells.context import ONNX_PATH
@@ -41,7 +42,6 @@ from skl2onnx.common.shape_calculator import (
 )
 from skl2onnx.common.utils import get_column_indices as skl2onnx_column_indices
 from sklearn.base import is_classifier
-from sklearn.compose import ColumnTransformer
 
 
 def fitted_parts(estimator):
