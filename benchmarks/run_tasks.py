@@ -119,6 +119,7 @@ def agents_result(graded: dict, run_dir: Path) -> dict[str, Any]:
         return {"system": AGENTS, "status": graded["status"], "why": graded["reason"], "wall_s": graded["wall_s"]}
     return {"system": AGENTS, "status": "ok", "model": model.get("family"), "metrics": graded["metrics"],
             "wall_s": graded["wall_s"], "fit_s": None, "parameters": model.get("parameters"),
+            "n_inputs": model.get("n_inputs"),
             "parameters_how": "the zoo's count", "onnx_bytes": model.get("onnx_bytes"),
             "size_bytes": model.get("onnx_bytes"), "size_how": "model.onnx",
             "p50_ms": capacity.get("p50_ms"), "p99_ms": capacity.get("p99_ms"),
@@ -256,7 +257,9 @@ def report_markdown(entries: list[dict], acceptance: list[dict], systems: list[s
              "**sklearn linear**: LogisticRegression / Ridge on scaled numbers and one-hot categories.",
              f"- **FLAML** and **AutoGluon** (medium_quality presets) with the task's time budget"
              f"{' capped at ' + str(meta['automl_cap']) + ' s' if meta.get('automl_cap') else ''}, "
-             f"optimising the task's metric where they offer it; {meta['automl_versions']}.",
+             f"optimising the task's metric where they offer it (RMSLE: their RMSE on log1p of the target); "
+             f"{meta['automl_versions']}. Every system's metrics are computed by the harness on the same test rows "
+             "(the agents' come from their report).",
              "- Parameters: tree splits count 2 (feature, threshold) and leaves their values, linear models their "
              "weights (the zoo's convention); for AutoGluon, summed over every model its best (ensemble) model needs. "
              "Preprocessing is not counted for anyone. Size: the agents' `model.onnx`; the baselines' pickle "

@@ -38,6 +38,7 @@ def _exec_cells(*steps, ns: dict | None = None) -> dict:
 
 def test_split_cell_leaves_its_exact_rows_for_the_baselines(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))  # a kernel imports the files its cells write from its folder
     ns = _exec_cells(setup_cell(3, {"constraints": []}), load_cell("sklearn:breast_cancer"))
     ns["df"] = ns["df"].iloc[:200]
     ns["_report"] = lambda **results: None
@@ -101,6 +102,7 @@ def test_bench_task_runs_the_baselines_and_scores_both_views(tmp_path):
     assert hgb["parameters"] > 100 and hgb["parameters_how"] == "tree nodes"
     assert hgb["metrics"]["accuracy"] >= 0.85 and linear["metrics"]["accuracy"] >= 0.85
     assert 0 < hgb["p50_ms"] <= hgb["p99_ms"] and hgb["size_bytes"] > linear["size_bytes"]
+    assert linear["n_inputs"] == hgb["n_inputs"] == 4 and 0 < hgb["metrics"]["log_loss"] < 1
     # the tree ensemble is over the parameter budget: it has not met the request, whatever its accuracy
     assert [c["name"] for c in hgb["constraints"] if not c["met"]] == ["parameters"]
     assert linear["all_met"] and entry["best_baseline_meeting_constraints"]["system"] == "sklearn-linear"
@@ -131,6 +133,29 @@ def test_scoring_orients_ratios_and_holds_deliverables():
     assert scored["best_baseline_meeting_constraints"] is None
     assert scoring.primary_metric({"metrics_have": ["mae", "r2"]}, "regression") == "mae"
     assert scoring.primary_metric({}, "classification") == "accuracy"
+
+
+def test_the_tasks_own_metrics_and_input_limits_are_judged_for_every_system():
+    from harness.common import compute_metrics, proba_in_order
+    from sklearn.metrics import cohen_kappa_score
+
+    grades = compute_metrics("regression", [3, 5, 7, 9], [3.4, 4.6, 7.2, 9.8], grades=(3, 8))
+    # 3.4 -> 3, 4.6 -> 5, 7.2 -> 7 and 9.8 -> 10, clipped to the top training grade 8
+    assert grades["qwk"] == pytest.approx(cohen_kappa_score([3, 5, 7, 9], [3, 5, 7, 8], weights="quadratic"))
+    assert grades["rmsle"] == pytest.approx(0.07137, abs=1e-4) and "qwk" not in compute_metrics("regression", [1, 2], [1, 2])
+    proba = proba_in_order([[0.8, 0.2], [0.3, 0.7]], ["yes", "no"], ["no", "yes", "maybe"])
+    assert proba.tolist() == [[0.2, 0.8, 0.0], [0.7, 0.3, 0.0]]
+    found = compute_metrics("classification", ["yes", "no"], ["yes", "no"], "yes", proba=proba,
+                            classes=["no", "yes", "maybe"])
+    assert found["log_loss"] == pytest.approx(-(np.log(0.8) + np.log(0.7)) / 2)
+    constraints = scoring.stated_constraints({"log_loss": "<= 0.6", "n_inputs": "<= 3"})
+    assert scoring.primary_metric({"log_loss": "<= 0.6"}, "classification") == "log_loss"
+    entry = {"primary_metric": "log_loss", "constraints": constraints, "systems": {
+        "agents": {"status": "ok", "metrics": {"log_loss": 0.5}, "n_inputs": 3},
+        "flaml": {"status": "ok", "metrics": {"log_loss": 0.4}, "n_inputs": 30}}}
+    scored = scoring.score_task(entry)["systems"]
+    assert scored["agents"]["all_met"] and scored["agents"]["ratio_to_best_baseline"] == pytest.approx(0.8)
+    assert [c["name"] for c in scored["flaml"]["constraints"] if not c["met"]] == ["n_inputs"]
 
 
 @pytest.mark.slow

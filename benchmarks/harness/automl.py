@@ -26,16 +26,21 @@ from typing import Any
 
 import numpy as np
 
-from .common import Split, compute_metrics, count_parameters, pickled_bytes, read_split, single_row_latency
+from .common import Split, count_parameters, n_inputs, pickled_bytes, read_split, single_row_latency, split_metrics
 
-FLAML_METRICS = {"accuracy": "accuracy", "r2": "r2", "mae": "mae", "rmse": "rmse", "f1": "f1"}
+FLAML_METRICS = {"accuracy": "accuracy", "r2": "r2", "mae": "mae", "rmse": "rmse", "f1": "f1", "log_loss": "log_loss",
+                 "rmsle": "rmse", "qwk": "rmse"}
+#: Regression metrics: RMSLE is RMSE on log1p of the target, which neither tool offers as such — each fits
+#: log1p(y) with its RMSE and the predictions are turned back with expm1; QWK on whole grades is served by RMSE.
+REGRESSION_METRICS = ("r2", "mae", "rmse", "rmsle", "qwk")
 #: FLAML's default learners less CatBoost: on this machine a CatBoost trial started at the end of the budget ran
 #: on for minutes (FLAML checks its budget between trials), so FLAML with it did not keep the task's budget.
 FLAML_ESTIMATORS = {"classification": ["lgbm", "rf", "xgboost", "extra_tree", "xgb_limitdepth", "sgd", "lrl1"],
                     "regression": ["lgbm", "rf", "xgboost", "extra_tree", "xgb_limitdepth", "sgd"]}
 AUTOGLUON_METRICS = {"accuracy": "accuracy", "balanced_accuracy": "balanced_accuracy", "f1": "f1",
                      "precision": "precision", "recall": "recall", "r2": "r2", "mae": "mean_absolute_error",
-                     "rmse": "root_mean_squared_error"}
+                     "rmse": "root_mean_squared_error", "log_loss": "log_loss", "rmsle": "root_mean_squared_error",
+                     "qwk": "root_mean_squared_error"}
 
 
 def run_flaml(split: Split, budget: float, metric: str, work: Path) -> dict[str, Any]:
@@ -43,10 +48,10 @@ def run_flaml(split: Split, budget: float, metric: str, work: Path) -> dict[str,
     from flaml import AutoML
 
     X, y = split.xy("train")
-    X_test, y_test = split.xy("test")
+    X_test, _ = split.xy("test")
     binary = split.meta.get("classes") and len(split.meta["classes"]) == 2
     flaml_metric = FLAML_METRICS.get(metric, "auto")
-    if (split.task == "regression") != (metric in ("r2", "mae", "rmse")):
+    if (split.task == "regression") != (metric in REGRESSION_METRICS):
         flaml_metric = "auto"
     # FLAML's f1 is about the second class in sorted order; the task's positive class must be that one.
     if flaml_metric == "f1" and not (binary and split.meta.get("pos_label") == sorted(split.meta["classes"])[1]):
@@ -62,19 +67,29 @@ def run_flaml(split: Split, budget: float, metric: str, work: Path) -> dict[str,
     names = np.asarray(split.meta["classes"], dtype=object) if split.task == "classification" else None
     if names is not None:
         y = y.map({name: code for code, name in enumerate(names)}).to_numpy()
+    log_target = metric == "rmsle" and split.task == "regression"
+    if log_target:
+        y = np.log1p(y.clip(lower=0))
     automl = AutoML()
     began = time.perf_counter()
     automl.fit(X, y, task=split.task, time_budget=budget, metric=flaml_metric, seed=42, verbose=0,
                estimator_list=FLAML_ESTIMATORS[split.task], log_file_name=str(work / "flaml.log"))
     fit_s = time.perf_counter() - began
 
+    def features(rows):
+        return vectorizer.transform(rows[text].fillna("").astype(str)) if vectorizer else rows
+
     def predict(rows):
-        codes = automl.predict(vectorizer.transform(rows[text].fillna("").astype(str)) if vectorizer else rows)
+        codes = automl.predict(features(rows))
+        if log_target:
+            return np.expm1(codes)
         return names[np.asarray(codes, dtype=int)] if names is not None else codes
 
+    proba = automl.predict_proba(features(X_test)) if names is not None else None
     parameters, how = count_parameters(automl.model.estimator)
-    return {"model": f"{automl.best_estimator} ({flaml_metric} metric)", "fit_s": round(fit_s, 2),
-            "metrics": compute_metrics(split.task, y_test, predict(X_test), split.meta.get("pos_label")),
+    return {"model": f"{automl.best_estimator} ({flaml_metric} metric{', on log1p(y)' if log_target else ''})",
+            "fit_s": round(fit_s, 2), "n_inputs": n_inputs(split),
+            "metrics": split_metrics(split, predict(X_test), proba, names),
             "parameters": parameters, "parameters_how": how, "size_bytes": pickled_bytes(automl.model),
             "size_how": "pickle of the best model", **single_row_latency(predict, X_test)}
 
@@ -110,23 +125,34 @@ def run_autogluon(split: Split, budget: float, metric: str, work: Path) -> dict[
     eval_metric = AUTOGLUON_METRICS.get(metric)
     if problem == "multiclass" and eval_metric in ("f1", "precision", "recall"):
         eval_metric = f"{eval_metric}_macro"
-    if problem != "regression" and metric in ("r2", "mae", "rmse"):
+    if (problem == "regression") != (metric in REGRESSION_METRICS):
         eval_metric = None
+    train = split.train
+    log_target = metric == "rmsle" and problem == "regression"
+    if log_target:
+        train = train.assign(**{split.target: np.log1p(train[split.target].clip(lower=0))})
     extra = {"positive_class": split.meta["pos_label"]} if problem == "binary" and split.meta.get("pos_label") else {}
     predictor = TabularPredictor(label=split.target, problem_type=problem, eval_metric=eval_metric,
                                  path=str(work / "autogluon"), verbosity=0, **extra)
     began = time.perf_counter()
-    predictor.fit(split.train, time_limit=budget, presets="medium_quality")
+    predictor.fit(train, time_limit=budget, presets="medium_quality")
     fit_s = time.perf_counter() - began
-    X_test, y_test = split.xy("test")
+    X_test, _ = split.xy("test")
     predictor.persist()
     parameters, how = _autogluon_parameters(predictor)
     size = int(sum(p.stat().st_size for name in predictor._trainer.get_minimum_model_set(predictor.model_best)
                    for p in (Path(predictor.path) / "models" / name).rglob("*") if p.is_file()))
-    return {"model": f"{predictor.model_best} ({predictor.eval_metric.name} metric)", "fit_s": round(fit_s, 2),
-            "metrics": compute_metrics(split.task, y_test, predictor.predict(X_test), split.meta.get("pos_label")),
+    def predict(rows):
+        out = predictor.predict(rows)
+        return np.expm1(out) if log_target else out
+
+    proba = predictor.predict_proba(X_test) if problem != "regression" else None
+    return {"model": f"{predictor.model_best} ({predictor.eval_metric.name} metric"
+                     f"{', on log1p(y)' if log_target else ''})", "fit_s": round(fit_s, 2), "n_inputs": n_inputs(split),
+            "metrics": split_metrics(split, predict(X_test), proba,
+                                     None if proba is None else list(proba.columns)),
             "parameters": parameters, "parameters_how": how, "size_bytes": size,
-            "size_how": "files of the models the best model needs", **single_row_latency(predictor.predict, X_test)}
+            "size_how": "files of the models the best model needs", **single_row_latency(predict, X_test)}
 
 
 RUNNERS = {"flaml": run_flaml, "autogluon": run_autogluon}

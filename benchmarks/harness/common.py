@@ -26,8 +26,8 @@ from sklearn import metrics as skm
 from threadpoolctl import threadpool_limits
 
 #: Metrics where smaller is better; every other metric is better when larger.
-LOWER_IS_BETTER = frozenset({"mae", "rmse", "mse", "log_loss", "p50_ms", "p99_ms", "parameters", "onnx_bytes",
-                             "size_bytes"})
+LOWER_IS_BETTER = frozenset({"mae", "rmse", "mse", "rmsle", "log_loss", "p50_ms", "p99_ms", "parameters",
+                             "onnx_bytes", "size_bytes", "n_inputs"})
 #: The metrics the harness computes itself (the agents' come from their report.json).
 CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy", "f1", "precision", "recall")
 REGRESSION_METRICS = ("r2", "mae", "rmse")
@@ -76,21 +76,78 @@ def read_split(folder: Path) -> Split:
     return Split(train, test, meta)
 
 
-def compute_metrics(task: str, y_true: Any, y_pred: Any, pos_label: str | None = None) -> dict[str, float]:
-    """Test metrics: accuracy/F1/precision/recall (on ``pos_label`` for two classes, macro otherwise) or R2/MAE/RMSE."""
+def compute_metrics(task: str, y_true: Any, y_pred: Any, pos_label: str | None = None, *,
+                    proba: Any = None, classes: list[str] | None = None,
+                    grades: tuple[float, float] | None = None) -> dict[str, float]:
+    """Test metrics, the same for every system.
+
+    Classification: accuracy, balanced accuracy, F1/precision/recall (on ``pos_label`` for two classes, macro
+    otherwise), and log loss where ``proba`` (one column per name of ``classes``) is given. Regression: R2, MAE,
+    RMSE, RMSLE (predictions below zero clipped to zero, as a log-error scorer must) and, where ``grades`` gives the
+    training target's range, quadratic weighted kappa of the predictions rounded to the nearest whole grade.
+    """
     if task == "regression":
         y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
-        return {"r2": float(skm.r2_score(y_true, y_pred)), "mae": float(skm.mean_absolute_error(y_true, y_pred)),
-                "rmse": float(math.sqrt(skm.mean_squared_error(y_true, y_pred)))}
+        found = {"r2": float(skm.r2_score(y_true, y_pred)), "mae": float(skm.mean_absolute_error(y_true, y_pred)),
+                 "rmse": float(math.sqrt(skm.mean_squared_error(y_true, y_pred)))}
+        if (y_true >= 0).all():
+            found["rmsle"] = float(math.sqrt(skm.mean_squared_log_error(y_true, np.clip(y_pred, 0, None))))
+        if grades is not None:
+            low, high = grades
+            rounded = np.clip(np.rint(y_pred), low, high).astype(int)
+            found["qwk"] = float(skm.cohen_kappa_score(np.rint(y_true).astype(int), rounded, weights="quadratic"))
+        return found
     y_true, y_pred = np.asarray(y_true).astype(str), np.asarray(y_pred).astype(str)
     labels = sorted(set(y_true))
     binary = len(labels) == 2 and pos_label is not None
     kwargs: dict[str, Any] = {"pos_label": str(pos_label), "average": "binary"} if binary else {"average": "macro"}
-    return {"accuracy": float(skm.accuracy_score(y_true, y_pred)),
-            "balanced_accuracy": float(skm.balanced_accuracy_score(y_true, y_pred)),
-            "f1": float(skm.f1_score(y_true, y_pred, zero_division=0, **kwargs)),
-            "precision": float(skm.precision_score(y_true, y_pred, zero_division=0, **kwargs)),
-            "recall": float(skm.recall_score(y_true, y_pred, zero_division=0, **kwargs))}
+    found = {"accuracy": float(skm.accuracy_score(y_true, y_pred)),
+             "balanced_accuracy": float(skm.balanced_accuracy_score(y_true, y_pred)),
+             "f1": float(skm.f1_score(y_true, y_pred, zero_division=0, **kwargs)),
+             "precision": float(skm.precision_score(y_true, y_pred, zero_division=0, **kwargs)),
+             "recall": float(skm.recall_score(y_true, y_pred, zero_division=0, **kwargs))}
+    if proba is not None and classes is not None:
+        names = [str(c) for c in classes]
+        order = sorted(range(len(names)), key=names.__getitem__)  # log_loss takes its labels in sorted order
+        found["log_loss"] = float(skm.log_loss(y_true, np.asarray(proba, dtype=float)[:, order],
+                                               labels=[names[i] for i in order]))
+    return found
+
+
+def whole_grades(split: Split) -> tuple[float, float] | None:
+    """The training target's range when a regression target holds whole grades only (for QWK), else None."""
+    if split.task != "regression":
+        return None
+    y = pd.to_numeric(split.train[split.target], errors="coerce").dropna()
+    if y.empty or not np.allclose(y, np.rint(y)) or y.nunique() > 30:
+        return None
+    return float(y.min()), float(y.max())
+
+
+def proba_in_order(proba: Any, model_classes: Any, classes: list[str]) -> np.ndarray:
+    """Class probabilities with one column per name of ``classes`` (a class the model never saw gets 0)."""
+    proba = np.asarray(proba, dtype=float)
+    where = {str(c): i for i, c in enumerate(model_classes)}
+    out = np.zeros((len(proba), len(classes)))
+    for j, name in enumerate(classes):
+        if str(name) in where:
+            out[:, j] = proba[:, where[str(name)]]
+    return out
+
+
+def split_metrics(split: Split, y_pred: Any, proba: Any = None, model_classes: Any = None) -> dict[str, float]:
+    """``compute_metrics`` on the split's test rows, with its classes, positive class and grades."""
+    classes = split.meta.get("classes")
+    ordered = proba_in_order(proba, model_classes, classes) if proba is not None and classes else None
+    return compute_metrics(split.task, split.xy("test")[1], y_pred, split.meta.get("pos_label"), proba=ordered,
+                           classes=classes, grades=whole_grades(split))
+
+
+def n_inputs(split: Split) -> int:
+    """The input columns a baseline is given (all of them: no baseline selects features): its ``n_inputs``."""
+    if split.meta.get("text_column"):
+        return 1
+    return int(split.train.shape[1] - 1)
 
 
 def _sklearn_tree(tree: Any) -> int:

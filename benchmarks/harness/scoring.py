@@ -18,7 +18,10 @@ from typing import Any
 from .common import LOWER_IS_BETTER
 
 OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
-METRIC_NAMES = frozenset({"accuracy", "balanced_accuracy", "f1", "precision", "recall", "r2", "mae", "rmse"})
+METRIC_NAMES = frozenset({"accuracy", "balanced_accuracy", "f1", "precision", "recall", "r2", "mae", "rmse", "rmsle",
+                          "qwk", "log_loss"})
+#: Figures of a model any system has, beside its metrics: what a constraint of the request may name.
+MODEL_FIGURES = ("parameters", "onnx_bytes", "p50_ms", "p99_ms", "n_inputs")
 #: tasks.yaml ``bundle_has`` files that are deliverables the request asked for.
 DELIVERABLES = {"model.int8.onnx": "int8", "model.onnx": "onnx"}
 AGENTS = "agents"
@@ -34,7 +37,7 @@ def stated_constraints(checks: dict[str, Any] | None) -> list[dict[str, Any]]:
         if name == "bundle_has" and want in DELIVERABLES:
             found.append({"name": DELIVERABLES[want], "op": "==", "value": True, "target": f"{want} delivered"})
         elif isinstance(want, str) and want.split()[0] in OPS and (
-                name in METRIC_NAMES or name in ("parameters", "onnx_bytes", "p50_ms", "p99_ms")):
+                name in METRIC_NAMES or name in MODEL_FIGURES):
             op, value = want.split()
             found.append({"name": name, "op": op, "value": float(value), "target": f"{name} {want}"})
     return found
@@ -44,8 +47,7 @@ def spec_constraints(spec: dict[str, Any]) -> list[dict[str, Any]]:
     """The constraints the agents read from the request (``spec.json``), for tasks whose checks state none."""
     return [{"name": c["name"], "op": c["op"], "value": float(c["value"]), "target": f"{c['name']} {c['op']} "
              f"{c['value']:g} (from the request)"} for c in spec.get("constraints") or []
-            if c.get("op") in OPS and (c["name"] in METRIC_NAMES or c["name"] in ("parameters", "onnx_bytes",
-                                                                                   "p50_ms", "p99_ms"))]
+            if c.get("op") in OPS and (c["name"] in METRIC_NAMES or c["name"] in MODEL_FIGURES)]
 
 
 def primary_metric(checks: dict[str, Any] | None, task: str | None) -> str:

@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from .common import Split, compute_metrics, count_parameters, pickled_bytes, single_row_latency
+from .common import Split, count_parameters, n_inputs, pickled_bytes, single_row_latency, split_metrics
 
 SYSTEMS = ("sklearn", "sklearn-linear")
 
@@ -69,17 +69,18 @@ def run_sklearn(system: str, split: Split) -> dict[str, Any]:
     except ValueError as exc:
         return {"system": system, "status": "not run", "why": f"not applicable ({exc})"}
     X, y = split.xy("train")
-    X_test, y_test = split.xy("test")
+    X_test, _ = split.xy("test")
     if split.meta.get("text_column"):
         X, X_test = X[[split.meta["text_column"]]], X_test[[split.meta["text_column"]]]
     began = time.perf_counter()
     pipe.fit(X, y)
     fit_s = time.perf_counter() - began
     predictions = pipe.predict(X_test)
+    proba = pipe.predict_proba(X_test) if split.task == "classification" else None
     parameters, how = count_parameters(pipe)
     if split.meta.get("text_column") and parameters is not None:
         how += " (the TF-IDF vocabulary's idf weights not counted)"
     return {"system": system, "status": "ok", "model": what,
-            "metrics": compute_metrics(split.task, y_test, predictions, split.meta.get("pos_label")),
-            "fit_s": round(fit_s, 2), "parameters": parameters, "parameters_how": how,
+            "metrics": split_metrics(split, predictions, proba, getattr(pipe, "classes_", None)),
+            "fit_s": round(fit_s, 2), "parameters": parameters, "parameters_how": how, "n_inputs": n_inputs(split),
             "size_bytes": pickled_bytes(pipe), "size_how": "pickle", **single_row_latency(pipe.predict, X_test)}
