@@ -135,6 +135,52 @@ def test_booster_parameters_follow_the_tree_rule(binary_table: Any) -> None:
     assert capped.n_estimators == 50 and small.n_estimators * (3 * small.num_leaves - 2) <= 400 * 1.5
 
 
+def test_an_absolute_error_metric_starts_the_boosters_on_absolute_loss_and_exports(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
+    frame["y"] = 3 * frame["a"] - frame["b"] + rng.standard_t(1.5, 300)  # heavy tails: the median is the aim
+    frame.to_csv("data.csv", index=False)
+    ns, reports = {"display": display, "__name__": "__main__", "time": time}, []
+    run_cells([*setup_cell(3, {"constraints": []}), *load_cell("data.csv")], ns)
+    ns["_report"] = lambda **results: reports.append(ns["_plain"](results))
+    run_cells([*column_types_cell("y"), *split_cell("y", "regression", None, 0.25)], ns)
+    ns.update(HistGradientBoostingClassifier=HistGradientBoostingClassifier, LogisticRegression=LogisticRegression,
+              HistGradientBoostingRegressor=HistGradientBoostingRegressor, Ridge=Ridge)
+    boosters = ["hist_gradient_boosting", "lightgbm", "xgboost", "gradient_boosting"]
+    defaults = [default_settings(f, 225, "mae") for f in boosters]
+    keys = ("hgb_loss", "lightgbm_objective", "xgboost_objective", "gb_loss")
+    assert [d.get(k) for d, k in zip(defaults, keys, strict=True)] == [
+        "absolute_error", "l1", "reg:absoluteerror", "absolute_error"]
+    assert "hgb_loss" not in default_settings("hist_gradient_boosting", 225, "r2")
+    settings = {"objective": "mae", "metric_constraints": [], "param_limit": None, "bytes_limit": None,
+                "tune_threshold": False, "time_budget_s": 6.0, "margin": 0.01, "patience": 2}
+    run_cells(search_cell(families=boosters, defaults=defaults, **settings), ns)
+    assert ns["ABSOLUTE"]
+    built = [ns["build"](d["family"], optuna.trial.FixedTrial(d)) for d in defaults]
+    assert [getattr(m, "loss", None) or m.get_params()["objective"] for m in built] == \
+        ["absolute_error", "l1", "reg:absoluteerror", "absolute_error"]
+    before = len(reports)
+    run_cells(fit_cell(defaults[0], None, {}), ns)  # the L1 histogram booster trains, exports and agrees in ONNX
+    ns.update(PARAMS=defaults[0], METRICS={}, N_PARAMETERS=reports[before]["parameters"], THRESHOLD=None,
+              X_test_raw=ns["X_test"], REQUIREMENTS={"constraints": [], "qps": None, "container_memory_mb": None,
+                                                     "quantize_int8": False}, REPORTS=reports)
+    run_cells(render("cells/bundle_folder"), ns)
+    run_cells(render("kinds/tables/cells/export", "cells/onnx_timing", "kinds/tables/cells/parity"), ns)
+    assert ns["model"].steps[-1][1].loss == "absolute_error"
+    assert reports[-1]["parity"]["label_agreement"] >= 0.999
+
+
+def test_a_report_only_metric_is_what_the_search_optimises() -> None:
+    from trainer_agent_lab.spec import TaskSpec
+
+    spec = TaskSpec(request="Predict progression; report MAE and R2.", report_metrics=["mae", "r2"])
+    assert spec.objective == "mae"
+    assert TaskSpec(request="x", report_metrics=["mae"], optimize="r2").objective == "r2"
+
+
 def test_a_tuned_threshold_is_checked_fold_by_fold(binary_table: Any) -> None:
     ns, reports = binary_table
     result = _search(ns, reports, ["logistic_regression", "gaussian_nb"], objective="f1", tune_threshold=True,

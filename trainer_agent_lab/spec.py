@@ -152,11 +152,14 @@ class TaskSpec(BaseModel):
 
     @property
     def objective(self) -> str | None:
-        """The metric to optimise: the named one, else the first constrained metric, else None."""
+        """The metric to optimise: the named one, else the first constrained metric, else the first metric the request
+        asks to be reported (the one it names first is the one it cares most about), else None."""
         if self.optimize:
             return self.optimize
         metric = self.metric_constraints
-        return metric[0].name if metric else None
+        if metric:
+            return metric[0].name
+        return next((name for name in self.report_metrics if name in METRICS), None)
 
     def write(self, path: Path) -> Path:
         """Write the spec as JSON (``spec.json`` in a run folder)."""

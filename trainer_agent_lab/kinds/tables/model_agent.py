@@ -55,11 +55,21 @@ BOOSTER_DEFAULTS: dict[str, dict[bool, dict[str, Any]]] = {
 SMALL_DATA_ROWS = 1000
 
 
-def default_settings(family: str, n_train: int) -> dict[str, Any]:
-    """The settings the search tries first for ``family`` on a training split of ``n_train`` rows."""
+#: Metrics of absolute errors, and the loss each booster starts from when the search optimises one (the zoo cell's
+#: ``ABSOLUTE``: a model that learns the median; the search also tries the squared error).
+ABSOLUTE_ERROR_METRICS = ("mae", "pinball")
+ABSOLUTE_LOSS_DEFAULTS: dict[str, dict[str, str]] = {
+    "hist_gradient_boosting": {"hgb_loss": "absolute_error"}, "gradient_boosting": {"gb_loss": "absolute_error"},
+    "lightgbm": {"lightgbm_objective": "l1"}, "xgboost": {"xgboost_objective": "reg:absoluteerror"}}
+
+
+def default_settings(family: str, n_train: int, objective: str | None = None) -> dict[str, Any]:
+    """The settings the search tries first for ``family`` on a training split of ``n_train`` rows, optimising
+    ``objective`` (a regression metric of absolute errors starts the boosters on absolute-error loss)."""
+    loss = ABSOLUTE_LOSS_DEFAULTS.get(family, {}) if objective in ABSOLUTE_ERROR_METRICS else {}
     if family in BOOSTER_DEFAULTS:
-        return {"family": family, **BOOSTER_DEFAULTS[family][n_train < SMALL_DATA_ROWS]}
-    return {"family": family, **DEFAULTS[family]}
+        return {"family": family, **BOOSTER_DEFAULTS[family][n_train < SMALL_DATA_ROWS], **loss}
+    return {"family": family, **DEFAULTS[family], **loss}
 
 
 #: Trials without improvement after which the search stops when nothing is left to meet.
@@ -200,7 +210,8 @@ class TableModelAgent(ModelAgent):
                                        if left < budget.split.min_search_s else "")
                  + (", with the decision threshold tuned to the targets" if tune_threshold else "") + ".")
         result = self.run("search", cells.search_cell(
-            families=families, defaults=[default_settings(f, self._n_train) for f in families], objective=objective,
+            families=families, defaults=[default_settings(f, self._n_train, objective) for f in families],
+            objective=objective,
             metric_constraints=metric_rows, param_limit=inclusive_limit(spec.constraint("parameters")),
             bytes_limit=inclusive_limit(spec.constraint("onnx_bytes")), tune_threshold=tune_threshold,
             time_budget_s=round(seconds - kept, 1), margin=MARGIN, patience=PATIENCE,

@@ -2,7 +2,6 @@
 
 # %% [context]
 import numpy as np
-from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 
 from ....cells.context import ONNX_PATH
@@ -41,6 +40,7 @@ from skl2onnx.common.shape_calculator import (
     calculate_linear_regressor_output_shapes,
 )
 from skl2onnx.common.utils import get_column_indices as skl2onnx_column_indices
+from sklearn import compose
 from sklearn.base import is_classifier
 
 
@@ -72,7 +72,7 @@ update_registered_converter(xgboost.XGBRegressor, "XGBoostXGBRegressor", calcula
 MISSING_TEXT = MISSING_CATEGORY
 model_for_onnx = copy.deepcopy(model)
 for part in fitted_parts(model_for_onnx):
-    if isinstance(part, ColumnTransformer) and hasattr(part, "feature_names_in_"):  # columns by name, for skl2onnx
+    if isinstance(part, compose.ColumnTransformer) and hasattr(part, "feature_names_in_"):  # by name, for skl2onnx
         part.transformers_ = [(name, step, [str(part.feature_names_in_[i]) for i in columns]
                                if isinstance(columns, list) and all(isinstance(i, int) for i in columns) else columns)
                               for name, step, columns in part.transformers_]

@@ -15,6 +15,7 @@ from .context import (
     MONOTONIC,
     N_ENCODED,
     NUMERIC_FEATURES,
+    OBJECTIVE,
     PARAM_LIMIT,
     POS_LABEL,
     SEED,
@@ -67,6 +68,9 @@ OUTPUTS = N_CLASSES if N_CLASSES > 2 else 1  # decision values per row
 LEAF_OUTPUTS = N_CLASSES if CLASSIFY else 1  # values stored per leaf of a single tree
 D = N_ENCODED
 N = len(X_train)
+#: A metric of absolute errors (MAE; pinball at the median is half of it) is served best by a model that learns the
+#: median: the boosters may then learn with absolute-error loss (their defaults do; the search tries both).
+ABSOLUTE = not CLASSIFY and OBJECTIVE in ("mae", "pinball")
 TREES = ("decision_tree", "gradient_boosting", "hist_gradient_boosting", "random_forest", "extra_trees", "lightgbm",
          "xgboost", "soft_voting")  # trained on unscaled inputs (a soft vote scales inside its linear members)
 
@@ -144,7 +148,8 @@ def build(family, t):
         stages = pick_int(t, "gb_stages", 10, max(10, min(400, cap // (per_stage * 10))))
         leaves = pick_int(t, "gb_leaves", 3, max(3, min(31, (cap // (stages * per_stage) + 2) // 3)))
         cls = GradientBoostingClassifier if CLASSIFY else GradientBoostingRegressor
-        return cls(n_estimators=stages, max_leaf_nodes=leaves, random_state=SEED,
+        loss = {"loss": t.suggest_categorical("gb_loss", ["absolute_error", "squared_error"])} if ABSOLUTE else {}
+        return cls(n_estimators=stages, max_leaf_nodes=leaves, random_state=SEED, **loss,
                    learning_rate=t.suggest_float("gb_lr", 0.01, 0.3, log=True),
                    subsample=t.suggest_float("gb_subsample", 0.6, 1.0))
     if family == "hist_gradient_boosting":
@@ -153,6 +158,8 @@ def build(family, t):
         leaves = pick_int(t, "hgb_leaves", 3, max(3, min(63, (cap // (stages * per_stage) + 2) // 3)))
         cls = HistGradientBoostingClassifier if CLASSIFY else HistGradientBoostingRegressor
         extra = {"class_weight": t.suggest_categorical("hgb_weight", [None, "balanced"])} if CLASSIFY else {}
+        if ABSOLUTE:
+            extra["loss"] = t.suggest_categorical("hgb_loss", ["absolute_error", "squared_error"])
         return cls(max_iter=stages, max_leaf_nodes=leaves, early_stopping=False, random_state=SEED,
                    learning_rate=t.suggest_float("hgb_lr", 0.02, 0.3, log=True),
                    l2_regularization=t.suggest_float("hgb_l2", 1e-6, 10.0, log=True),
@@ -190,6 +197,9 @@ def build_booster(family, t, cap):
               "colsample_bytree": t.suggest_float(f"{family}_colsample", 0.4, 1.0),
               "reg_alpha": t.suggest_float(f"{family}_l1", 1e-4, 10.0, log=True),
               "reg_lambda": t.suggest_float(f"{family}_l2", 1e-3, 30.0, log=True)}
+    if ABSOLUTE:
+        shared["objective"] = t.suggest_categorical(f"{family}_objective", {
+            "lightgbm": ["l1", "regression"], "xgboost": ["reg:absoluteerror", "reg:squarederror"]}[family])
     if family == "lightgbm":
         extra = {"class_weight": t.suggest_categorical("lightgbm_weight", [None, "balanced"])} if CLASSIFY else {}
         return (LGBMClassifier if CLASSIFY else LGBMRegressor)(
