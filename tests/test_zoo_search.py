@@ -173,6 +173,47 @@ def test_an_absolute_error_metric_starts_the_boosters_on_absolute_loss_and_expor
     assert reports[-1]["parity"]["label_agreement"] >= 0.999
 
 
+def test_an_rmsle_objective_learns_log1p_of_the_target_and_the_onnx_model_predicts_expm1(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300),
+                          "kind": rng.choice(["x", "y"], 300)})
+    frame["count"] = np.round(np.exp(1.5 + 0.8 * frame["a"] + 0.3 * (frame["kind"] == "x") + rng.normal(0, 0.3, 300)))
+    frame.to_csv("data.csv", index=False)
+    ns, reports = {"display": display, "__name__": "__main__", "time": time}, []
+    run_cells([*setup_cell(3, {"constraints": []}), *load_cell("data.csv")], ns)
+    ns["_report"] = lambda **results: reports.append(ns["_plain"](results))
+    run_cells([*column_types_cell("count"), *split_cell("count", "regression", None, 0.25)], ns)
+    ns.update(HistGradientBoostingClassifier=HistGradientBoostingClassifier, LogisticRegression=LogisticRegression,
+              HistGradientBoostingRegressor=HistGradientBoostingRegressor, Ridge=Ridge)
+    families = ["ridge", "lightgbm", "svm"]
+    small = {"lightgbm_trees": 40}
+    defaults = [{**d, **{k: v for k, v in small.items() if k in d}} for d in
+                (default_settings(f, 225, "rmsle") for f in families)]
+    settings = {"objective": "rmsle", "metric_constraints": [], "param_limit": None, "bytes_limit": None,
+                "tune_threshold": False, "time_budget_s": 6.0, "margin": 0.01, "patience": 2}
+    run_cells(search_cell(families=families, defaults=defaults, **settings), ns)
+    assert ns["LOG_TARGET"]
+    svm = ns["make_model"](defaults[-1]).fit(ns["X_train"], ns["y_train"])
+    assert ns["keeps_rows"](svm) and ns["count_parameters"](svm) > 0  # the SVR inside still counts its vectors
+    vote = {"family": "soft_voting", "members": defaults[:2]}
+    before = len(reports)
+    run_cells(fit_cell(vote, None, {}), ns)  # a vote of two log-target members: trained, exported, in parity
+    members = ns["model"].steps[-1][1].estimators_
+    assert [type(m.steps[-1][1]).__name__ for m in members] == ["TransformedTargetRegressor"] * 2
+    assert reports[before]["parameters"] == sum(ns["count_parameters"](m) for m in members)
+    ridge_in_log = members[0].steps[-1][1].regressor_.predict(members[0].steps[0][1].transform(ns["X_test"]))
+    assert np.allclose(members[0].predict(ns["X_test"]), np.expm1(ridge_in_log))
+    ns.update(PARAMS=vote, METRICS={}, N_PARAMETERS=reports[before]["parameters"], THRESHOLD=None,
+              X_test_raw=ns["X_test"], REQUIREMENTS={"constraints": [], "qps": None, "container_memory_mb": None,
+                                                     "quantize_int8": False}, REPORTS=reports)
+    run_cells(render("cells/bundle_folder"), ns)
+    run_cells(render("kinds/tables/cells/export", "cells/onnx_timing", "kinds/tables/cells/parity"), ns)
+    assert reports[-1]["parity"]["label_agreement"] >= 0.999, reports[-1]["parity"]
+
+
 def test_a_report_only_metric_is_what_the_search_optimises() -> None:
     from trainer_agent_lab.spec import TaskSpec
 

@@ -128,6 +128,10 @@ make_model: Callable[..., Any]
 #: ``pipeline(family, trial)``: the preprocessing and estimator a search trial draws (``scaled(family, trial)``:
 #: whether its numbers are standardised, a choice of the search for the ``LINEAR`` families).
 pipeline: Callable[..., Any]
+#: ``keeps_rows(fitted)``: whether a fitted pipeline's model keeps training rows (kernel SVMs, kNN), so its size grows
+#: with the data; ``LOG_TARGET``: whether regressors learn log1p of the target (an RMSLE objective).
+keeps_rows: Callable[..., bool]
+LOG_TARGET: bool
 scaled: Callable[..., bool]
 LINEAR: tuple[str, ...]
 #: The search's folds (``cv.py``: repeated on small data), the first repeat's validation rows, and

@@ -34,6 +34,8 @@ import xgboost
 from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm
 from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
 from skl2onnx import convert_sklearn, update_registered_converter
+from skl2onnx.algebra.onnx_operator import OnnxSubEstimator
+from skl2onnx.algebra.onnx_ops import OnnxExp, OnnxSub
 from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 from skl2onnx.common.shape_calculator import (
     calculate_linear_classifier_output_shapes,
@@ -54,6 +56,8 @@ def fitted_parts(estimator):
             yield from fitted_parts(part)
     for part in getattr(estimator, "estimators_", []) if hasattr(estimator, "named_estimators_") else []:
         yield from fitted_parts(part)  # the members of a soft vote
+    if hasattr(estimator, "regressor_"):
+        yield from fitted_parts(estimator.regressor_)  # the model inside a regressor of log1p(y)
 
 
 # LightGBM and XGBoost convert through onnxmltools' converters, registered with skl2onnx so that they convert inside
@@ -67,6 +71,21 @@ update_registered_converter(lightgbm.LGBMRegressor, "LightGbmLGBMRegressor", cal
                             convert_lightgbm, options={"split": None})
 update_registered_converter(xgboost.XGBRegressor, "XGBoostXGBRegressor", calculate_linear_regressor_output_shapes,
                             convert_xgboost)
+
+
+def convert_log_target(scope, operator, container):
+    """A regressor that learnt log1p of the target, in ONNX: its model's prediction, then exp(.) - 1."""
+    est = operator.raw_operator
+    if est.func is not np.log1p or est.inverse_func is not np.expm1:
+        raise NotImplementedError("only a log1p target converts to ONNX here")
+    opv = container.target_opset
+    inner = OnnxSubEstimator(est.regressor_, *operator.inputs, op_version=opv)
+    OnnxSub(OnnxExp(inner, op_version=opv), np.array([1.0], dtype=np.float32), op_version=opv,
+            output_names=operator.outputs[:1]).add_to(scope, container)
+
+
+update_registered_converter(compose.TransformedTargetRegressor, "TrainerAgentLogTargetRegressor",
+                            calculate_linear_regressor_output_shapes, convert_log_target)
 
 
 MISSING_TEXT = MISSING_CATEGORY

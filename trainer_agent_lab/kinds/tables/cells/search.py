@@ -32,6 +32,7 @@ from .context import (
     count_parameters,
     estimated_onnx_bytes,
     folds,
+    keeps_rows,
     pipeline,
     remember_out_of_fold,
     satisfaction,
@@ -59,7 +60,7 @@ def out_of_fold(pipe):
             oof[val_rows] += fitted.predict(rows)
         seen[val_rows] += 1
         fold_s = time.perf_counter() - began
-        grows = fitted.steps[-1][1].__class__.__name__.startswith(("SV", "KNeighbors"))
+        grows = keeps_rows(fitted)
         # kernel SVMs and kNN keep (a share of) the training rows: scale to the full training split
         sizes.append(int(count_parameters(fitted) * (N / len(fit_rows) if grows else 1)))
     return oof / (seen[:, None] if CLASSIFY else seen), max(sizes)

@@ -32,6 +32,7 @@ from .context import (
     count_parameters,
     estimated_onnx_bytes,
     folds,
+    keeps_rows,
     pipeline,
     remember_out_of_fold,
     satisfaction,
@@ -100,7 +101,7 @@ def run_trial(config, X, y, deadline):
             fitted = clone(pipe).fit(X.iloc[fit_rows], y[fit_rows])
             oof[val_rows] += fitted.predict_proba(X.iloc[val_rows]) if CLASSIFY else fitted.predict(X.iloc[val_rows])
             seen[val_rows] += 1
-            grows = fitted.steps[-1][1].__class__.__name__.startswith(("SV", "KNeighbors"))
+            grows = keeps_rows(fitted)
             sizes.append(int(count_parameters(fitted) * (n / len(fit_rows) if grows else 1)))
     except ValueError as exc:
         return {"score": -1e9, "status": f"failed: {' '.join(str(exc).split())[:200]}", "family": family}

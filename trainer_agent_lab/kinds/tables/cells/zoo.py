@@ -23,6 +23,7 @@ from .context import (
     TREE_MAX_DEPTH,
     X_train,
     make_preprocessor,
+    y_train,
 )
 
 # isort: split
@@ -33,6 +34,7 @@ import optuna
 from lightgbm import LGBMClassifier, LGBMRegressor
 from sklearn import metrics as skm
 from sklearn.base import clone
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import (
     ExtraTreesClassifier,
     ExtraTreesRegressor,
@@ -71,6 +73,9 @@ N = len(X_train)
 #: A metric of absolute errors (MAE; pinball at the median is half of it) is served best by a model that learns the
 #: median: the boosters may then learn with absolute-error loss (their defaults do; the search tries both).
 ABSOLUTE = not CLASSIFY and OBJECTIVE in ("mae", "pinball")
+#: RMSLE is the RMSE of log1p(y): every regressor learns log1p of the target and predicts expm1 of what it learnt
+#: (scikit-learn's TransformedTargetRegressor; the ONNX export appends the expm1).
+LOG_TARGET = not CLASSIFY and OBJECTIVE == "rmsle" and bool((np.asarray(y_train, dtype=float) >= 0).all())
 TREES = ("decision_tree", "gradient_boosting", "hist_gradient_boosting", "random_forest", "extra_trees", "lightgbm",
          "xgboost", "soft_voting")  # trained on unscaled inputs (a soft vote scales inside its linear members)
 
@@ -232,7 +237,16 @@ def scaled(family, t):
 
 def pipeline(family, t):
     """The preprocessing and an estimator of ``family``, both as ``t`` (an optuna trial) draws them."""
-    return Pipeline([("prep", make_preprocessor(scale=scaled(family, t))), ("est", build(family, t))])
+    est = build(family, t)
+    if LOG_TARGET:
+        est = TransformedTargetRegressor(regressor=est, func=np.log1p, inverse_func=np.expm1, check_inverse=False)
+    return Pipeline([("prep", make_preprocessor(scale=scaled(family, t))), ("est", est)])
+
+
+def keeps_rows(fitted):
+    """Whether a fitted pipeline's model keeps (a share of) its training rows: kernel SVMs and kNN grow with data."""
+    est = fitted.steps[-1][1]
+    return type(getattr(est, "regressor", est)).__name__.startswith(("SV", "KNeighbors"))
 
 
 for params in list(DEFAULTS):
@@ -258,6 +272,7 @@ def make_model(params):
 def count_parameters(estimator):
     """Parameters of a fitted model, counted as the zoo documents (preprocessing excluded)."""
     est = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    est = getattr(est, "regressor_", est)  # a regressor of log1p(y): the model inside it
 
     def tree_params(tree):
         leaves = tree.children_left == -1
