@@ -214,6 +214,43 @@ def test_an_rmsle_objective_learns_log1p_of_the_target_and_the_onnx_model_predic
     assert reports[-1]["parity"]["label_agreement"] >= 0.999, reports[-1]["parity"]
 
 
+def test_a_number_with_gaps_gets_a_missing_flag_the_models_learn_from_and_onnx_reproduces(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"age": rng.normal(40, 10, 400), "fare": rng.exponential(20, 400),
+                          "deck": rng.choice(["A", "B", "C"], 400)})
+    unrecorded = rng.random(400) < 0.3
+    frame.loc[unrecorded, "age"] = np.nan  # the gap itself carries the label
+    frame["survived"] = np.where((unrecorded & (rng.random(400) < 0.9)) | (frame["fare"] > 40), "yes", "no")
+    frame.to_csv("data.csv", index=False)
+    ns, reports = {"display": display, "__name__": "__main__", "time": time}, []
+    run_cells([*setup_cell(3, {"constraints": []}), *load_cell("data.csv")], ns)
+    ns["_report"] = lambda **results: reports.append(ns["_plain"](results))
+    run_cells([*column_types_cell("survived"), *split_cell("survived", "classification", "yes", 0.25)], ns)
+    assert ns["NUMBERS_WITH_GAPS"] == {"age"} and ns["N_ENCODED"] == 2 + 3 + 1  # numbers, one-hot, one flag
+    flags = ns["make_preprocessor"]().fit(ns["X_train"]).transform(ns["X_test"])[:, -1]
+    assert flags.tolist() == ns["X_test"]["age"].isna().astype(float).tolist()
+    ns.update(HistGradientBoostingClassifier=HistGradientBoostingClassifier, LogisticRegression=LogisticRegression,
+              HistGradientBoostingRegressor=HistGradientBoostingRegressor, Ridge=Ridge)
+    run_cells(search_cell(families=["logistic_regression"], defaults=[default_settings("logistic_regression", 300)],
+                          objective="accuracy", metric_constraints=[], param_limit=None, bytes_limit=None,
+                          tune_threshold=False, time_budget_s=3.0, margin=0.01, patience=2), ns)
+    params = {**default_settings("logistic_regression", 300), "logistic_regression_scaled": True}
+    before = len(reports)
+    run_cells(fit_cell(params, None, {}), ns)
+    assert reports[before]["parameters"] == 6 + 1  # a weight for the flag too
+    assert (ns["model"].predict(ns["X_test"]) == ns["y_test"]).mean() > 0.85  # the gap is learnt
+    ns.update(PARAMS=params, METRICS={}, N_PARAMETERS=reports[before]["parameters"], THRESHOLD=None,
+              X_test_raw=ns["X_test"], REQUIREMENTS={"constraints": [], "qps": None, "container_memory_mb": None,
+                                                     "quantize_int8": False}, REPORTS=reports)
+    run_cells(render("cells/bundle_folder"), ns)
+    run_cells(render("kinds/tables/cells/export", "cells/onnx_timing", "kinds/tables/cells/parity"), ns)
+    parity = reports[-1]["parity"]
+    assert parity["label_agreement"] == 1.0 and parity["max_prob_diff"] < 1e-4, parity
+
+
 def test_a_report_only_metric_is_what_the_search_optimises() -> None:
     from trainer_agent_lab.spec import TaskSpec
 

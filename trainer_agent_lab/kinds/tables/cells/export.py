@@ -35,14 +35,14 @@ from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_li
 from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
 from skl2onnx import convert_sklearn, update_registered_converter
 from skl2onnx.algebra.onnx_operator import OnnxSubEstimator
-from skl2onnx.algebra.onnx_ops import OnnxExp, OnnxSub
+from skl2onnx.algebra.onnx_ops import OnnxCast, OnnxExp, OnnxIsNaN, OnnxSub
 from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 from skl2onnx.common.shape_calculator import (
     calculate_linear_classifier_output_shapes,
     calculate_linear_regressor_output_shapes,
 )
 from skl2onnx.common.utils import get_column_indices as skl2onnx_column_indices
-from sklearn import compose
+from sklearn import compose, impute
 from sklearn.base import is_classifier
 
 
@@ -86,6 +86,26 @@ def convert_log_target(scope, operator, container):
 
 update_registered_converter(compose.TransformedTargetRegressor, "TrainerAgentLogTargetRegressor",
                             calculate_linear_regressor_output_shapes, convert_log_target)
+
+
+def missing_flags_shape(operator):
+    """The "was missing" flags: one float column per flagged input column."""
+    rows = operator.inputs[0].get_first_dimension()
+    operator.outputs[0].type = FloatTensorType([rows, len(operator.raw_operator.features_)])
+
+
+def convert_missing_flags(scope, operator, container):
+    """A MissingIndicator over every column it is given (``features="all"``), in ONNX: IsNaN, as 0/1 floats."""
+    flags = operator.raw_operator
+    if flags.features != "all" or not (isinstance(flags.missing_values, float) and np.isnan(flags.missing_values)):
+        raise NotImplementedError("only a MissingIndicator of NaN over all its columns converts to ONNX here")
+    opv = container.target_opset
+    OnnxCast(OnnxIsNaN(operator.inputs[0], op_version=opv), to=onnx.TensorProto.FLOAT, op_version=opv,
+             output_names=operator.outputs[:1]).add_to(scope, container)
+
+
+update_registered_converter(impute.MissingIndicator, "TrainerAgentMissingFlags", missing_flags_shape,
+                            convert_missing_flags)
 
 
 MISSING_TEXT = MISSING_CATEGORY

@@ -12,12 +12,13 @@ from .context import RECIPE, SEED, _report, date_values, df
 
 # isort: split
 # %% Split into train and test (stratified for classes, or in time order) and define preprocessing that exports to
-# ONNX with the model. First the preprocessing: impute (and scale) numbers, one-hot encode text (dense, so that
-# every estimator takes it; the column types step capped each text column's categories).
+# ONNX with the model. First the preprocessing: impute (and scale) numbers, flag the numbers that had gaps (a gap can
+# itself be a signal: an age nobody recorded), one-hot encode text (dense, so that every estimator takes it; the
+# column types step capped each text column's categories).
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
+from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -43,7 +44,8 @@ class Columns:
 
 
 def make_preprocessor(scale=True):
-    """Impute (and scale) numbers, one-hot encode text (a dense block): all of it exports to ONNX.
+    """Impute (and scale) numbers, flag the numbers that had gaps in the training rows (a 0/1 column each, after the
+    others), one-hot encode text (a dense block): all of it exports to ONNX.
 
     Trees get unscaled inputs: ONNX scales in float32, and a value scaled onto a split threshold can fall
     on the other side of it, so an unscaled tree is the one the ONNX model reproduces exactly.
@@ -51,8 +53,11 @@ def make_preprocessor(scale=True):
     steps = [("impute", SimpleImputer(strategy="median"))] + ([("scale", StandardScaler())] if scale else [])
     numeric = Pipeline(steps)
     categorical = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
-    return ColumnTransformer([("num", numeric, Columns(NUMERIC_FEATURES)),
-                              ("cat", categorical, Columns(CATEGORICAL_FEATURES))])
+    parts = [("num", numeric, Columns(NUMERIC_FEATURES)), ("cat", categorical, Columns(CATEGORICAL_FEATURES))]
+    gaps = [c for c in NUMERIC_FEATURES if c in NUMBERS_WITH_GAPS]  # the same columns in every fold
+    if gaps:
+        parts.append(("gaps", MissingIndicator(features="all"), Columns(gaps)))
+    return ColumnTransformer(parts)
 
 
 # %% [parameters]
@@ -104,6 +109,8 @@ else:
            + (", stratified for classes)" if stratify is not None else ")"))
 TEST_ROWS = X_test.index  # which rows of the cleaned table are the test rows
 X_train, X_test = X_train.reset_index(drop=True), X_test.reset_index(drop=True)
+gap_counts = X_train[NUMERIC_FEATURES].isna().sum()
+NUMBERS_WITH_GAPS = set(gap_counts.index[gap_counts.to_numpy() > 0])  # each gets a "was missing" flag
 
 # %% Keep the exact rows of each split beside the notebook (split/train.parquet, split/test.parquet, split.json):
 # the run can be reproduced from them, and other tools can be compared with it on the same rows. The numbers go to
