@@ -205,10 +205,14 @@ class SlowSession:
         return self.session.run(names, feed)
 
 
-def test_health_answers_while_a_slow_predict_is_in_flight(bundle: Path) -> None:
-    """The app on a real uvicorn (127.0.0.1, in a thread): while a 2 s prediction runs, /health still answers
-    at once, because the prediction's work is off the event loop; the prediction then answers as it should."""
+def test_health_answers_while_a_slow_predict_is_in_flight(bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app on a real uvicorn (127.0.0.1, in a thread), predicting in threads of its own process
+    (TRAINER_AGENT_PREDICT_PROCESSES=0, as Ray Serve's replicas run it): while a 2 s prediction runs, /health still
+    answers at once, because the prediction's work is off the event loop; the prediction then answers as it
+    should."""
+    monkeypatch.setenv("TRAINER_AGENT_PREDICT_PROCESSES", "0")
     module = load_serve_module(bundle)
+    assert module.PREDICT_PROCESSES == 0
     module.SESSION = slow = SlowSession(module.SESSION, seconds=2.0)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -241,6 +245,75 @@ def test_health_answers_while_a_slow_predict_is_in_flight(bundle: Path) -> None:
         server.should_exit = True
         thread.join(10)
         module.POOL.shutdown(wait=False)
+    assert module.WORKERS is None
+
+
+def _workers_of(pid: int) -> list[psutil.Process]:
+    """The prediction worker processes (multiprocessing's spawned children) of process ``pid``."""
+    found = []
+    for child in psutil.Process(pid).children():
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                found.append(child)
+        except psutil.Error:
+            pass
+    return found
+
+
+def test_health_answers_while_the_workers_predict_and_no_worker_outlives_the_server(
+        bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app on a real uvicorn (127.0.0.1, in a thread) with its 2 worker processes (the default path): while
+    both are held mid-work (stopped with SIGSTOP: predictions as long as the test wants, and no clock to race),
+    /health answers, again and again, and the predictions wait; once the workers go on, every prediction answers
+    as the notebook did and the serving process counts the rows; when uvicorn stops, the workers are gone."""
+    monkeypatch.setenv("TRAINER_AGENT_PREDICT_PROCESSES", "2")
+    module = load_serve_module(bundle)
+    before = {process.pid for process in _workers_of(os.getpid())}
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(module.app, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    workers: list[psutil.Process] = []
+    body = (bundle / "sample_request.json").read_bytes()
+    try:
+        for _ in range(600):  # bounded wait for start-up, the workers' included (~30 s)
+            if server.started:
+                break
+            time.sleep(0.05)
+        assert server.started, "uvicorn did not start"
+        workers = [process for process in _workers_of(os.getpid()) if process.pid not in before]
+        assert len(workers) == 2, workers
+        assert all(process.nice() > psutil.Process().nice() for process in workers)  # scheduled after the server
+        replies: list[httpx.Response] = []
+        for process in workers:
+            process.suspend()
+        try:
+            predicting = [threading.Thread(target=lambda: replies.append(_post(base, body))) for _ in range(3)]
+            for one in predicting:
+                one.start()
+            with httpx.Client(base_url=base, timeout=5) as client:
+                for _ in range(10):
+                    assert client.get("/health").json()["status"] == "ok"
+                    assert all(one.is_alive() for one in predicting)  # held in the workers: /health did not wait
+        finally:
+            for process in workers:
+                process.resume()
+        for one in predicting:
+            one.join(30)
+        expected = json.loads((bundle / "sample_response.json").read_text())["predictions"]
+        assert [reply.status_code for reply in replies] == [200, 200, 200], replies
+        assert all(reply.json()["predictions"] == expected for reply in replies)
+        metrics = httpx.get(f"{base}/metrics", timeout=5).text
+        assert f"predicted_rows_total {3.0 * len(expected)}" in metrics  # counted in the serving process
+    finally:
+        server.should_exit = True
+        thread.join(30)
+    assert not thread.is_alive(), "uvicorn did not stop"
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive, f"worker processes outlived the server: {alive}"
+    assert module.WORKERS is None and not [p for p in _workers_of(os.getpid()) if p.pid not in before]
 
 
 def test_keep_alive_connection_survives_bad_requests(served: str) -> None:

@@ -7,9 +7,15 @@ set TRAINER_AGENT_MODEL_FILE to choose another file) from this folder. It never 
 Set TRAINER_AGENT_API_KEY to require that header X-API-Key carries that key on every path but GET /health
 (/predict, /metrics, /docs, /redoc and /openapi.json, whose schema tells the training range of each column).
 TRAINER_AGENT_ORT_THREADS sets onnxruntime's threads per request (1 by default: scale with replicas).
-The CPU work of a request (JSON, feature building, ONNX Runtime) runs in a pool of threads, off the event loop,
-so /health answers at once however busy /predict is: TRAINER_AGENT_PREDICT_THREADS requests at a time (by
-default the CPUs this process may use divided by the onnxruntime threads, at most 4).
+The CPU work of a request (JSON, feature building, ONNX Runtime) runs in worker processes, each with its own copy
+of the model, at a lower CPU priority (nice +5), so the serving process's event loop and its GIL stay free and
+/health answers at once however busy /predict is: TRAINER_AGENT_PREDICT_THREADS requests at a time (by default
+the CPUs this process may use divided by the onnxruntime threads, at most 4), one per worker process.
+TRAINER_AGENT_PREDICT_PROCESSES sets the worker processes instead (and so the requests at a time); 0 runs the
+requests in TRAINER_AGENT_PREDICT_THREADS threads of the serving process (one process, less memory, but Python's
+feature building then holds the GIL that /health needs). The workers start with the app (its lifespan: uvicorn,
+``with TestClient(app)``) before /health answers, and stop with it; an app used without its lifespan predicts in
+threads. A replica's memory is that of the serving process plus its workers'.
 
 Tabular models: POST /predict takes {"rows": [{column: value, ...}, ...]} or {"row": {column: value, ...}},
 the columns named as in the training file. Every raw column of the schema must be present: numbers (or null,
@@ -29,14 +35,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import math
+import multiprocessing
 import os
+import signal
 import sys
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+import types
+from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -66,22 +79,30 @@ MODEL_PATH = HERE / os.environ.get("TRAINER_AGENT_MODEL_FILE", SCHEMA.get("model
 MODEL_VERSION = hashlib.sha256(MODEL_PATH.read_bytes()).hexdigest()[:12]
 
 
-def _threads(name: str, default: int) -> int:
-    """A positive thread count from the environment variable ``name`` (``default`` where it is unset)."""
+def _threads(name: str, default: int, least: int = 1) -> int:
+    """A count of threads (or processes) from the environment variable ``name``, at least ``least``
+    (``default`` where it is unset)."""
     value = os.environ.get(name, "").strip()
     if not value:
         return default
-    if not value.isdigit() or int(value) < 1:
-        raise SystemExit(f"{name}={value!r}: set it to a whole number of threads, 1 or more (or unset it)")
+    if not value.isdigit() or int(value) < least:
+        raise SystemExit(f"{name}={value!r}: set it to a whole number, {least} or more (or unset it)")
     return int(value)
 
 
 ORT_THREADS = _threads("TRAINER_AGENT_ORT_THREADS", 1)
 _CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-#: Requests whose CPU work runs at once: each takes ORT_THREADS cores in onnxruntime; more than 4 threads of
-#: Python feature building in one process wait on each other (the GIL) rather than go faster: add replicas.
+#: Requests whose CPU work runs at once: each takes ORT_THREADS cores in onnxruntime; past 4, add replicas.
 PREDICT_THREADS = _threads("TRAINER_AGENT_PREDICT_THREADS", max(1, min(4, _CPUS // ORT_THREADS)))
+#: Worker processes that do that work, one request at a time each (0: threads of this process, POOL).
+PREDICT_PROCESSES = _threads("TRAINER_AGENT_PREDICT_PROCESSES", PREDICT_THREADS, least=0)
+#: How much lower the workers' CPU priority is than the serving process's (os.nice): on a busy machine the
+#: process that answers /health and reads requests is scheduled first.
+WORKER_NICE = 5
+#: The thread path: PREDICT_PROCESSES=0, or an app used without its lifespan (threads start when first used).
 POOL = ThreadPoolExecutor(max_workers=PREDICT_THREADS, thread_name_prefix="predict")
+#: The worker processes while the app runs (started and stopped by its lifespan); None otherwise.
+WORKERS: ProcessPoolExecutor | None = None
 _options = ort.SessionOptions()
 _options.intra_op_num_threads = ORT_THREADS
 _options.inter_op_num_threads = 1
@@ -479,32 +500,139 @@ PREDICT_OPENAPI = {
         "413": _error(f"The body is over {MAX_BODY_BYTES} bytes, or has over {MAX_ROWS} rows."),
         "422": _error("The JSON does not follow the schema: a column missing, a value of the wrong type or out "
                       "of range."),
+        "503": _error("The worker process predicting the request stopped (out of memory?); it was replaced: "
+                      "send the request again."),
     },
 }
+
+# -- the worker processes ----------------------------------------------------------------------------------
+#: What a fresh worker process runs first (``exec``, a built-in, is what it is given, so the worker needs no
+#: module it could import by name): this file loaded as the module it is here, unless the worker already has it
+#: (``python serve.py``: multiprocessing runs the main script in the worker as ``__mp_main__``), then
+#: ``_worker_started``. Compiled from the source, so no bytecode is written into the bundle.
+_WORKER_BOOT = """
+import sys, types
+if name not in sys.modules:
+    module = types.ModuleType(name)
+    module.__file__ = path
+    sys.modules[name] = module
+    with open(path, encoding="utf-8") as source:
+        exec(compile(source.read(), path, "exec"), module.__dict__)
+sys.modules[name]._worker_started(parent, nice, ready)
+"""
+
+
+def _worker_started(parent: int, nice: int, ready: Any) -> None:
+    """In a new worker process (this module loaded, with its own InferenceSession): a lower CPU priority,
+    Ctrl-C left to the serving process (which stops the workers), and an exit of its own should the serving
+    process die without stopping it (checked every second), so that no worker outlives its server; then
+    ``ready`` (a semaphore, or None) is released."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        os.nice(nice)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="watch-server", daemon=True).start()
+    if ready is not None:
+        ready.release()
+
+
+def _worker_pid() -> int:
+    return os.getpid()
+
+
+_SPAWN = multiprocessing.get_context("spawn")
+
+
+def start_workers(ready: Any = None) -> ProcessPoolExecutor:
+    """PREDICT_PROCESSES worker processes, started fresh (``spawn``: nothing of this process's ONNX Runtime or
+    threads is forked) as requests come; each loads this file, and so the model, before its first request, then
+    releases ``ready`` (a semaphore of _SPAWN) where one is given."""
+    if getattr(sys.modules.get(__name__), "answer", None) is not answer:
+        # loaded without its own entry in sys.modules (importlib's exec_module, as the bundle's test does):
+        # one holding this module's functions, for pickle to name them by when it sends them to the workers
+        module = types.ModuleType(__name__)
+        module.__dict__.update(globals())
+        sys.modules[__name__] = module
+    return ProcessPoolExecutor(
+        max_workers=PREDICT_PROCESSES, mp_context=_SPAWN, initializer=exec,
+        initargs=(_WORKER_BOOT, {"name": __name__, "path": str(Path(__file__).resolve()), "parent": os.getpid(),
+                                 "nice": WORKER_NICE, "ready": ready}))
+
+
+def _replace_workers(broken: ProcessPoolExecutor) -> None:
+    """After a worker process died (killed, out of memory): new workers, started as requests come."""
+    global WORKERS
+    if WORKERS is broken:
+        WORKERS = start_workers()
+        broken.shutdown(wait=False, cancel_futures=True)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    """Start the worker processes (all of them, with the model loaded) before the app answers anything, and
+    stop them, waiting for each, when it stops: no worker outlives the server."""
+    global WORKERS
+    if PREDICT_PROCESSES:
+        ready = _SPAWN.Semaphore(0)
+        WORKERS = start_workers(ready)
+        loop = asyncio.get_running_loop()
+        # submitted together, before any worker is up, so that each starts a process of its own
+        await asyncio.gather(*(loop.run_in_executor(WORKERS, _worker_pid) for _ in range(PREDICT_PROCESSES)))
+        for _ in range(PREDICT_PROCESSES):  # and every one of them has loaded the model
+            if not await loop.run_in_executor(None, ready.acquire, True, 300):
+                raise RuntimeError("a prediction worker process did not start within 300 s")
+    try:
+        yield
+    finally:
+        workers, WORKERS = WORKERS, None
+        if workers is not None:
+            workers.shutdown(wait=True, cancel_futures=True)
+
 
 app = FastAPI(title=f"{SCHEMA.get('task', 'model').capitalize()} model server", version=MODEL_VERSION,
               description=f"Predictions from the ONNX model of this bundle ({MODEL_PATH.name}). If the server "
                           "was started with TRAINER_AGENT_API_KEY set, every path but GET /health needs that key in "
-                          "the X-API-Key header.")
+                          "the X-API-Key header.", lifespan=lifespan)
 app.add_middleware(ApiKeyMiddleware)
 app.add_middleware(MetricsMiddleware)  # added last, so outermost: it counts the 401s too
 
 
-def answer_body(body: bytes) -> tuple[int, bytes]:
-    """(status, JSON bytes) of a /predict body: parsing, features, ONNX Runtime and the reply's JSON, all of
-    it CPU work that runs in POOL, off the event loop."""
+def _json_bytes(reply: dict[str, Any]) -> bytes:
+    return json.dumps(reply, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+def answer(body: bytes) -> tuple[int, bytes, str | None, int]:
+    """(status, JSON bytes, error kind or None, rows predicted) of a /predict body: parsing, features, ONNX
+    Runtime and the reply's JSON, all of it CPU work, with no side effects, so that it runs in a worker process
+    (or a thread of POOL) off the event loop; the serving process counts the error or the rows."""
     try:
         items = take_items(parse_json(body))
         feed = {"text": text_feed, "image": image_feed}.get(KIND, tabular_feed)(items)
         outputs = dict(zip(OUTPUT_NAMES, SESSION.run(None, feed), strict=True))
         reply: dict[str, Any] = {**predictions_from(outputs), "model_version": MODEL_VERSION}
-        status = 200
     except RequestError as err:
-        ERRORS.labels(kind=err.kind).inc()
-        reply, status = {"detail": err.detail}, err.status
+        return err.status, _json_bytes({"detail": err.detail}), err.kind, 0
+    return 200, _json_bytes(reply), None, len(items)
+
+
+def _count(kind: str | None, rows: int) -> None:
+    """Count an answer's error (by kind) or its rows, in this process's metrics."""
+    if kind is not None:
+        ERRORS.labels(kind=kind).inc()
     else:
-        ROWS.inc(len(items))
-    return status, json.dumps(reply, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+        ROWS.inc(rows)
+
+
+def answer_body(body: bytes) -> tuple[int, bytes]:
+    """(status, JSON bytes) of a /predict body, answered in this process (``answer``) and counted."""
+    status, content, kind, rows = answer(body)
+    _count(kind, rows)
+    return status, content
 
 
 @app.post("/predict", openapi_extra=PREDICT_OPENAPI)
@@ -514,13 +642,21 @@ async def predict(request: Request) -> Response:
         body = await read_body(request)
     except RequestError as err:
         return error_response(err.status, err.kind, err.detail)
-    status, content = await asyncio.get_running_loop().run_in_executor(POOL, answer_body, body)
+    loop, workers = asyncio.get_running_loop(), WORKERS
+    try:
+        status, content, kind, rows = await loop.run_in_executor(workers or POOL, answer, body)
+    except BrokenProcessPool:
+        _replace_workers(workers)
+        return error_response(503, "worker_lost", "the process predicting this request stopped (out of memory?); "
+                              "it has been replaced: send the request again")
+    _count(kind, rows)
     return Response(content, status_code=status, media_type="application/json")
 
 
 @app.get("/health")
 async def health() -> dict[str, str]:
-    """Liveness: the model is loaded (answered on the event loop, which predictions never hold)."""
+    """Liveness: the model is loaded (answered on the event loop, which predictions never hold: they run in
+    the worker processes)."""
     return {"status": "ok", "model_version": MODEL_VERSION}
 
 
@@ -531,7 +667,7 @@ def metrics() -> Response:
 
 
 def main() -> None:
-    """Run the server with uvicorn (one process: scale with replicas)."""
+    """Run the server with uvicorn (one serving process and its prediction workers: scale with replicas)."""
     import uvicorn
 
     parser = argparse.ArgumentParser(description="Serve the model in this folder.")
@@ -539,8 +675,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--access-log", action="store_true", help="log every request (slower)")
     args = parser.parse_args()
-    # The prediction threads hold the GIL while they build features; a shorter switch interval (5 ms by
-    # default) lets the event loop take it back sooner, so /health and new requests wait less.
+    # Threads of this process that hold the GIL (the prediction threads with TRAINER_AGENT_PREDICT_PROCESSES=0,
+    # the worker pool's queue threads otherwise): a shorter switch interval (5 ms by default) lets the event
+    # loop take it back sooner, so /health and new requests wait less.
     sys.setswitchinterval(0.001)
     uvicorn.run(app, host=args.host, port=args.port, access_log=args.access_log, log_level="info")
 

@@ -47,6 +47,8 @@ capacity_doc = "\n".join([
     + (f"(target {figure(capacity['verified_p99_target_ms'], 'ms')})" if capacity.get("verified_p99_asked")
        else "(the full-load run's p99; no latency was asked for)"),
     f"- peak memory of one replica: {figure(capacity['replica_memory_mb'], 'MB')}"
+    + (f", {capacity['replica_processes']} processes together (serve.py and the worker processes that predict, "
+       "each with its own copy of the model)" if (capacity.get("replica_processes") or 1) > 1 else "")
     + (f" (container: {figure(capacity['container_memory_mb'], 'MB')})" if capacity["container_memory_mb"] else ""),
     f"- replicas for {figure(capacity['target_qps'])} QPS: {capacity['replicas_for_target']}"
     if capacity["replicas_for_target"] else "- no target QPS was given",

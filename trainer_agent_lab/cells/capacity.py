@@ -203,22 +203,36 @@ def stop_app(process, log, reason=None):
         raise RuntimeError(f"{reason}:\n{tail}")
 
 
-# %% How one replica's memory is measured: its resident memory sampled every 20 ms while it works, and its
-# high-water mark (VmHWM, on Linux), which catches peaks between samples.
+# %% How one replica's memory is measured: serve.py's process and its children (the worker processes that do the
+# predictions' CPU work, each with its own copy of the model) together: their resident memory summed every 20 ms
+# while they work, and the sum of their high-water marks (VmHWM, on Linux), an upper bound that catches peaks
+# between samples.
 class MemorySampler:
-    """The peak resident memory (MB) of a process, sampled every 20 ms in a thread until ``stop()``."""
+    """The peak resident memory (MB) of a process and its children, sampled every 20 ms in a thread until
+    ``stop()``; ``processes``: the most processes it saw at once."""
 
     def __init__(self, pid):
-        self.pid, self.process, self.peak, self.done = pid, psutil.Process(pid), 0, threading.Event()
+        self.pid, self.process, self.peak, self.processes = pid, psutil.Process(pid), 0, 1
+        self.done = threading.Event()
         self.thread = threading.Thread(target=self.sample, daemon=True)
         self.thread.start()
+
+    def tree(self):
+        return [self.process, *self.process.children(recursive=True)]
 
     def sample(self):
         while not self.done.is_set():
             try:
-                self.peak = max(self.peak, self.process.memory_info().rss)
+                processes = self.tree()
             except psutil.Error:
                 return
+            total = 0
+            for process in processes:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak, self.processes = max(self.peak, total), max(self.processes, len(processes))
             self.done.wait(0.02)
 
     def stop(self):
@@ -226,10 +240,12 @@ class MemorySampler:
         self.thread.join()
         peak_mb = self.peak / 2**20
         try:
-            with open(f"/proc/{self.pid}/status") as status_file:
-                hwm_kib = next(int(line.split()[1]) for line in status_file if line.startswith("VmHWM:"))
+            hwm_kib = 0
+            for process in self.tree():
+                with open(f"/proc/{process.pid}/status") as status_file:
+                    hwm_kib += next(int(line.split()[1]) for line in status_file if line.startswith("VmHWM:"))
             peak_mb = max(peak_mb, hwm_kib / 1024)
-        except (OSError, StopIteration):
+        except (OSError, StopIteration, psutil.Error):
             pass
         return round(peak_mb, 1)
 
@@ -268,6 +284,7 @@ try:
     verified = verify_runs[-1]
     verified_holds = verified["p99_ms"] <= p99_target_ms and verified["errors"] == 0
     replica_memory_mb = memory.stop()
+    replica_processes = memory.processes
 finally:
     stop_app(server, server_log)
 
@@ -316,7 +333,8 @@ CAPACITY = {
     "batch_rows_per_s": round(batch_rows_per_s, 1), "http_p50_ms": round(http_p50_ms, 3),
     "http_p99_ms": round(http_p99_ms, 3), "qps_per_replica": qps_per_replica, "headroom": HEADROOM,
     "target_qps": target_qps, "replicas_for_target": replicas_for_target, "replica_memory_mb": replica_memory_mb,
-    "container_memory_mb": container_memory_mb, "fits_container": fits_container,
+    "replica_processes": replica_processes, "container_memory_mb": container_memory_mb,
+    "fits_container": fits_container,
     "verified_qps": verified["verified_qps"], "verified_p99_ms": verified["p99_ms"],
     "verified_p99_target_ms": p99_target_ms, "verified_p99_asked": bool(asked), "verified_holds": verified_holds,
     "load_errors": int(len(load_status) - load_ok), "serving_model": SERVING_MODEL_PATH.name,
@@ -343,7 +361,10 @@ CAPACITY = {
               "qps_per_replica x headroom for the seconds in verify_runs (at most "
               f"{VERIFY_SECONDS} s), latency counted from each request's due time. replicas_for_target = "
               "ceil(target_qps / (qps_per_replica x headroom)). replica_memory_mb: the server's peak RSS "
-              "(psutil samples and VmHWM) over start-up and both runs.",
+              "over start-up and both runs, its process and its children together (replica_processes of them: "
+              "serve.py, its prediction worker processes and multiprocessing's resource tracker): the highest "
+              "sum of psutil samples or, above it, the sum of their VmHWM (each one's own peak: an upper bound, "
+              "which also counts the shared library pages once per process).",
 }, indent=2) + "\n")
 
 # %% Show the figures, the verification runs and the latency histograms of both measurements.

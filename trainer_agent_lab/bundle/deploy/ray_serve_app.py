@@ -32,9 +32,12 @@ MEMORY_BYTES = int(math.ceil(float(CAPACITY.get("replica_memory_mb") or 256) * 1
 
 
 def load_model_server():
-    """The bundle's ``serve.py`` as a module, with ONNX Runtime on one thread (Ray Serve scales by replicas)."""
+    """The bundle's ``serve.py`` as a module, with ONNX Runtime on one thread (Ray Serve scales by replicas),
+    predicting in a thread of the replica's own process: no worker processes, so a replica is the one process
+    (and the one CPU) Ray reserves for it (Ray Serve answers its own health checks)."""
     os.environ.setdefault("TRAINER_AGENT_ORT_THREADS", "1")
     os.environ.setdefault("TRAINER_AGENT_PREDICT_THREADS", "1")
+    os.environ.setdefault("TRAINER_AGENT_PREDICT_PROCESSES", "0")
     sys.path.insert(0, str(BUNDLE))  # serve.py imports table_features.py and the other files beside it
     spec = importlib.util.spec_from_file_location("bundle_model_server", BUNDLE / "serve.py")
     module = importlib.util.module_from_spec(spec)
