@@ -208,6 +208,19 @@ def _constraints(task: dict, run_dir: Path) -> list[dict[str, Any]]:
     return stated or (spec_constraints(json.loads(spec.read_text())) if spec.exists() else [])
 
 
+def _runs_line(runs: list[dict]) -> str:
+    """The runs a merged table is assembled from, oldest first (each task's figures are from the last run of it)."""
+    parts = []
+    for run in runs:
+        named = run["tasks"]
+        tasks = named if isinstance(named, str) else f"{len(named)} tasks ({', '.join(named)})"
+        systems = run["systems"] if isinstance(run["systems"], str) else ", ".join(run["systems"])
+        load = f", load {run['load']}" if run.get("load") else ""
+        parts.append(f"{run['date']}: {tasks}, systems {systems}{load}")
+    return ("Assembled from these runs, oldest first; each task's figures for a system are from the last run of it: "
+            + "; ".join(parts) + ". ")
+
+
 def acceptance_markdown(results: list[dict]) -> str:
     """The acceptance table of the agents' runs, plus their overhead."""
     lines = ["| task | expected | status | passed | checks | wall s | budget s | agent overhead |",
@@ -248,7 +261,8 @@ def report_markdown(entries: list[dict], acceptance: list[dict], systems: list[s
              f"`make bench` on {meta['date']}: {meta['machine']}; {meta['took_min']:.0f} min in all"
              + (f"; machine load (1-minute load average) {meta['load']}" if meta.get("load") else "")
              + (f" (other tasks kept from the run of {meta['merged_with']})" if meta.get("merged_with") else "") + ". "
-             f"Tasks: {', '.join(e['id'] for e in entries)}.", "",
+             + (_runs_line(meta["runs"]) if meta.get("runs") else "")
+             + f"Tasks: {', '.join(e['id'] for e in entries)}.", "",
              "- **agents**: `trainer-agent run` with the task's budget (`--yes`, offline parser). Their test split is "
              "the one the Data agent wrote (`split/` in the run folder); every baseline is trained and tested on "
              "exactly those rows. Where the agents left no split (refusals), the baselines use the harness's "
@@ -349,8 +363,9 @@ def main() -> int:
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs shared with other work, Python "
                        f"{platform.python_version()}", "automl_versions": _automl_versions(args.automl_python),
             "load_start": round(os.getloadavg()[0], 1)}
-    if earlier:
-        meta["merged_with"] = earlier.get("meta", {}).get("merged_with") or earlier.get("meta", {}).get("date")
+    old = earlier.get("meta", {})  # every run a merged table is assembled from, oldest first
+    prior_runs = (old.get("runs") or [{"date": old.get("date"), "tasks": "all", "systems": "all",
+                                       "load": old.get("load")}]) if earlier else []
     for task in tasks:
         graded, entry = bench_task(task, task["_root"], args.out.resolve(), args.systems, args.automl_budget,
                                    args.automl_python, args.reuse)
@@ -358,6 +373,9 @@ def main() -> int:
         entries.append(entry)
         meta["took_min"] = (time.perf_counter() - began) / 60
         meta["load"] = f"{meta['load_start']:g} at the start, {os.getloadavg()[0]:.1f} at the end"
+        if earlier:
+            meta["runs"] = [*prior_runs, {"date": meta["date"], "tasks": [e["id"] for e in entries],
+                                          "systems": args.systems, "load": meta["load"]}]
         all_entries, all_acceptance = _merged(earlier, entries, acceptance, [t["id"] for t in load_tasks(files)])
         args.json.write_text(json.dumps({"meta": meta, "tasks": all_entries, "acceptance": all_acceptance},
                                         indent=2, default=str) + "\n")

@@ -148,10 +148,32 @@ def _cell_constraints(result: dict[str, Any]) -> str:
     return "✅ all met" if not missed else "❌ " + ", ".join(missed)
 
 
+def at_or_above(entries: list[dict[str, Any]]) -> dict[str, int]:
+    """How many tasks with a measured agents' metric have the agents meeting every stated constraint and at or above
+    the best baseline: of those baselines that meet the request too (``meeting``), and of all of them (``any``)."""
+    counts = {"tasks": 0, "meeting": 0, "any": 0}
+    for e in entries:
+        agents = e["systems"].get(AGENTS, {})
+        if agents.get("status") != "ok" or agents.get("primary") is None:
+            continue
+        counts["tasks"] += 1
+        sign = -1 if e["primary_metric"] in LOWER_IS_BETTER else 1
+        for key, best in (("meeting", e.get("best_baseline_meeting_constraints")), ("any", e.get("best_baseline"))):
+            counts[key] += bool(agents.get("all_met") and (best is None or
+                                                           sign * agents["primary"] >= sign * best["value"]))
+    return counts
+
+
 def markdown_tables(entries: list[dict[str, Any]], systems: list[str]) -> list[str]:
-    """The two views, then a detail table per task."""
+    """A summary line, the two views, then a detail table per task."""
     head = " | ".join(LABELS.get(s, s) for s in systems)
-    lines = ["## Raw metric (test split; in brackets: ratio to the best baseline, above 1 = better)", "",
+    counts = at_or_above(entries)
+    summary = [] if not counts["tasks"] else [
+        f"**Summary**: on {counts['tasks']} tasks with a measured agents' metric, the agents meet every stated "
+        f"constraint and are at or above the best baseline that meets them too on {counts['meeting']} "
+        f"({counts['meeting'] / counts['tasks']:.0%}), and at or above the best baseline of all, whether it meets "
+        f"them or not, on {counts['any']} ({counts['any'] / counts['tasks']:.0%}).", ""]
+    lines = [*summary, "## Raw metric (test split; in brackets: ratio to the best baseline, above 1 = better)", "",
              f"| task | metric | {head} | best baseline |", "|---|---|" + "---|" * len(systems) + "---|"]
     for e in entries:
         best = e.get("best_baseline")
