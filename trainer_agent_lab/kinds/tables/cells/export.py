@@ -18,10 +18,7 @@ from .context import (
 
 # isort: split
 # %% Convert the trained pipeline, preprocessing included, to ONNX, so it can be served without Python pickles.
-# First, what a missing text value is sent as (MISSING_TEXT): the Data agent fills missing text with
-# MISSING_CATEGORY before training, so the model knows it as a category. A pipeline that imputes text itself (a
-# SimpleImputer looking for NaN) cannot be converted as it is: convert a copy whose string imputers look for ""
-# and send "" instead.
+# First the converters: skl2onnx's own, and onnxmltools' for LightGBM and XGBoost, registered with it.
 import copy
 import os
 
@@ -73,6 +70,10 @@ update_registered_converter(xgboost.XGBRegressor, "XGBoostXGBRegressor", calcula
                             convert_xgboost)
 
 
+
+# %% Two parts of the pipeline that skl2onnx has no converter for, converted here: a regressor that learnt log1p of
+# the target (an RMSLE objective: the model's prediction, then exp - 1) and the "was missing" flags of numbers with
+# gaps (IsNaN, as 0/1 floats).
 def convert_log_target(scope, operator, container):
     """A regressor that learnt log1p of the target, in ONNX: its model's prediction, then exp(.) - 1."""
     est = operator.raw_operator
@@ -108,6 +109,11 @@ update_registered_converter(impute.MissingIndicator, "TrainerAgentMissingFlags",
                             convert_missing_flags)
 
 
+
+# %% What a missing text value is sent as (MISSING_TEXT): the Data agent fills missing text with MISSING_CATEGORY
+# before training, so the model knows it as a category. A pipeline that imputes text itself (a SimpleImputer looking
+# for NaN) cannot be converted as it is: convert a copy whose string imputers look for "" and send "" instead (and
+# whose column transformers name their columns, as skl2onnx needs).
 MISSING_TEXT = MISSING_CATEGORY
 model_for_onnx = copy.deepcopy(model)
 for part in fitted_parts(model_for_onnx):
