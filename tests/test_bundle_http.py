@@ -24,6 +24,7 @@ import psutil
 import pytest
 import schemathesis
 import uvicorn
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
@@ -260,32 +261,19 @@ def _workers_of(pid: int) -> list[psutil.Process]:
     return found
 
 
-def test_health_answers_while_the_workers_predict_and_no_worker_outlives_the_server(
-        bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The app on a real uvicorn (127.0.0.1, in a thread) with its 2 worker processes (the default path): while
-    both are held mid-work (stopped with SIGSTOP: predictions as long as the test wants, and no clock to race),
-    /health answers, again and again, and the predictions wait; once the workers go on, every prediction answers
-    as the notebook did and the serving process counts the rows; when uvicorn stops, the workers are gone."""
-    monkeypatch.setenv("TRAINER_AGENT_PREDICT_PROCESSES", "2")
-    module = load_serve_module(bundle)
-    before = {process.pid for process in _workers_of(os.getpid())}
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(module.app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+def test_health_answers_while_the_workers_predict_and_no_worker_outlives_the_server(bundle: Path) -> None:
+    """serve.py's own server (`trainer-agent serve`, 127.0.0.1) with 2 worker processes: while both are held
+    mid-work (stopped with SIGSTOP: predictions as long as the test wants, and no clock to race), /health answers,
+    again and again, and the predictions wait; once the workers go on, every prediction answers as the notebook did
+    and the serving process counts the rows; when the server stops, the workers are gone. Embedded in this process
+    (a test client, as a notebook checks the app), the same app predicts in threads: no worker is started."""
+    server, base = _start(bundle, TRAINER_AGENT_PREDICT_PROCESSES="2")
     workers: list[psutil.Process] = []
     body = (bundle / "sample_request.json").read_bytes()
     try:
-        for _ in range(600):  # bounded wait for start-up, the workers' included (~30 s)
-            if server.started:
-                break
-            time.sleep(0.05)
-        assert server.started, "uvicorn did not start"
-        workers = [process for process in _workers_of(os.getpid()) if process.pid not in before]
+        workers = _workers_of(server.pid)  # started with the app, before /health answered
         assert len(workers) == 2, workers
-        assert all(process.nice() > psutil.Process().nice() for process in workers)  # scheduled after the server
+        assert all(process.nice() > psutil.Process(server.pid).nice() for process in workers)  # scheduled after it
         replies: list[httpx.Response] = []
         for process in workers:
             process.suspend()
@@ -308,12 +296,15 @@ def test_health_answers_while_the_workers_predict_and_no_worker_outlives_the_ser
         metrics = httpx.get(f"{base}/metrics", timeout=5).text
         assert f"predicted_rows_total {3.0 * len(expected)}" in metrics  # counted in the serving process
     finally:
-        server.should_exit = True
-        thread.join(30)
-    assert not thread.is_alive(), "uvicorn did not stop"
+        _stop(server)
     _, alive = psutil.wait_procs(workers, timeout=10)
     assert not alive, f"worker processes outlived the server: {alive}"
-    assert module.WORKERS is None and not [p for p in _workers_of(os.getpid()) if p.pid not in before]
+    module = load_serve_module(bundle)
+    before = {process.pid for process in _workers_of(os.getpid())}
+    with TestClient(module.app) as client:
+        assert client.post("/predict", content=body).json()["predictions"] == expected
+        assert module.WORKERS is None and {p.pid for p in _workers_of(os.getpid())} == before
+    module.POOL.shutdown(wait=False)
 
 
 def test_keep_alive_connection_survives_bad_requests(served: str) -> None:

@@ -14,9 +14,10 @@ whatever the machine: a replica's memory does not depend on the host's CPUs; one
 on 2 cores, one worker answered as many 1,000-row requests a second as two threads did, and /health p99 under load
 went from 39 to 1.5 ms); 0 runs the requests in TRAINER_AGENT_PREDICT_THREADS threads of the serving process (by
 default the CPUs this process may use divided by the onnxruntime threads, at most 4: one process, less memory, but
-Python's feature building then holds the GIL that /health needs). The workers start with the app (its lifespan: uvicorn,
-``with TestClient(app)``) before /health answers, and stop with it; an app used without its lifespan predicts in
-threads. A replica's memory is that of the serving process plus its workers'.
+Python's feature building then holds the GIL that /health needs). The workers belong to serve.py's own server
+(python serve.py, trainer-agent serve): they start with it, before /health answers, and stop with it; the app
+embedded in another process (a notebook, a test client, Ray Serve) predicts in threads of that process. A
+replica's memory is that of the serving process plus its workers'.
 
 Tabular models: POST /predict takes {"rows": [{column: value, ...}, ...]} or {"row": {column: value, ...}},
 the columns named as in the training file. Every raw column of the schema must be present: numbers (or null,
@@ -102,7 +103,7 @@ PREDICT_PROCESSES = _threads("TRAINER_AGENT_PREDICT_PROCESSES", 1, least=0)
 #: How much lower the workers' CPU priority is than the serving process's (os.nice): on a busy machine the
 #: process that answers /health and reads requests is scheduled first.
 WORKER_NICE = 5
-#: The thread path: PREDICT_PROCESSES=0, or an app used without its lifespan (threads start when first used).
+#: The thread path: PREDICT_PROCESSES=0, or the app embedded in another process (threads start when first used).
 POOL = ThreadPoolExecutor(max_workers=PREDICT_THREADS, thread_name_prefix="predict")
 #: The worker processes while the app runs (started and stopped by its lifespan); None otherwise.
 WORKERS: ProcessPoolExecutor | None = None
@@ -549,6 +550,11 @@ def _worker_pid() -> int:
 
 
 _SPAWN = multiprocessing.get_context("spawn")
+#: Whether this process is serve.py's own server (``main()``: ``python serve.py``, ``trainer-agent serve``). Only
+#: then do predictions go to worker processes: an app embedded in another process (the notebook's check of the
+#: app, a test client, Ray Serve) predicts in threads of that process, whose own ``__main__`` a spawned worker
+#: could not be started from (an interactive shell's has no ``__spec__``).
+STANDALONE = False
 
 
 def start_workers(ready: Any = None) -> ProcessPoolExecutor:
@@ -578,9 +584,10 @@ def _replace_workers(broken: ProcessPoolExecutor) -> None:
 @contextlib.asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """Start the worker processes (all of them, with the model loaded) before the app answers anything, and
-    stop them, waiting for each, when it stops: no worker outlives the server."""
+    stop them, waiting for each, when it stops: no worker outlives the server. Only in serve.py's own server
+    (STANDALONE); embedded, the app predicts in threads."""
     global WORKERS
-    if PREDICT_PROCESSES:
+    if PREDICT_PROCESSES and STANDALONE:
         ready = _SPAWN.Semaphore(0)
         WORKERS = start_workers(ready)
         loop = asyncio.get_running_loop()
@@ -682,6 +689,8 @@ def main() -> None:
     # the worker pool's queue threads otherwise): a shorter switch interval (5 ms by default) lets the event
     # loop take it back sooner, so /health and new requests wait less.
     sys.setswitchinterval(0.001)
+    global STANDALONE
+    STANDALONE = True  # this process is the server: its predictions go to the worker processes
     uvicorn.run(app, host=args.host, port=args.port, access_log=args.access_log, log_level="info")
 
 
