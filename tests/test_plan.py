@@ -32,8 +32,8 @@ def cli_plan(*args: str, cwd: Path) -> tuple[int, dict]:
 @pytest.fixture
 def churn_csv(tmp_path: Path) -> Path:
     rows = ["customer_id,tenure,plan,monthly_fee,churned"]
-    rows += [f"C{i:04d},{i % 60},{'basic' if i % 3 else 'pro'},{20 + i % 50}.5,{'yes' if i % 4 == 0 else 'no'}"
-             for i in range(200)]
+    rows += [f"C{i:04d},{i * 7 % 60},{'basic' if i % 3 else 'pro'},{20 + i % 50}.5,"
+             f"{'yes' if i * 7 % 60 < 15 or i % 9 == 0 else 'no'}" for i in range(200)]  # short tenure churns
     path = tmp_path / "churn.csv"
     path.write_text("\n".join(rows) + "\n")
     return path
@@ -206,17 +206,9 @@ def plan_of_task(task_id: str) -> Plan:
     return result
 
 
-#: What only the run's training can find (plan trains nothing): a status that only these reach is one plan names as
-#: unknown until the run, never one it contradicts.
-ONLY_THE_RUN = {"refused": "signal", "needs_input": "labeled texts are enough"}
-
-
 def assert_matches(result: Plan, status: str) -> None:
-    """``result`` says the ``status`` a run ended with, or (``run``) names the training-time check that decides it."""
-    if status in STATUSES[result.verdict]:
-        return
-    assert result.verdict == "run" and status in ONLY_THE_RUN, (result.verdict, result.reason, status)
-    assert any(ONLY_THE_RUN[status] in u for u in result.unknown_until_run), (status, result.unknown_until_run)
+    """``result`` says the ``status`` a run ended with (a run that trains and fails is still a ``run`` verdict)."""
+    assert status in STATUSES[result.verdict], (result.verdict, result.reason, status)
 
 
 @pytest.mark.parametrize("task_id", list(PUBLIC) or [pytest.param("-", marks=pytest.mark.skip(

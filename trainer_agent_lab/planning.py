@@ -1,29 +1,33 @@
 """``trainer-agent plan``: what a run of a request would do and whether it would start, in a second or two.
 
 The plan reads the request, peeks at the data (columns, types, size: the head of a file read with pandas, the
-bundled sets by name; no kernel and no training) and makes the Task agent's own decisions in the run's order,
-with the run's own code (:class:`~trainer_agent_lab.agents.task.TaskAgent` and the functions beside it):
+bundled sets by name; no kernel) and makes the Task agent's own decisions in the run's order, with the run's own
+code (:class:`~trainer_agent_lab.agents.task.TaskAgent` and the functions beside it):
 
 1. ethics (:meth:`TaskAgent.check_ethics`), 2. what the agents can train (:meth:`TaskAgent.check_capability`),
 3. clauses not understood (:meth:`TaskAgent.check_understood`: ``needs_input`` unless ``assume_yes``),
 4. the time budget (:meth:`TaskAgent.check_budget`), 5. the data: named at all, there, of which kind (a table of
 one text column and a label is a text task, :func:`~trainer_agent_lab.knowledge.text_data.looks_like_text`),
-6. the target column and the task (:func:`~trainer_agent_lab.agents.task.resolve_target`,
-:func:`~trainer_agent_lab.agents.task.resolve_task`) on the peeked columns, 7. for tables, whether any model of
+6. for texts, whether the labeled examples could confirm the accuracy asked at all
+(:func:`~trainer_agent_lab.knowledge.text_data.unconfirmable`, from their number: public task ``promo-too-few``),
+7. the target column and the task (:func:`~trainer_agent_lab.agents.task.resolve_target`,
+:func:`~trainer_agent_lab.agents.task.resolve_task`) on the peeked columns, 8. for tables, whether any model of
 the zoo fits the parameter budget (:func:`~trainer_agent_lab.knowledge.zoo.candidates`, on a lower bound of the
-features the run will have).
+features the run will have: public task ``refuse-impossible-accuracy``), 9. for table files, whether the inputs
+predict the target (:mod:`.plan_signal`: a rank screen of each column, and only when no column shows signal on its
+own, the run's feasibility probe on the rows read: public task ``refuse-no-signal``). That probe is the one
+training a plan may do, two probes of the run's size; the search, the fit and the kernel are never the plan's.
 
-The verdict is ``run``, ``refuse`` or ``needs_input``. What only training can tell — whether the data has any
-signal, whether a metric target is within reach, whether the labeled texts are enough for the accuracy asked
-(the feasibility probe and learning curve of the run) and whether the finished model meets the constraints — is
-listed in :attr:`Plan.unknown_until_run`: for those requests the plan says ``run`` and the run may still refuse
-or ask (public tasks ``refuse-no-signal`` and ``promo-too-few``; ``refuse-impossible-accuracy`` is known, by
-the zoo's parameter counts).
+The verdict is ``run``, ``refuse`` or ``needs_input``. What only the run can tell — a metric target's reach where
+the screen found signal (the probe's learning curve), whether the labeled texts are enough for the accuracy asked
+(the text learning curve, or a teacher), whether the finished model meets the constraints — is listed in
+:attr:`Plan.unknown_until_run`.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -37,7 +41,14 @@ from .errors import DataError, NeedsInput, Refused, TrainerAgentError
 from .kinds import TaskKind, kind_for
 from .knowledge.datasets import bundled_name
 from .knowledge.image_data import IMAGE_EXTENSIONS, SYNTHETIC_REFS, is_image_data
-from .knowledge.text_data import SYNTHETIC_JOB_ADS, is_text_folder, looks_like_text
+from .knowledge.text_data import (
+    SYNTHETIC_JOB_ADS,
+    examples_to_confirm,
+    holds_no_labels,
+    is_text_folder,
+    looks_like_text,
+    unconfirmable,
+)
 from .knowledge.zoo import candidates
 from .llm.base import LLMClient
 from .llm.rule_reader import parse_request
@@ -95,6 +106,9 @@ class Plan:
     """Each decision made, in order: ``{"check", "outcome"}``."""
     notes: list[str] = field(default_factory=list)
     unknown_until_run: list[str] = field(default_factory=list)
+    signal: str | None = None
+    """How the plan found that a table's inputs predict its target: ``screen`` (a column on its own), ``probe`` (the
+    run's feasibility probe, on the rows read), or None (not looked: not a table file)."""
     seconds: float = 0.0
 
     @property
@@ -164,9 +178,17 @@ def _count_lines(path: Path) -> int:
 
 
 def _read_head(path: Path) -> tuple[Any, int | None, bool]:
-    """(the first rows, the number of rows or None, whether that number is an estimate)."""
+    """(the first rows, the number of rows or None, whether that number is an estimate); read once a plan (the
+    peek and the signal screen read the same rows)."""
+    stat = path.stat()
+    return _read_head_once(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_head_once(where: str, mtime_ns: int, size: int) -> tuple[Any, int | None, bool]:
     import pandas as pd  # here, not at import: the plan of a bundled set never needs it
 
+    path = Path(where)
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         import pyarrow.parquet as pq
@@ -214,6 +236,16 @@ def _training_file(folder: Path) -> Path | None:
         return files[0]
     train = [p for p in files if any(w.startswith(_TRAIN_WORDS) for w in p.stem.lower().replace("-", "_").split("_"))]
     return train[0] if len(train) == 1 else None
+
+
+def _training_table(ref: str) -> Path | None:
+    """The table file a run of ``ref`` learns from (a file, or a folder's training file); None otherwise."""
+    path = Path(ref)
+    if bundled_name(ref) is not None or ref.startswith("synthetic:") or not path.exists() or is_image_data(ref):
+        return None
+    if path.is_dir():
+        return None if is_text_folder(ref) else _training_file(path)
+    return path
 
 
 def peek_data(ref: str) -> dict[str, Any]:
@@ -270,12 +302,12 @@ def peek_data(ref: str) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------------- plan
 def make_plan(request: str, data: str | None = None, *, time_budget_s: float | None = None,
               assume_yes: bool = False, parse: Callable[..., TaskSpec] | None = None,
-              llm: LLMClient | None = None) -> Plan:
+              llm: LLMClient | None = None, seed: int = 42) -> Plan:
     """The plan of ``request`` on ``data`` (a resolved reference, see
     :func:`~trainer_agent_lab.session.resolve_data`; None: the one the request writes).
 
     ``parse`` reads the request (default: the rule-based reader); ``llm`` is the planner whose moderation step the
-    ethics check consults, as in a run.
+    ethics check consults, as in a run; ``seed`` samples the rows of the signal probe, as the run's seed.
     """
     started = time.perf_counter()
     spec = (parse or parse_request)(request, data=[data] if data else None, time_budget_s=time_budget_s)
@@ -295,7 +327,7 @@ def make_plan(request: str, data: str | None = None, *, time_budget_s: float | N
         task.check_budget()
         plan.checks.append({"check": "time budget", "outcome": f"{spec.time_budget_s:g} s" if spec.time_budget_s
                             else "the agents' default"})
-        _data_decisions(plan, task, kind, assume_yes)
+        _data_decisions(plan, task, kind, assume_yes, seed)
     except TrainerAgentError as exc:
         plan.verdict, plan.reason = VERDICT_OF_STATUS.get(exc.status, "needs_input"), str(exc)
         if isinstance(exc, NeedsInput):
@@ -311,7 +343,7 @@ def make_plan(request: str, data: str | None = None, *, time_budget_s: float | N
     return plan
 
 
-def _data_decisions(plan: Plan, task: TaskAgent, kind: TaskKind, assume_yes: bool) -> None:
+def _data_decisions(plan: Plan, task: TaskAgent, kind: TaskKind, assume_yes: bool, seed: int) -> None:
     """The decisions the Data phase makes before its first training cell, on the peeked data."""
     spec = task.memory.spec
     if not spec.data:
@@ -326,6 +358,8 @@ def _data_decisions(plan: Plan, task: TaskAgent, kind: TaskKind, assume_yes: boo
     plan.checks.append({"check": "data", "outcome": ", ".join([peek["what"], *filter(None, size)])})
     if kind.name != "tables":
         plan.checks.append({"check": "target", "outcome": f"the {kind.name} kind reads the labels from the data"})
+        if kind.name == "texts":
+            _labels_confirm(plan, spec)
         return
     columns = peek.get("columns") or []
     if not columns:
@@ -335,6 +369,7 @@ def _data_decisions(plan: Plan, task: TaskAgent, kind: TaskKind, assume_yes: boo
         plan.kind, plan.plan = kind.name, task.plan(kind.steps(spec), kind.step_titles)
         plan.checks.append({"check": "kind of task", "outcome": "one column of free text and a label: the "
                             f"{kind.name} kind"})
+        _labels_confirm(plan, spec)
         return
     names = [c["name"] for c in columns]
     target = resolve_target(spec, names, assume_yes, ref)
@@ -342,6 +377,54 @@ def _data_decisions(plan: Plan, task: TaskAgent, kind: TaskKind, assume_yes: boo
     plan.target, plan.task = target, resolve_task(spec, column, peek["rows"] or len(names))
     plan.checks.append({"check": "target", "outcome": f"{target} ({plan.task})"})
     _model_size(plan, spec, n_features=len(names) - 1, n_classes=column["n_unique"])
+    table = _training_table(ref)
+    if table is not None:
+        _signal(plan, task, _read_head(table)[0], target, seed)
+
+
+def _signal(plan: Plan, task: TaskAgent, frame: Any, target: str, seed: int) -> None:
+    """Whether the inputs predict the target (:mod:`.plan_signal`): the screen, and the run's probe when no column
+    shows signal on its own; :class:`Refused` where the run's probe would refuse."""
+    from .plan_signal import probe, screen
+
+    assert plan.task is not None
+    rows = "the first" if len(frame) >= SAMPLE_ROWS else "all"
+    found = screen(frame, target, plan.task)
+    if found["evident"]:
+        plan.signal = "screen"
+        plan.checks.append({"check": "signal", "outcome": f"{found['column']} on its own ({found['statistic']} "
+                            f"{found['effect']:.2f}, Bonferroni p {found['p']:.1e}, {rows} {found['rows']:,} rows)"})
+        return
+    task.memory.target = target
+    result = probe(frame, target, plan.task, task.gated_constraints(plan.task), seed)
+    plan.signal = "probe"
+    outcome = task.judge_feasibility(result)  # raises Refused as the run's probe would
+    plan.checks.append({"check": "signal", "outcome": f"no column shows it on its own, so the run's probe ran on "
+                        f"{result['rows']:,} of {rows} {len(frame):,} rows read: {outcome}"})
+
+
+def _labels_confirm(plan: Plan, spec: TaskSpec) -> None:
+    """Ask, as the text run does before its learning curve, when the labeled texts could not confirm the accuracy
+    asked even if all of them were the test set (:func:`~trainer_agent_lab.knowledge.text_data.unconfirmable`).
+    Labeled rows are counted generously (files with a label column, not named as a pool; every row): the run, after
+    de-duplication, can only have fewer."""
+    target = spec.constraint("accuracy")
+    peek = plan.data or {}
+    if target is None or target.op not in (">=", ">"):
+        return
+    if peek.get("files"):
+        counted = [f["rows"] for f in peek["files"] if len(f.get("columns", [])) >= 2 and f.get("rows") is not None
+                   and not holds_no_labels(f["name"])]
+        labeled = sum(counted) if counted else None
+    else:
+        labeled = peek.get("rows") if len(peek.get("columns") or []) >= 2 else None
+    if labeled is None:
+        return
+    question = unconfirmable(labeled, target.value)
+    if question is not None:
+        raise question
+    plan.checks.append({"check": "labels", "outcome": f"{labeled:,} labeled texts at most: enough to confirm "
+                        f"{target.value:.0%} accuracy (at least {examples_to_confirm(target.value)} held out)"})
 
 
 def _model_size(plan: Plan, spec: TaskSpec, *, n_features: int, n_classes: int) -> None:
@@ -366,15 +449,18 @@ def _model_size(plan: Plan, spec: TaskSpec, *, n_features: int, n_classes: int) 
 
 
 def _unknowable(plan: Plan) -> list[str]:
-    """What the run decides only by training: its feasibility probe, and the constraint table at the end."""
+    """What the run decides only by training: its feasibility probe (unless the plan ran it or a column showed
+    signal on its own), and the constraint table at the end."""
     spec = plan.spec
     out = []
-    if any(c.op in (">=", ">") for c in spec.metric_constraints) or plan.kind != "tables":
+    targets = any(c.op in (">=", ">") for c in spec.metric_constraints)
+    if plan.kind != "tables" or (plan.signal is None and targets):
         out.append("whether the data has signal and each metric target is within reach (the feasibility probe)")
+    elif plan.signal == "screen" and targets:
+        out.append("whether each metric target is within reach (the feasibility probe's learning curve)")
     if plan.kind == "texts" and spec.constraint("accuracy"):
         out.append("whether the labeled texts are enough for the accuracy asked (the learning curve), or a teacher "
                    "can make up for them")
     if spec.constraints:
         out.append("whether the finished model meets every constraint (the constraint table)")
     return out
-

@@ -239,6 +239,12 @@ class TaskAgent(Agent):
         if not verdict.allowed:
             raise Refused(verdict.reason)
 
+    def gated_constraints(self, task: str) -> list[dict[str, Any]]:
+        """The metric targets a feasibility probe can tell about (``[{"name", "op", "value"}]``)."""
+        return [c.model_dump() for c in self.memory.spec.metric_constraints
+                if c.op in (">=", ">") and c.name in ("accuracy", "roc_auc", "r2")
+                and not (c.name == "roc_auc" and task != "classification")]
+
     def check_feasibility(self, task: str, *, probe_s: float,
                           cell: Callable[[list[dict[str, Any]], float], Any]) -> dict[str, Any]:
         """Probe the data before the search: refuse when there is no signal or a target is out of reach.
@@ -247,11 +253,14 @@ class TaskAgent(Agent):
         ``score``, ``chance``, ``scoring``, ``p_value`` and ``gates`` as the tabular one does. Its permutation test
         may take ``probe_s`` seconds (the kind's budget split decides).
         """
-        gated = [c.model_dump() for c in self.memory.spec.metric_constraints
-                 if c.op in (">=", ">") and c.name in ("accuracy", "roc_auc", "r2")
-                 and not (c.name == "roc_auc" and task != "classification")]
         self.heading("is it feasible?")
-        result = self.run("feasibility", cell(gated, probe_s))
+        result = self.run("feasibility", cell(self.gated_constraints(task), probe_s))
+        self.say(self.judge_feasibility(result))
+        return result
+
+    def judge_feasibility(self, result: dict[str, Any]) -> str:
+        """What a feasibility probe's ``result`` says: :class:`Refused` when there is no signal or a target is out
+        of reach, else the sentence saying it is feasible (the run's probe, and the plan's where it runs it)."""
         if result["no_signal"]:
             raise Refused(f"The data shows no signal for {self.memory.target}: a quick probe scores "
                           f"{result['scoring']} {result['score']:.3f} against {result['chance']:.3f} for chance"
@@ -264,9 +273,8 @@ class TaskAgent(Agent):
                               f"reach {gate['probe']:.3f}, and even an optimistic extrapolation of the learning "
                               f"curve stops near {gate['optimistic_ceiling']:.3f}.",
                               hint=f"Lower the {gate['name']} target, or bring more or better data.")
-        self.say(f"Feasible: the data has signal ({result['scoring']} {result['score']:.3f} vs chance "
-                 f"{result['chance']:.3f}).")
-        return result
+        return (f"Feasible: the data has signal ({result['scoring']} {result['score']:.3f} vs chance "
+                f"{result['chance']:.3f}).")
 
     def plan(self, order: tuple[tuple[str, str], ...], step_titles: dict[tuple[str, str], str] | None = None
              ) -> list[dict[str, Any]]:

@@ -7,12 +7,49 @@ of several columns, say, which the tabular loader reads with its test.csv as the
 
 from __future__ import annotations
 
+import math
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from ..errors import NeedsInput
+
 TEXT_TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
 _DATASET_MARKERS = ("dataset_info.json", "dataset_dict.json", "state.json")
+
+
+#: An accuracy target is confirmed by a test whose 95% interval is this close to it (the learning curve's test too).
+CONFIRM_HALF_WIDTH = 0.05
+#: Words in a file's name that say it holds no labels (as the text loader reads a folder).
+_UNLABELED_WORDS = ("unlabel", "pool")
+
+
+def examples_to_confirm(accuracy: float) -> int:
+    """Held-out labeled examples a test needs for its 95% interval on ``accuracy`` to be within
+    :data:`CONFIRM_HALF_WIDTH` (the normal approximation, as the learning-curve cell prints it)."""
+    return math.ceil(1.96 ** 2 * accuracy * (1 - accuracy) / CONFIRM_HALF_WIDTH ** 2)
+
+
+def unconfirmable(n_labeled: int, accuracy: float) -> NeedsInput | None:
+    """The question to ask when ``n_labeled`` labeled examples, all of them held out, could not confirm
+    ``accuracy``: no split of them can, whatever a model scores (so ``trainer-agent plan`` knows it from the
+    file's size, and the run asks it before any learning curve). None when they can."""
+    needed = examples_to_confirm(accuracy)
+    if n_labeled >= needed:
+        return None
+    return NeedsInput(
+        f"{n_labeled} labeled examples are too few to confirm {accuracy:.0%} accuracy: even with all of them held "
+        f"out as a test set, the accuracy's 95% interval would be wider than ±{CONFIRM_HALF_WIDTH:.0%}, which takes "
+        f"about {needed} held-out labeled examples, and the model needs others to learn from.",
+        hint=f"Label at least {needed} more examples (for the test set), and a few hundred to train on, or ask for "
+             "a lower accuracy.",
+        question=f"Can you provide about {2 * needed} labeled examples in all?",
+        options=["provide more labeled examples", "lower the target"])
+
+
+def holds_no_labels(name: str) -> bool:
+    """Whether a file name says the file is a pool of unlabeled texts."""
+    return any(word in name.lower() for word in _UNLABELED_WORDS)
 
 
 #: Data the Data agent generates (the cell file ``kinds/texts/cells/job_ads.py``): demos and tests.

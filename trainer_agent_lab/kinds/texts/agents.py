@@ -15,7 +15,7 @@ from ...agents.model import MARGIN, ModelAgent, inclusive_limit
 from ...agents.server import ServerAgent
 from ...agents.task import TaskAgent
 from ...errors import CellExecutionFailed, DataError, NeedsInput, Refused
-from ...knowledge.text_data import SYNTHETIC_JOB_ADS
+from ...knowledge.text_data import SYNTHETIC_JOB_ADS, unconfirmable
 from ...knowledge.text_zoo import teacher_available, text_candidates
 from ..base import Run
 from . import data_cells, model_cells, server_cells
@@ -181,6 +181,11 @@ def check_labels(task: TaskAgent, teacher: bool) -> dict[str, Any]:
     """The Task agent's feasibility check for texts: can these labels reach the target, or can a teacher help?"""
     spec = task.memory.spec
     target = spec.constraint("accuracy")
+    split = task.memory.results["split"]
+    if target is not None:  # a target no split of the labels could confirm: asked before any training
+        question = unconfirmable(split["n_train"] + split["n_test"], target.value)
+        if question is not None:
+            raise question
     task.heading("is it feasible?")
     curve = task.run("feasibility", model_cells.learning_curve_cell(target.value if target else None))
     if curve.get("no_signal"):

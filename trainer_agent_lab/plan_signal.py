@@ -1,0 +1,190 @@
+"""Whether a table has signal, for ``trainer-agent plan``: a screen of each column on its own, then, only when no
+column shows any, the run's own feasibility probe on a sample.
+
+The run refuses a table whose inputs do not predict its target (the feasibility cell: two small probes and a
+permutation test). The plan answers the same question in two steps:
+
+1. **The screen** (pandas and numpy, milliseconds): each input column against the target on its own, as rank
+   statistics — Spearman's rho for a number and a numeric target, the AUC of a number for two classes
+   (Mann-Whitney), Kruskal-Wallis for a number and more classes (or a category and a numeric target), a
+   chi-square test for a category and classes. A column whose effect reaches :data:`EVIDENT_EFFECT` for its
+   statistic with a Bonferroni p-value under :data:`EVIDENT_P` is signal no probe misses — each line is at least
+   three times the run's no-signal line (a score 0.02 above chance): rho² 0.06 is about a linear R² of 0.06 from
+   that column alone, an AUC of 0.6 is 0.1 above chance — so the plan says so and trains nothing.
+2. **The probe**, when no column is evident: the run's cells themselves — ``cells/signal_test.py``, then
+   ``kinds/tables/cells/feasibility.py``, on the preprocessing of ``kinds/tables/cells/split.py`` — run in this
+   process on at most 1,500 sampled rows, with :data:`PROBE_SECONDS` for the permutation test, and judged by
+   :meth:`~trainer_agent_lab.agents.task.TaskAgent.judge_feasibility` as in the run. This is the only training a
+   plan does: two probes the size of the run's, on the rows the plan read; it adds about two seconds (most of it
+   importing scikit-learn).
+
+The sample is the rows the plan peeked at (the head of a large file): a file sorted by its target can make the
+screen or the probe see less than the run will, so the plan refuses only on the probe's verdict, never on the
+screen's, and says which rows it read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["EVIDENT_EFFECT", "EVIDENT_P", "PROBE_ROWS", "PROBE_SECONDS", "probe", "screen"]
+
+#: A column this strongly associated with the target on its own is signal, by statistic.
+EVIDENT_EFFECT = {"Spearman's rho²": 0.06, "AUC − 0.5": 0.1, "Kruskal-Wallis epsilon²": 0.06, "Cramér's V²": 0.06}
+#: ... when its association is this unlikely under no association, after Bonferroni over the columns.
+EVIDENT_P = 1e-4
+#: Categories a text column may have for the screen and the probe to read it (more: an identifier-like text).
+MAX_CATEGORIES = 50
+#: Rows the run's probe reads (its cell's own cap).
+PROBE_ROWS = 1500
+#: Seconds the plan gives the probe's permutation test.
+PROBE_SECONDS = 1.5
+
+
+def _chi2_sf(statistic: float, df: int) -> float:
+    """The upper tail of a chi-square distribution (Wilson-Hilferty's normal approximation: good to a few per cent
+    in the tail, which is all a screen with a threshold of 1e-4 needs)."""
+    if df <= 0:
+        return 1.0
+    z = ((statistic / df) ** (1 / 3) - (1 - 2 / (9 * df))) / math.sqrt(2 / (9 * df))
+    return 0.5 * math.erfc(z / math.sqrt(2))
+
+
+def _kruskal(values: np.ndarray, groups: np.ndarray) -> tuple[float, float]:
+    """(epsilon², p) of the Kruskal-Wallis test of ``values`` across ``groups``."""
+    n = len(values)
+    ranks = pd.Series(values).rank().to_numpy()
+    frame = pd.DataFrame({"r": ranks, "g": groups}).groupby("g")["r"].agg(["sum", "count"])
+    if len(frame) < 2:
+        return 0.0, 1.0
+    h = 12 / (n * (n + 1)) * float((frame["sum"] ** 2 / frame["count"]).sum()) - 3 * (n + 1)
+    return max(h, 0.0) / (n - 1), _chi2_sf(max(h, 0.0), len(frame) - 1)
+
+
+def _auc(values: np.ndarray, classes: np.ndarray) -> tuple[float, float]:
+    """(|AUC − 0.5|, p) of ``values`` ranking two ``classes`` (the Mann-Whitney statistic, normal approximation)."""
+    first = classes == classes[0]
+    n1, n2 = int(first.sum()), int((~first).sum())
+    ranks = pd.Series(values).rank().to_numpy()
+    auc = (ranks[first].sum() - n1 * (n1 + 1) / 2) / (n1 * n2)
+    sd = math.sqrt((n1 + n2 + 1) / (12 * n1 * n2))
+    return abs(auc - 0.5), math.erfc(abs(auc - 0.5) / sd / math.sqrt(2))
+
+
+def _chi2(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(Cramér's V², p) of the chi-square test of independence of two categorical arrays."""
+    table = pd.crosstab(a, b).to_numpy(dtype=float)
+    if min(table.shape) < 2:
+        return 0.0, 1.0
+    expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / table.sum()
+    statistic = float(((table - expected) ** 2 / expected).sum())
+    v2 = statistic / (table.sum() * (min(table.shape) - 1))
+    return v2, _chi2_sf(statistic, (table.shape[0] - 1) * (table.shape[1] - 1))
+
+
+def _association(x: pd.Series, y: pd.Series, numeric_x: bool, classify: bool) -> tuple[float, float, str]:
+    """(effect, p, the statistic's name) of one column ``x`` against the target ``y`` (rows where both are known)."""
+    known = x.notna().to_numpy() & y.notna().to_numpy()
+    xs, ys = x[known], y[known]
+    if len(xs) < 10 or xs.nunique() < 2:
+        return 0.0, 1.0, "constant"
+    if numeric_x and not classify:
+        rho = float(np.corrcoef(xs.rank().to_numpy(), ys.rank().to_numpy())[0, 1])
+        if not math.isfinite(rho):
+            return 0.0, 1.0, "constant"
+        return rho * rho, math.erfc(abs(rho) * math.sqrt(len(xs) - 1) / math.sqrt(2)), "Spearman's rho²"
+    if numeric_x and ys.nunique() == 2:
+        return (*_auc(xs.to_numpy(dtype=float), ys.astype(str).to_numpy()), "AUC − 0.5")
+    if numeric_x:
+        effect, p = _kruskal(xs.to_numpy(dtype=float), ys.astype(str).to_numpy())
+        return effect, p, "Kruskal-Wallis epsilon²"
+    if not classify:
+        effect, p = _kruskal(ys.to_numpy(dtype=float), xs.astype(str).to_numpy())
+        return effect, p, "Kruskal-Wallis epsilon²"
+    effect, p = _chi2(xs.astype(str).to_numpy(), ys.astype(str).to_numpy())
+    return effect, p, "Cramér's V²"
+
+
+def _readable(frame: pd.DataFrame, target: str) -> tuple[list[str], list[str]]:
+    """The input columns the screen and the probe read: numbers, and text columns of at most MAX_CATEGORIES
+    categories (others — identifiers, free text, dates as text — are the run's column-type step's to decode)."""
+    numeric, categorical = [], []
+    for name in frame.columns:
+        if name == target:
+            continue
+        column = frame[name]
+        if pd.api.types.is_numeric_dtype(column.dtype):
+            numeric.append(name)
+        elif column.nunique() <= MAX_CATEGORIES:
+            categorical.append(name)
+    return numeric, categorical
+
+
+def screen(frame: pd.DataFrame, target: str, task: str) -> dict[str, Any]:
+    """The strongest input column on its own: ``{"column", "effect", "p", "statistic", "evident", "columns",
+    "rows"}`` (``p`` after Bonferroni over the ``columns`` screened; ``evident`` by the module's rule)."""
+    classify = task == "classification"
+    numeric, categorical = _readable(frame, target)
+    y = frame[target] if classify else pd.to_numeric(frame[target], errors="coerce")
+    best: dict[str, Any] = {"column": None, "effect": 0.0, "p": 1.0, "statistic": None, "evident": False}
+    names = numeric + categorical
+    for name in names:
+        effect, p, statistic = _association(frame[name], y, name in numeric, classify)
+        p = min(1.0, p * len(names))
+        evident = effect >= EVIDENT_EFFECT.get(statistic, math.inf) and p < EVIDENT_P
+        if (evident, effect / EVIDENT_EFFECT.get(statistic, math.inf)) > (best["evident"], best["effect"] / (
+                EVIDENT_EFFECT.get(best["statistic"], math.inf))):
+            best = {"column": name, "effect": effect, "p": p, "statistic": statistic, "evident": evident}
+    best.update(columns=len(names), rows=len(frame))
+    return best
+
+
+def probe(frame: pd.DataFrame, target: str, task: str, gated: list[dict[str, Any]], seed: int) -> dict[str, Any]:
+    """The run's feasibility probe (see the module docstring) on at most :data:`PROBE_ROWS` rows of ``frame``
+    sampled with ``seed``: what its cell reports (``no_signal``, ``score``, ``chance``, ``scoring``, ``p_value``,
+    ``gates``, ``seconds``), and ``rows``."""
+    from .cells.render import render, run_cells
+
+    numeric, categorical = _readable(frame, target)
+    rows = frame[frame[target].notna()]
+    rows = rows.sample(min(len(rows), PROBE_ROWS), random_state=seed) if len(rows) > PROBE_ROWS else rows
+    X = rows[numeric + categorical].copy()
+    X[numeric] = X[numeric].astype("float64")
+    for name in categorical:
+        X[name] = X[name].astype(object).where(X[name].notna(), "missing").astype(str)
+    if task == "classification":
+        y = pd.Categorical(rows[target].astype(str)).codes.astype(int)
+    else:
+        y = rows[target].to_numpy(dtype="float64")
+    import time
+
+    from sklearn.model_selection import cross_val_score
+
+    reported: dict[str, Any] = {}
+    namespace: dict[str, Any] = {  # what the notebook's set-up cell and earlier cells define
+        "np": np, "pd": pd, "time": time, "cross_val_score": cross_val_score, "px": _Nowhere(),
+        "display": lambda *args, **kwargs: None, "SEED": seed, "TASK": task, "X_train": X.reset_index(drop=True),
+        "y_train": y, "NUMERIC_FEATURES": numeric, "CATEGORICAL_FEATURES": categorical,
+        "NUMBERS_WITH_GAPS": {c for c in numeric if X[c].isna().any()},
+        "_report": lambda **values: reported.update(values)}
+    split = render("kinds/tables/cells/split", TARGET=target, TASK=task)
+    preprocessing = [c for c in split if "def make_preprocessor" in c.source]
+    cells = preprocessing[:1] + render("cells/signal_test", "kinds/tables/cells/feasibility", GATED=gated,
+                                       PROBE_SECONDS=PROBE_SECONDS)
+    with contextlib.redirect_stdout(io.StringIO()):  # what the cells print is the notebook's, not the plan's
+        run_cells(cells, namespace)
+    reported["rows"] = len(X)
+    return reported
+
+
+class _Nowhere:
+    """Plotly as the plan's probe sees it: a figure made and shown nowhere (the plan draws nothing)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: self
