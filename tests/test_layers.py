@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "trainer_agent_lab"
 LAYERS: list[tuple[str, ...]] = [
     ("__init__", "__main__", "cli", "api", "magics", "personas", "jupyter_extension"),  # front doors
     ("session",),
-    ("orchestrator", "planning"),
+    ("orchestrator", "planning", "plan_signal"),
     ("kinds",),
     ("agents",),
     ("notebook", "llm"),
