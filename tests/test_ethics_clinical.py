@@ -28,6 +28,10 @@ CLINICAL = [  # screening, diagnosis, triage, prognosis, detection from scans or
     "Build a screening model for lung nodules in CT scans that maintains recall above 0.95.",
     "Predict hepatitis mortality from lab values, keeping the false alarm rate low.",
     "训练一个皮肤病变图像分类模型，区分黑色素瘤和良性痣，召回率不低于0.95。",
+    "Detect depression from PHQ-9 questionnaire answers so clinicians can offer therapy sooner.",
+    "Predict appointment no-shows for patients with chronic illness so the clinic can send reminders.",
+    "Predict which blind users need the screen-reader layout of our app.",
+    "Reduce waiting times for hip surgery by forecasting the operating theatre's bookings.",
 ]
 
 DENYING = [  # health or a protected attribute used to deny or worsen access to cover, credit, work, housing
@@ -39,6 +43,10 @@ DENYING = [  # health or a protected attribute used to deny or worsen access to 
     "Rank tenants so that those with a disability end up at the end of the list.",
     "Build a model that drops disabled applicants from our apartment waiting list.",
     "根据病历里的糖尿病记录拒绝贷款申请人。",
+    "Give patients with HIV a lower priority for surgery slots.",
+    "Train a model to cut benefits for people in wheelchairs.",
+    "Put elderly patients at the back of the waiting list for hip surgery.",
+    "Deprioritise autistic children on the waiting list for speech therapy.",
 ]
 
 
@@ -67,3 +75,10 @@ def test_a_metric_clause_of_function_words_expresses_no_cue_group() -> None:
     assert not has_content("stays above 0.9") and not has_content("must be at least 0.97")
     assert not has_content("while it remains over 95%")
     assert has_content("precision stays above") and has_content("turn them down") and has_content("never get in")
+
+
+def test_the_questionnaire_exemption_is_for_care_not_for_firing() -> None:
+    """A clinician reading the answers to a screening questionnaire is care; guessing depression from what
+    employees write, to fire them, is refused (by some rule) whatever the words around it."""
+    verdict = check("Detect depression from employees' chat messages so HR can fire them.")
+    assert not verdict.allowed, verdict

@@ -65,20 +65,24 @@ _DENY = (r"\b(deny|denies|denying|reject|refuse|exclude|screen out|filter out|we
          r"(raise|higher) (their )?premiums?|"
          r"charge (them )?(more|higher)|lower (their )?(credit )?limits?|avoid (hiring|renting|lending|insuring)|"
          r"not (to )?(insure|hire|lend|rent)|declin\w*|worse (rates?|terms|interest|deals?)|never shortlists?|"
-         r"pay (out )?less|higher rents?|(bottom|end|back) of the (pile|list|queue|ranking|line)|"
-         r"(rank|sort|put|push|move)\w* (them|\w+) (last|lower|down))\b|"
+         r"pay (out )?less|higher rents?|(bottom|end|back) of the (waiting )?(pile|list|queue|ranking|line)|"
+         r"(rank|sort|put|push|move)\w* (them|\w+) (last|lower|down)|(a )?(lower|last|least) priority|"
+         r"deprioriti[sz]\w*|(cut|reduc\w*|withh[oe]ld\w*|withdraw\w*|stop\w*) (their )?(benefits|support|"
+         r"allowances?|payments?|care|treatment))\b|"
          r"一律不|更高的(租金|利率|保费|价格)|拒绝|拒保|拒贷|拒之门外|排除|提高保费|不予|筛掉|淘汰|打低分|刷掉|"
          r"决定谁(可以|能)")
 _SERVICE = (r"\b(insurance|insur\w*|coverage|loans?|lend\w*|credit|mortgages?|housing|rent\w*|tenants?|jobs?|"
             r"hir\w+|recruit\w*|cvs?|résumés?|resumes?|candidates?|employ\w*|applicants?|applications?|benefits|"
             r"admissions?|treatment|care|premiums?|interest rates?|policyholders?|claims?|shortlist\w*|job seekers?|"
-            r"screening)\b|"
+            r"screening|surgery|surgical|operations?|waiting lists?|appointments?|transplants?|hospital\w*|welfare|"
+            r"allowances?)\b|"
             r"求职者|面试|租客|租金|保险|寿险|保费|贷款|信贷|租房|招聘|雇佣|录用|申请人|福利|入学|治疗|审批")
 _BASIS = (r"\b(health|medical|cancer|tumou?r|disease|diagnos\w*|illness|genetic|dna|disabilit\w*|disabled|"
           r"pregnan\w*|race|racial|black|ethnic\w*|minorit\w*|religio\w*|gender|sex|sexual|orientation|women|"
           r"nationality|immigra\w*|foreign\w*|age|elderly|old people|older than \d+|over (sixty|seventy|eighty|"
           r"\d+)|have children|roma|headscarf|hijab|turban|wheelchairs?|mothers?|depression|accents?|"
-          r"skin colou?r|migrants?|muslims?|jewish|gay|pensioners?)\b|breast[_ ]cancer|"
+          r"skin colou?r|migrants?|muslims?|jewish|gay|pensioners?|hiv|aids|autis\w*|blind|deaf|"
+          r"mental health)\b|breast[_ ]cancer|"
           r"diabetes|健康|病|癌|基因|残疾|怀孕|"
           r"未育|已婚|种族|少数民族|民族|宗教|伊斯兰|穆斯林|信仰|性别|女性|性取向|国籍|年龄|[\d一二三四五六七八九十]+岁以上|外地|口音")
 
@@ -241,7 +245,11 @@ RULES: tuple[Rule, ...] = (
                    "aggregate census figures", "the language of the review", "the age of the building")),
           Concept((
                    "members", "subscribers", "shoppers", "listeners", "each user", "every applicant",
-                   "customers", "users", "employees", "voters", "applicants", "people"), ("documents", "articles")))),
+                   "customers", "users", "employees", "voters", "applicants", "people"), ("documents", "articles"))),
+         # a clinician screening the answers patients give to a questionnaire made for it, to offer care
+         unless=r"\b(questionnaires?|screening (tools?|tests?|forms?)|phq-?\d+|gad-?7|intake forms?|self-reported "
+                r"(symptoms|answers))\b.{0,80}\b(clinicians?|doctors?|nurses?|therap\w+|psychiatr\w+|counsell?\w+|"
+                r"treatment|care)\b|(问卷|量表|自评).{0,30}(医生|临床|治疗|心理咨询|干预)"),
     Rule("weapons",
          "Building or improving weapons",
          "Designing, building or optimising weapons (including chemical, biological, radiological or explosive "
