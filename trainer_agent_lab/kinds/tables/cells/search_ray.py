@@ -27,6 +27,7 @@ from .context import (
     PATIENCE,
     SEED,
     TIME_BUDGET_S,
+    N,
     X_search,
     _report,
     count_parameters,
@@ -101,8 +102,8 @@ def run_trial(config, X, y, deadline):
             fitted = clone(pipe).fit(X.iloc[fit_rows], y[fit_rows])
             oof[val_rows] += fitted.predict_proba(X.iloc[val_rows]) if CLASSIFY else fitted.predict(X.iloc[val_rows])
             seen[val_rows] += 1
-            grows = keeps_rows(fitted)
-            sizes.append(int(count_parameters(fitted) * (n / len(fit_rows) if grows else 1)))
+            grows = keeps_rows(fitted)  # kernel SVMs and kNN keep (a share of) the rows: scale to the training split
+            sizes.append(int(count_parameters(fitted) * (N / len(fit_rows) if grows else 1)))
     except ValueError as exc:
         return {"score": -1e9, "status": f"failed: {' '.join(str(exc).split())[:200]}", "family": family}
     oof = oof / (seen[:, None] if CLASSIFY else seen)
