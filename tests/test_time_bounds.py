@@ -189,3 +189,38 @@ def test_capacity_of_a_wide_model_keeps_to_its_seconds(tmp_path: Path, monkeypat
     assert capacity["p99_ms"] >= capacity["p50_ms"] > 0 and capacity["qps_per_replica"] > 0
     assert 0 < saved["timed_calls"] <= 1000 and 0 < saved["load_requests"] <= 2000
     assert saved["capacity_seconds"] == 3.0
+
+
+def test_a_wide_model_is_timed_as_serve_py_runs_it(tmp_path):
+    """The timing cell runs a model of over WIDE_INPUTS inputs as serve.py does, under ONNX Runtime's Python check
+    of the feed's names (inputs x inputs): the same outputs, by the session beneath the wrapper."""
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    from trainer_agent_lab.cells.render import render, run_cells
+
+    n = 400
+    inputs = [helper.make_tensor_value_info(f"c{i}", TensorProto.FLOAT, [None, 1]) for i in range(n)]
+    graph = helper.make_graph([helper.make_node("Concat", [f"c{i}" for i in range(n)], ["y"], axis=1)], "wide",
+                              inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, n])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "wide.onnx")
+    ns = {"to_onnx_feed": lambda item: item, "ort": ort, "np": np}  # what the set-up cell imports
+    run_cells([c for c in render("cells/onnx_timing") if "def run_as_served" in c.source], ns)
+    session = ns["onnx_session"](tmp_path / "wide.onnx")
+    feed = {f"c{i}": np.full((1, 1), i, np.float32) for i in range(n)}
+    calls = []
+
+    class Beneath:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def run(self, names, given, options):
+            calls.append(len(given))
+            return self.inner.run(names, given, options)
+
+    expected = session.run(None, feed)[0]
+    session._sess = Beneath(session._sess)
+    assert np.array_equal(ns["run_as_served"](session, feed)[0], expected) and calls == [n]
+    assert ns["WIDE_INPUTS"] < n
