@@ -67,16 +67,6 @@ def _kruskal(values: np.ndarray, groups: np.ndarray) -> tuple[float, float]:
     return max(h, 0.0) / (n - 1), _chi2_sf(max(h, 0.0), len(frame) - 1)
 
 
-def _auc(values: np.ndarray, classes: np.ndarray) -> tuple[float, float]:
-    """(|AUC − 0.5|, p) of ``values`` ranking two ``classes`` (the Mann-Whitney statistic, normal approximation)."""
-    first = classes == classes[0]
-    n1, n2 = int(first.sum()), int((~first).sum())
-    ranks = pd.Series(values).rank().to_numpy()
-    auc = (ranks[first].sum() - n1 * (n1 + 1) / 2) / (n1 * n2)
-    sd = math.sqrt((n1 + n2 + 1) / (12 * n1 * n2))
-    return abs(auc - 0.5), math.erfc(abs(auc - 0.5) / sd / math.sqrt(2))
-
-
 def _chi2(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """(Cramér's V², p) of the chi-square test of independence of two categorical arrays."""
     table = pd.crosstab(a, b).to_numpy(dtype=float)
@@ -88,22 +78,54 @@ def _chi2(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return v2, _chi2_sf(statistic, (table.shape[0] - 1) * (table.shape[1] - 1))
 
 
-def _association(x: pd.Series, y: pd.Series, numeric_x: bool, classify: bool) -> tuple[float, float, str]:
-    """(effect, p, the statistic's name) of one column ``x`` against the target ``y`` (rows where both are known)."""
+def _numbers(X: pd.DataFrame, y: pd.Series, classify: bool) -> list[tuple[str, float, float, str]]:
+    """(column, effect, p, the statistic's name) of every number in ``X`` against ``y`` at once (a wide table's
+    thousands of columns in one pass): each column's ranks among its known rows, the target's among all rows."""
+    ranks = X.rank().to_numpy(dtype=float)
+    known = ~np.isnan(ranks)
+    ranks = np.where(known, ranks, 0.0)
+    n = known.sum(axis=0).astype(float)
+    if not classify:
+        ry = y.rank().to_numpy(dtype=float)[:, None] * known
+        sx, sy, sxy = ranks.sum(0), ry.sum(0), (ranks * ry).sum(0)
+        sxx, syy = (ranks ** 2).sum(0), (ry ** 2).sum(0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = (n * sxy - sx * sy) / np.sqrt((n * sxx - sx ** 2) * (n * syy - sy ** 2))
+        rho = np.nan_to_num(rho)
+        p = [math.erfc(abs(r) * math.sqrt(max(k - 1, 0)) / math.sqrt(2)) for r, k in zip(rho, n, strict=True)]
+        return [(c, float(r * r), float(q), "Spearman's rho²") for c, r, q in zip(X.columns, rho, p, strict=True)]
+    classes = y.astype(str).to_numpy()
+    groups = [(classes == c)[:, None] & known for c in np.unique(classes)]
+    sums = [(ranks * g).sum(0) for g in groups]
+    counts = [g.sum(0).astype(float) for g in groups]
+    out = []
+    if len(groups) == 2:  # the AUC of each column for the first class (Mann-Whitney)
+        n1, n2 = counts
+        with np.errstate(divide="ignore", invalid="ignore"):
+            auc = (sums[0] - n1 * (n1 + 1) / 2) / (n1 * n2)
+            sd = np.sqrt((n1 + n2 + 1) / (12 * n1 * n2))
+        for c, a, s_ in zip(X.columns, auc, sd, strict=True):
+            gap = abs(a - 0.5) if math.isfinite(a) and math.isfinite(s_) else 0.0
+            out.append((c, float(gap), math.erfc(gap / s_ / math.sqrt(2)) if gap else 1.0, "AUC − 0.5"))
+        return out
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = 12 / (n * (n + 1)) * sum(np.where(k > 0, r ** 2 / k, 0.0) for r, k in zip(sums, counts, strict=True)) \
+            - 3 * (n + 1)
+        present = sum((k > 0).astype(int) for k in counts)
+    for c, value, k, g in zip(X.columns, np.nan_to_num(h), n, present, strict=True):
+        value = max(float(value), 0.0)
+        out.append((c, float(value / max(k - 1, 1)), _chi2_sf(value, int(g) - 1) if k >= 10 else 1.0,
+                    "Kruskal-Wallis epsilon²"))
+    return out
+
+
+def _category(x: pd.Series, y: pd.Series, classify: bool) -> tuple[float, float, str]:
+    """(effect, p, the statistic's name) of one text column ``x`` against the target ``y`` (rows where both are
+    known)."""
     known = x.notna().to_numpy() & y.notna().to_numpy()
     xs, ys = x[known], y[known]
     if len(xs) < 10 or xs.nunique() < 2:
         return 0.0, 1.0, "constant"
-    if numeric_x and not classify:
-        rho = float(np.corrcoef(xs.rank().to_numpy(), ys.rank().to_numpy())[0, 1])
-        if not math.isfinite(rho):
-            return 0.0, 1.0, "constant"
-        return rho * rho, math.erfc(abs(rho) * math.sqrt(len(xs) - 1) / math.sqrt(2)), "Spearman's rho²"
-    if numeric_x and ys.nunique() == 2:
-        return (*_auc(xs.to_numpy(dtype=float), ys.astype(str).to_numpy()), "AUC − 0.5")
-    if numeric_x:
-        effect, p = _kruskal(xs.to_numpy(dtype=float), ys.astype(str).to_numpy())
-        return effect, p, "Kruskal-Wallis epsilon²"
     if not classify:
         effect, p = _kruskal(ys.to_numpy(dtype=float), xs.astype(str).to_numpy())
         return effect, p, "Kruskal-Wallis epsilon²"
@@ -132,14 +154,18 @@ def screen(frame: pd.DataFrame, target: str, task: str) -> dict[str, Any]:
     classify = task == "classification"
     numeric, categorical = _readable(frame, target)
     y = frame[target] if classify else pd.to_numeric(frame[target], errors="coerce")
-    best: dict[str, Any] = {"column": None, "effect": 0.0, "p": 1.0, "statistic": None, "evident": False}
+    rows = frame[y.notna().to_numpy()]
+    y = y[y.notna().to_numpy()]
     names = numeric + categorical
-    for name in names:
-        effect, p, statistic = _association(frame[name], y, name in numeric, classify)
+    found = _numbers(rows[numeric], y, classify) if numeric and len(rows) >= 10 and y.nunique() >= 2 else []
+    found += [(name, *_category(rows[name], y, classify)) for name in categorical]
+    best: dict[str, Any] = {"column": None, "effect": 0.0, "p": 1.0, "statistic": None, "evident": False}
+    for name, effect, p, statistic in found:
         p = min(1.0, p * len(names))
-        evident = effect >= EVIDENT_EFFECT.get(statistic, math.inf) and p < EVIDENT_P
-        if (evident, effect / EVIDENT_EFFECT.get(statistic, math.inf)) > (best["evident"], best["effect"] / (
-                EVIDENT_EFFECT.get(best["statistic"], math.inf))):
+        line = EVIDENT_EFFECT.get(statistic, math.inf)
+        evident = effect >= line and p < EVIDENT_P
+        leader = EVIDENT_EFFECT.get(best["statistic"], math.inf)
+        if (evident, effect / line) > (best["evident"], best["effect"] / leader):
             best = {"column": name, "effect": effect, "p": p, "statistic": statistic, "evident": evident}
     best.update(columns=len(names), rows=len(frame))
     return best
