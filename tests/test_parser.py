@@ -329,3 +329,13 @@ def test_data_argument_as_a_string_is_accepted() -> None:
 def test_normalize_reads_full_width_and_chinese_percentages() -> None:
     assert normalize("准确率≥０．９２，百分之九十五") == "准确率≥0.92,95%"
     assert normalize("R² ’quoted’") == "R2 'quoted'"
+
+
+def test_a_path_in_the_text_and_the_same_file_given_as_data_are_one_reference(tmp_path, monkeypatch):
+    """`--data` holds the absolute path, the request the path as written from the folder it was run in."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "noise.csv").write_text("x,target\n1,2\n")
+    monkeypatch.chdir(tmp_path)
+    spec = parse_request("Predict target from data/noise.csv with R2 of at least 0.8.",
+                         data=[str(tmp_path / "data" / "noise.csv")])
+    assert spec.data == [str(tmp_path / "data" / "noise.csv")]

@@ -533,7 +533,8 @@ def _data_refs(text: str, given: list[str], predict: list[str]) -> list[str]:
         found += [(m.start(), ref) for pattern, ref in V.DATASET_RES for m in pattern.finditer(text)]
     refs, seen = [], set()
     for ref in given + [ref for _, ref in sorted(found) if ref not in predict] + predict:
-        key = ref.lower() if ref.startswith("sklearn:") else os.path.normpath(ref)
+        # a path written in the text and the same file given as --data (absolute) are one reference
+        key = ref.lower() if ref.startswith(("sklearn:", "synthetic:")) else os.path.abspath(ref)
         if key not in seen:
             seen.add(key)
             refs.append(ref)
