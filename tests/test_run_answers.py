@@ -153,4 +153,4 @@ def test_the_feasibility_check_on_wide_data_keeps_to_its_seconds(tmp_path, monke
     assert result["probe_features"] == 200
     assert "1,200 features after encoding" in result["say"][0] and "200 most associated" in result["say"][0]
     # how long it took is a benchmark's business (this machine is shared); that the cell counts its own time is not
-    assert 0 < result["seconds"] <= took
+    assert 0 < result["seconds"] <= took + 0.005  # the cell reports its seconds rounded to 0.01
