@@ -27,7 +27,6 @@ the screen found signal (the probe's learning curve), whether the labeled texts 
 from __future__ import annotations
 
 import csv
-import functools
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -178,17 +177,9 @@ def _count_lines(path: Path) -> int:
 
 
 def _read_head(path: Path) -> tuple[Any, int | None, bool]:
-    """(the first rows, the number of rows or None, whether that number is an estimate); read once a plan (the
-    peek and the signal screen read the same rows)."""
-    stat = path.stat()
-    return _read_head_once(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-
-
-@functools.lru_cache(maxsize=4)
-def _read_head_once(where: str, mtime_ns: int, size: int) -> tuple[Any, int | None, bool]:
+    """(the first rows, the number of rows or None, whether that number is an estimate)."""
     import pandas as pd  # here, not at import: the plan of a bundled set never needs it
 
-    path = Path(where)
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         import pyarrow.parquet as pq
@@ -221,10 +212,11 @@ def _read_head_once(where: str, mtime_ns: int, size: int) -> tuple[Any, int | No
     return frame, int(size / max(1, len(sample)) * sample.count("\n")), True
 
 
-def _table_file(path: Path) -> dict[str, Any]:
+def _table_file(path: Path) -> tuple[dict[str, Any], Any]:
+    """What a table file holds, and the rows read from it."""
     frame, rows, estimated = _read_head(path)
     return {"name": path.name, "rows": rows if rows is not None else len(frame), "estimated": estimated,
-            "columns": _columns(frame)}
+            "columns": _columns(frame)}, frame
 
 
 def _training_file(folder: Path) -> Path | None:
@@ -238,65 +230,59 @@ def _training_file(folder: Path) -> Path | None:
     return train[0] if len(train) == 1 else None
 
 
-def _training_table(ref: str) -> Path | None:
-    """The table file a run of ``ref`` learns from (a file, or a folder's training file); None otherwise."""
-    path = Path(ref)
-    if bundled_name(ref) is not None or ref.startswith("synthetic:") or not path.exists() or is_image_data(ref):
-        return None
-    if path.is_dir():
-        return None if is_text_folder(ref) else _training_file(path)
-    return path
-
-
 def peek_data(ref: str) -> dict[str, Any]:
     """What ``ref`` holds, read cheaply: ``{"ref", "what", "exists", "rows", "columns", "files"}``.
 
     ``columns`` are ``{"name", "dtype", "n_unique", "n_missing"}`` from the first :data:`SAMPLE_ROWS` rows (the
     load cell's profile reads all of them, so a type or a count may differ on a large file).
     """
+    return _peek(ref)[0]
+
+
+def _about(ref: str, what: str, *, exists: bool = True, rows: int | None = None,
+           columns: list[dict[str, Any]] | None = None, **more: Any) -> dict[str, Any]:
+    """One :func:`peek_data` answer."""
+    return {"ref": ref, "what": what, "exists": exists, "rows": rows, "columns": columns or [], **more}
+
+
+def _peek(ref: str) -> tuple[dict[str, Any], Any]:
+    """:func:`peek_data`'s answer, and the rows read from the table a run of ``ref`` learns from (a table file, or a
+    folder's training file; None for anything else), which the signal check reads too."""
     name = bundled_name(ref)
     if name is not None:
         if name not in BUNDLED_SHAPES:
-            return {"ref": ref, "what": "a bundled scikit-learn set", "exists": True, "rows": None, "columns": []}
+            return _about(ref, "a bundled scikit-learn set"), None
         rows, features, classes, dtype = BUNDLED_SHAPES[name]
         columns = [{"name": f, "dtype": "float64", "n_unique": rows, "n_missing": 0} for f in features]
         columns.append({"name": "target", "dtype": dtype, "n_unique": classes, "n_missing": 0})
-        return {"ref": ref, "what": "a bundled scikit-learn set", "exists": True, "rows": rows, "columns": columns}
-    if ref in SYNTHETIC_REFS:
-        return {"ref": ref, "what": "images the Data agent generates", "exists": True, "rows": None, "columns": []}
-    if ref == SYNTHETIC_JOB_ADS:
-        return {"ref": ref, "what": "job adverts the Data agent generates", "exists": True, "rows": None,
-                "columns": []}
-    if ref == SYNTHETIC_GROUNDING:
-        return {"ref": ref, "what": "scenes of shapes with text queries the Data agent draws", "exists": True,
-                "rows": None, "columns": []}
+        return _about(ref, "a bundled scikit-learn set", rows=rows, columns=columns), None
+    generated = {**dict.fromkeys(SYNTHETIC_REFS, "images the Data agent generates"),
+                 SYNTHETIC_JOB_ADS: "job adverts the Data agent generates",
+                 SYNTHETIC_GROUNDING: "scenes of shapes with text queries the Data agent draws"}
+    if ref in generated:
+        return _about(ref, generated[ref]), None
     path = Path(ref)
     if not path.exists():
-        return {"ref": ref, "what": "nothing (no such file or folder)", "exists": False, "rows": None, "columns": []}
+        return _about(ref, "nothing (no such file or folder)", exists=False), None
     if is_image_data(ref):
-        if path.is_dir():
-            classes = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
-            files = [{"name": c.name + "/", "rows": sum(1 for f in c.iterdir() if f.suffix.lower() in IMAGE_EXTENSIONS)}
-                     for c in classes]
-            return {"ref": ref, "what": f"images in {len(classes)} class folders", "exists": True,
-                    "rows": sum(f["rows"] for f in files), "columns": [], "files": files}
-        return {"ref": ref, "what": "images", "exists": True, "rows": None, "columns": []}
-    if path.is_dir():
-        if is_text_folder(ref):
-            files = [_table_file(p) for p in sorted(path.iterdir())
-                     if p.is_file() and p.suffix.lower() in _TABLE_SUFFIXES and not p.name.startswith(".")]
-            return {"ref": ref, "what": "a folder of text tables", "exists": True, "rows": None, "columns": [],
-                    "files": files}
-        train = _training_file(path)
-        if train is None:
-            return {"ref": ref, "what": "a folder whose table files do not say which one to learn from",
-                    "exists": True, "rows": None, "columns": []}
-        table = _table_file(train)
-        return {"ref": ref, "what": f"a folder; learning from {train.name}", "exists": True, "rows": table["rows"],
-                "estimated": table["estimated"], "columns": table["columns"]}
-    table = _table_file(path)
-    return {"ref": ref, "what": f"a {path.suffix.lstrip('.').upper() or 'table'} file", "exists": True,
-            "rows": table["rows"], "estimated": table["estimated"], "columns": table["columns"]}
+        if not path.is_dir():
+            return _about(ref, "images"), None
+        classes = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+        files = [{"name": c.name + "/", "rows": sum(1 for f in c.iterdir() if f.suffix.lower() in IMAGE_EXTENSIONS)}
+                 for c in classes]
+        return _about(ref, f"images in {len(classes)} class folders", rows=sum(f["rows"] for f in files),
+                      files=files), None
+    if path.is_dir() and is_text_folder(ref):
+        files = [_table_file(p)[0] for p in sorted(path.iterdir())
+                 if p.is_file() and p.suffix.lower() in _TABLE_SUFFIXES and not p.name.startswith(".")]
+        return _about(ref, "a folder of text tables", files=files), None
+    train = _training_file(path) if path.is_dir() else path
+    if train is None:
+        return _about(ref, "a folder whose table files do not say which one to learn from"), None
+    table, frame = _table_file(train)
+    what = f"a folder; learning from {train.name}" if path.is_dir() else \
+        f"a {path.suffix.lstrip('.').upper() or 'table'} file"
+    return _about(ref, what, rows=table["rows"], estimated=table["estimated"], columns=table["columns"]), frame
 
 
 # ----------------------------------------------------------------------------------------------- plan
@@ -350,7 +336,8 @@ def _data_decisions(plan: Plan, task: TaskAgent, kind: TaskKind, assume_yes: boo
         raise NeedsInput("The request names no data.", hint="Pass --data PATH or a reference such as sklearn:wine.",
                          question="Which data should the model learn from?")
     ref = spec.data[0]
-    peek = plan.data = peek_data(ref)
+    peek, frame = _peek(ref)
+    plan.data = peek
     if not peek["exists"]:
         raise DataError(f"Data not found: {ref}.", hint="Check the path given with --data.")
     size = [f"{peek['rows']:,} rows" if peek.get("rows") is not None else "",
@@ -377,9 +364,8 @@ def _data_decisions(plan: Plan, task: TaskAgent, kind: TaskKind, assume_yes: boo
     plan.target, plan.task = target, resolve_task(spec, column, peek["rows"] or len(names))
     plan.checks.append({"check": "target", "outcome": f"{target} ({plan.task})"})
     _model_size(plan, spec, n_features=len(names) - 1, n_classes=column["n_unique"])
-    table = _training_table(ref)
-    if table is not None:
-        _signal(plan, task, _read_head(table)[0], target, seed)
+    if frame is not None:
+        _signal(plan, task, frame, target, seed)
 
 
 def _signal(plan: Plan, task: TaskAgent, frame: Any, target: str, seed: int) -> None:
