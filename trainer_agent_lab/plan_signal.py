@@ -5,8 +5,8 @@ The run refuses a table whose inputs do not predict its target (the feasibility 
 permutation test). The plan answers the same question in two steps:
 
 1. **The screen** (pandas and numpy, milliseconds): each input column against the target on its own, as rank
-   statistics — Spearman's rho for a number and a numeric target, the AUC of a number for two classes
-   (Mann-Whitney), Kruskal-Wallis for a number and more classes (or a category and a numeric target), a
+   statistics — Spearman's rho for a number and a numeric target, the AUC (Mann-Whitney) for two classes and
+   Kruskal-Wallis for more (a number across the classes, or a numeric target across a category's values), a
    chi-square test for a category and classes. A column whose effect reaches :data:`EVIDENT_EFFECT` for its
    statistic with a Bonferroni p-value under :data:`EVIDENT_P` is signal no probe misses — each line is at least
    three times the run's no-signal line (a score 0.02 above chance): rho² 0.06 is about a linear R² of 0.06 from
@@ -54,17 +54,6 @@ def _chi2_sf(statistic: float, df: int) -> float:
         return 1.0
     z = ((statistic / df) ** (1 / 3) - (1 - 2 / (9 * df))) / math.sqrt(2 / (9 * df))
     return 0.5 * math.erfc(z / math.sqrt(2))
-
-
-def _kruskal(values: np.ndarray, groups: np.ndarray) -> tuple[float, float]:
-    """(epsilon², p) of the Kruskal-Wallis test of ``values`` across ``groups``."""
-    n = len(values)
-    ranks = pd.Series(values).rank().to_numpy()
-    frame = pd.DataFrame({"r": ranks, "g": groups}).groupby("g")["r"].agg(["sum", "count"])
-    if len(frame) < 2:
-        return 0.0, 1.0
-    h = 12 / (n * (n + 1)) * float((frame["sum"] ** 2 / frame["count"]).sum()) - 3 * (n + 1)
-    return max(h, 0.0) / (n - 1), _chi2_sf(max(h, 0.0), len(frame) - 1)
 
 
 def _chi2(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -126,9 +115,8 @@ def _category(x: pd.Series, y: pd.Series, classify: bool) -> tuple[float, float,
     xs, ys = x[known], y[known]
     if len(xs) < 10 or xs.nunique() < 2:
         return 0.0, 1.0, "constant"
-    if not classify:
-        effect, p = _kruskal(ys.to_numpy(dtype=float), xs.astype(str).to_numpy())
-        return effect, p, "Kruskal-Wallis epsilon²"
+    if not classify:  # the numeric target's ranks across the categories, as a number's across classes
+        return _numbers(ys.astype(float).to_frame(), xs, classify=True)[0][1:]
     effect, p = _chi2(xs.astype(str).to_numpy(), ys.astype(str).to_numpy())
     return effect, p, "Cramér's V²"
 
@@ -175,6 +163,10 @@ def probe(frame: pd.DataFrame, target: str, task: str, gated: list[dict[str, Any
     """The run's feasibility probe (see the module docstring) on at most :data:`PROBE_ROWS` rows of ``frame``
     sampled with ``seed``: what its cell reports (``no_signal``, ``score``, ``chance``, ``scoring``, ``p_value``,
     ``gates``, ``seconds``), and ``rows``."""
+    import time
+
+    from sklearn.model_selection import cross_val_score
+
     from .cells.render import render, run_cells
 
     numeric, categorical = _readable(frame, target)
@@ -188,10 +180,6 @@ def probe(frame: pd.DataFrame, target: str, task: str, gated: list[dict[str, Any
         y = pd.Categorical(rows[target].astype(str)).codes.astype(int)
     else:
         y = rows[target].to_numpy(dtype="float64")
-    import time
-
-    from sklearn.model_selection import cross_val_score
-
     reported: dict[str, Any] = {}
     namespace: dict[str, Any] = {  # what the notebook's set-up cell and earlier cells define
         "np": np, "pd": pd, "time": time, "cross_val_score": cross_val_score, "px": _Nowhere(),

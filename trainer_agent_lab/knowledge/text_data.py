@@ -41,8 +41,8 @@ def unconfirmable(n_labeled: int, accuracy: float) -> NeedsInput | None:
         f"{n_labeled} labeled examples are too few to confirm {accuracy:.0%} accuracy: even with all of them held "
         f"out as a test set, the accuracy's 95% interval would be wider than ±{CONFIRM_HALF_WIDTH:.0%}, which takes "
         f"about {needed} held-out labeled examples, and the model needs others to learn from.",
-        hint=f"Label at least {needed} more examples (for the test set), and a few hundred to train on, or ask for "
-             "a lower accuracy.",
+        hint=f"Label about {2 * needed - n_labeled} more examples ({needed} to hold out as the test set, the rest "
+             "to train on), or ask for a lower accuracy.",
         question=f"Can you provide about {2 * needed} labeled examples in all?",
         options=["provide more labeled examples", "lower the target"])
 
