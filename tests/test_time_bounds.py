@@ -207,7 +207,7 @@ def test_a_wide_model_is_timed_as_serve_py_runs_it(tmp_path):
                               inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, n])])
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "wide.onnx")
     ns = {"to_onnx_feed": lambda item: item, "ort": ort, "np": np}  # what the set-up cell imports
-    run_cells([c for c in render("cells/onnx_timing") if "def run_as_served" in c.source], ns)
+    run_cells([c for c in render("cells/onnx_timing") if "def served" in c.source], ns)
     session = ns["onnx_session"](tmp_path / "wide.onnx")
     feed = {f"c{i}": np.full((1, 1), i, np.float32) for i in range(n)}
     calls = []
@@ -222,5 +222,5 @@ def test_a_wide_model_is_timed_as_serve_py_runs_it(tmp_path):
 
     expected = session.run(None, feed)[0]
     session._sess = Beneath(session._sess)
-    assert np.array_equal(ns["run_as_served"](session, feed)[0], expected) and calls == [n]
+    assert np.array_equal(ns["served"](session)(feed)[0], expected) and calls == [n]
     assert ns["WIDE_INPUTS"] < n
