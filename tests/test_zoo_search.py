@@ -104,15 +104,29 @@ def test_the_search_repeats_folds_on_small_data_and_a_soft_vote_exports_with_par
     assert set(ns["best_out_of_fold"]) == {"logistic_regression", "lightgbm", "xgboost"}
     oof = ns["best_out_of_fold"]["lightgbm"]["oof"]
     assert oof.shape == (225, 2) and np.allclose(oof.sum(axis=1), 1.0)  # the mean over repeats is a probability
-    strongest = sorted(ns["best_out_of_fold"], key=lambda f: -ns["best_out_of_fold"][f]["score"])
-    assert [v["members"] for v in result["votes"]] == [" + ".join(strongest[:2]), " + ".join(strongest)]
+    # the ensemble's forward selection: its library is the best of each family, strongest first; each round adds one
+    # member (one may come back), round 1 is the best single model, and a vote taken is the best round of 2+ members
+    library = ns["library"]
+    assert [ns["trial_of"][k["trial"]].params["family"] for k in library] == sorted(
+        ns["best_out_of_fold"], key=lambda f: -ns["best_out_of_fold"][f]["score"])
+    rounds = result["votes"]
+    assert [v["round"] for v in rounds] == list(range(1, len(rounds) + 1)) and len(rounds) >= 2
+    assert [sum(int(m.split("×")[0]) for m in v["members"].split(" + ")) for v in rounds] == [v["round"]
+                                                                                               for v in rounds]
+    assert rounds[0]["members"] == f"1× {ns['trial_of'][library[0]['trial']].params['family']}"
+    assert all(len(v["members"].split(" + ")) <= ns["ENSEMBLE_MEMBERS"] for v in rounds)
+    if ns["best_vote"] is not None:  # taken: it beats the best single model, and its weights are its counts
+        assert ns["best_vote"]["parameters"] == rounds[ns["best_vote"]["round"] - 1]["parameters"]
+        assert sum(ns["best_vote"]["params"]["weights"]) == ns["best_vote"]["round"]
+        assert result["ranked"][0]["params"]["family"] == "soft_voting"
     assert result["ranked"][0]["params"]["family"] == result["best_family"]
-    # a soft vote of the three members, trained, counted in full and exported: the ONNX model agrees with it
-    vote = {"family": "soft_voting", "members": [ns["trial_of"][kept["trial"]].params for kept in ns["singles"]]}
+    # a weighted soft vote of the three members, trained, counted in full and exported: the ONNX model agrees with it
+    vote = {"family": "soft_voting", "members": [ns["trial_of"][kept["trial"]].params for kept in library[:3]],
+            "weights": [2, 1, 1]}
     before = len(reports)
     run_cells(fit_cell(vote, None, {}), ns)
     fitted = reports[before]
-    assert isinstance(ns["model"].steps[-1][1], VotingClassifier)
+    assert isinstance(ns["model"].steps[-1][1], VotingClassifier) and list(ns["model"].steps[-1][1].weights) == [2, 1, 1]
     members = ns["model"].steps[-1][1].estimators_
     assert fitted["parameters"] == sum(ns["count_parameters"](m) for m in members)
     ns.update(PARAMS=vote, METRICS={}, N_PARAMETERS=fitted["parameters"], THRESHOLD=None,
@@ -198,9 +212,9 @@ def test_an_rmsle_objective_learns_log1p_of_the_target_and_the_onnx_model_predic
     assert ns["LOG_TARGET"]
     svm = ns["make_model"](defaults[-1]).fit(ns["X_train"], ns["y_train"])
     assert ns["keeps_rows"](svm) and ns["count_parameters"](svm) > 0  # the SVR inside still counts its vectors
-    vote = {"family": "soft_voting", "members": defaults[:2]}
+    vote = {"family": "soft_voting", "members": defaults[:2], "weights": [1, 3]}
     before = len(reports)
-    run_cells(fit_cell(vote, None, {}), ns)  # a vote of two log-target members: trained, exported, in parity
+    run_cells(fit_cell(vote, None, {}), ns)  # a weighted vote of two log-target members: trained, exported, in parity
     members = ns["model"].steps[-1][1].estimators_
     assert [type(m.steps[-1][1]).__name__ for m in members] == ["TransformedTargetRegressor"] * 2
     assert reports[before]["parameters"] == sum(ns["count_parameters"](m) for m in members)

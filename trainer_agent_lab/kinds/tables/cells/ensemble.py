@@ -2,6 +2,8 @@
 tuned decision threshold holds fold by fold before it is trusted."""
 
 # %% [context]
+import time
+
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
@@ -17,6 +19,7 @@ from .context import (
     OBJECTIVE,
     PARAM_LIMIT,
     POS_LABEL,
+    TIME_BUDGET_S,
     _report,
     best_out_of_fold,
     compute_metrics,
@@ -31,6 +34,7 @@ from .context import (
 # %% [parameters]
 ENSEMBLE_MEMBERS = 3
 ENSEMBLE_GAIN = 0.002
+ENSEMBLE_ROUNDS = 15
 
 # %% Near-ties first: a metric of decisions (accuracy, F1, ...) moves by a whole row at a time, so on small data the
 # candidates within one standard error of the best (sqrt(p (1 - p) / N) of it) that meet the targets as it does cannot
@@ -53,38 +57,78 @@ if len(ties) > 1 and min(ties, key=lambda t: t.user_attrs["metrics"]["log_loss"]
     ranked = [settled, *(t for t in ranked if t is not settled)]
 
 
-# %% A small ensemble: the best configuration of each family within the limits, strongest first, and the soft vote
-# of the best two and three (the mean of their probabilities; of their values for regression), scored on the
-# out-of-fold predictions the search kept (no more training). A vote is taken only when it beats the best single
-# model by ENSEMBLE_GAIN and its members together (each counted in full) stay within the parameter and size limits.
+# %% A small ensemble, chosen as AutoML tools choose theirs (Caruana et al., 2004: forward selection with
+# replacement): the library is the best configuration of each family within the limits; each round adds the member
+# whose addition scores best on the out-of-fold predictions the search kept (no more training), ties going to the
+# better proper score (log-loss; squared or absolute error), so a member may come back and weigh more. The vote is the
+# weighted mean of its members' probabilities (values), the weights their counts. The best round is taken when it
+# beats the best single model by ENSEMBLE_GAIN with at most ENSEMBLE_MEMBERS distinct members, each counted in full
+# and all of them within the parameter and size limits.
 trial_of = {t.number: t for t in study.trials}
 RANKED = [{"params": t.params, "threshold": t.user_attrs["threshold"], "cv_metrics": t.user_attrs["metrics"],
            "parameters": t.user_attrs["parameters"], "trial": t.number} for t in ranked[:5]]
-singles = sorted(best_out_of_fold.values(), key=lambda kept: -kept["score"])[:ENSEMBLE_MEMBERS]
-votes, best_vote, to_beat = [], None, best_value + ENSEMBLE_GAIN  # a vote must beat the best single model
-for size in range(2, len(singles) + 1):
-    members = [trial_of[kept["trial"]] for kept in singles[:size]]
-    vote_oof = np.mean([kept["oof"] for kept in singles[:size]], axis=0)
-    threshold, values = score_out_of_fold(y_search, vote_oof)
-    score, meets = satisfaction(values, MARGIN)
+library = sorted(best_out_of_fold.values(), key=lambda kept: -kept["score"])
+labels = np.asarray(y_search)
+
+
+def proper_loss(oof):
+    """The tie-break between additions: log-loss of the probabilities, or the error the objective counts."""
+    if CLASSIFY:
+        return float(-np.mean(np.log(np.clip(oof[np.arange(len(labels)), labels.astype(int)], 1e-15, 1.0))))
+    errors = np.asarray(oof, dtype=float) - labels.astype(float)
+    return float(np.mean(np.abs(errors)) if OBJECTIVE in ("mae", "pinball") else np.mean(errors**2))
+
+
+def within_limits(counts):
+    """Whether the members named in ``counts`` (each counted in full) stay within the parameter and size limits."""
+    members = [trial_of[library[i]["trial"]] for i in counts]
     n_params = sum(t.user_attrs["parameters"] for t in members)
     n_bytes = sum(estimated_onnx_bytes(t.params["family"], t.user_attrs["parameters"]) for t in members)
-    over = (PARAM_LIMIT is not None and n_params > PARAM_LIMIT) or (BYTES_LIMIT is not None and n_bytes > BYTES_LIMIT)
-    votes.append({"members": " + ".join(t.params["family"] for t in members), OBJECTIVE: round(values[OBJECTIVE], 4),
-                  "parameters": n_params, "within limits": not over, "meets targets": bool(meets and not over)})
-    if not over and score > to_beat:
+    return not ((PARAM_LIMIT is not None and n_params > PARAM_LIMIT) or
+                (BYTES_LIMIT is not None and n_bytes > BYTES_LIMIT)), n_params
+
+
+ENSEMBLE_SECONDS = max(1.0, 0.05 * TIME_BUDGET_S)  # the selection's share of the search's time
+votes, best_vote, to_beat = [], None, best_value + ENSEMBLE_GAIN  # a vote must beat the best single model
+counts, total = {}, None
+selection_ends = time.perf_counter() + ENSEMBLE_SECONDS
+for step in range(ENSEMBLE_ROUNDS if len(library) > 1 else 0):
+    tried = []
+    for i, kept in enumerate(library):
+        trial_counts = {**counts, i: counts.get(i, 0) + 1}
+        if len(trial_counts) > ENSEMBLE_MEMBERS or not within_limits(trial_counts)[0]:
+            continue
+        mean_oof = (kept["oof"] if total is None else total + kept["oof"]) / (step + 1)
+        threshold, values = score_out_of_fold(y_search, mean_oof)
+        score, meets = satisfaction(values, MARGIN)
+        tried.append(((score, -proper_loss(mean_oof)), i, threshold, values, meets, mean_oof))
+    if not tried:
+        break
+    (score, _), i, threshold, values, meets, mean_oof = max(tried, key=lambda c: c[0])
+    counts[i] = counts.get(i, 0) + 1
+    total = library[i]["oof"] if total is None else total + library[i]["oof"]
+    order = sorted(counts, key=lambda j: (-counts[j], j))
+    n_params = within_limits(counts)[1]
+    votes.append({"round": step + 1, "members": " + ".join(f"{counts[j]}× {trial_of[library[j]['trial']].params['family']}"
+                                                          for j in order),
+                  OBJECTIVE: round(values[OBJECTIVE], 4), "parameters": n_params, "meets targets": bool(meets)})
+    if len(counts) > 1 and score > to_beat:
         to_beat = score
-        best_vote = {"params": {"family": "soft_voting", "members": [t.params for t in members]},
+        best_vote = {"params": {"family": "soft_voting", "members": [trial_of[library[j]["trial"]].params for j in order],
+                                "weights": [counts[j] for j in order]},
                      "threshold": threshold, "cv_metrics": {k: float(v) for k, v in values.items()},
-                     "parameters": n_params, "oof": vote_oof, "meets": bool(meets)}
+                     "parameters": n_params, "oof": mean_oof, "meets": bool(meets), "round": step + 1}
+    if time.perf_counter() > selection_ends:
+        print(f"The ensemble's selection stopped after {step + 1} rounds: its {ENSEMBLE_SECONDS:.0f} s were spent.")
+        break
 if votes:
     display(Markdown(f"**Soft votes of the best members** (cross-validated; the best single model: "
                      f"{ranked[0].params['family']}, {OBJECTIVE} {ranked[0].user_attrs['metrics'][OBJECTIVE]:.4f}):"))
     display(pd.DataFrame(votes))
 if best_vote is not None:
     RANKED.insert(0, {k: v for k, v in best_vote.items() if k not in ("oof", "meets")})
-    print(f"The soft vote of {votes[len(best_vote['params']['members']) - 2]['members']} beats every single model: "
-          "it is trained first.")
+    print(f"The weighted soft vote of round {best_vote['round']} ({votes[best_vote['round'] - 1]['members']}) beats "
+          "every single model: it is trained first.")
 elif votes:
     print(f"No soft vote beats the best single model by {ENSEMBLE_GAIN} within the limits: it is not used.")
 

@@ -261,8 +261,10 @@ def make_model(params):
     """An unfitted pipeline on the raw columns for ``params`` (``{"family": ..., setting: value}``)."""
     if params["family"] == "soft_voting":
         members = [(f"{i}_{p['family']}", make_model(p)) for i, p in enumerate(params["members"])]
-        vote = VotingClassifier(members, voting="soft", flatten_transform=False) if CLASSIFY else \
-            VotingRegressor(members)
+        weights = params.get("weights")  # a member chosen twice weighs twice (an array: what skl2onnx divides)
+        weights = None if weights is None else np.asarray(weights, dtype=float)
+        vote = VotingClassifier(members, voting="soft", weights=weights, flatten_transform=False) if CLASSIFY else \
+            VotingRegressor(members, weights=weights)
         return Pipeline([("est", vote)])
     return pipeline(params["family"], optuna.trial.FixedTrial({f"{params['family']}_scaled": True, **params}))
 
