@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from IPython.display import display
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import KFold, StratifiedKFold
@@ -89,6 +90,46 @@ def test_a_wide_tables_search_cuts_its_folds_and_keeps_to_its_seconds(in_tmp: Pa
     finished = [t for t in ns["study"].trials if t.value is not None]
     assert all(len(ns["best_out_of_fold"][f]["oof"]) == len(ns["X_train"]) for f in ns["best_out_of_fold"])
     assert finished[0].params["family"] == FAMILIES[0]
+
+
+class SlowsDown(ClassifierMixin, BaseEstimator):
+    """A classifier whose fits take ``delay`` seconds more from ``after`` on (the machine got busy mid-search)."""
+
+    def __init__(self, inner: Any = None, after: float = 0.0, delay: float = 0.0) -> None:
+        self.inner, self.after, self.delay = inner, after, delay
+
+    def fit(self, X: Any, y: Any) -> SlowsDown:
+        if time.perf_counter() > self.after:
+            time.sleep(self.delay)
+        self.model_ = clone(self.inner).fit(X, y)
+        self.classes_, self.coef_, self.intercept_ = self.model_.classes_, self.model_.coef_, self.model_.intercept_
+        return self
+
+    def predict_proba(self, X: Any) -> Any:
+        return self.model_.predict_proba(X)
+
+
+def test_a_fold_is_not_started_past_the_deadline_when_the_machine_slows_down_mid_search(in_tmp: Path) -> None:
+    """Fits that were quick when the search began take 0.25 s more after 0.4 s: a trial's first fold is estimated
+    from the last fold of any trial, so no fold starts that would end past the deadline (before, each trial's first
+    fold was estimated from the fit timed before the search)."""
+    ns = split_table(in_tmp, rows=120, columns=4)
+    budget, delay = 1.5, 0.25
+    ns["reports"] = []
+    cells = search_cell(families=["logistic_regression"], defaults=[default_settings("logistic_regression", 90)],
+                        objective="accuracy", metric_constraints=[], param_limit=None, bytes_limit=None,
+                        tune_threshold=False, time_budget_s=budget, margin=0.01, patience=10_000)
+    at = next(i for i, c in enumerate(cells) if "study.optimize" in c.source)
+    run_cells(cells[:at], ns)
+    build, after = ns["build"], time.perf_counter() + 0.4
+    ns["build"] = lambda family, t: SlowsDown(build(family, t), after, delay)
+    run_cells(cells[at:at + 1], ns)
+    took = time.perf_counter() - ns["started"]
+    slow = [t for t in ns["study"].trials if t.datetime_start and (t.datetime_complete - t.datetime_start)
+            .total_seconds() > delay]
+    assert slow, "the fits never slowed down"
+    assert took <= budget + 0.15, (took, ns["recent_fold"], ns["FOLD_SECONDS"])  # a fold's own overhead, no more
+    assert ns["recent_fold"][0] >= delay and ns["slowest_fold"]["logistic_regression"] >= delay
 
 
 def test_a_narrow_table_keeps_its_usual_folds(in_tmp: Path) -> None:

@@ -126,7 +126,8 @@ def test_the_search_repeats_folds_on_small_data_and_a_soft_vote_exports_with_par
     before = len(reports)
     run_cells(fit_cell(vote, None, {}), ns)
     fitted = reports[before]
-    assert isinstance(ns["model"].steps[-1][1], VotingClassifier) and list(ns["model"].steps[-1][1].weights) == [2, 1, 1]
+    assert isinstance(ns["model"].steps[-1][1], VotingClassifier)
+    assert list(ns["model"].steps[-1][1].weights) == [2, 1, 1]
     members = ns["model"].steps[-1][1].estimators_
     assert fitted["parameters"] == sum(ns["count_parameters"](m) for m in members)
     ns.update(PARAMS=vote, METRICS={}, N_PARAMETERS=fitted["parameters"], THRESHOLD=None,

@@ -108,14 +108,14 @@ for step in range(ENSEMBLE_ROUNDS if len(library) > 1 else 0):
     counts[i] = counts.get(i, 0) + 1
     total = library[i]["oof"] if total is None else total + library[i]["oof"]
     order = sorted(counts, key=lambda j: (-counts[j], j))
+    chosen = [trial_of[library[j]["trial"]].params for j in order]
     n_params = within_limits(counts)[1]
-    votes.append({"round": step + 1, "members": " + ".join(f"{counts[j]}× {trial_of[library[j]['trial']].params['family']}"
-                                                          for j in order),
+    named = " + ".join(f"{counts[j]}× {p['family']}" for j, p in zip(order, chosen, strict=True))
+    votes.append({"round": step + 1, "members": named,
                   OBJECTIVE: round(values[OBJECTIVE], 4), "parameters": n_params, "meets targets": bool(meets)})
     if len(counts) > 1 and score > to_beat:
         to_beat = score
-        best_vote = {"params": {"family": "soft_voting", "members": [trial_of[library[j]["trial"]].params for j in order],
-                                "weights": [counts[j] for j in order]},
+        best_vote = {"params": {"family": "soft_voting", "members": chosen, "weights": [counts[j] for j in order]},
                      "threshold": threshold, "cv_metrics": {k: float(v) for k, v in values.items()},
                      "parameters": n_params, "oof": mean_oof, "meets": bool(meets), "round": step + 1}
     if time.perf_counter() > selection_ends:

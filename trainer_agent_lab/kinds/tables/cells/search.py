@@ -43,11 +43,13 @@ from .context import (
 
 # %% The objective of one trial: cross-validate a candidate on the training split (out-of-fold predictions,
 # the threshold tuned on them), score it against the targets, and push it far down when it is over a limit.
-def out_of_fold(pipe):
+def out_of_fold(pipe, family):
     """Out-of-fold predictions on the training split, and the parameter count expected once trained on all of it."""
     oof = np.zeros((N_SEARCH, N_CLASSES)) if CLASSIFY else np.zeros(N_SEARCH)
     seen = np.zeros(N_SEARCH)  # how many repeats predicted each row (repeated folds on small data: the mean is kept)
-    sizes, fold_s = [], FOLD_SECONDS  # a fold costs about what the last one did (at first, the timed one)
+    # A fold costs at least what the last fold of any trial did (a busier machine shows there first) and what this
+    # family's slowest fold did; at first, the timed fit.
+    sizes, fold_s = [], max(recent_fold[0], slowest_fold.get(family, 0.0))
     for fit_rows, val_rows in folds.split(X_search, y_search):
         began = time.perf_counter()
         if began + fold_s > deadline and best_so_far[0] > -np.inf:  # the first trial always finishes
@@ -59,7 +61,9 @@ def out_of_fold(pipe):
         else:
             oof[val_rows] += fitted.predict(rows)
         seen[val_rows] += 1
-        fold_s = time.perf_counter() - began
+        recent_fold[0] = time.perf_counter() - began
+        slowest_fold[family] = max(slowest_fold.get(family, 0.0), recent_fold[0])
+        fold_s = max(recent_fold[0], slowest_fold[family])
         grows = keeps_rows(fitted)
         # kernel SVMs and kNN keep (a share of) the training rows: scale to the full training split
         sizes.append(int(count_parameters(fitted) * (N / len(fit_rows) if grows else 1)))
@@ -69,12 +73,12 @@ def out_of_fold(pipe):
 def objective(trial):
     """One trial: a family and its settings drawn by optuna, scored out-of-fold against the targets."""
     family = trial.suggest_categorical("family", FAMILIES)
-    expected = family_seconds.get(family, FOLD_SECONDS * folds.get_n_splits())  # unseen: as the timed fit
+    expected = family_seconds.get(family, recent_fold[0] * folds.get_n_splits())  # unseen: as the last fold
     if best_so_far[0] > -np.inf and expected > deadline - time.perf_counter():
         raise optuna.TrialPruned("a trial of this family would not finish within the budget")
     began = time.perf_counter()
     pipe = pipeline(family, trial)  # preprocessing (scaled or not, as the zoo says) and estimator
-    oof, n_params = out_of_fold(pipe)
+    oof, n_params = out_of_fold(pipe, family)
     threshold, values = score_out_of_fold(y_search, oof)  # tuned as the metric rewards
     score, meets = satisfaction(values, MARGIN)
     over = (PARAM_LIMIT is not None and n_params > PARAM_LIMIT) or (
@@ -117,6 +121,8 @@ for params in DEFAULTS:
 started = time.perf_counter()
 deadline = started + TIME_BUDGET_S - FOLD_SECONDS  # the fit cv.py timed was part of the search's time
 family_seconds = {}  # how long the last trial of each family took
+slowest_fold = {}  # the slowest fold of each family so far
+recent_fold = [FOLD_SECONDS]  # the last fold's seconds, of whichever family
 bar = tqdm(total=None, desc="model search", unit="trial")
 best_so_far = [-np.inf, 0]
 study.optimize(objective, timeout=max(0.0, deadline - started), callbacks=[stop_when_done], catch=(ValueError,))
