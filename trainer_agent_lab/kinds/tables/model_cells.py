@@ -47,7 +47,8 @@ def search_cell(*, families: list[str], defaults: list[dict[str, Any]], objectiv
                 engine_address: str | None = None, sample: dict[str, Any] | None = None) -> list[Cell]:
     """Cross-validated search over the families within budget, optimising the named metric; trees no deeper than
     ``tree_max_depth`` and every family constrained to be ``monotonic`` in those columns where one is asked for.
-    After it, a soft vote of up to ``ensemble_members`` of the best families where it beats them within the limits,
+    After it, a weighted soft vote of up to ``ensemble_members`` of the best families (forward selection with
+    replacement on their out-of-fold predictions) where it beats them within the limits,
     and the fold-by-fold check of a tuned decision threshold. With ``engine="ray"`` the trials run as Ray Tune trials
     on the cluster at ``engine_address`` (None: a Ray started for the search), ``search_ray.py`` for ``search.py``.
     ``sample``: the parameters of ``search_sample.py`` (the large-table threshold, the probe's rows and seconds, the

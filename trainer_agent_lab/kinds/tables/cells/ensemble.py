@@ -60,8 +60,9 @@ if len(ties) > 1 and min(ties, key=lambda t: t.user_attrs["metrics"]["log_loss"]
 # %% A small ensemble, chosen as AutoML tools choose theirs (Caruana et al., 2004: forward selection with
 # replacement): the library is the best configuration of each family within the limits; each round adds the member
 # whose addition scores best on the out-of-fold predictions the search kept (no more training), ties going to the
-# better proper score (log-loss; squared or absolute error), so a member may come back and weigh more. The vote is the
-# weighted mean of its members' probabilities (values), the weights their counts. The best round is taken when it
+# better proper score (log-loss; squared or absolute error), so a member may come back and weigh more, for
+# ENSEMBLE_ROUNDS rounds. The vote is the weighted mean of its members' probabilities (values), the weights their
+# counts; the notebook shows the rounds that scored better than every round before them. The best round is taken when it
 # beats the best single model by ENSEMBLE_GAIN with at most ENSEMBLE_MEMBERS distinct members, each counted in full
 # and all of them within the parameter and size limits.
 trial_of = {t.number: t for t in study.trials}
@@ -90,7 +91,7 @@ def within_limits(counts):
 
 ENSEMBLE_SECONDS = max(1.0, 0.05 * TIME_BUDGET_S)  # the selection's share of the search's time
 votes, best_vote, to_beat = [], None, best_value + ENSEMBLE_GAIN  # a vote must beat the best single model
-counts, total = {}, None
+counts, total, improved, best_score = {}, None, [], -np.inf  # improved: the rounds that beat every round before
 selection_ends = time.perf_counter() + ENSEMBLE_SECONDS
 for step in range(ENSEMBLE_ROUNDS if len(library) > 1 else 0):
     tried = []
@@ -118,13 +119,17 @@ for step in range(ENSEMBLE_ROUNDS if len(library) > 1 else 0):
         best_vote = {"params": {"family": "soft_voting", "members": chosen, "weights": [counts[j] for j in order]},
                      "threshold": threshold, "cv_metrics": {k: float(v) for k, v in values.items()},
                      "parameters": n_params, "oof": mean_oof, "meets": bool(meets), "round": step + 1}
+    if score > best_score:
+        best_score = score
+        improved.append(step)
     if time.perf_counter() > selection_ends:
         print(f"The ensemble's selection stopped after {step + 1} rounds: its {ENSEMBLE_SECONDS:.0f} s were spent.")
         break
 if votes:
-    display(Markdown(f"**Soft votes of the best members** (cross-validated; the best single model: "
-                     f"{ranked[0].params['family']}, {OBJECTIVE} {ranked[0].user_attrs['metrics'][OBJECTIVE]:.4f}):"))
-    display(pd.DataFrame(votes))
+    display(Markdown(f"**The ensemble's selection**: {len(votes)} rounds, those that scored better than every round "
+                     f"before them below (cross-validated; the best single model: {ranked[0].params['family']}, "
+                     f"{OBJECTIVE} {ranked[0].user_attrs['metrics'][OBJECTIVE]:.4f}):"))
+    display(pd.DataFrame([votes[i] for i in improved]))
 if best_vote is not None:
     RANKED.insert(0, {k: v for k, v in best_vote.items() if k not in ("oof", "meets")})
     print(f"The weighted soft vote of round {best_vote['round']} ({votes[best_vote['round'] - 1]['members']}) beats "
