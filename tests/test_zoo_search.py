@@ -113,12 +113,16 @@ def test_the_search_repeats_folds_on_small_data_and_a_soft_vote_exports_with_par
     assert [v["round"] for v in rounds] == list(range(1, len(rounds) + 1)) and len(rounds) >= 2
     assert [sum(int(m.split("×")[0]) for m in v["members"].split(" + ")) for v in rounds] == [v["round"]
                                                                                                for v in rounds]
-    assert rounds[0]["members"] == f"1× {ns['trial_of'][library[0]['trial']].params['family']}"
+    # accuracy moves a row at a time: each round lowers the vote's log-loss, from the single model with the lowest
+    first = min(library, key=lambda k: ns["proper_loss"](k["oof"]))
+    assert ns["DECISIONS"] and rounds[0]["members"] == f"1× {ns['trial_of'][first['trial']].params['family']}"
+    assert rounds[0]["log_loss"] == round(ns["single_loss"], 4)
     assert all(len(v["members"].split(" + ")) <= ns["ENSEMBLE_MEMBERS"] for v in rounds)
     if ns["best_vote"] is not None:  # taken: it beats the best single model, and its weights are its counts
         assert ns["best_vote"]["parameters"] == rounds[ns["best_vote"]["round"] - 1]["parameters"]
         assert sum(ns["best_vote"]["params"]["weights"]) == ns["best_vote"]["round"]
         assert result["ranked"][0]["params"]["family"] == "soft_voting"
+        assert rounds[ns["best_vote"]["round"] - 1]["log_loss"] <= round(ns["single_loss"], 4)
     assert result["ranked"][0]["params"]["family"] == result["best_family"]
     # a weighted soft vote of the three members, trained, counted in full and exported: the ONNX model agrees with it
     vote = {"family": "soft_voting", "members": [ns["trial_of"][kept["trial"]].params for kept in library[:3]],

@@ -59,12 +59,15 @@ if len(ties) > 1 and min(ties, key=lambda t: t.user_attrs["metrics"]["log_loss"]
 
 # %% A small ensemble, chosen as AutoML tools choose theirs (Caruana et al., 2004: forward selection with
 # replacement): the library is the best configuration of each family within the limits; each round adds the member
-# whose addition scores best on the out-of-fold predictions the search kept (no more training), ties going to the
-# better proper score (log-loss; squared or absolute error), so a member may come back and weigh more, for
-# ENSEMBLE_ROUNDS rounds. The vote is the weighted mean of its members' probabilities (values), the weights their
-# counts; the notebook shows the rounds that scored better than every round before them. The best round is taken when it
-# beats the best single model by ENSEMBLE_GAIN with at most ENSEMBLE_MEMBERS distinct members, each counted in full
-# and all of them within the parameter and size limits.
+# whose addition scores best on the out-of-fold predictions the search kept (no more training), so a member may come
+# back and weigh more, for ENSEMBLE_ROUNDS rounds. A metric of decisions (accuracy, F1, ...) moves a row at a time,
+# and on small data a greedy step on it follows noise (a shallow tree whose probabilities were poor got into a vote
+# because it turned one row): there each round adds the member that lowers the vote's log-loss most, among those that
+# keep the targets met, and a vote is taken only when its log-loss is no worse than the best single model's.
+# Elsewhere each round adds the best by the metric, ties going to the better proper score (squared or absolute error,
+# log-loss). The vote is the weighted mean of its members' probabilities (values), the weights their counts; it is
+# taken when it beats the best single model by ENSEMBLE_GAIN with at most ENSEMBLE_MEMBERS distinct members, each
+# counted in full and all of them within the parameter and size limits.
 trial_of = {t.number: t for t in study.trials}
 RANKED = [{"params": t.params, "threshold": t.user_attrs["threshold"], "cv_metrics": t.user_attrs["metrics"],
            "parameters": t.user_attrs["parameters"], "trial": t.number} for t in ranked[:5]]
@@ -90,8 +93,10 @@ def within_limits(counts):
 
 
 ENSEMBLE_SECONDS = max(1.0, 0.05 * TIME_BUDGET_S)  # the selection's share of the search's time
+DECISIONS = CLASSIFY and OBJECTIVE not in CONTINUOUS  # a metric that moves a row at a time
+single_loss = min((proper_loss(kept["oof"]) for kept in library), default=np.inf)  # the best single model's
 votes, best_vote, to_beat = [], None, best_value + ENSEMBLE_GAIN  # a vote must beat the best single model
-counts, total, improved, best_score = {}, None, [], -np.inf  # improved: the rounds that beat every round before
+counts, total, improved, best_score = {}, None, [], -np.inf  # the rounds that beat every round before them
 selection_ends = time.perf_counter() + ENSEMBLE_SECONDS
 for step in range(ENSEMBLE_ROUNDS if len(library) > 1 else 0):
     tried = []
@@ -102,10 +107,11 @@ for step in range(ENSEMBLE_ROUNDS if len(library) > 1 else 0):
         mean_oof = (kept["oof"] if total is None else total + kept["oof"]) / (step + 1)
         threshold, values = score_out_of_fold(y_search, mean_oof)
         score, meets = satisfaction(values, MARGIN)
-        tried.append(((score, -proper_loss(mean_oof)), i, threshold, values, meets, mean_oof))
+        loss = proper_loss(mean_oof)
+        tried.append(((meets, -loss) if DECISIONS else (score, -loss), i, threshold, values, meets, mean_oof, score))
     if not tried:
         break
-    (score, _), i, threshold, values, meets, mean_oof = max(tried, key=lambda c: c[0])
+    (_, minus_loss), i, threshold, values, meets, mean_oof, score = max(tried, key=lambda c: c[0])
     counts[i] = counts.get(i, 0) + 1
     total = library[i]["oof"] if total is None else total + library[i]["oof"]
     order = sorted(counts, key=lambda j: (-counts[j], j))
@@ -113,23 +119,27 @@ for step in range(ENSEMBLE_ROUNDS if len(library) > 1 else 0):
     n_params = within_limits(counts)[1]
     named = " + ".join(f"{counts[j]}× {p['family']}" for j, p in zip(order, chosen, strict=True))
     votes.append({"round": step + 1, "members": named,
-                  OBJECTIVE: round(values[OBJECTIVE], 4), "parameters": n_params, "meets targets": bool(meets)})
-    if len(counts) > 1 and score > to_beat:
+                  OBJECTIVE: round(values[OBJECTIVE], 4), **({"log_loss": round(-minus_loss, 4)} if CLASSIFY else {}),
+                  "parameters": n_params, "meets targets": bool(meets)})
+    if len(counts) > 1 and score > to_beat and (not DECISIONS or -minus_loss <= single_loss):
         to_beat = score
         best_vote = {"params": {"family": "soft_voting", "members": chosen, "weights": [counts[j] for j in order]},
                      "threshold": threshold, "cv_metrics": {k: float(v) for k, v in values.items()},
                      "parameters": n_params, "oof": mean_oof, "meets": bool(meets), "round": step + 1}
-    if score > best_score:
-        best_score = score
+    if (-minus_loss if DECISIONS else score) > best_score:  # better by what the selection ranks on
+        best_score = -minus_loss if DECISIONS else score
         improved.append(step)
     if time.perf_counter() > selection_ends:
         print(f"The ensemble's selection stopped after {step + 1} rounds: its {ENSEMBLE_SECONDS:.0f} s were spent.")
         break
 if votes:
-    display(Markdown(f"**The ensemble's selection**: {len(votes)} rounds, those that scored better than every round "
-                     f"before them below (cross-validated; the best single model: {ranked[0].params['family']}, "
-                     f"{OBJECTIVE} {ranked[0].user_attrs['metrics'][OBJECTIVE]:.4f}):"))
-    display(pd.DataFrame([votes[i] for i in improved]))
+    ranked_on = "log-loss" if DECISIONS else OBJECTIVE
+    display(Markdown(f"**The ensemble's selection**: {len(votes)} rounds; below, those that scored better "
+                     f"({ranked_on}) than every round before them, and the vote taken (cross-validated; the best "
+                     f"single model: {ranked[0].params['family']}, {OBJECTIVE} "
+                     f"{ranked[0].user_attrs['metrics'][OBJECTIVE]:.4f}):"))
+    shown = sorted(set(improved) | ({best_vote["round"] - 1} if best_vote is not None else set()))
+    display(pd.DataFrame([votes[i] for i in shown]))
 if best_vote is not None:
     RANKED.insert(0, {k: v for k, v in best_vote.items() if k not in ("oof", "meets")})
     print(f"The weighted soft vote of round {best_vote['round']} ({votes[best_vote['round'] - 1]['members']}) beats "
