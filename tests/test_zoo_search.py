@@ -215,6 +215,11 @@ def test_an_rmsle_objective_learns_log1p_of_the_target_and_the_onnx_model_predic
                 "tune_threshold": False, "time_budget_s": 6.0, "margin": 0.01, "patience": 2}
     run_cells(search_cell(families=families, defaults=defaults, **settings), ns)
     assert ns["LOG_TARGET"]
+    # a continuous metric: the ensemble's rounds add the best by it, from the best single model by it
+    assert not ns["DECISIONS"] and ns["votes"][0]["members"] == (
+        f"1× {ns['trial_of'][ns['library'][0]['trial']].params['family']}")
+    if ns["best_vote"] is not None:  # a vote taken beats the best single model by the gain asked
+        assert -ns["best_vote"]["cv_metrics"]["rmsle"] > ns["best_value"] + ns["ENSEMBLE_GAIN"]
     svm = ns["make_model"](defaults[-1]).fit(ns["X_train"], ns["y_train"])
     assert ns["keeps_rows"](svm) and ns["count_parameters"](svm) > 0  # the SVR inside still counts its vectors
     vote = {"family": "soft_voting", "members": defaults[:2], "weights": [1, 3]}
@@ -226,6 +231,50 @@ def test_an_rmsle_objective_learns_log1p_of_the_target_and_the_onnx_model_predic
     ridge_in_log = members[0].steps[-1][1].regressor_.predict(members[0].steps[0][1].transform(ns["X_test"]))
     assert np.allclose(members[0].predict(ns["X_test"]), np.expm1(ridge_in_log))
     ns.update(PARAMS=vote, METRICS={}, N_PARAMETERS=reports[before]["parameters"], THRESHOLD=None,
+              X_test_raw=ns["X_test"], REQUIREMENTS={"constraints": [], "qps": None, "container_memory_mb": None,
+                                                     "quantize_int8": False}, REPORTS=reports)
+    run_cells(render("cells/bundle_folder"), ns)
+    run_cells(render("kinds/tables/cells/export", "cells/onnx_timing", "kinds/tables/cells/parity"), ns)
+    assert reports[-1]["parity"]["label_agreement"] >= 0.999, reports[-1]["parity"]
+
+
+def test_a_target_never_negative_may_be_learnt_on_a_log_scale_and_exports(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Wages that grow multiplicatively with the inputs, judged on MAE: the search also tries each model on log1p of
+    the target (the linear defaults both ways), the ridge on the log scale wins, and its ONNX model agrees."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"years": rng.uniform(0, 40, 400), "grade": rng.normal(size=400)})
+    frame["wage"] = np.exp(2.5 + 0.04 * frame["years"] + 0.6 * frame["grade"] + rng.normal(0, 0.05, 400))
+    frame.to_csv("data.csv", index=False)
+    ns, reports = {"display": display, "__name__": "__main__", "time": time}, []
+    run_cells([*setup_cell(3, {"constraints": []}), *load_cell("data.csv")], ns)
+    ns["_report"] = lambda **results: reports.append(ns["_plain"](results))
+    run_cells([*column_types_cell("wage"), *split_cell("wage", "regression", None, 0.25)], ns)
+    ns.update(HistGradientBoostingClassifier=HistGradientBoostingClassifier, LogisticRegression=LogisticRegression,
+              HistGradientBoostingRegressor=HistGradientBoostingRegressor, Ridge=Ridge)
+    settings = {"objective": "mae", "metric_constraints": [], "param_limit": None, "bytes_limit": None,
+                "tune_threshold": False, "time_budget_s": 4.0, "margin": 0.01, "patience": 2}
+    families = ["ridge", "lightgbm"]
+    defaults = [{**default_settings(f, 300, "mae"), **({"lightgbm_trees": 40} if f == "lightgbm" else {})}
+                for f in families]
+    before = len(reports)
+    run_cells(search_cell(families=families, defaults=defaults, **settings), ns)
+    assert ns["LOG_CHOICE"] and not ns["LOG_TARGET"]
+    ridge_defaults = [d for d in ns["DEFAULTS"] if d["family"] == "ridge"]
+    assert sorted((d["ridge_scaled"], d["log_target"]) for d in ridge_defaults) == [
+        (False, False), (True, False), (True, True)]
+    assert all(d["log_target"] is False for d in ns["DEFAULTS"] if d["family"] == "lightgbm")
+    merged = {k: v for r in reports[before:] for k, v in r.items()}
+    head = merged["ranked"][0]["params"]
+    log_scale = [t.value for t in ns["study"].trials if t.value is not None and t.params.get("log_target")]
+    raw_scale = [t.value for t in ns["study"].trials if t.value is not None and t.params.get("log_target") is False]
+    assert max(log_scale) > max(raw_scale)  # the multiplicative model fits best on the log scale
+    assert head.get("log_target") or head["family"] == "soft_voting"
+    before = len(reports)
+    run_cells(fit_cell(head, None, {}), ns)
+    ns.update(PARAMS=head, METRICS={}, N_PARAMETERS=reports[before]["parameters"], THRESHOLD=None,
               X_test_raw=ns["X_test"], REQUIREMENTS={"constraints": [], "qps": None, "container_memory_mb": None,
                                                      "quantize_int8": False}, REPORTS=reports)
     run_cells(render("cells/bundle_folder"), ns)

@@ -76,6 +76,10 @@ ABSOLUTE = not CLASSIFY and OBJECTIVE in ("mae", "pinball")
 #: RMSLE is the RMSE of log1p(y): every regressor learns log1p of the target and predicts expm1 of what it learnt
 #: (scikit-learn's TransformedTargetRegressor; the ONNX export appends the expm1).
 LOG_TARGET = not CLASSIFY and OBJECTIVE == "rmsle" and bool((np.asarray(y_train, dtype=float) >= 0).all())
+#: Any other target that is never negative (counts, prices, wages) may be learnt better on a log scale: there the search
+#: draws, for every family, whether it learns log1p of the target as RMSLE does (`log_target`; the linear families'
+#: defaults run both ways, since a linear model on log1p(y) is a multiplicative one).
+LOG_CHOICE = not CLASSIFY and not LOG_TARGET and bool((np.asarray(y_train, dtype=float) >= 0).all())
 TREES = ("decision_tree", "gradient_boosting", "hist_gradient_boosting", "random_forest", "extra_trees", "lightgbm",
          "xgboost", "soft_voting")  # trained on unscaled inputs (a soft vote scales inside its linear members)
 
@@ -235,10 +239,15 @@ def scaled(family, t):
     return family not in TREES
 
 
+def learns_log(t):
+    """Whether the regressor learns log1p of the target: always for RMSLE, drawn from ``t`` where ``LOG_CHOICE``."""
+    return LOG_TARGET or (LOG_CHOICE and t.suggest_categorical("log_target", [False, True]))
+
+
 def pipeline(family, t):
     """The preprocessing and an estimator of ``family``, both as ``t`` (an optuna trial) draws them."""
     est = build(family, t)
-    if LOG_TARGET:
+    if learns_log(t):
         est = TransformedTargetRegressor(regressor=est, func=np.log1p, inverse_func=np.expm1, check_inverse=False)
     return Pipeline([("prep", make_preprocessor(scale=scaled(family, t))), ("est", est)])
 
@@ -253,6 +262,11 @@ for params in list(DEFAULTS):
     if params["family"] in LINEAR and f"{params['family']}_scaled" not in params:
         params[f"{params['family']}_scaled"] = True
         DEFAULTS.append({**params, f"{params['family']}_scaled": False})
+for params in list(DEFAULTS) if LOG_CHOICE else []:  # each default on the target as it is; the linear ones on log1p too
+    if "log_target" not in params:
+        params["log_target"] = False
+        if params["family"] in LINEAR and params.get(f"{params['family']}_scaled"):
+            DEFAULTS.append({**params, "log_target": True})
 
 
 # %% The whole model for a configuration the search reports: its preprocessing (scaled inputs as `scaled` says) and
@@ -266,7 +280,8 @@ def make_model(params):
         vote = VotingClassifier(members, voting="soft", weights=weights, flatten_transform=False) if CLASSIFY else \
             VotingRegressor(members, weights=weights)
         return Pipeline([("est", vote)])
-    return pipeline(params["family"], optuna.trial.FixedTrial({f"{params['family']}_scaled": True, **params}))
+    return pipeline(params["family"], optuna.trial.FixedTrial({f"{params['family']}_scaled": True, "log_target": False,
+                                                                **params}))
 
 
 # %% Count a fitted model's parameters as the zoo documents: split nodes (2 each) and leaf values of trees,
