@@ -64,8 +64,9 @@ class TableDataAgent(DataAgent):
                             "regression if it is a number.")
         outliers = "outliers" in self.memory.spec.hints
         result = self.run("clean", cells.clean_cell(target, task, OUTLIER_Z["asked" if outliers else "default"]))
-        self.memory.notes.extend(result.get("notes", []))
-        for note in result.get("notes", []):
+        said = [*result.get("notes", []), *result.get("leak_notes", [])]  # what was cleaned, then any giveaway
+        self.memory.notes.extend(said)
+        for note in said:
             self.say(note)
         return result
 

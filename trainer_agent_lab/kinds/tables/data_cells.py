@@ -34,8 +34,10 @@ def column_types_cell(target: str, max_categories: int = 30) -> list[Cell]:
 
 
 def clean_cell(target: str, task: str, outlier_z: float) -> list[Cell]:
-    """Duplicates, ID-like and constant columns, numbers stored as text, target outliers."""
-    return render("kinds/tables/cells/clean", TARGET=target, TASK=task, OUTLIER_Z=outlier_z)
+    """Duplicates, ID-like and constant columns, numbers stored as text, target outliers; then the inputs that give
+    the target away on their own (``leaks.py``: said, and kept)."""
+    return render("kinds/tables/cells/clean", "kinds/tables/cells/leaks", TARGET=target, TASK=task,
+                  OUTLIER_Z=outlier_z)
 
 
 def split_cell(target: str, task: str, positive_class: str | None, test_size: float,

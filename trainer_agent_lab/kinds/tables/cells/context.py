@@ -21,6 +21,8 @@ TASK: str
 TARGET: str
 #: The loaded (then cleaned) table.
 df: pd.DataFrame
+#: ``count_unique(frame)``: distinct values per column, the numbers counted in one sort (the clean step).
+count_unique: Callable[[pd.DataFrame], dict[str, int]]
 #: Column identifier (as the cells and ONNX name it) -> the column's name in the user's file.
 ORIGINAL_NAMES: dict[str, str]
 #: The bundle's raw -> model columns code (``table_features.py``, written beside the notebook by the column types
