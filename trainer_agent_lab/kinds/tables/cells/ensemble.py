@@ -92,9 +92,13 @@ def within_limits(counts):
                 (BYTES_LIMIT is not None and n_bytes > BYTES_LIMIT)), n_params
 
 
-ENSEMBLE_SECONDS = max(1.0, 0.05 * TIME_BUDGET_S)  # the selection's share of the search's time
 DECISIONS = CLASSIFY and OBJECTIVE not in CONTINUOUS  # a metric that moves a row at a time
 single_loss = min((proper_loss(kept["oof"]) for kept in library), default=np.inf)  # the best single model's
+
+
+# %% The rounds of the selection, within ENSEMBLE_SECONDS (a share of the search's time): each adds the member that
+# does best (log-loss on a metric of decisions), and the best round of two members or more is the vote, if any.
+ENSEMBLE_SECONDS = max(1.0, 0.05 * TIME_BUDGET_S)
 votes, best_vote, to_beat = [], None, best_value + ENSEMBLE_GAIN  # a vote must beat the best single model
 counts, total, improved, best_score = {}, None, [], -np.inf  # the rounds that beat every round before them
 selection_ends = time.perf_counter() + ENSEMBLE_SECONDS

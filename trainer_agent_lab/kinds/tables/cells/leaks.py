@@ -50,6 +50,8 @@ def numbers_separating(numbers, labels):
             for col, a in zip(numbers.columns, auc, strict=True) if abs(a - 0.5) >= LEAK_RHO - 0.5}
 
 
+# %% A column of few values (a code, a status) gives a class target away when each of its values holds one class
+# only; then the check of the whole table, and what it says.
 def values_naming_classes(inputs, labels, distinct):
     """Each column of few values (a code, a status) whose every value goes with one class (its rows' purity)."""
     classes = pd.factorize(labels)[0]
