@@ -96,42 +96,51 @@ DECISIONS = CLASSIFY and OBJECTIVE not in CONTINUOUS  # a metric that moves a ro
 single_loss = min((proper_loss(kept["oof"]) for kept in library), default=np.inf)  # the best single model's
 
 
+def addition(i, counts, total, size):
+    """Library member ``i`` added to the vote ``counts`` (whose out-of-fold sum is ``total``), now of ``size``
+    members: what a round ranks it by (log-loss among those meeting the targets on a metric of decisions, else the
+    metric, ties to the better proper score) and what the vote would be; None when it breaks a limit."""
+    counts = {**counts, i: counts.get(i, 0) + 1}
+    fits, n_params = within_limits(counts)
+    if len(counts) > ENSEMBLE_MEMBERS or not fits:
+        return None
+    summed = total + library[i]["oof"]
+    oof = summed / size
+    threshold, values = score_out_of_fold(y_search, oof)
+    score, meets = satisfaction(values, MARGIN)
+    loss = proper_loss(oof)
+    return {"rank": (meets, -loss) if DECISIONS else (score, -loss), "counts": counts, "total": summed, "oof": oof,
+            "loss": loss, "threshold": threshold, "values": values, "score": score, "meets": meets,
+            "parameters": n_params}
+
+
 # %% The rounds of the selection, within ENSEMBLE_SECONDS (a share of the search's time): each adds the member that
-# does best (log-loss on a metric of decisions), and the best round of two members or more is the vote, if any.
+# does best, and the best round of two members or more is the vote, if any.
 ENSEMBLE_SECONDS = max(1.0, 0.05 * TIME_BUDGET_S)
 votes, best_vote, to_beat = [], None, best_value + ENSEMBLE_GAIN  # a vote must beat the best single model
-counts, total, improved, best_score = {}, None, [], -np.inf  # the rounds that beat every round before them
+counts, improved, best_rank = {}, [], None  # improved: the rounds ranked above every round before them
+total = np.zeros_like(library[0]["oof"]) if library else None
 selection_ends = time.perf_counter() + ENSEMBLE_SECONDS
 for step in range(ENSEMBLE_ROUNDS if len(library) > 1 else 0):
-    tried = []
-    for i, kept in enumerate(library):
-        trial_counts = {**counts, i: counts.get(i, 0) + 1}
-        if len(trial_counts) > ENSEMBLE_MEMBERS or not within_limits(trial_counts)[0]:
-            continue
-        mean_oof = (kept["oof"] if total is None else total + kept["oof"]) / (step + 1)
-        threshold, values = score_out_of_fold(y_search, mean_oof)
-        score, meets = satisfaction(values, MARGIN)
-        loss = proper_loss(mean_oof)
-        tried.append(((meets, -loss) if DECISIONS else (score, -loss), i, threshold, values, meets, mean_oof, score))
+    tried = [a for a in (addition(i, counts, total, step + 1) for i in range(len(library))) if a is not None]
     if not tried:
         break
-    (_, minus_loss), i, threshold, values, meets, mean_oof, score = max(tried, key=lambda c: c[0])
-    counts[i] = counts.get(i, 0) + 1
-    total = library[i]["oof"] if total is None else total + library[i]["oof"]
+    best = max(tried, key=lambda a: a["rank"])
+    counts, total = best["counts"], best["total"]
     order = sorted(counts, key=lambda j: (-counts[j], j))
     chosen = [trial_of[library[j]["trial"]].params for j in order]
-    n_params = within_limits(counts)[1]
     named = " + ".join(f"{counts[j]}× {p['family']}" for j, p in zip(order, chosen, strict=True))
-    votes.append({"round": step + 1, "members": named,
-                  OBJECTIVE: round(values[OBJECTIVE], 4), **({"log_loss": round(-minus_loss, 4)} if CLASSIFY else {}),
-                  "parameters": n_params, "meets targets": bool(meets)})
-    if len(counts) > 1 and score > to_beat and (not DECISIONS or -minus_loss <= single_loss):
-        to_beat = score
+    votes.append({"round": step + 1, "members": named, OBJECTIVE: round(best["values"][OBJECTIVE], 4),
+                  **({"log_loss": round(best["loss"], 4)} if CLASSIFY else {}), "parameters": best["parameters"],
+                  "meets targets": bool(best["meets"])})
+    if len(counts) > 1 and best["score"] > to_beat and (not DECISIONS or best["loss"] <= single_loss):
+        to_beat = best["score"]
         best_vote = {"params": {"family": "soft_voting", "members": chosen, "weights": [counts[j] for j in order]},
-                     "threshold": threshold, "cv_metrics": {k: float(v) for k, v in values.items()},
-                     "parameters": n_params, "oof": mean_oof, "meets": bool(meets), "round": step + 1}
-    if (-minus_loss if DECISIONS else score) > best_score:  # better by what the selection ranks on
-        best_score = -minus_loss if DECISIONS else score
+                     "threshold": best["threshold"], "cv_metrics": {k: float(v) for k, v in best["values"].items()},
+                     "parameters": best["parameters"], "oof": best["oof"], "meets": bool(best["meets"]),
+                     "round": step + 1}
+    if best_rank is None or best["rank"] > best_rank:
+        best_rank = best["rank"]
         improved.append(step)
     if time.perf_counter() > selection_ends:
         print(f"The ensemble's selection stopped after {step + 1} rounds: its {ENSEMBLE_SECONDS:.0f} s were spent.")

@@ -31,7 +31,8 @@ def numbers_following(numbers, labels):
     rho = dict(zip(complete, rank_correlation(numbers[complete], labels.rank().to_numpy(dtype="float64")),
                    strict=True))
     gappy = [c for c in numbers.columns if c not in set(complete)][:500]  # each on its present rows
-    rho.update({c: numbers[c].corr(labels.astype("float64"), method="spearman") for c in gappy})
+    values = labels.astype("float64")
+    rho.update({c: numbers[c].corr(values, method="spearman") for c in gappy})
     return {col: f"its ranks follow {TARGET}'s almost exactly (rank correlation {r:+.4f})"
             for col, r in rho.items() if abs(r) >= LEAK_RHO}
 

@@ -47,11 +47,12 @@ def out_of_fold(pipe, family):
     """Out-of-fold predictions on the training split, and the parameter count expected once trained on all of it."""
     oof = np.zeros((N_SEARCH, N_CLASSES)) if CLASSIFY else np.zeros(N_SEARCH)
     seen = np.zeros(N_SEARCH)  # how many repeats predicted each row (repeated folds on small data: the mean is kept)
-    # A fold costs at least what the last fold of any trial did (a busier machine shows there first) and what this
-    # family's slowest fold did; at first, the timed fit.
-    sizes, fold_s = [], max(recent_fold[0], slowest_fold.get(family, 0.0))
+    sizes = []
     for fit_rows, val_rows in folds.split(X_search, y_search):
         began = time.perf_counter()
+        # a fold costs at least what the last fold of any trial did (a busier machine shows there first) and what
+        # this family's slowest fold did; at first, the timed fit
+        fold_s = max(recent_fold[0], slowest_fold.get(family, 0.0))
         if began + fold_s > deadline and best_so_far[0] > -np.inf:  # the first trial always finishes
             raise optuna.TrialPruned("out of time: the next fold would end past the deadline")
         fitted = clone(pipe).fit(X_search.iloc[fit_rows], y_search[fit_rows])
@@ -63,7 +64,6 @@ def out_of_fold(pipe, family):
         seen[val_rows] += 1
         recent_fold[0] = time.perf_counter() - began
         slowest_fold[family] = max(slowest_fold.get(family, 0.0), recent_fold[0])
-        fold_s = max(recent_fold[0], slowest_fold[family])
         grows = keeps_rows(fitted)
         # kernel SVMs and kNN keep (a share of) the training rows: scale to the full training split
         sizes.append(int(count_parameters(fitted) * (N / len(fit_rows) if grows else 1)))

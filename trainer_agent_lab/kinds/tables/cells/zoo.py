@@ -75,11 +75,12 @@ N = len(X_train)
 ABSOLUTE = not CLASSIFY and OBJECTIVE in ("mae", "pinball")
 #: RMSLE is the RMSE of log1p(y): every regressor learns log1p of the target and predicts expm1 of what it learnt
 #: (scikit-learn's TransformedTargetRegressor; the ONNX export appends the expm1).
-LOG_TARGET = not CLASSIFY and OBJECTIVE == "rmsle" and bool((np.asarray(y_train, dtype=float) >= 0).all())
+NEVER_NEGATIVE = not CLASSIFY and bool((np.asarray(y_train, dtype=float) >= 0).all())
+LOG_TARGET = NEVER_NEGATIVE and OBJECTIVE == "rmsle"
 #: Any other target that is never negative (counts, prices, wages) may be learnt better on a log scale: there the search
 #: draws, for every family, whether it learns log1p of the target as RMSLE does (`log_target`; the linear families'
 #: defaults run both ways, since a linear model on log1p(y) is a multiplicative one).
-LOG_CHOICE = not CLASSIFY and not LOG_TARGET and bool((np.asarray(y_train, dtype=float) >= 0).all())
+LOG_CHOICE = NEVER_NEGATIVE and not LOG_TARGET
 TREES = ("decision_tree", "gradient_boosting", "hist_gradient_boosting", "random_forest", "extra_trees", "lightgbm",
          "xgboost", "soft_voting")  # trained on unscaled inputs (a soft vote scales inside its linear members)
 
