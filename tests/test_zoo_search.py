@@ -73,14 +73,36 @@ def binary_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[
                           "colour": rng.choice(["red", "blue", "green"], n)})
     frame["label"] = np.where(frame["a"] + 0.5 * frame["b"] + (frame["colour"] == "red") + rng.normal(0, 0.7, n) > 0.6,
                               "yes", "no")
+    return split_table(frame, "label", "classification", "yes")
+
+
+def split_table(frame: pd.DataFrame, target: str, task: str,
+                positive: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """``frame`` written as data.csv in the working folder, then set up, loaded, typed and split by the real cells:
+    (their namespace, with the feasibility probes' classes the search cells read, and the reports collected)."""
     frame.to_csv("data.csv", index=False)
     ns, reports = {"display": display, "__name__": "__main__", "time": time}, []
     run_cells([*setup_cell(3, {"constraints": []}), *load_cell("data.csv")], ns)
     ns["_report"] = lambda **results: reports.append(ns["_plain"](results))
-    run_cells([*column_types_cell("label"), *split_cell("label", "classification", "yes", 0.25)], ns)
+    run_cells([*column_types_cell(target), *split_cell(target, task, positive, 0.25)], ns)
     ns.update(HistGradientBoostingClassifier=HistGradientBoostingClassifier, LogisticRegression=LogisticRegression,
-              HistGradientBoostingRegressor=HistGradientBoostingRegressor, Ridge=Ridge)  # the feasibility probes'
+              HistGradientBoostingRegressor=HistGradientBoostingRegressor, Ridge=Ridge)
     return ns, reports
+
+
+def fit_and_export(ns: dict[str, Any], reports: list[dict[str, Any]],
+                   params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Train ``params`` with the fit cell, then export it to ONNX, time it and check its parity as the Server agent
+    does: (the fit's report, the parity figures)."""
+    before = len(reports)
+    run_cells(fit_cell(params, None, {}), ns)
+    fitted = reports[before]
+    ns.update(PARAMS=params, METRICS={}, N_PARAMETERS=fitted["parameters"], THRESHOLD=None,
+              X_test_raw=ns["X_test"], REQUIREMENTS={"constraints": [], "qps": None, "container_memory_mb": None,
+                                                     "quantize_int8": False}, REPORTS=reports)
+    run_cells(render("cells/bundle_folder"), ns)
+    run_cells(render("kinds/tables/cells/export", "cells/onnx_timing", "kinds/tables/cells/parity"), ns)
+    return fitted, reports[-1]["parity"]
 
 
 def _search(ns: dict[str, Any], reports: list[dict[str, Any]], families: list[str], **kw: Any) -> dict[str, Any]:
@@ -127,19 +149,12 @@ def test_the_search_repeats_folds_on_small_data_and_a_soft_vote_exports_with_par
     # a weighted soft vote of the three members, trained, counted in full and exported: the ONNX model agrees with it
     vote = {"family": "soft_voting", "members": [ns["trial_of"][kept["trial"]].params for kept in library[:3]],
             "weights": [2, 1, 1]}
-    before = len(reports)
-    run_cells(fit_cell(vote, None, {}), ns)
-    fitted = reports[before]
+    fitted, parity = fit_and_export(ns, reports, vote)
     assert isinstance(ns["model"].steps[-1][1], VotingClassifier)
     assert list(ns["model"].steps[-1][1].weights) == [2, 1, 1]
     members = ns["model"].steps[-1][1].estimators_
     assert fitted["parameters"] == sum(ns["count_parameters"](m) for m in members)
-    ns.update(PARAMS=vote, METRICS={}, N_PARAMETERS=fitted["parameters"], THRESHOLD=None,
-              X_test_raw=ns["X_test"], REQUIREMENTS={"constraints": [], "qps": None, "container_memory_mb": None,
-                                                     "quantize_int8": False}, REPORTS=reports)
-    run_cells(render("cells/bundle_folder"), ns)
-    run_cells(render("kinds/tables/cells/export", "cells/onnx_timing", "kinds/tables/cells/parity"), ns)
-    assert reports[-1]["parity"]["label_agreement"] >= 0.999 and reports[-1]["parity"]["max_prob_diff"] < 1e-4
+    assert parity["label_agreement"] >= 0.999 and parity["max_prob_diff"] < 1e-4
 
 
 def test_booster_parameters_follow_the_tree_rule(binary_table: Any) -> None:
@@ -161,13 +176,7 @@ def test_an_absolute_error_metric_starts_the_boosters_on_absolute_loss_and_expor
     rng = np.random.default_rng(2)
     frame = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
     frame["y"] = 3 * frame["a"] - frame["b"] + rng.standard_t(1.5, 300)  # heavy tails: the median is the aim
-    frame.to_csv("data.csv", index=False)
-    ns, reports = {"display": display, "__name__": "__main__", "time": time}, []
-    run_cells([*setup_cell(3, {"constraints": []}), *load_cell("data.csv")], ns)
-    ns["_report"] = lambda **results: reports.append(ns["_plain"](results))
-    run_cells([*column_types_cell("y"), *split_cell("y", "regression", None, 0.25)], ns)
-    ns.update(HistGradientBoostingClassifier=HistGradientBoostingClassifier, LogisticRegression=LogisticRegression,
-              HistGradientBoostingRegressor=HistGradientBoostingRegressor, Ridge=Ridge)
+    ns, reports = split_table(frame, "y", "regression")
     boosters = ["hist_gradient_boosting", "lightgbm", "xgboost", "gradient_boosting"]
     defaults = [default_settings(f, 225, "mae") for f in boosters]
     keys = ("hgb_loss", "lightgbm_objective", "xgboost_objective", "gb_loss")
@@ -181,15 +190,9 @@ def test_an_absolute_error_metric_starts_the_boosters_on_absolute_loss_and_expor
     built = [ns["build"](d["family"], optuna.trial.FixedTrial(d)) for d in defaults]
     assert [getattr(m, "loss", None) or m.get_params()["objective"] for m in built] == \
         ["absolute_error", "l1", "reg:absoluteerror", "absolute_error"]
-    before = len(reports)
-    run_cells(fit_cell(defaults[0], None, {}), ns)  # the L1 histogram booster trains, exports and agrees in ONNX
-    ns.update(PARAMS=defaults[0], METRICS={}, N_PARAMETERS=reports[before]["parameters"], THRESHOLD=None,
-              X_test_raw=ns["X_test"], REQUIREMENTS={"constraints": [], "qps": None, "container_memory_mb": None,
-                                                     "quantize_int8": False}, REPORTS=reports)
-    run_cells(render("cells/bundle_folder"), ns)
-    run_cells(render("kinds/tables/cells/export", "cells/onnx_timing", "kinds/tables/cells/parity"), ns)
+    _, parity = fit_and_export(ns, reports, defaults[0])  # the L1 histogram booster trains, exports and agrees
     assert ns["model"].steps[-1][1].loss == "absolute_error"
-    assert reports[-1]["parity"]["label_agreement"] >= 0.999
+    assert parity["label_agreement"] >= 0.999
 
 
 def test_an_rmsle_objective_learns_log1p_of_the_target_and_the_onnx_model_predicts_expm1(
@@ -200,13 +203,7 @@ def test_an_rmsle_objective_learns_log1p_of_the_target_and_the_onnx_model_predic
     frame = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300),
                           "kind": rng.choice(["x", "y"], 300)})
     frame["count"] = np.round(np.exp(1.5 + 0.8 * frame["a"] + 0.3 * (frame["kind"] == "x") + rng.normal(0, 0.3, 300)))
-    frame.to_csv("data.csv", index=False)
-    ns, reports = {"display": display, "__name__": "__main__", "time": time}, []
-    run_cells([*setup_cell(3, {"constraints": []}), *load_cell("data.csv")], ns)
-    ns["_report"] = lambda **results: reports.append(ns["_plain"](results))
-    run_cells([*column_types_cell("count"), *split_cell("count", "regression", None, 0.25)], ns)
-    ns.update(HistGradientBoostingClassifier=HistGradientBoostingClassifier, LogisticRegression=LogisticRegression,
-              HistGradientBoostingRegressor=HistGradientBoostingRegressor, Ridge=Ridge)
+    ns, reports = split_table(frame, "count", "regression")
     families = ["ridge", "lightgbm", "svm"]
     small = {"lightgbm_trees": 40}
     defaults = [{**d, **{k: v for k, v in small.items() if k in d}} for d in
@@ -223,19 +220,13 @@ def test_an_rmsle_objective_learns_log1p_of_the_target_and_the_onnx_model_predic
     svm = ns["make_model"](defaults[-1]).fit(ns["X_train"], ns["y_train"])
     assert ns["keeps_rows"](svm) and ns["count_parameters"](svm) > 0  # the SVR inside still counts its vectors
     vote = {"family": "soft_voting", "members": defaults[:2], "weights": [1, 3]}
-    before = len(reports)
-    run_cells(fit_cell(vote, None, {}), ns)  # a weighted vote of two log-target members: trained, exported, in parity
+    fitted, parity = fit_and_export(ns, reports, vote)  # a weighted vote of two log-target members
     members = ns["model"].steps[-1][1].estimators_
     assert [type(m.steps[-1][1]).__name__ for m in members] == ["TransformedTargetRegressor"] * 2
-    assert reports[before]["parameters"] == sum(ns["count_parameters"](m) for m in members)
+    assert fitted["parameters"] == sum(ns["count_parameters"](m) for m in members)
     ridge_in_log = members[0].steps[-1][1].regressor_.predict(members[0].steps[0][1].transform(ns["X_test"]))
     assert np.allclose(members[0].predict(ns["X_test"]), np.expm1(ridge_in_log))
-    ns.update(PARAMS=vote, METRICS={}, N_PARAMETERS=reports[before]["parameters"], THRESHOLD=None,
-              X_test_raw=ns["X_test"], REQUIREMENTS={"constraints": [], "qps": None, "container_memory_mb": None,
-                                                     "quantize_int8": False}, REPORTS=reports)
-    run_cells(render("cells/bundle_folder"), ns)
-    run_cells(render("kinds/tables/cells/export", "cells/onnx_timing", "kinds/tables/cells/parity"), ns)
-    assert reports[-1]["parity"]["label_agreement"] >= 0.999, reports[-1]["parity"]
+    assert parity["label_agreement"] >= 0.999, parity
 
 
 def test_a_target_never_negative_may_be_learnt_on_a_log_scale_and_exports(
@@ -247,13 +238,7 @@ def test_a_target_never_negative_may_be_learnt_on_a_log_scale_and_exports(
     rng = np.random.default_rng(5)
     frame = pd.DataFrame({"years": rng.uniform(0, 40, 400), "grade": rng.normal(size=400)})
     frame["wage"] = np.exp(2.5 + 0.04 * frame["years"] + 0.6 * frame["grade"] + rng.normal(0, 0.05, 400))
-    frame.to_csv("data.csv", index=False)
-    ns, reports = {"display": display, "__name__": "__main__", "time": time}, []
-    run_cells([*setup_cell(3, {"constraints": []}), *load_cell("data.csv")], ns)
-    ns["_report"] = lambda **results: reports.append(ns["_plain"](results))
-    run_cells([*column_types_cell("wage"), *split_cell("wage", "regression", None, 0.25)], ns)
-    ns.update(HistGradientBoostingClassifier=HistGradientBoostingClassifier, LogisticRegression=LogisticRegression,
-              HistGradientBoostingRegressor=HistGradientBoostingRegressor, Ridge=Ridge)
+    ns, reports = split_table(frame, "wage", "regression")
     settings = {"objective": "mae", "metric_constraints": [], "param_limit": None, "bytes_limit": None,
                 "tune_threshold": False, "time_budget_s": 4.0, "margin": 0.01, "patience": 2}
     families = ["ridge", "lightgbm"]
@@ -272,14 +257,8 @@ def test_a_target_never_negative_may_be_learnt_on_a_log_scale_and_exports(
     raw_scale = [t.value for t in ns["study"].trials if t.value is not None and t.params.get("log_target") is False]
     assert max(log_scale) > max(raw_scale)  # the multiplicative model fits best on the log scale
     assert head.get("log_target") or head["family"] == "soft_voting"
-    before = len(reports)
-    run_cells(fit_cell(head, None, {}), ns)
-    ns.update(PARAMS=head, METRICS={}, N_PARAMETERS=reports[before]["parameters"], THRESHOLD=None,
-              X_test_raw=ns["X_test"], REQUIREMENTS={"constraints": [], "qps": None, "container_memory_mb": None,
-                                                     "quantize_int8": False}, REPORTS=reports)
-    run_cells(render("cells/bundle_folder"), ns)
-    run_cells(render("kinds/tables/cells/export", "cells/onnx_timing", "kinds/tables/cells/parity"), ns)
-    assert reports[-1]["parity"]["label_agreement"] >= 0.999, reports[-1]["parity"]
+    _, parity = fit_and_export(ns, reports, head)
+    assert parity["label_agreement"] >= 0.999, parity
 
 
 def test_a_number_with_gaps_gets_a_missing_flag_the_models_learn_from_and_onnx_reproduces(
@@ -292,30 +271,17 @@ def test_a_number_with_gaps_gets_a_missing_flag_the_models_learn_from_and_onnx_r
     unrecorded = rng.random(400) < 0.3
     frame.loc[unrecorded, "age"] = np.nan  # the gap itself carries the label
     frame["survived"] = np.where((unrecorded & (rng.random(400) < 0.9)) | (frame["fare"] > 40), "yes", "no")
-    frame.to_csv("data.csv", index=False)
-    ns, reports = {"display": display, "__name__": "__main__", "time": time}, []
-    run_cells([*setup_cell(3, {"constraints": []}), *load_cell("data.csv")], ns)
-    ns["_report"] = lambda **results: reports.append(ns["_plain"](results))
-    run_cells([*column_types_cell("survived"), *split_cell("survived", "classification", "yes", 0.25)], ns)
+    ns, reports = split_table(frame, "survived", "classification", "yes")
     assert ns["NUMBERS_WITH_GAPS"] == {"age"} and ns["N_ENCODED"] == 2 + 3 + 1  # numbers, one-hot, one flag
     flags = ns["make_preprocessor"]().fit(ns["X_train"]).transform(ns["X_test"])[:, -1]
     assert flags.tolist() == ns["X_test"]["age"].isna().astype(float).tolist()
-    ns.update(HistGradientBoostingClassifier=HistGradientBoostingClassifier, LogisticRegression=LogisticRegression,
-              HistGradientBoostingRegressor=HistGradientBoostingRegressor, Ridge=Ridge)
     run_cells(search_cell(families=["logistic_regression"], defaults=[default_settings("logistic_regression", 300)],
                           objective="accuracy", metric_constraints=[], param_limit=None, bytes_limit=None,
                           tune_threshold=False, time_budget_s=3.0, margin=0.01, patience=2), ns)
     params = {**default_settings("logistic_regression", 300), "logistic_regression_scaled": True}
-    before = len(reports)
-    run_cells(fit_cell(params, None, {}), ns)
-    assert reports[before]["parameters"] == 6 + 1  # a weight for the flag too
+    fitted, parity = fit_and_export(ns, reports, params)
+    assert fitted["parameters"] == 6 + 1  # a weight for the flag too
     assert (ns["model"].predict(ns["X_test"]) == ns["y_test"]).mean() > 0.85  # the gap is learnt
-    ns.update(PARAMS=params, METRICS={}, N_PARAMETERS=reports[before]["parameters"], THRESHOLD=None,
-              X_test_raw=ns["X_test"], REQUIREMENTS={"constraints": [], "qps": None, "container_memory_mb": None,
-                                                     "quantize_int8": False}, REPORTS=reports)
-    run_cells(render("cells/bundle_folder"), ns)
-    run_cells(render("kinds/tables/cells/export", "cells/onnx_timing", "kinds/tables/cells/parity"), ns)
-    parity = reports[-1]["parity"]
     assert parity["label_agreement"] == 1.0 and parity["max_prob_diff"] < 1e-4, parity
 
 
