@@ -215,6 +215,39 @@ def test_clean_text_identifier_and_free_text_are_dropped(kernel, tmp_path):
     assert result["notes"] == [f"Dropped column {col}: {why}." for col, why in result["dropped_columns"].items()]
 
 
+def test_clean_drops_the_row_numbers_a_saved_index_left_and_keeps_counters_that_are_data(kernel, tmp_path):
+    n = 40
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({
+        "": np.arange(1, n + 1),  # R's write.csv: the row names, first, with no name
+        "rownames": rng.permutation(np.arange(101, 101 + n)),  # a subset's own row names, in no order
+        "day": np.arange(n),  # a counter that is data: not first, and named for what it counts
+        "size": 50 + np.arange(n),  # first-looking numbers that are not positions
+        "label": ["a", "b"] * (n // 2),
+    })
+    _load(kernel, tmp_path, frame)
+    result = kernel.run(clean_cell("label", "classification", 6.0))
+
+    assert result["dropped_columns"] == {
+        "Unnamed_0": "an identifier (named like an ID, nearly unique per row): it carries no signal and would let "
+                     "the model memorise rows",
+        "rownames": "an identifier (named like an ID, nearly unique per row): it carries no signal and would let "
+                    "the model memorise rows",
+    }
+    assert list(kernel["df"].columns) == ["day", "size", "label"]
+
+    # 1, 2, 3 ... first in the file whatever its name, and 0, 1, 2 ... under a name nobody gave (R's "X")
+    numbered = pd.DataFrame({"case": np.arange(1, n + 1), "size": frame["size"], "X": np.arange(n),
+                             "label": frame["label"]})
+    _load(kernel, tmp_path, numbered)
+    result = kernel.run(clean_cell("label", "classification", 6.0))
+    why = "the file's row numbers (1, 2, 3 ... in the file's order, as a saved index is written): they tell the rows " \
+          "apart, not the target"
+    assert result["dropped_columns"] == {"case": why, "X": why}
+    _load(kernel, tmp_path, numbered.rename(columns={"X": "week"}).iloc[:, 1:])
+    assert kernel.run(clean_cell("label", "classification", 6.0))["dropped_columns"] == {}
+
+
 def test_clean_regression_drops_the_extreme_outlier_and_non_numeric_targets(kernel, tmp_path):
     n = 40
     frame = pd.DataFrame({

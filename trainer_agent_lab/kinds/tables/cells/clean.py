@@ -106,13 +106,24 @@ def count_unique(frame):
     return counts
 
 
+def numbers_rows(values):
+    """Whether ``values`` are the file's row numbers: 0, 1, 2 ... or 1, 2, 3 ... in the file's order (``df`` keeps
+    the file's row positions as its index), as pandas and R write a table's index as its first column."""
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+    offset = numbers - df.index.to_numpy(dtype="float64")
+    return bool(len(offset)) and not np.isnan(offset).any() and offset.min() == offset.max() and offset[0] in (0, 1)
+
+
+ID_NAME = re.compile(r"(^|_)(id|uuid|guid|key|index)$|^(id|index)_|^unnamed|^row[ ._]?(names?|ids?|nums?|numbers?|index)$")
+ROW_NAME = re.compile(r"^(x|n|no|nr|num|obs|idx|#|)$")  # a name R's write.csv, a spreadsheet or nobody gave
+
 dropped = {}
 n = len(df)
 inputs = df.drop(columns=[TARGET])
 uniques, missing_share = count_unique(inputs), inputs.isna().mean().to_dict()
-for col, dtype in inputs.dtypes.items():
+for position, (col, dtype) in enumerate(inputs.dtypes.items()):
     unique = uniques[col]
-    id_name = re.search(r"(^|_)(id|uuid|guid|key|index)$|^(id|index)_|^unnamed", col.lower()) is not None
+    id_name = ID_NAME.search(col.lower().strip()) is not None
     text = is_text(dtype)
     if unique <= 1:
         dropped[col] = "constant: one value only, so it cannot help"
@@ -121,6 +132,9 @@ for col, dtype in inputs.dtypes.items():
     elif id_name and unique >= 0.5 * n:
         dropped[col] = ("an identifier (named like an ID, nearly unique per row): it carries no signal "
                         "and would let the model memorise rows")
+    elif unique == n and (position == 0 or ROW_NAME.match(col.lower().strip())) and numbers_rows(inputs[col]):
+        dropped[col] = ("the file's row numbers (1, 2, 3 ... in the file's order, as a saved index is written): "
+                        "they tell the rows apart, not the target")
     elif text and unique >= 0.95 * n:
         dropped[col] = "an identifier (a different text in every row)"
     elif text and unique > max(50, 0.5 * n):
