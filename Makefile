@@ -41,12 +41,12 @@ demo: $(STAMP)
 # `pytest --collect-only -q | tail -1` counts the tests; --durations 15 names the slowest.
 test: $(STAMP)
 	$(BIN)/ruff check trainer_agent_lab tests benchmarks
-	$(BIN)/python -m pytest -q --timeout 900 --durations 15
+	$(BIN)/python -m pytest -q --timeout 900 --durations 15 -n auto --maxprocesses 4
 
 # The same without the tests marked slow (acceptance tasks, long end-to-end runs, browser, binder), for quick
 # iterations.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow" --timeout 900
+	$(BIN)/python -m pytest -q -m "not slow" --timeout 900 -n auto --maxprocesses 4
 
 # Both benchmarks: serving (ONNX Runtime vs the native models, HTTP overhead), then our tasks and the shared
 # ones through the agents, scikit-learn, FLAML and AutoGluon on the same splits -> benchmarks/results.md/.json.

@@ -76,13 +76,46 @@ def _needed(item: pytest.Item) -> tuple[str, ...]:
     return tuple(dict.fromkeys(modules))
 
 
+#: The unit of work, under pytest-xdist, of the test files that read the session's shared runs.
+SHARED_GROUP = "shared-runs"
+
+
+def _shared_run_files() -> set[str]:
+    """The test files that read the session's shared runs (they name the fixture), as xdist's node ids start."""
+    here = Path(__file__).parent
+    return {f"{here.name}/{path.name}" for path in here.glob("test_*.py") if "shared_runs" in path.read_text()}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``make test`` runs on every core (``pytest -n``): the test files that read the shared runs are one unit of
+    work, so one worker does each run once, in order, while the others take the rest of the suite. xdist hands out
+    the largest unit first, and this one is the suite's longest path. (A scheduler of our own: pytest 9.2 no longer
+    lets xdist's ``xdist_group`` marks rename the tests they group.)"""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    files = _shared_run_files()
+
+    class SharedRunsScheduling(LoadScopeScheduling):
+        """Each test its own unit of work, but the files that read the shared runs one unit together."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return SHARED_GROUP if nodeid.split("::", 1)[0] in files else nodeid
+
+    return SharedRunsScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         why = missing(*_needed(item))
         if why:
             item.add_marker(pytest.mark.skip(reason=why))
-    # tests that read the session's shared runs go last: the acceptance runs are prefetched meanwhile
-    items.sort(key=lambda item: "shared_runs" in getattr(item, "fixturenames", ()))
+    # in one process, the tests that read the shared runs go last: the acceptance runs are prefetched meanwhile
+    # (a worker keeps the files' order: its module fixtures, a Ray cluster, start once)
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=lambda item: "shared_runs" in getattr(item, "fixturenames", ()))
 
 
 def _prefetched_tasks(items: list[pytest.Item]) -> list[str]:
@@ -98,6 +131,8 @@ def _prefetched_tasks(items: list[pytest.Item]) -> list[str]:
 @pytest.fixture(scope="session", autouse=True)
 def _prefetch_acceptance_runs(request: pytest.FixtureRequest) -> None:
     """When the session runs acceptance tests among others, start their runs now, on a background thread."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # one worker reads the shared runs, in order (above)
+        return
     items = request.session.items
     wanted = _prefetched_tasks(items)
     if wanted and any("shared_runs" not in getattr(item, "fixturenames", ()) for item in items):
@@ -142,13 +177,32 @@ def shared_runs(tmp_path_factory: pytest.TempPathFactory) -> SharedRuns:
     return runs
 
 
+#: The shared runs' timings each xdist worker sent back (the controller prints them with its own).
+_WORKER_TIMINGS: list[list[tuple[str, float, float]]] = []
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A worker sends its shared runs' timings to the controller (xdist's ``workeroutput``)."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["shared_run_timings"] = [list(t) for runs in _SESSION_RUNS for t in runs.timings]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """The controller keeps what each worker sent (a hook of pytest-xdist; unused without it)."""
+    timings = getattr(node, "workeroutput", {}).get("shared_run_timings")
+    if timings:
+        _WORKER_TIMINGS.append([tuple(t) for t in timings])
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """How long each shared run took and when it ended: the acceptance runs are the suite's longest path."""
-    for runs in _SESSION_RUNS:
-        if runs.timings:
-            terminalreporter.write_sep("=", f"shared runs: {len(runs.timings)}, "
-                                       f"{sum(t for _, t, _ in runs.timings):.0f} s in all")
-            for what, seconds, ended in runs.timings:
+    for timings in [runs.timings for runs in _SESSION_RUNS] + _WORKER_TIMINGS:
+        if timings:
+            total = sum(t for _, t, _ in timings)
+            terminalreporter.write_sep("=", f"shared runs: {len(timings)}, {total:.0f} s in all")
+            for what, seconds, ended in timings:
                 terminalreporter.write_line(f"{seconds:7.1f} s  (ended at {ended:6.0f} s)  {what}")
 
 

@@ -85,7 +85,7 @@ def cluster():
         processes = cluster_processes(temp_dir)
         for proc in processes:
             proc.terminate()
-        _, alive = psutil.wait_procs(processes, timeout=20)
+        _, alive = psutil.wait_procs(processes, timeout=5)
         for proc in alive:
             proc.kill()
         shutil.rmtree(temp_dir, ignore_errors=True)
