@@ -28,7 +28,7 @@ def _code_cells(notebook_path) -> int:
 
 
 def test_two_requirement_changes_rerun_only_what_they_concern(tmp_path):
-    with TrainerAgent("sklearn:wine", out=tmp_path / "run", time_budget_s=90) as agent:
+    with TrainerAgent("sklearn:wine", out=tmp_path / "run", time_budget_s=40) as agent:
         first = agent.ask("Classify the wine data with at least 90% accuracy.")
         assert first.status == "succeeded", first.reason
         notebook = agent.driver.path
