@@ -89,6 +89,7 @@ def contract(frame: pd.DataFrame, y: np.ndarray, estimator: Any, *, task: str, c
                     **(requirements or {})}
     ns: dict[str, Any] = {"__name__": "__main__"}
     run_cells(ns, render("cells/setup", SEED=SEED, REQUIREMENTS=requirements))
+    run_cells(ns, render("kinds/tables/cells/fold_bags"))  # the zoo's bagged models, which the export registers
     reports: list[dict[str, Any]] = []
     ns.update({
         "_report": lambda **kw: reports.append(kw), "REPORTS": reports,

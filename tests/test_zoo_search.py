@@ -319,3 +319,53 @@ def test_latency_is_measured_in_rounds_and_again_after_a_pause(tmp_path: Path,
     assert missed["remeasured"] is not None and "pause" in missed["used"]
     line = ns["describe_latency"](missed)
     assert "median of 5 rounds" in line and ("load average" in line or "CPUs" in line)
+
+
+def test_a_boosted_model_is_bagged_over_folds_and_exports_as_one(binary_table: Any) -> None:
+    ns, reports = binary_table
+    result = _search(ns, reports, ["lightgbm"], time_budget_s=6.0)
+    head, single = result["ranked"][0], result["ranked"][1]
+    assert result["bagged"] and head["params"] == {**single["params"], "bag": 5}
+    assert head["parameters"] == 5 * single["parameters"] and "bagged: 5 fits" in result["bag_note"]
+    fitted, parity = fit_and_export(ns, reports, head["params"])
+    bag = ns["model"].steps[-1][1]
+    assert isinstance(bag, ns["FoldBagClassifier"]) and len(bag.estimators_) == 5
+    # each fold model learnt from other rows (the rows outside its own fold), so no two predict alike
+    fold_proba = [m.predict_proba(ns["X_test"])[:, 1] for m in bag.estimators_]
+    assert all(not np.allclose(a, b) for i, a in enumerate(fold_proba) for b in fold_proba[i + 1:])
+    assert fitted["parameters"] == sum(ns["count_parameters"](m) for m in bag.estimators_)
+    proba = bag.predict_proba(ns["X_test"])
+    assert np.allclose(proba, np.mean([m.predict_proba(ns["X_test"]) for m in bag.estimators_], axis=0))
+    assert parity["label_agreement"] >= 0.999 and parity["max_prob_diff"] < 1e-4
+
+
+def test_no_bag_where_the_request_or_the_limits_leave_no_room(binary_table: Any) -> None:
+    ns, reports = binary_table
+    off = "the request sets a latency target (p99_ms < 2), and each call would run every fold's model"
+    result = _search(ns, reports, ["lightgbm"], time_budget_s=4.0, bag_off=off)
+    assert not result["bagged"] and "bag" not in result["ranked"][0]["params"]
+    assert result["bag_note"].startswith("The chosen model is trained once on every training row, not bagged: the "
+                                         "request sets a latency target")
+    single = result["ranked"][0]["parameters"]
+    result = _search(ns, reports, ["lightgbm"], time_budget_s=4.0, param_limit=3 * single + 100)
+    assert not result["bagged"] and "over the limit" in result["bag_note"]
+    result = _search(ns, reports, ["logistic_regression"], time_budget_s=2.0)  # a linear model varies little
+    assert not result["bagged"] and "none of its models varies much" in result["bag_note"]
+
+
+def test_a_bagged_regressor_averages_its_fold_models_and_exports(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"x": rng.uniform(-2, 2, 240), "z": rng.normal(size=240),
+                          "kind": rng.choice(["a", "b"], 240)})
+    frame["y"] = np.sin(2 * frame["x"]) + (frame["kind"] == "a") + rng.normal(0, 0.2, 240)
+    ns, reports = split_table(frame, "y", "regression")
+    _search(ns, reports, ["hist_gradient_boosting"], objective="r2", time_budget_s=1.0)
+    params = {**default_settings("hist_gradient_boosting", 180), "bag": 4}
+    fitted, parity = fit_and_export(ns, reports, params)
+    bag = ns["model"].steps[-1][1]
+    assert isinstance(bag, ns["FoldBagRegressor"]) and len(bag.estimators_) == 4
+    assert np.allclose(bag.predict(ns["X_test"]), np.mean([m.predict(ns["X_test"]) for m in bag.estimators_], axis=0))
+    assert parity["label_agreement"] >= 0.999

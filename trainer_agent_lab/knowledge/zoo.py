@@ -148,3 +148,6 @@ def smallest_model(task: str, n_features: int, n_classes: int, n_train: int) -> 
     """The family with the fewest parameters that can represent the task at all."""
     pool = candidates(task, n_features, n_classes, n_train, None)
     return min(pool, key=lambda c: c.min_parameters)
+#: How many fold models a bagged model averages (``kinds/tables/cells/bagging.py``: the chosen configuration, trained
+#: on each fold's other rows, where the limits, the table's size and the time allow it).
+BAG_FOLDS = 5

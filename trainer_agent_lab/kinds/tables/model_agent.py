@@ -9,7 +9,7 @@ from ...agents.model import MARGIN, ModelAgent, inclusive_limit
 from ...errors import NeedsInput, Refused
 from ...knowledge.zoo import SHALLOW_TREE_DEPTH, candidates
 from ...llm.feature_reader import PROTECTED_ATTRIBUTES, PROTECTED_WORDS
-from ...spec import CLASSIFICATION_METRICS, LOWER_IS_BETTER, REGRESSION_METRICS
+from ...spec import CLASSIFICATION_METRICS, LOWER_IS_BETTER, REGRESSION_METRICS, TaskSpec
 from ..budget import DEFAULT_TIME_BUDGET_S, TimeBudget
 from . import model_cells as cells
 from .sampling import FIT_SHARE, fit_budget_s, is_large, probe_seconds, sample_parameters
@@ -76,6 +76,16 @@ def default_settings(family: str, n_train: int, objective: str | None = None) ->
 PATIENCE = 25
 #: The share of the time budget the forward selection of inputs may take, and its cap in seconds.
 SELECT_SHARE, SELECT_CAP_S = 0.08, 15.0
+
+
+def bagging_ruled_out(spec: TaskSpec) -> str:
+    """Why the request rules out a bagged model (a latency target, an int8 model: a call would run every fold's
+    model, and the int8 model is quantised from one), or ``""``."""
+    latency = [c for c in spec.constraints if c.name in ("p50_ms", "p99_ms")]
+    if latency:
+        return (f"the request sets a latency target ({', '.join(f'{c.name} {c.target}' for c in latency)}), and each "
+                "call would run every fold's model")
+    return "the request asks for an int8 model, quantised from a single one" if spec.quantize_int8 else ""
 
 
 class TableModelAgent(ModelAgent):
@@ -217,7 +227,8 @@ class TableModelAgent(ModelAgent):
             time_budget_s=round(seconds - kept, 1), margin=MARGIN, patience=PATIENCE,
             tree_max_depth=SHALLOW_TREE_DEPTH if spec.features.interpretable else None,
             monotonic=self.memory.results.get("features", {}).get("monotonic") or {},
-            engine=spec.engine, engine_address=spec.engine_address, sample=sample_parameters(seconds)))
+            engine=spec.engine, engine_address=spec.engine_address, sample=sample_parameters(seconds),
+            bag_off=bagging_ruled_out(spec)))
         if result.get("search_rows", self._n_train) < result.get("train_rows", self._n_train):
             self.say(f"The table is large: the search cross-validated a seeded sample of {result['search_rows']:,} of "
                      f"the {result['train_rows']:,} training rows, sized to its time; the fit trains on all of them "

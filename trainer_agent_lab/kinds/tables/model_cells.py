@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from ...cells.render import Cell, render
-from ...knowledge.zoo import ENSEMBLE_MEMBERS
+from ...knowledge.zoo import BAG_FOLDS, ENSEMBLE_MEMBERS
 from .sampling import sample_parameters
 
 #: The cell files of the model search, in the order the notebook shows them.
-SEARCH_FILES = ("kinds/tables/cells/search_plan", "kinds/tables/cells/zoo", "kinds/tables/cells/metrics",
+SEARCH_FILES = ("kinds/tables/cells/search_plan", "kinds/tables/cells/fold_bags", "kinds/tables/cells/zoo",
+                "kinds/tables/cells/metrics",
                 "kinds/tables/cells/search_sample", "kinds/tables/cells/cv", "kinds/tables/cells/search",
-                "kinds/tables/cells/ensemble")
+                "kinds/tables/cells/ensemble", "kinds/tables/cells/bagging")
 #: The cell files of the evaluation on the test split.
 EVALUATE_FILES = ("kinds/tables/cells/evaluate", "kinds/tables/cells/importance")
 
@@ -44,12 +45,16 @@ def search_cell(*, families: list[str], defaults: list[dict[str, Any]], objectiv
                 tune_threshold: bool, time_budget_s: float, margin: float, patience: int,
                 tree_max_depth: int | None = None, monotonic: dict[str, str] | None = None,
                 ensemble_members: int = ENSEMBLE_MEMBERS, engine: str = "local",
-                engine_address: str | None = None, sample: dict[str, Any] | None = None) -> list[Cell]:
+                engine_address: str | None = None, sample: dict[str, Any] | None = None,
+                bag_folds: int = BAG_FOLDS, bag_off: str = "") -> list[Cell]:
     """Cross-validated search over the families within budget, optimising the named metric; trees no deeper than
     ``tree_max_depth`` and every family constrained to be ``monotonic`` in those columns where one is asked for.
     After it, a weighted soft vote of up to ``ensemble_members`` of the best families (forward selection with
     replacement on their out-of-fold predictions) where it beats them within the limits,
-    and the fold-by-fold check of a tuned decision threshold. With ``engine="ray"`` the trials run as Ray Tune trials
+    and the fold-by-fold check of a tuned decision threshold; then the chosen configuration bagged over
+    ``bag_folds`` folds where the limits and the time allow it (``bag_off``: why the request rules bagging out, as a
+    latency target or an int8 model does, since a call would run every fold's model). With ``engine="ray"`` the
+    trials run as Ray Tune trials
     on the cluster at ``engine_address`` (None: a Ray started for the search), ``search_ray.py`` for ``search.py``.
     ``sample``: the parameters of ``search_sample.py`` (the large-table threshold, the probe's rows and seconds, the
     rounds and the fewest rows; :func:`.sampling.sample_parameters`), which chooses the rows the search sees."""
@@ -60,7 +65,7 @@ def search_cell(*, families: list[str], defaults: list[dict[str, Any]], objectiv
                   OBJECTIVE=objective, METRIC_CONSTRAINTS=metric_constraints, PARAM_LIMIT=param_limit,
                   BYTES_LIMIT=bytes_limit, TUNE_THRESHOLD=tune_threshold, TIME_BUDGET_S=time_budget_s, MARGIN=margin,
                   PATIENCE=patience, TREE_MAX_DEPTH=tree_max_depth, MONOTONIC=monotonic or {},
-                  ENSEMBLE_MEMBERS=ensemble_members)
+                  ENSEMBLE_MEMBERS=ensemble_members, BAG_FOLDS=bag_folds, BAG_OFF=bag_off)
 
 
 def fit_cell(params: dict[str, Any], threshold: float | None, cv_metrics: dict[str, float],

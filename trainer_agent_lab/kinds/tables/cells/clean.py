@@ -114,7 +114,8 @@ def numbers_rows(values):
     return bool(len(offset)) and not np.isnan(offset).any() and offset.min() == offset.max() and offset[0] in (0, 1)
 
 
-ID_NAME = re.compile(r"(^|_)(id|uuid|guid|key|index)$|^(id|index)_|^unnamed|^row[ ._]?(names?|ids?|nums?|numbers?|index)$")
+ID_NAME = re.compile(r"(^|_)(id|uuid|guid|key|index)$|^(id|index)_|^unnamed"
+                     r"|^row[ ._]?(names?|ids?|nums?|numbers?|index)$")  # R's row names too
 ROW_NAME = re.compile(r"^(x|n|no|nr|num|obs|idx|#|)$")  # a name R's write.csv, a spreadsheet or nobody gave
 
 dropped = {}

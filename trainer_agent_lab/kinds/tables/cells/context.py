@@ -125,6 +125,10 @@ ORDERED_VALUES: np.ndarray | None
 cut: Callable[..., np.ndarray]
 #: The chosen configuration's cross-validated metrics (the fit cell's parameter).
 CV_METRICS: dict[str, float]
+#: The zoo's bagged models (``make_model`` of settings with ``"bag": k``): a soft vote (vote of values) of one
+#: configuration trained on each of k folds' other rows; skl2onnx converts them as its votes.
+FoldBagClassifier: type
+FoldBagRegressor: type
 #: ``make_model(params)``: the unfitted pipeline for a configuration the search reports (a soft vote included).
 make_model: Callable[..., Any]
 #: ``pipeline(family, trial)``: the preprocessing and estimator a search trial draws (``scaled(family, trial)``:
@@ -147,9 +151,14 @@ FOLD_SECONDS: float
 CV_NOTE: str
 remember_out_of_fold: Callable[..., None]
 best_out_of_fold: dict[str, dict[str, Any]]
-#: The search's optuna study and its finished trials, best first (``search.py``).
+#: The search's optuna study and its finished trials, best first (``search.py``), and the finished trials as a table
+#: (``trials``: trial number, family, score, parameters, metrics, seconds).
 study: Any
 ranked: list[Any]
+trials: pd.DataFrame
+#: The configurations the fit tries in order (``ensemble.py``: the best vote, if any, then the best trials; each
+#: ``{"params", "threshold", "cv_metrics", "parameters"}``, a single trial's with its ``"trial"`` number).
+RANKED: list[dict[str, Any]]
 
 
 def __getattr__(name: str) -> Any:

@@ -12,6 +12,8 @@ from .context import (
     RECIPE,
     TARGET,
     TASK,
+    FoldBagClassifier,
+    FoldBagRegressor,
     model,
     table_features,
 )
@@ -39,6 +41,10 @@ from skl2onnx.common.shape_calculator import (
     calculate_linear_regressor_output_shapes,
 )
 from skl2onnx.common.utils import get_column_indices as skl2onnx_column_indices
+from skl2onnx.operator_converters.voting_classifier import convert_voting_classifier
+from skl2onnx.operator_converters.voting_regressor import convert_voting_regressor
+from skl2onnx.shape_calculators.voting_classifier import voting_classifier_shape_calculator
+from skl2onnx.shape_calculators.voting_regressor import voting_regressor_shape_calculator
 from sklearn import compose, impute
 from sklearn.base import is_classifier
 
@@ -68,6 +74,12 @@ update_registered_converter(lightgbm.LGBMRegressor, "LightGbmLGBMRegressor", cal
                             convert_lightgbm, options={"split": None})
 update_registered_converter(xgboost.XGBRegressor, "XGBoostXGBRegressor", calculate_linear_regressor_output_shapes,
                             convert_xgboost)
+# A bagged model is a soft vote of its fold models (the zoo's FoldBag classes): it converts as skl2onnx's votes do.
+update_registered_converter(FoldBagClassifier, "TrainerAgentFoldBagClassifier", voting_classifier_shape_calculator,
+                            convert_voting_classifier,
+                            options={**CLASSIFIER_OPTIONS, "output_class_labels": [False, True]})
+update_registered_converter(FoldBagRegressor, "TrainerAgentFoldBagRegressor", voting_regressor_shape_calculator,
+                            convert_voting_regressor)
 
 
 

@@ -21,6 +21,8 @@ from .context import (
     SEED,
     TASK,
     TREE_MAX_DEPTH,
+    FoldBagClassifier,
+    FoldBagRegressor,
     X_train,
     make_preprocessor,
     y_train,
@@ -271,9 +273,15 @@ for params in list(DEFAULTS) if LOG_CHOICE else []:  # each default on the targe
 
 
 # %% The whole model for a configuration the search reports: its preprocessing (scaled inputs as `scaled` says) and
-# estimator, or, for a soft vote, each member as its own pipeline and the probabilities (values) averaged.
+# estimator, or, for a soft vote, each member as its own pipeline and the probabilities (values) averaged; a bagged
+# configuration, its fold models averaged.
 def make_model(params):
     """An unfitted pipeline on the raw columns for ``params`` (``{"family": ..., setting: value}``)."""
+    if params.get("bag"):
+        inner = {k: v for k, v in params.items() if k != "bag"}
+        folds = [(f"fold{i}", make_model(inner)) for i in range(params["bag"])]
+        bag = FoldBagClassifier(folds, seed=SEED) if CLASSIFY else FoldBagRegressor(folds, seed=SEED)
+        return Pipeline([("est", bag)])
     if params["family"] == "soft_voting":
         members = [(f"{i}_{p['family']}", make_model(p)) for i, p in enumerate(params["members"])]
         weights = params.get("weights")  # a member chosen twice weighs twice (an array: what skl2onnx divides)
