@@ -237,6 +237,8 @@ class TableModelAgent(ModelAgent):
                  f"(cross-validated {objective} {result['cv_metrics'][objective]:.4f}).")
         if result.get("threshold_note"):
             self.say(result["threshold_note"])
+        if result.get("bagged"):
+            self.say(result["bag_note"])
         return result
 
     def fit(self, search: dict[str, Any]) -> dict[str, Any]:
@@ -249,7 +251,8 @@ class TableModelAgent(ModelAgent):
                                                     search_rows=search["search_rows"] if sampled else None,
                                                     fit_budget_s=seconds))
             if not result["over_budget"]:
-                self.say(f"Trained {result['family']} with {result['parameters']:,} parameters.")
+                bagged = f" (a bag of {choice['params']['bag']} fold models)" if choice["params"].get("bag") else ""
+                self.say(f"Trained {result['family']}{bagged} with {result['parameters']:,} parameters.")
                 return result
             self.say(f"{result['family']} grew to {result['parameters']:,} parameters on all training rows, "
                      "over the budget; training the next best configuration.")
