@@ -20,6 +20,7 @@ from sklearn.pipeline import Pipeline
 from tests.test_cells_data import Kernel
 from tests.test_cells_server import load_serve_module
 from trainer_agent_lab.bundle import table_features
+from trainer_agent_lab.cells.render import render
 from trainer_agent_lab.kinds.tables.data_cells import clean_cell, column_types_cell, load_cell, split_cell
 from trainer_agent_lab.kinds.tables.server_cells import export_onnx_cell, parity_cell, serving_app_cell
 
@@ -137,6 +138,7 @@ def test_a_raw_row_is_served_as_the_notebook_trained_on_it(kernel, tmp_path):
     kernel.run(clean_cell("sales", "regression", 6.0))
     kernel.run(split_cell("sales", "regression", None, 0.25, raw_rows=True))
     ns = _served_namespace(kernel)
+    kernel.run(render("kinds/tables/cells/fold_bags"))  # the zoo's bagged models, which the export registers
     for step in (export_onnx_cell(), parity_cell(), serving_app_cell()):
         kernel.run(step)
 

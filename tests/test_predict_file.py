@@ -82,7 +82,8 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                    "X_test_raw": raw.iloc[index_test]})
         predict_py = [c for c in bundle_cell() if c.source.startswith(("%%writefile bundle/predict.py",
                                                                         "%%writefile bundle/table_files.py"))]
-        run_cells([*export_onnx_cell(), *parity_cell(), *serving_app_cell(), *predict_py], ns)
+        run_cells([*render("kinds/tables/cells/fold_bags"), *export_onnx_cell(), *parity_cell(), *serving_app_cell(),
+                   *predict_py], ns)
     finally:
         os.chdir(cwd)
     test = raw_rows(120, np.random.default_rng(1))

@@ -94,7 +94,7 @@ def test_the_export_of_a_wide_pipeline_finds_its_columns_by_name_and_agrees_with
     ns.update(PARAMS={"family": "logistic_regression"}, METRICS={}, N_PARAMETERS=1501, THRESHOLD=None,
               X_test_raw=ns["X_test"], REQUIREMENTS={"constraints": [], "qps": None, "container_memory_mb": None,
                                                      "quantize_int8": False}, REPORTS=ns["reports"])
-    run_cells(render("cells/bundle_folder"), ns)
+    run_cells(render("cells/bundle_folder", "kinds/tables/cells/fold_bags"), ns)
     cells = render("kinds/tables/cells/export")
     run_cells(cells[:-1], ns)  # to the conversion: the lookup agrees with skl2onnx's own on names and positions
     from skl2onnx.common._topology import Variable  # noqa: PLC0415  (only this test builds skl2onnx variables)

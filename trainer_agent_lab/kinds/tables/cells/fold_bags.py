@@ -9,7 +9,8 @@ import numpy as np
 # so it counts, predicts and exports to ONNX as one.
 from sklearn.base import clone
 from sklearn.ensemble import VotingClassifier, VotingRegressor
-from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.model_selection import KFold as BagFolds  # named apart from the feasibility check's KFold
+from sklearn.model_selection import StratifiedKFold as StratifiedBagFolds
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch
 
@@ -28,7 +29,7 @@ class FoldBagClassifier(VotingClassifier):
         self.le_ = LabelEncoder().fit(y)
         self.classes_ = self.le_.classes_
         codes = self.le_.transform(y)
-        splits = StratifiedKFold(len(self.estimators), shuffle=True, random_state=self.seed).split(X, codes)
+        splits = StratifiedBagFolds(len(self.estimators), shuffle=True, random_state=self.seed).split(X, codes)
         self.estimators_ = [clone(est).fit(X.iloc[rows], codes[rows]) for (_, est), (rows, _)
                             in zip(self.estimators, splits, strict=True)]
         self.named_estimators_ = Bunch(**{name: e for (name, _), e in zip(self.estimators, self.estimators_,
@@ -46,7 +47,7 @@ class FoldBagRegressor(VotingRegressor):
     def fit(self, X, y, **fit_params):
         """Train each estimator on the rows outside its own fold (as many folds as estimators)."""
         y = np.asarray(y)
-        splits = KFold(len(self.estimators), shuffle=True, random_state=self.seed).split(X)
+        splits = BagFolds(len(self.estimators), shuffle=True, random_state=self.seed).split(X)
         self.estimators_ = [clone(est).fit(X.iloc[rows], y[rows]) for (_, est), (rows, _)
                             in zip(self.estimators, splits, strict=True)]
         self.named_estimators_ = Bunch(**{name: e for (name, _), e in zip(self.estimators, self.estimators_,

@@ -4,7 +4,13 @@
 import warnings
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.base import clone  # the bagged models' cell's, with the votes
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    VotingClassifier,
+    VotingRegressor,
+)
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 
@@ -35,7 +41,6 @@ from .context import (
 import optuna
 from lightgbm import LGBMClassifier, LGBMRegressor
 from sklearn import metrics as skm
-from sklearn.base import clone
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import (
     ExtraTreesClassifier,
@@ -44,8 +49,6 @@ from sklearn.ensemble import (
     GradientBoostingRegressor,
     RandomForestClassifier,
     RandomForestRegressor,
-    VotingClassifier,
-    VotingRegressor,
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNet
