@@ -33,11 +33,9 @@ demo: $(STAMP)
 # (`make test-ui`), the binder build (`make test-binder`), `make judgement`. Tests of an optional
 # extra skip without it.
 # How long: `make test` on a fresh clone (git clone, then make test: the .venv build included), measured
-# 2026-12-07 at d697ff8 on this 2-core machine beside a benchmark and three other jobs (load 4-6): 2,913 s wall
-# (pytest 2,682 s for 1,424 tests, 892 s of it the chat panel's browser specs, since moved to `make test-ui`; the
-# binder build, 222 s, moved to `make test-binder`). The 17 acceptance runs go in the background while the other
-# tests run (tests/shared_runs.py) and ended at 1,054 s: the one-core foreground is the longest path. The session's
-# summary prints each shared run's time.
+# 2026-12-07 on this 2-core machine: 1,377 s wall on two xdist workers (pytest 1,172 s for 1,449 tests), against
+# 1,919 s (pytest 1,699 s) in one process. The test files that read the shared runs are one unit of work
+# (tests/conftest.py's scheduler), so one worker does each run once while the other takes the rest.
 # `pytest --collect-only -q | tail -1` counts the tests; --durations 15 names the slowest.
 test: $(STAMP)
 	$(BIN)/ruff check trainer_agent_lab tests benchmarks
