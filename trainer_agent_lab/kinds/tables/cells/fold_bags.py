@@ -15,6 +15,15 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch
 
 
+def fit_on_folds(bag, X, y, splits):
+    """Fit a clone of each of ``bag``'s estimators on the training rows of its own split, as the fitted vote's
+    members (``estimators_``, ``named_estimators_``); ``bag`` itself."""
+    bag.estimators_ = [clone(est).fit(X.iloc[rows], y[rows])
+                       for (_, est), (rows, _) in zip(bag.estimators, splits, strict=True)]
+    bag.named_estimators_ = Bunch(**{name: e for (name, _), e in zip(bag.estimators, bag.estimators_, strict=True)})
+    return bag
+
+
 class FoldBagClassifier(VotingClassifier):
     """The average of its estimators, each trained on the training rows outside one of their stratified folds."""
 
@@ -29,12 +38,8 @@ class FoldBagClassifier(VotingClassifier):
         self.le_ = LabelEncoder().fit(y)
         self.classes_ = self.le_.classes_
         codes = self.le_.transform(y)
-        splits = StratifiedBagFolds(len(self.estimators), shuffle=True, random_state=self.seed).split(X, codes)
-        self.estimators_ = [clone(est).fit(X.iloc[rows], codes[rows]) for (_, est), (rows, _)
-                            in zip(self.estimators, splits, strict=True)]
-        self.named_estimators_ = Bunch(**{name: e for (name, _), e in zip(self.estimators, self.estimators_,
-                                                                          strict=True)})
-        return self
+        return fit_on_folds(self, X, codes, StratifiedBagFolds(len(self.estimators), shuffle=True,
+                                                              random_state=self.seed).split(X, codes))
 
 
 class FoldBagRegressor(VotingRegressor):
@@ -46,10 +51,5 @@ class FoldBagRegressor(VotingRegressor):
 
     def fit(self, X, y, **fit_params):
         """Train each estimator on the rows outside its own fold (as many folds as estimators)."""
-        y = np.asarray(y)
-        splits = BagFolds(len(self.estimators), shuffle=True, random_state=self.seed).split(X)
-        self.estimators_ = [clone(est).fit(X.iloc[rows], y[rows]) for (_, est), (rows, _)
-                            in zip(self.estimators, splits, strict=True)]
-        self.named_estimators_ = Bunch(**{name: e for (name, _), e in zip(self.estimators, self.estimators_,
-                                                                          strict=True)})
-        return self
+        return fit_on_folds(self, X, np.asarray(y),
+                            BagFolds(len(self.estimators), shuffle=True, random_state=self.seed).split(X))
