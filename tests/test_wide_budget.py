@@ -93,14 +93,19 @@ def test_a_wide_tables_search_cuts_its_folds_and_keeps_to_its_seconds(in_tmp: Pa
 
 
 class SlowsDown(ClassifierMixin, BaseEstimator):
-    """A classifier whose fits take ``delay`` seconds more from ``after`` on (the machine got busy mid-search)."""
+    """A classifier whose fits take ``delay`` seconds more once ``after`` fits were made (the machine got busy
+    between two trials). Every fit's (start, end) is kept in ``fits``, on the search's clock."""
 
-    def __init__(self, inner: Any = None, after: float = 0.0, delay: float = 0.0) -> None:
+    fits: list[tuple[float, float]] = []
+
+    def __init__(self, inner: Any = None, after: int = 0, delay: float = 0.0) -> None:
         self.inner, self.after, self.delay = inner, after, delay
 
     def fit(self, X: Any, y: Any) -> SlowsDown:
-        if time.perf_counter() > self.after:
+        began = time.perf_counter()
+        if len(SlowsDown.fits) >= self.after:
             time.sleep(self.delay)
+        SlowsDown.fits.append((began, time.perf_counter()))
         self.model_ = clone(self.inner).fit(X, y)
         self.classes_, self.coef_, self.intercept_ = self.model_.classes_, self.model_.coef_, self.model_.intercept_
         return self
@@ -110,9 +115,14 @@ class SlowsDown(ClassifierMixin, BaseEstimator):
 
 
 def test_a_fold_is_not_started_past_the_deadline_when_the_machine_slows_down_mid_search(in_tmp: Path) -> None:
-    """Fits that were quick when the search began take 0.25 s more after 0.4 s: a trial's first fold is estimated
-    from the last fold of any trial, so no fold starts that would end past the deadline (before, each trial's first
-    fold was estimated from the fit timed before the search)."""
+    """Fits quick in the first two trials take 0.25 s more from then on: a trial's first fold is estimated from the
+    last fold of any trial, so no fold starts that would end past the deadline. Before, each trial's first fold was
+    estimated from the fit timed before the search, and a trial begun with a fast trial's seconds on record started
+    folds up to the deadline, each overrunning it by a slow fit.
+
+    What is checked is when folds start, on the search's own clock, not the wall seconds of the whole search: on a
+    machine whose other core runs more tests, a fit may take longer than any estimate, which says nothing of the
+    rule."""
     ns = split_table(in_tmp, rows=120, columns=4)
     budget, delay = 1.5, 0.25
     ns["reports"] = []
@@ -121,16 +131,19 @@ def test_a_fold_is_not_started_past_the_deadline_when_the_machine_slows_down_mid
                         tune_threshold=False, time_budget_s=budget, margin=0.01, patience=10_000)
     at = next(i for i, c in enumerate(cells) if "study.optimize" in c.source)
     run_cells(cells[:at], ns)
-    build, after = ns["build"], time.perf_counter() + 0.4
+    SlowsDown.fits = []
+    build, after = ns["build"], 2 * ns["folds"].get_n_splits()  # two whole trials at the usual speed
     ns["build"] = lambda family, t: SlowsDown(build(family, t), after, delay)
     run_cells(cells[at:at + 1], ns)
     took = time.perf_counter() - ns["started"]
-    slow = [t for t in ns["study"].trials if t.datetime_start and (t.datetime_complete - t.datetime_start)
-            .total_seconds() > delay]
-    assert slow, "the fits never slowed down"
-    # no fold starts that its estimate ends past the deadline; left: one fold's variance under load (CI: +0.03 s)
-    assert took <= budget + 0.2, (took, ns["recent_fold"], ns["FOLD_SECONDS"])
+    slow = SlowsDown.fits[after:]
+    assert len(slow) >= 2, f"the search made {len(SlowsDown.fits)} fits: the slow ones were not reached"
     assert ns["recent_fold"][0] >= delay and ns["slowest_fold"]["logistic_regression"] >= delay
+    # a slow fold on record makes every later fold's estimate at least `delay`: none starts with less left
+    # (0.02 s: the check runs just before the fit notes its start)
+    late = [round(start - ns["deadline"], 3) for start, _ in slow[1:] if start + delay > ns["deadline"] + 0.02]
+    assert not late, f"folds started with under {delay} s left, at these seconds from the deadline: {late}"
+    assert took <= budget + 2.0, (took, ns["recent_fold"], ns["FOLD_SECONDS"])  # no gross overrun, however busy
 
 
 def test_a_narrow_table_keeps_its_usual_folds(in_tmp: Path) -> None:
