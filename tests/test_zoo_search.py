@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -301,6 +302,38 @@ def test_a_tuned_threshold_is_checked_fold_by_fold(binary_table: Any) -> None:
     assert note and ("holds fold by fold" in note or "keeps the default threshold 0.5" in note)
     head = result["ranked"][0]
     assert (head["threshold"] is None) == ("keeps the default" in note)
+
+
+def test_a_near_tie_that_meets_the_targets_without_the_margin_goes_first_on_a_better_log_loss(
+        binary_table: Any) -> None:
+    """On small data the search's margin above a target is smaller than a row's worth of accuracy: a candidate
+    within one standard error of the best that meets the target (not by the margin) and has a much better
+    out-of-fold log-loss goes first; one that misses the target itself, or lies beyond the noise, does not."""
+    ns, reports = binary_table
+    targets = [{"name": "accuracy", "op": ">=", "value": 0.8}]
+    _search(ns, reports, ["logistic_regression", "gaussian_nb"], metric_constraints=targets, time_budget_s=2.0)
+
+    def candidate(number: int, accuracy: float, log_loss: float) -> SimpleNamespace:
+        metrics = {"accuracy": accuracy, "log_loss": log_loss}
+        score, meets = ns["satisfaction"](metrics, 0.01)
+        return SimpleNamespace(number=number, value=score, params={"family": "logistic_regression"},
+                               user_attrs={"metrics": metrics, "meets": meets, "over_budget": False,
+                                           "threshold": None, "parameters": 4})
+
+    tie_block = render("kinds/tables/cells/ensemble")[0]
+
+    def first_of(*trials: SimpleNamespace) -> SimpleNamespace:
+        ns["ranked"] = list(trials)
+        run_cells([tie_block], ns)
+        return ns["ranked"][0]
+
+    lucky, steady = candidate(1, 0.82, 0.45), candidate(2, 0.805, 0.30)  # steady: 0.805 < 0.8 + the margin
+    assert first_of(lucky, steady) is steady and ns["ranked"][1] is lucky
+    assert ns["noise"] > 0.82 - 0.805 and lucky.user_attrs["meets"] and not steady.user_attrs["meets"]
+    assert first_of(lucky, candidate(3, 0.795, 0.30)) is lucky  # within the noise, but it misses the target itself
+    high = candidate(4, 0.87, 0.45)
+    beyond = candidate(5, 0.87 - ns["noise"] - 0.01, 0.30)  # meets the target, beyond one standard error
+    assert beyond.user_attrs["meets"] and first_of(high, beyond) is high
 
 
 def test_latency_is_measured_in_rounds_and_again_after_a_pause(tmp_path: Path,

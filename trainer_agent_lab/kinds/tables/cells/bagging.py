@@ -2,6 +2,8 @@
 each fold's other rows, steadier than one fit on every row for the models that vary most with their rows."""
 
 # %% [context]
+import time
+
 import numpy as np
 
 from .context import (
@@ -15,6 +17,7 @@ from .context import (
     _report,
     estimated_onnx_bytes,
     folds,
+    started,
     trials,
     y_train,
 )
@@ -30,8 +33,8 @@ BAG_MAX_ROWS = 20000
 # them; linear models, naive Bayes, kNN and SVMs vary little, and forests are averages already, so they are not bagged.
 # It is done where the request leaves room: no latency target or int8 model (a call would run every fold's model:
 # BAG_OFF says so), the parameter and file-size limits hold for all the fold models together, the table is small
-# enough to be searched whole, and the fits take a share of the search's seconds (the chosen trial's folds say how
-# long they take).
+# enough to be searched whole, and the fits take no more than the search's seconds left unspent (it stops early
+# once it plateaus), or a small share of them (the chosen trial's folds say how long the fits take).
 VARIES = ("decision_tree", "gradient_boosting", "hist_gradient_boosting", "lightgbm", "xgboost", "mlp")
 head = RANKED[0]
 members = head["params"].get("members") or [head["params"]]
@@ -41,7 +44,7 @@ if "trial" in head:  # a single model: its own trial's folds
     per_fold[head["params"]["family"]] = float(trials.loc[trials["trial"] == head["trial"], "seconds"].max()) / n_splits
 bag_seconds = BAG_FOLDS * sum(per_fold.get(m["family"], 0.0) for m in members)
 bag_parameters = BAG_FOLDS * int(head.get("parameters") or 0)
-BAG_SECONDS = max(2.0, 0.05 * TIME_BUDGET_S)
+BAG_SECONDS = max(2.0, 0.05 * TIME_BUDGET_S, TIME_BUDGET_S - (time.perf_counter() - started))
 smallest_class = int(np.bincount(np.asarray(y_train)).min()) if CLASSIFY else len(y_train)
 why_not = (BAG_OFF or ("none of its models varies much with its rows" if not any(m["family"] in VARIES
                                                                                for m in members) else "")

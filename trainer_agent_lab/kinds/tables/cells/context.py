@@ -112,6 +112,8 @@ count_parameters: Callable[..., int]
 estimated_onnx_bytes: Callable[..., float]
 #: ``compute_metrics(y_true, scores, threshold=None)``: metrics from probabilities or predictions.
 compute_metrics: Callable[..., dict[str, float]]
+#: The metrics a lower value of is better (errors and losses), as the metrics step names them.
+LOWER_IS_BETTER: list[str]
 #: ``satisfaction(values, margin)``: the search's score of metrics against the targets, and whether all are met.
 satisfaction: Callable[..., tuple[float, bool]]
 #: ``tune_threshold(y_true, proba)``: the positive-class threshold that best meets the targets, and its metrics.
@@ -151,6 +153,8 @@ FOLD_SECONDS: float
 CV_NOTE: str
 remember_out_of_fold: Callable[..., None]
 best_out_of_fold: dict[str, dict[str, Any]]
+#: ``time.perf_counter()`` when the model search began (its seconds are ``TIME_BUDGET_S`` from then).
+started: float
 #: The search's optuna study and its finished trials, best first (``search.py``), and the finished trials as a table
 #: (``trials``: trial number, family, score, parameters, metrics, seconds).
 study: Any

@@ -12,6 +12,7 @@ from .context import (
     BYTES_LIMIT,
     CLASSIFY,
     FIRST_FOLDS,
+    LOWER_IS_BETTER,
     MARGIN,
     METRIC_CONSTRAINTS,
     N_CLASSES,
@@ -37,23 +38,40 @@ ENSEMBLE_GAIN = 0.002
 ENSEMBLE_ROUNDS = 15
 
 # %% Near-ties first: a metric of decisions (accuracy, F1, ...) moves by a whole row at a time, so on small data the
-# candidates within one standard error of the best (sqrt(p (1 - p) / N) of it) that meet the targets as it does cannot
-# be told apart by it. Among those, the one with the best out-of-fold log-loss (a proper score, which every row's
-# probability informs, not only the rows near a boundary) is ranked first; the others keep their order behind it.
+# candidates within one standard error of the best (sqrt(p (1 - p) / N) of it) cannot be told apart by it. Nor can a
+# margin that small: when the best clears the targets with the search's margin, a near-tie that meets them without
+# it is as likely to meet them on new rows. Among the near-ties, the one with the best out-of-fold log-loss (a proper
+# score, which every row's probability informs, not only the rows near a boundary) is ranked first; the others keep
+# their order behind it. When the best misses a target, only near-ties that miss as it does (by their penalised
+# scores) are compared.
 CONTINUOUS = ("log_loss", "brier", "roc_auc", "pr_auc")  # scores of probabilities: no ties to break
 best_value, lead = ranked[0].value, ranked[0].user_attrs
 p_best = min(max(lead["metrics"][OBJECTIVE], 0.0), 1.0)
 noise = (float(np.sqrt(max(p_best * (1 - p_best), 1.0 / N_SEARCH) / N_SEARCH))
          if CLASSIFY and OBJECTIVE not in CONTINUOUS else 0.0)
-ties = [t for t in ranked if t.value >= best_value - noise and t.user_attrs["meets"] == lead["meets"]
-        and not t.user_attrs["over_budget"] and "log_loss" in t.user_attrs["metrics"]]
+
+
+def near_tie(trial):
+    """Whether ``trial`` cannot be told apart from the best (``lead``) within ``noise``, as the targets go."""
+    if trial.user_attrs["over_budget"] or "log_loss" not in trial.user_attrs["metrics"]:
+        return False
+    if not lead["meets"]:
+        return not trial.user_attrs["meets"] and trial.value >= best_value - noise
+    sign = -1.0 if OBJECTIVE in LOWER_IS_BETTER else 1.0
+    metrics = trial.user_attrs["metrics"]
+    return satisfaction(metrics, 0.0)[1] and sign * metrics[OBJECTIVE] >= sign * lead["metrics"][OBJECTIVE] - noise
+
+
+ties = [t for t in ranked if near_tie(t)]
 if len(ties) > 1 and min(ties, key=lambda t: t.user_attrs["metrics"]["log_loss"]) is not ranked[0]:
     settled = min(ties, key=lambda t: t.user_attrs["metrics"]["log_loss"])
+    short = "" if settled.user_attrs["meets"] else " (it meets the targets, not by the search's margin of " \
+        f"{MARGIN}: a difference the rows cannot tell apart)"
     print(f"{len(ties)} candidates lie within one standard error ({noise:.4f}) of the best {OBJECTIVE}: "
           f"{settled.params['family']} (trial {settled.number}, {OBJECTIVE} "
           f"{settled.user_attrs['metrics'][OBJECTIVE]:.4f}, log-loss {settled.user_attrs['metrics']['log_loss']:.4f}) "
           f"has the best out-of-fold log-loss among them (the best by {OBJECTIVE}: {lead['metrics']['log_loss']:.4f}), "
-          "so it goes first.")
+          f"so it goes first{short}.")
     ranked = [settled, *(t for t in ranked if t is not settled)]
 
 
