@@ -125,9 +125,11 @@ def test_predict_answers_the_sample_as_the_notebook_did(bundle: Path, served: st
     assert _post(served, one).json()["predictions"] == expected["predictions"][:1]
 
 
-def test_health_and_metrics(served: str) -> None:
+def test_health_and_metrics(bundle: Path, served: str) -> None:
     health = httpx.get(f"{served}/health", timeout=10)
     assert health.status_code == 200 and health.json()["status"] == "ok"
+    # its own answered and refused requests: under xdist the module's other tests may run on another worker
+    assert _post(served, (bundle / "sample_request.json").read_bytes()).status_code == 200
     _post(served, b"{not json")
     metrics = httpx.get(f"{served}/metrics", timeout=10)
     assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
