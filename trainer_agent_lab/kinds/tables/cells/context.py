@@ -112,8 +112,6 @@ count_parameters: Callable[..., int]
 estimated_onnx_bytes: Callable[..., float]
 #: ``compute_metrics(y_true, scores, threshold=None)``: metrics from probabilities or predictions.
 compute_metrics: Callable[..., dict[str, float]]
-#: The metrics a lower value of is better (errors and losses), as the metrics step names them.
-LOWER_IS_BETTER: list[str]
 #: ``satisfaction(values, margin)``: the search's score of metrics against the targets, and whether all are met.
 satisfaction: Callable[..., tuple[float, bool]]
 #: ``tune_threshold(y_true, proba)``: the positive-class threshold that best meets the targets, and its metrics.
