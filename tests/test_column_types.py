@@ -80,6 +80,51 @@ def test_column_types_reads_dates_booleans_currency_and_text(kernel, tmp_path):
     assert [i["name"] for i in kernel["RECIPE"]["raw_inputs"]][:4] == ["Day", "opened", "created_at", "Member?"]
 
 
+def test_periods_as_time_series_write_them_are_dates_and_codes_are_not_numbers(kernel, tmp_path):
+    """R's time series and tsibbles write their periods as decimal years (1980.0833 is February 1980), "1970 Q1"
+    and "1939 Jan": each is read as a date, so the month (the season) is a feature; whole years, durations named
+    ``time`` and codes that start with three capitals stay what they are."""
+    n = 48
+    months = pd.period_range("1979-01", periods=n, freq="M")
+    frame = pd.DataFrame({
+        "time": [round(p.year + (p.month - 1) / 12, 4) for p in months],  # 4 places, as files round them
+        "Quarter": [f"{p.year} Q{p.quarter}" for p in months],
+        "Month": [p.strftime("%Y %b") for p in months],
+        "year": [p.year for p in months],
+        "survival_time": np.linspace(1000.3, 2400.9, n),  # a duration in days, not a date
+        "Series_ID": [f"CEU05000000{i % 3:02d}" for i in range(n)],
+        "cost": [f"USD {100 + i}.50" for i in range(n)],
+    })
+    frame["value"] = 10 + 5 * np.sin(2 * np.pi * np.arange(n) / 12)
+    frame.to_csv(tmp_path / "series.csv", index=False)
+    kernel.run(load_cell("series.csv"))
+    result = kernel.run(column_types_cell("value"))
+
+    read = {row["column"]: (row["type read"], row["decision"]) for row in result["column_types"]}
+    assert read["time"] == ("decimal year", "calendar features")
+    assert read["Quarter"][1] == read["Month"][1] == "calendar features"
+    assert read["year"][1] == read["survival_time"][1] == "number"
+    assert read["Series_ID"][1] == "one-hot" and read["cost"][1] == "number"
+    df = kernel["df"]
+    assert df["time_month"].tolist() == [float(p.month) for p in months]  # 1979.0833 is February, not January
+    assert df["time_year"].tolist() == df["Month_year"].tolist() == [float(p.year) for p in months]
+    assert df["Quarter_month"].tolist() == [float(3 * p.quarter - 2) for p in months]
+    assert df["Month_month"].tolist() == df["time_month"].tolist() and "time_hour" not in df
+    assert df["cost"].tolist() == [100.5 + i for i in range(n)]
+
+    steps = {step["raw"]: step for step in kernel["RECIPE"]["columns"]}
+    assert steps["time"]["unit"] == "year" and steps["Quarter"]["format"] == "quarter"
+    inputs = {item["name"]: item for item in kernel["RECIPE"]["raw_inputs"]}
+    assert "decimal year" in inputs["time"]["description"] and "quarter" in inputs["Quarter"]["description"]
+    # the bundle computes the same columns from the raw values a client sends: numbers, or the same text
+    sent = pd.DataFrame({"time": [1980.0833, "1980.9167"], "Quarter": ["Q2 1980", "1980-Q4"],
+                         "Month": ["1980 Feb", "1980 Dec"], "year": [1980, 1980], "survival_time": [1, 2],
+                         "Series_ID": ["CEU0500000000"] * 2, "cost": ["USD 1", "2 USD"]})
+    served = table_features.to_model_frame(sent, kernel["RECIPE"])
+    assert served["time_month"].tolist() == served["Month_month"].tolist() == [2.0, 12.0]
+    assert served["Quarter_month"].tolist() == [4.0, 10.0] and served["cost"].tolist() == [1.0, 2.0]
+
+
 def test_rare_classes_merge_and_the_stratified_split_works(kernel, tmp_path):
     rng = np.random.default_rng(1)
     n = 60

@@ -12,9 +12,11 @@ kind             raw values -> model columns
 ===============  ==========================================================================================
 ``number``       numbers, or numbers written as text (``"$12.50"``, ``"12%"``, ``"1,234"``) -> one float
 ``boolean``      yes/no, Y/N, true/false, t/f, 1/0 (and JSON booleans) -> one float, 1.0 or 0.0
-``datetime``     dates and times (text in the recipe's format, ISO text, datetime values, or epoch seconds
-                 when ``unit`` is set) -> calendar features: year, month, day, day of week, weekend, day of
-                 year and its sine and cosine (so season is smooth for linear models), hour where present
+``datetime``     dates and times (text in the recipe's format, ISO text, datetime values, epoch seconds when
+                 ``unit`` is ``"s"`` or ``"ms"``, decimal years such as R's time series write when it is
+                 ``"year"``: 1980.0833 is February 1980; quarters such as "1970 Q1" when the format is
+                 ``"quarter"``) -> calendar features: year, month, day, day of week, weekend, day of year and
+                 its sine and cosine (so season is smooth for linear models), hour where present
 ``category``     text -> one text column; values outside ``keep`` (when given) become ``other``
 ===============  ==========================================================================================
 
@@ -41,8 +43,14 @@ __all__ = ["CALENDAR_PARTS", "onnx_feed", "parse_datetime", "parse_number", "pla
 CALENDAR_PARTS = ("year", "month", "day", "dayofweek", "weekend", "dayofyear", "doy_sin", "doy_cos", "hour")
 #: What a value outside a category column's ``keep`` list becomes.
 OTHER = "other"
-_NUMBER_JUNK = re.compile(r"[\s$€£¥₹%\u00a0]|^[A-Z]{3}(?=[\d.-])|(?<=[\d.])[A-Z]{3}$")
+#: The ISO 4217 codes an amount is written with ("USD 12.50", "12,50 EUR"); any other three capitals before digits
+#: make a code ("CEU0500000001", "SKU123"), which is not a number.
+_CURRENCIES = ("USD|EUR|GBP|JPY|CNY|RMB|INR|CHF|CAD|AUD|NZD|SEK|NOK|DKK|ISK|PLN|CZK|HUF|RON|BGN|RUB|UAH|TRY|ILS|"
+               "AED|SAR|QAR|EGP|NGN|KES|ZAR|BRL|MXN|ARS|CLP|COP|PEN|KRW|SGD|HKD|TWD|THB|IDR|MYR|PHP|VND|PKR|BDT|LKR")
+_NUMBER_JUNK = re.compile(rf"^(?:{_CURRENCIES})(?=\s*[\d.-])|(?<=[\d.])\s*(?:{_CURRENCIES})$|[\s$€£¥₹%\u00a0]")
 _EPOCH = datetime(1970, 1, 1)
+#: A quarter written as people and R's tsibble write it: "1970 Q1", "1970-Q1", "1970Q1", "Q1 1970", "q1/1970".
+_QUARTER = re.compile(r"^(?:(\d{4})\s*[-/ ]?\s*[Qq]([1-4])|[Qq]([1-4])\s*[-/ ]?\s*(\d{4}))$")
 
 
 def is_missing(value: Any) -> bool:
@@ -105,6 +113,8 @@ def parse_datetime(value: Any, fmt: str | None = None, unit: str | None = None) 
             tzinfo=None)
     if isinstance(value, date):
         return datetime.combine(value, time())
+    if unit == "year":
+        return _decimal_year(parse_number(value))
     if unit is not None or isinstance(value, (int, float, np.integer, np.floating)):
         seconds = parse_number(value)
         if unit is None or not math.isfinite(seconds):
@@ -114,6 +124,12 @@ def parse_datetime(value: Any, fmt: str | None = None, unit: str | None = None) 
         except OverflowError:
             return None
     text = str(value).strip()
+    if fmt == "quarter":
+        found = _QUARTER.match(text)
+        if found is None:
+            return None
+        year, quarter = (found.group(1), found.group(2)) if found.group(1) else (found.group(4), found.group(3))
+        return datetime(int(year), 3 * int(quarter) - 2, 1)
     try:
         if fmt and fmt != "iso":
             return datetime.strptime(text, fmt)
@@ -121,6 +137,21 @@ def parse_datetime(value: Any, fmt: str | None = None, unit: str | None = None) 
     except ValueError:
         return None
     return parsed if parsed.tzinfo is None else parsed.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _decimal_year(number: float) -> datetime | None:
+    """The moment a decimal year stands for, as R's time series (``time()`` of a ``ts``) and zoo's ``yearmon``
+    write them: each month is a twelfth of the year, so 1980.0833 is 1 February 1980 and 1965.25 is 1 April; the
+    rest of a month's twelfth is its days (whole days: a decimal year carries no time of day). None outside the
+    years 1..9999."""
+    if not math.isfinite(number) or not 1 <= number < 10000:
+        return None
+    year = math.floor(number)
+    months = (number - year) * 12
+    month = min(11, math.floor(months + 0.01))  # 0.0833 written to 4 places is 0.9996 of a month: February
+    first = datetime(year, month + 1, 1)
+    days = ((datetime(year + 1, 1, 1) if month == 11 else datetime(year, month + 2, 1)) - first).days
+    return first + timedelta(days=min(math.floor(max(months - month, 0.0) * days + 0.01), days - 1))
 
 
 def calendar(moment: datetime | None) -> dict[str, float]:

@@ -19,10 +19,15 @@ import table_features
 DATE_FORMATS = ("iso", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%d/%m/%y", "%m/%d/%y",
                 "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%Y/%m/%d %H:%M:%S",
                 "%b %d %Y", "%b %d, %Y", "%d %b %Y", "%B %d %Y", "%B %d, %Y", "%d %B %Y", "%a %b %d %Y",
-                "%Y%m%d", "%Y-%m", "%b %Y", "%B %Y")
+                "%Y%m%d", "%Y-%m", "%b %Y", "%B %Y", "%Y %b", "%Y %B", "%YM%m", "quarter")  # "1939 Jan", "2021M03",
+# "1970 Q1" (quarters: table_features.py reads them)
 BOOLEANS = {"true": ("true", "yes", "y", "t", "1", "on"), "false": ("false", "no", "n", "f", "0", "off")}
 TIME_NAME = re.compile(r"(^|_)(time|timestamp|ts|epoch|date|datetime|created|updated|modified)(_|$)|_at$")
 EPOCH_RANGES = {"s": (1e8, 4.2e9), "ms": (1e11, 4.2e12)}  # 1973..2103
+#: A decimal year (R's time series, zoo's yearmon: 1980.0833 is February 1980) is read in a column named like a time
+#: or a year whose values lie in YEAR_RANGE, some of them fractional, each a whole number of months (or weeks) in.
+YEAR_NAME = re.compile(r"(^|_)(years?|yr)(_|$)")
+YEAR_RANGE = (1000, 2500)
 
 # %% [parameters]
 TARGET = "target"
@@ -39,7 +44,8 @@ def share_read(texts, read):
 
 def date_format(texts):
     """The date format that reads the most of ``texts`` (at least 95% of them), or None."""
-    if not all(re.search(r"\d", t) for t in texts) or not any(re.search(r"[-/.: ,]|^\d{8}$", t) for t in texts):
+    if not all(re.search(r"\d", t) for t in texts) or not any(
+            re.search(r"[-/.: ,]|^\d{8}$|^\d{4}[QqM]\d\d?$|^[Qq]\d", t) for t in texts):
         return None
     rates = {fmt: share_read(texts, lambda t, f=fmt: table_features.parse_datetime(t, f)) for fmt in DATE_FORMATS}
     best = max(rates, key=rates.get)  # ties go to the first format: ISO, then day-first
@@ -53,6 +59,18 @@ def datetime_step(col, raw_name, moments, **how):
     return {"raw": raw_name, "column": col, "kind": "datetime", "parts": parts, **how}
 
 
+def decimal_years(finite):
+    """Whether numbers are decimal years: within YEAR_RANGE, some fractional, every fraction a whole number of
+    twelfths (months, quarters, halves) or of 52nds (weeks) of the year, to the 4 places files round them to."""
+    low, high = YEAR_RANGE
+    if not len(finite) or not finite.between(low, high).all():
+        return False
+    fractions = (finite - np.floor(finite)).to_numpy(dtype=float)
+    if not (fractions > 1e-9).any():
+        return False  # whole years: a number, as they are
+    return any(bool((np.abs(fractions * k - np.round(fractions * k)) < 0.002 * k).all()) for k in (12, 52))
+
+
 def read_column(col, raw_name, values, n_rows):
     """(type read, recipe step or None to drop it, decision, reason) for one input column (a number column costs
     a few microseconds unless it is named like a time: a wide table has thousands)."""
@@ -63,7 +81,15 @@ def read_column(col, raw_name, values, n_rows):
     if pd.api.types.is_bool_dtype(values):
         return "boolean", {"raw": raw_name, "column": col, "kind": "boolean", **BOOLEANS}, "0/1", "true/false values"
     if pd.api.types.is_numeric_dtype(values):
-        finite = values[np.isfinite(values.astype(float))] if TIME_NAME.search(col.lower()) else values[:0]
+        timely = TIME_NAME.search(col.lower()) or YEAR_NAME.search(col.lower())
+        finite = values[np.isfinite(values.astype(float))] if timely else values[:0]
+        if decimal_years(finite):
+            moments = [table_features.parse_datetime(v, unit="year") for v in finite[:500]]
+            shown = float(finite[finite % 1 > 0].iloc[0])
+            return "decimal year", datetime_step(col, raw_name, moments, unit="year"), "calendar features", (
+                f"named like a time, values are decimal years as R's time series write them ({shown:.4f} is "
+                f"{table_features.parse_datetime(shown, unit='year'):%b %Y}), {min(moments):%Y}..{max(moments):%Y}")
+        finite = finite if TIME_NAME.search(col.lower()) else values[:0]  # epoch seconds: named like a time
         for unit, (low, high) in EPOCH_RANGES.items():
             if len(finite) and finite.between(low, high).all() and (finite % 1 == 0).all():
                 moments = [table_features.parse_datetime(v, unit=unit) for v in finite[:500]]
@@ -84,7 +110,7 @@ def read_column(col, raw_name, values, n_rows):
     fmt = date_format(sample)
     if fmt is not None:
         moments = [table_features.parse_datetime(t, fmt) for t in sample]
-        shown = "ISO 8601" if fmt == "iso" else fmt
+        shown = {"iso": "ISO 8601", "quarter": "year and quarter"}.get(fmt, fmt)
         return "text", datetime_step(col, raw_name, moments, format=fmt), "calendar features", (
             f"dates like {sample[0]!r} ({shown}); a date is never an identifier")
     decimal = "," if any(re.fullmatch(r"-?\d+,\d{1,2}", t) for t in sample) and not any(
@@ -123,8 +149,11 @@ def raw_input(step, values):
     if kind == "category":
         return {"name": step["raw"], "dtype": "string"}
     examples = [str(v) for v in values.dropna().astype(str).head(3)]
-    described = {"datetime": "a date or time" + (f" (format {step['format']})" if step.get("format") else
-                                                  f" (epoch {step.get('unit')})"),
+    described = {"datetime": "a date or time" + (
+                     " (a year and quarter, like 1970 Q1)" if step.get("format") == "quarter" else
+                     f" (format {step['format']})" if step.get("format") else
+                     " (a decimal year, as R's time series write it: 1980.0833 is February 1980)"
+                     if step.get("unit") == "year" else f" (epoch {step.get('unit')})"),
                  "boolean": "true/false, yes/no, 1/0", "number": "a number, or one written as text"}[kind]
     return {"name": step["raw"], "dtype": {"datetime": "date"}.get(kind, kind if kind == "boolean" else "text"),
             "description": described + "; null if unknown", "examples": examples}
