@@ -262,6 +262,52 @@ def test_a_target_never_negative_may_be_learnt_on_a_log_scale_and_exports(
     assert parity["label_agreement"] >= 0.999, parity
 
 
+def test_after_a_split_in_time_order_the_search_validates_on_blocks_of_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A monthly series that trends (its time a decimal year, as R writes it), split in time order: the search's
+    folds are contiguous blocks of the training months, in order and not repeated, so a model is scored on stretches
+    of time it did not learn from; shuffled folds, as before, let the forest follow the months around each month and
+    score far better than on blocks, where the trend's ridge, which carries on past the training rows, leads."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rng = np.random.default_rng(3)
+    n = 120
+    frame = pd.DataFrame({"time": [round(1990 + i / 12, 4) for i in range(n)]})
+    frame["sales"] = 50 + 0.8 * np.arange(n) + 6 * np.sin(2 * np.pi * np.arange(n) / 12) + rng.normal(0, 1, n)
+    frame.sample(frac=1.0, random_state=0).to_csv("data.csv", index=False)  # rows shuffled, as files often are
+    ns, reports = {"display": display, "__name__": "__main__", "time": time}, []
+    run_cells([*setup_cell(3, {"constraints": []}), *load_cell("data.csv")], ns)
+    ns["_report"] = lambda **results: reports.append(ns["_plain"](results))
+    run_cells([*column_types_cell("sales"), *split_cell("sales", "regression", None, 0.25, "time", "it drifts")], ns)
+    ns.update(HistGradientBoostingRegressor=HistGradientBoostingRegressor, Ridge=Ridge)  # the feasibility probes'
+    settings = {"objective": "r2", "metric_constraints": [], "param_limit": None, "bytes_limit": None,
+                "tune_threshold": False, "time_budget_s": 6.0, "margin": 0.01, "patience": 2}
+    families = ["ridge", "random_forest"]
+    run_cells(search_cell(families=families, defaults=[default_settings(f, 90) for f in families], **settings), ns)
+
+    assert ns["IN_TIME"] and ns["REPEATS"] == 1 and ns["folds"].get_n_splits() == ns["N_FOLDS"] == 5
+    blocks = [val for _, val in ns["folds"].split(ns["X_search"])]
+    assert np.array_equal(np.concatenate(blocks), np.arange(90))  # contiguous, in order, every row once
+    months = ns["X_search"]["time_year"] * 12 + ns["X_search"]["time_month"]
+    assert months.is_monotonic_increasing  # the training rows are in time order, so a block is a stretch of time
+    best = {}
+    for trial in ns["study"].trials:
+        if trial.value is not None:
+            best[trial.params["family"]] = max(best.get(trial.params["family"], -np.inf), trial.value)
+    assert best["ridge"] > best["random_forest"] + 0.05  # the blocks at the ends ask the forest to extrapolate
+
+    ns["IN_TIME"] = False  # the same rows in shuffled folds, as before: the forest scores as if it could
+    shuffled = ns["make_folds"](5, 1)
+    tried = next(t for t in ns["study"].trials if t.value is not None and t.params["family"] == "random_forest")
+    forest = ns["pipeline"]("random_forest", optuna.trial.FixedTrial(tried.params))
+    oof = np.zeros(90)
+    for fit_rows, val_rows in shuffled.split(ns["X_search"]):
+        oof[val_rows] = forest.fit(ns["X_search"].iloc[fit_rows], ns["y_search"][fit_rows]).predict(
+            ns["X_search"].iloc[val_rows])
+    shuffled_r2 = 1 - np.sum((oof - ns["y_search"]) ** 2) / np.sum((ns["y_search"] - ns["y_search"].mean()) ** 2)
+    assert shuffled_r2 > best["random_forest"] + 0.2  # shuffled folds hide what blocks of time show
+
+
 def test_a_number_with_gaps_gets_a_missing_flag_the_models_learn_from_and_onnx_reproduces(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)

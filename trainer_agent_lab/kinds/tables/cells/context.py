@@ -52,6 +52,9 @@ X_test: pd.DataFrame
 #: names): what a client sends the bundle.
 TEST_ROWS: pd.Index
 X_test_raw: pd.DataFrame
+#: The date column the split followed (the newest rows are the test set; the training rows are in time order), or
+#: None for a random split.
+TIME_COLUMN: str | None
 #: Classification: int codes ``0..k-1``; regression: float64.
 y_train: np.ndarray
 y_test: np.ndarray

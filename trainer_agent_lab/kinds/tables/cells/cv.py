@@ -7,15 +7,30 @@ import time
 import numpy as np
 from IPython.display import Markdown, display
 from sklearn.base import clone
-from sklearn.model_selection import KFold, StratifiedKFold
 
-from .context import CLASSIFY, DEFAULTS, N_SEARCH, SEED, TIME_BUDGET_S, X_search, _report, make_model, y_search
+from .context import (
+    CLASSIFY,
+    DEFAULTS,
+    N_SEARCH,
+    SEED,
+    TIME_BUDGET_S,
+    TIME_COLUMN,
+    X_search,
+    _report,
+    make_model,
+    y_search,
+)
 
 # isort: split
 # %% How each candidate is cross-validated on the training split: 5 folds under 1,000 rows, else 3. On small data
 # the folds are repeated with fresh shuffles (3 times under 500 rows, twice under 1,000), so that the choice between
 # close candidates is not the noise of one split; each row's out-of-fold prediction is its mean over the repeats.
-from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
+# After a split in time order (the test rows are the newest) the folds are contiguous blocks of time, unshuffled
+# and not repeated: shuffled folds let a model learn each row's neighbours in time, so the search would choose the
+# model that interpolates best (a forest that follows the level of the months around a month) where the test asks
+# for the one that carries on past the rows it learned from. The training rows are in time order (the split sorted
+# them; a large table's sample keeps their order).
+from sklearn.model_selection import KFold, RepeatedKFold, RepeatedStratifiedKFold, StratifiedKFold
 from threadpoolctl import threadpool_limits
 
 # The search fits many small models one after another: a multi-threaded BLAS only fights over the cores for them
@@ -28,12 +43,22 @@ X_search = X_search.copy()
 N_FOLDS = 5 if N_SEARCH < 1000 else 3
 if CLASSIFY:  # stratified folds need every fold to see a class: never more folds than the largest class has rows
     N_FOLDS = max(2, min(N_FOLDS, int(np.unique(np.asarray(y_search), return_counts=True)[1].max())))
-REPEATS = 3 if N_SEARCH < 500 else 2 if N_SEARCH < 1000 else 1
-if REPEATS > 1:
-    folds = (RepeatedStratifiedKFold if CLASSIFY else RepeatedKFold)(n_splits=N_FOLDS, n_repeats=REPEATS,
-                                                                     random_state=SEED)
-else:
-    folds = (StratifiedKFold if CLASSIFY else KFold)(n_splits=N_FOLDS, shuffle=True, random_state=SEED)
+IN_TIME = TIME_COLUMN is not None
+REPEATS = 1 if IN_TIME else 3 if N_SEARCH < 500 else 2 if N_SEARCH < 1000 else 1
+
+
+def make_folds(n_folds, repeats):
+    """The splitter: blocks of time after a split in time order; else shuffled folds, stratified for classes,
+    repeated with fresh shuffles when ``repeats`` > 1."""
+    if IN_TIME:
+        return KFold(n_splits=n_folds, shuffle=False)
+    if repeats > 1:
+        return (RepeatedStratifiedKFold if CLASSIFY else RepeatedKFold)(n_splits=n_folds, n_repeats=repeats,
+                                                                         random_state=SEED)
+    return (StratifiedKFold if CLASSIFY else KFold)(n_splits=n_folds, shuffle=True, random_state=SEED)
+
+
+folds = make_folds(N_FOLDS, REPEATS)
 
 # %% What one fit costs on this table: the first default's fit and prediction on one fold, timed. A trial
 # cross-validates every fold; where that would take over TRIAL_SHARE of the search's seconds (a wide table: every
@@ -58,8 +83,9 @@ CV_NOTE = "" if N_FOLDS * REPEATS == planned else (
     f"{planned} fits per trial would take about {planned * FOLD_SECONDS:.0f} s of the search's {TIME_BUDGET_S:.0f} s, "
     f"so each trial cross-validates {N_FOLDS * REPEATS} folds instead (noisier scores, more trials within the time).")
 if CV_NOTE:  # the fewer folds: as many shuffles of the repeated splitter as are left (one, as a rule)
-    folds = (RepeatedStratifiedKFold if CLASSIFY else RepeatedKFold)(n_splits=N_FOLDS, n_repeats=REPEATS,
-                                                                     random_state=SEED)
+    folds = make_folds(N_FOLDS, REPEATS) if IN_TIME else (
+        RepeatedStratifiedKFold if CLASSIFY else RepeatedKFold)(n_splits=N_FOLDS, n_repeats=REPEATS,
+                                                                random_state=SEED)
     _report(cv_plan={"folds": N_FOLDS, "repeats": REPEATS, "planned_fits": planned,
                      "fold_seconds": round(FOLD_SECONDS, 3)}, say=[CV_NOTE])
 
@@ -69,7 +95,10 @@ FIRST_FOLDS = [val_rows for _, val_rows in list(folds.split(X_search, y_search))
 REPEATED = (f", repeated {REPEATS} times with fresh shuffles ({N_SEARCH:,} training rows: one split alone would "
             "be noise)"
             if REPEATS > 1 else "")
-display(Markdown(f"Cross-validation: {N_FOLDS} folds{REPEATED}." + (f" {CV_NOTE}" if CV_NOTE else "")))
+IN_ORDER = (f", each a block of time in order ({TIME_COLUMN}: the split tests on the newest rows, so each fold "
+            "is a stretch of time the model did not learn from, not rows scattered among those it did)"
+            if IN_TIME else "")
+display(Markdown(f"Cross-validation: {N_FOLDS} folds{REPEATED}{IN_ORDER}." + (f" {CV_NOTE}" if CV_NOTE else "")))
 
 # The best out-of-fold predictions of each family within the limits (what a soft vote of the best members would
 # have predicted is their mean, with no further training).
