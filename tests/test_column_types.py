@@ -110,6 +110,7 @@ def test_periods_as_time_series_write_them_are_dates_and_codes_are_not_numbers(k
     assert df["time_year"].tolist() == df["Month_year"].tolist() == [float(p.year) for p in months]
     assert df["Quarter_month"].tolist() == [float(3 * p.quarter - 2) for p in months]
     assert df["Month_month"].tolist() == df["time_month"].tolist() and "time_hour" not in df
+    assert not {"time_day", "time_dayofweek", "Quarter_weekend"} & set(df)  # the weekday of a month's 1st is noise
     assert df["cost"].tolist() == [100.5 + i for i in range(n)]
 
     steps = {step["raw"]: step for step in kernel["RECIPE"]["columns"]}

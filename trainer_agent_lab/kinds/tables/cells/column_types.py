@@ -53,9 +53,13 @@ def date_format(texts):
 
 
 def datetime_step(col, raw_name, moments, **how):
-    """The recipe step of a date column: calendar features, with the hour where the values carry a time."""
+    """The recipe step of a date column: calendar features, with the hour where the values carry a time; a monthly or
+    quarterly column (every date the first of its month) has no day, day of week or weekend worth learning: the
+    weekday of the 1st of each month is noise a small table's model would fit."""
     has_time = any(m is not None and (m.hour or m.minute) for m in moments)
-    parts = [p for p in table_features.CALENDAR_PARTS if p != "hour" or has_time]
+    monthly = all(m is None or m.day == 1 for m in moments)
+    daily = ("day", "dayofweek", "weekend")
+    parts = [p for p in table_features.CALENDAR_PARTS if (p != "hour" or has_time) and not (monthly and p in daily)]
     return {"raw": raw_name, "column": col, "kind": "datetime", "parts": parts, **how}
 
 
