@@ -16,7 +16,8 @@ kind             raw values -> model columns
                  ``unit`` is ``"s"`` or ``"ms"``, decimal years such as R's time series write when it is
                  ``"year"``: 1980.0833 is February 1980; quarters such as "1970 Q1" when the format is
                  ``"quarter"``) -> calendar features: year, month, day, day of week, weekend, day of year and
-                 its sine and cosine (so season is smooth for linear models), hour where present
+                 its sine and cosine (so season is smooth for linear models), hour where present; the
+                 recipe's ``parts`` say which (a monthly column has no day, weekday or weekend)
 ``category``     text -> one text column; values outside ``keep`` (when given) become ``other``
 ===============  ==========================================================================================
 
