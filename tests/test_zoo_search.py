@@ -308,6 +308,33 @@ def test_after_a_split_in_time_order_the_search_validates_on_blocks_of_time(
     assert shuffled_r2 > best["random_forest"] + 0.2  # shuffled folds hide what blocks of time show
 
 
+def test_a_class_that_begins_late_in_time_keeps_the_search_on_stratified_folds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Split in time order, but a class only appears in the last block of the training months: blocks of time would
+    train a fold without it (a logistic regression cannot), so the folds stay shuffled and stratified, and it says
+    so."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rng = np.random.default_rng(4)
+    n = 120
+    frame = pd.DataFrame({"time": [round(1990 + i / 12, 4) for i in range(n)], "x": rng.normal(size=n)})
+    frame["status"] = np.where(np.arange(n) >= 75, "new", "old")
+    frame.to_csv("data.csv", index=False)
+    ns, reports = {"display": display, "__name__": "__main__", "time": time}, []
+    run_cells([*setup_cell(3, {"constraints": []}), *load_cell("data.csv")], ns)
+    ns["_report"] = lambda **results: reports.append(ns["_plain"](results))
+    run_cells([*column_types_cell("status"),
+               *split_cell("status", "classification", "new", 0.25, "time", "it drifts")], ns)
+    ns.update(HistGradientBoostingClassifier=HistGradientBoostingClassifier, LogisticRegression=LogisticRegression)
+    settings = {"objective": "accuracy", "metric_constraints": [], "param_limit": None, "bytes_limit": None,
+                "tune_threshold": False, "time_budget_s": 4.0, "margin": 0.01, "patience": 2}
+    families = ["logistic_regression"]
+    run_cells(search_cell(families=families, defaults=[default_settings(f, 90) for f in families], **settings), ns)
+    assert not ns["IN_TIME"] and ns["REPEATS"] == 3  # 90 rows: shuffled, stratified, repeated
+    assert "would train without one of the classes" in capsys.readouterr().out
+    assert any(t.value is not None for t in ns["study"].trials)
+
+
 def test_a_number_with_gaps_gets_a_missing_flag_the_models_learn_from_and_onnx_reproduces(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)

@@ -44,6 +44,13 @@ N_FOLDS = 5 if N_SEARCH < 1000 else 3
 if CLASSIFY:  # stratified folds need every fold to see a class: never more folds than the largest class has rows
     N_FOLDS = max(2, min(N_FOLDS, int(np.unique(np.asarray(y_search), return_counts=True)[1].max())))
 IN_TIME = TIME_COLUMN is not None
+if IN_TIME and CLASSIFY:  # a class that only begins late in time is absent from the earlier blocks' training rows
+    every_class = len(np.unique(y_search))
+    IN_TIME = all(len(np.unique(np.asarray(y_search)[fit_rows])) == every_class
+                  for fit_rows, _ in KFold(n_splits=N_FOLDS, shuffle=False).split(X_search))
+    if not IN_TIME:
+        print(f"Some blocks of time would train without one of the classes, so the search's folds are shuffled and "
+              f"stratified as for a random split, though the test rows are the newest by {TIME_COLUMN}.")
 REPEATS = 1 if IN_TIME else 3 if N_SEARCH < 500 else 2 if N_SEARCH < 1000 else 1
 
 
