@@ -53,3 +53,15 @@ def test_infinite_values_do_not_stop_the_data_phases(corpus, tmp_path):
     assert outcome.status == "succeeded" and not outcome.crash, outcome.reason
     notebook = (tmp_path / "runs" / "bad__input" / "notebook.ipynb").read_text()
     assert "infinite" in notebook  # the column types step names the columns whose infinite values it cleared
+
+
+def test_a_table_with_no_input_column_left_says_which_were_dropped_and_why(corpus, tmp_path):
+    """Every column but the target is an identifier (R's row numbers, a name in every row): no model can be
+    trained, and the reason names the columns and why each went, instead of a scikit-learn error on 0 features."""
+    frame = pd.DataFrame({"rownames": range(1, 91), "country": [f"Country {i}" for i in range(90)],
+                          "iso_num": np.arange(90) * 7 % 83})
+    outcome = run(corpus, tmp_path, frame, "iso_num")
+    assert outcome.status == "failed" and not outcome.crash, outcome.reason
+    assert outcome.reason.startswith("No input column is left to predict 'iso_num' from (")
+    assert "country: an identifier" in outcome.reason and "rownames" in outcome.reason
+    assert "Add columns that describe each row" in outcome.reason and "Traceback" not in outcome.reason

@@ -90,6 +90,7 @@ def test_periods_as_time_series_write_them_are_dates_and_codes_are_not_numbers(k
         "time": [round(p.year + (p.month - 1) / 12, 4) for p in months],  # 4 places, as files round them
         "Quarter": [f"{p.year} Q{p.quarter}" for p in months],
         "Month": [p.strftime("%Y %b") for p in months],
+        "Week": [f"{p.year} W{4 * p.month:02d}" for p in months],  # ISO weeks, as tsibble writes them
         "year": [p.year for p in months],
         "survival_time": np.linspace(1000.3, 2400.9, n),  # a duration in days, not a date
         "Series_ID": [f"CEU05000000{i % 3:02d}" for i in range(n)],
@@ -102,13 +103,14 @@ def test_periods_as_time_series_write_them_are_dates_and_codes_are_not_numbers(k
 
     read = {row["column"]: (row["type read"], row["decision"]) for row in result["column_types"]}
     assert read["time"] == ("decimal year", "calendar features")
-    assert read["Quarter"][1] == read["Month"][1] == "calendar features"
+    assert read["Quarter"][1] == read["Month"][1] == read["Week"][1] == "calendar features"
     assert read["year"][1] == read["survival_time"][1] == "number"
     assert read["Series_ID"][1] == "one-hot" and read["cost"][1] == "number"
     df = kernel["df"]
     assert df["time_month"].tolist() == [float(p.month) for p in months]  # 1979.0833 is February, not January
     assert df["time_year"].tolist() == df["Month_year"].tolist() == [float(p.year) for p in months]
     assert df["Quarter_month"].tolist() == [float(3 * p.quarter - 2) for p in months]
+    assert df["Week_dayofweek"].eq(0).all() and df.loc[0, "Week_dayofyear"] == 22  # 1979 W04's Monday: 22 January
     assert df["Month_month"].tolist() == df["time_month"].tolist() and "time_hour" not in df
     assert not {"time_day", "time_dayofweek", "Quarter_weekend"} & set(df)  # the weekday of a month's 1st is noise
     assert df["cost"].tolist() == [100.5 + i for i in range(n)]
@@ -119,11 +121,13 @@ def test_periods_as_time_series_write_them_are_dates_and_codes_are_not_numbers(k
     assert "decimal year" in inputs["time"]["description"] and "quarter" in inputs["Quarter"]["description"]
     # the bundle computes the same columns from the raw values a client sends: numbers, or the same text
     sent = pd.DataFrame({"time": [1980.0833, "1980.9167"], "Quarter": ["Q2 1980", "1980-Q4"],
-                         "Month": ["1980 Feb", "1980 Dec"], "year": [1980, 1980], "survival_time": [1, 2],
+                         "Month": ["1980 Feb", "1980 Dec"], "Week": ["1980-W06", "1980W50"], "year": [1980, 1980],
+                         "survival_time": [1, 2],
                          "Series_ID": ["CEU0500000000"] * 2, "cost": ["USD 1", "2 USD"]})
     served = table_features.to_model_frame(sent, kernel["RECIPE"])
     assert served["time_month"].tolist() == served["Month_month"].tolist() == [2.0, 12.0]
     assert served["Quarter_month"].tolist() == [4.0, 10.0] and served["cost"].tolist() == [1.0, 2.0]
+    assert served["Week_month"].tolist() == [2.0, 12.0]
 
 
 def test_rare_classes_merge_and_the_stratified_split_works(kernel, tmp_path):

@@ -15,9 +15,10 @@ kind             raw values -> model columns
 ``datetime``     dates and times (text in the recipe's format, ISO text, datetime values, epoch seconds when
                  ``unit`` is ``"s"`` or ``"ms"``, decimal years such as R's time series write when it is
                  ``"year"``: 1980.0833 is February 1980; quarters such as "1970 Q1" when the format is
-                 ``"quarter"``) -> calendar features: year, month, day, day of week, weekend, day of year and
-                 its sine and cosine (so season is smooth for linear models), hour where present; the
-                 recipe's ``parts`` say which (a monthly column has no day, weekday or weekend)
+                 ``"quarter"``, ISO weeks such as "1991 W06" when it is ``"week"``) -> calendar features:
+                 year, month, day, day of week, weekend, day of year and its sine and cosine (so season is
+                 smooth for linear models), hour where present; the recipe's ``parts`` say which (a
+                 monthly column has no day, weekday or weekend)
 ``category``     text -> one text column; values outside ``keep`` (when given) become ``other``
 ===============  ==========================================================================================
 
@@ -52,6 +53,8 @@ _NUMBER_JUNK = re.compile(rf"^(?:{_CURRENCIES})(?=\s*[\d.-])|(?<=[\d.])\s*(?:{_C
 _EPOCH = datetime(1970, 1, 1)
 #: A quarter written as people and R's tsibble write it: "1970 Q1", "1970-Q1", "1970Q1", "Q1 1970", "q1/1970".
 _QUARTER = re.compile(r"^(?:(\d{4})\s*[-/ ]?\s*[Qq]([1-4])|[Qq]([1-4])\s*[-/ ]?\s*(\d{4}))$")
+#: An ISO week as tsibble and ISO 8601 write it: "1991 W06", "1991-W06", "1991W6" (its Monday).
+_WEEK = re.compile(r"^(\d{4})\s*-?\s*[Ww](\d{1,2})$")
 
 
 def is_missing(value: Any) -> bool:
@@ -131,6 +134,12 @@ def parse_datetime(value: Any, fmt: str | None = None, unit: str | None = None) 
             return None
         year, quarter = (found.group(1), found.group(2)) if found.group(1) else (found.group(4), found.group(3))
         return datetime(int(year), 3 * int(quarter) - 2, 1)
+    if fmt == "week":
+        found = _WEEK.match(text)
+        try:
+            return None if found is None else datetime.fromisocalendar(int(found.group(1)), int(found.group(2)), 1)
+        except ValueError:  # week 53 of a year that has 52
+            return None
     try:
         if fmt and fmt != "iso":
             return datetime.strptime(text, fmt)

@@ -64,6 +64,15 @@ class TableDataAgent(DataAgent):
                             "regression if it is a number.")
         outliers = "outliers" in self.memory.spec.hints
         result = self.run("clean", cells.clean_cell(target, task, OUTLIER_Z["asked" if outliers else "default"]))
+        if result.get("inputs") == 0:  # every other column was an identifier, free text, constant or empty
+            types = (self.memory.results.get("column_types") or {}).get("column_types") or []
+            gone = {row["column"]: row["reason"] for row in types if row["decision"] == "drop"}
+            gone.update(result.get("dropped_columns") or {})
+            listed = "; ".join(f"{col}: {why}" for col, why in list(gone.items())[:6])
+            raise DataError(f"No input column is left to predict {target!r} from" + (f" ({listed})." if listed
+                                                                                     else "."),
+                            hint="Add columns that describe each row (measurements, categories, dates), or name "
+                            "another column to predict in the request.")
         said = [*result.get("notes", []), *result.get("leak_notes", [])]  # what was cleaned, then any giveaway
         self.memory.notes.extend(said)
         for note in said:

@@ -166,5 +166,5 @@ if missing_left:
                  + ", ".join(f"{c} ({v})" for c, v in missing_left.items()) + ".")
 display(Markdown("**Cleaning**\n\n" + ("\n".join(f"- {note}" for note in notes) or "- Nothing to clean.")))
 print(f"{len(df):,} rows x {df.shape[1]} columns after cleaning")
-_report(notes=notes, rows=len(df), dropped_columns=dropped,
+_report(notes=notes, rows=len(df), dropped_columns=dropped, inputs=int(df.shape[1] - 1),
         classes=sorted(df[TARGET].unique().tolist()) if TASK == "classification" else None)

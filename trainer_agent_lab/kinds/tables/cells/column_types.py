@@ -19,8 +19,8 @@ import table_features
 DATE_FORMATS = ("iso", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%d/%m/%y", "%m/%d/%y",
                 "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%Y/%m/%d %H:%M:%S",
                 "%b %d %Y", "%b %d, %Y", "%d %b %Y", "%B %d %Y", "%B %d, %Y", "%d %B %Y", "%a %b %d %Y",
-                "%Y%m%d", "%Y-%m", "%b %Y", "%B %Y", "%Y %b", "%Y %B", "%YM%m", "quarter")  # "1939 Jan", "2021M03",
-# "1970 Q1" (quarters: table_features.py reads them)
+                "%Y%m%d", "%Y-%m", "%b %Y", "%B %Y", "%Y %b", "%Y %B", "%YM%m", "quarter", "week")  # "1939 Jan",
+# "2021M03", "1970 Q1" and "1991 W06" (quarters and ISO weeks: table_features.py reads them)
 BOOLEANS = {"true": ("true", "yes", "y", "t", "1", "on"), "false": ("false", "no", "n", "f", "0", "off")}
 TIME_NAME = re.compile(r"(^|_)(time|timestamp|ts|epoch|date|datetime|created|updated|modified)(_|$)|_at$")
 EPOCH_RANGES = {"s": (1e8, 4.2e9), "ms": (1e11, 4.2e12)}  # 1973..2103
@@ -45,7 +45,7 @@ def share_read(texts, read):
 def date_format(texts):
     """The date format that reads the most of ``texts`` (at least 95% of them), or None."""
     if not all(re.search(r"\d", t) for t in texts) or not any(
-            re.search(r"[-/.: ,]|^\d{8}$|^\d{4}[QqM]\d\d?$|^[Qq]\d", t) for t in texts):
+            re.search(r"[-/.: ,]|^\d{8}$|^\d{4}[QqMWw]\d\d?$|^[Qq]\d", t) for t in texts):
         return None
     rates = {fmt: share_read(texts, lambda t, f=fmt: table_features.parse_datetime(t, f)) for fmt in DATE_FORMATS}
     best = max(rates, key=rates.get)  # ties go to the first format: ISO, then day-first
@@ -114,7 +114,7 @@ def read_column(col, raw_name, values, n_rows):
     fmt = date_format(sample)
     if fmt is not None:
         moments = [table_features.parse_datetime(t, fmt) for t in sample]
-        shown = {"iso": "ISO 8601", "quarter": "year and quarter"}.get(fmt, fmt)
+        shown = {"iso": "ISO 8601", "quarter": "year and quarter", "week": "ISO year and week"}.get(fmt, fmt)
         return "text", datetime_step(col, raw_name, moments, format=fmt), "calendar features", (
             f"dates like {sample[0]!r} ({shown}); a date is never an identifier")
     decimal = "," if any(re.fullmatch(r"-?\d+,\d{1,2}", t) for t in sample) and not any(
@@ -155,6 +155,7 @@ def raw_input(step, values):
     examples = [str(v) for v in values.dropna().astype(str).head(3)]
     described = {"datetime": "a date or time" + (
                      " (a year and quarter, like 1970 Q1)" if step.get("format") == "quarter" else
+                     " (an ISO year and week, like 1991 W06)" if step.get("format") == "week" else
                      f" (format {step['format']})" if step.get("format") else
                      " (a decimal year, as R's time series write it: 1980.0833 is February 1980)"
                      if step.get("unit") == "year" else f" (epoch {step.get('unit')})"),
