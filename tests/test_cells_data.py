@@ -277,8 +277,8 @@ def test_clean_regression_drops_the_extreme_outlier_and_non_numeric_targets(kern
 def test_clean_leaves_a_tidy_frame_alone(kernel, tmp_path):
     _load(kernel, tmp_path, TABLE)
     result = kernel.run(clean_cell("churned", "classification", 6.0))
-    assert result == {"notes": [], "rows": 6, "dropped_columns": {}, "classes": ["no", "yes"], "leak_notes": [],
-                      "suspected_leaks": []}
+    assert result == {"notes": [], "rows": 6, "dropped_columns": {}, "inputs": LOADED.shape[1] - 1,
+                      "classes": ["no", "yes"], "leak_notes": [], "suspected_leaks": []}
     pd.testing.assert_frame_equal(kernel["df"], LOADED, check_dtype=False)
 
 
