@@ -28,6 +28,12 @@ EPOCH_RANGES = {"s": (1e8, 4.2e9), "ms": (1e11, 4.2e12)}  # 1973..2103
 #: or a year whose values lie in YEAR_RANGE, some of them fractional, each a whole number of months (or weeks) in.
 YEAR_NAME = re.compile(r"(^|_)(years?|yr)(_|$)")
 YEAR_RANGE = (1000, 2500)
+#: How the notebook and the bundle's API describe a date read in a format of its own (else its strftime pattern),
+#: or a number read as a date (by its unit).
+FORMAT_WORDS = {"iso": "ISO 8601", "quarter": "a year and quarter, like 1970 Q1",
+                "week": "an ISO year and week, like 1991 W06"}
+UNIT_WORDS = {"year": "a decimal year, as R's time series write it: 1980.0833 is February 1980",
+              "s": "epoch seconds", "ms": "epoch milliseconds"}
 
 # %% [parameters]
 TARGET = "target"
@@ -85,19 +91,20 @@ def read_column(col, raw_name, values, n_rows):
     if pd.api.types.is_bool_dtype(values):
         return "boolean", {"raw": raw_name, "column": col, "kind": "boolean", **BOOLEANS}, "0/1", "true/false values"
     if pd.api.types.is_numeric_dtype(values):
-        timely = TIME_NAME.search(col.lower()) or YEAR_NAME.search(col.lower())
-        finite = values[np.isfinite(values.astype(float))] if timely else values[:0]
+        time_named = bool(TIME_NAME.search(col.lower()))
+        finite = values[np.isfinite(values.astype(float))] if time_named or YEAR_NAME.search(col.lower()) else (
+            values[:0])
         if decimal_years(finite):
             moments = [table_features.parse_datetime(v, unit="year") for v in finite[:500]]
             shown = float(finite[finite % 1 > 0].iloc[0])
             return "decimal year", datetime_step(col, raw_name, moments, unit="year"), "calendar features", (
                 f"named like a time, values are decimal years as R's time series write them ({shown:.4f} is "
                 f"{table_features.parse_datetime(shown, unit='year'):%b %Y}), {min(moments):%Y}..{max(moments):%Y}")
-        finite = finite if TIME_NAME.search(col.lower()) else values[:0]  # epoch seconds: named like a time
+        finite = finite if time_named else values[:0]  # epoch seconds: named like a time
         for unit, (low, high) in EPOCH_RANGES.items():
             if len(finite) and finite.between(low, high).all() and (finite % 1 == 0).all():
                 moments = [table_features.parse_datetime(v, unit=unit) for v in finite[:500]]
-                return ("epoch " + {"s": "seconds", "ms": "milliseconds"}[unit],
+                return (UNIT_WORDS[unit],
                         datetime_step(col, raw_name, moments, unit=unit), "calendar features",
                         f"named like a time, values are epoch {unit} of {moments[0]:%Y}..{max(moments):%Y}")
         return str(values.dtype), {"raw": raw_name, "column": col, "kind": "number"}, "number", "numeric values"
@@ -114,7 +121,7 @@ def read_column(col, raw_name, values, n_rows):
     fmt = date_format(sample)
     if fmt is not None:
         moments = [table_features.parse_datetime(t, fmt) for t in sample]
-        shown = {"iso": "ISO 8601", "quarter": "year and quarter", "week": "ISO year and week"}.get(fmt, fmt)
+        shown = FORMAT_WORDS.get(fmt, fmt)
         return "text", datetime_step(col, raw_name, moments, format=fmt), "calendar features", (
             f"dates like {sample[0]!r} ({shown}); a date is never an identifier")
     decimal = "," if any(re.fullmatch(r"-?\d+,\d{1,2}", t) for t in sample) and not any(
@@ -153,12 +160,9 @@ def raw_input(step, values):
     if kind == "category":
         return {"name": step["raw"], "dtype": "string"}
     examples = [str(v) for v in values.dropna().astype(str).head(3)]
-    described = {"datetime": "a date or time" + (
-                     " (a year and quarter, like 1970 Q1)" if step.get("format") == "quarter" else
-                     " (an ISO year and week, like 1991 W06)" if step.get("format") == "week" else
-                     f" (format {step['format']})" if step.get("format") else
-                     " (a decimal year, as R's time series write it: 1980.0833 is February 1980)"
-                     if step.get("unit") == "year" else f" (epoch {step.get('unit')})"),
+    how = (FORMAT_WORDS.get(step["format"], f"format {step['format']}") if step.get("format") else
+           UNIT_WORDS.get(step.get("unit"), f"epoch {step.get('unit')}"))
+    described = {"datetime": f"a date or time ({how})",
                  "boolean": "true/false, yes/no, 1/0", "number": "a number, or one written as text"}[kind]
     return {"name": step["raw"], "dtype": {"datetime": "date"}.get(kind, kind if kind == "boolean" else "text"),
             "description": described + "; null if unknown", "examples": examples}

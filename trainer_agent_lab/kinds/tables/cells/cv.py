@@ -45,8 +45,8 @@ if CLASSIFY:  # stratified folds need every fold to see a class: never more fold
     N_FOLDS = max(2, min(N_FOLDS, int(np.unique(np.asarray(y_search), return_counts=True)[1].max())))
 IN_TIME = TIME_COLUMN is not None
 if IN_TIME and CLASSIFY:  # a class that only begins late in time is absent from the earlier blocks' training rows
-    every_class = len(np.unique(y_search))
-    IN_TIME = all(len(np.unique(np.asarray(y_search)[fit_rows])) == every_class
+    labels = np.asarray(y_search)
+    IN_TIME = all(len(np.unique(labels[fit_rows])) == len(np.unique(labels))
                   for fit_rows, _ in KFold(n_splits=N_FOLDS, shuffle=False).split(X_search))
     if not IN_TIME:
         print(f"Some blocks of time would train without one of the classes, so the search's folds are shuffled and "
@@ -54,12 +54,12 @@ if IN_TIME and CLASSIFY:  # a class that only begins late in time is absent from
 REPEATS = 1 if IN_TIME else 3 if N_SEARCH < 500 else 2 if N_SEARCH < 1000 else 1
 
 
-def make_folds(n_folds, repeats):
+def make_folds(n_folds, repeats, repeated=False):
     """The splitter: blocks of time after a split in time order; else shuffled folds, stratified for classes,
-    repeated with fresh shuffles when ``repeats`` > 1."""
+    repeated with fresh shuffles when ``repeats`` > 1 (or ``repeated``: the repeated splitter, however many)."""
     if IN_TIME:
         return KFold(n_splits=n_folds, shuffle=False)
-    if repeats > 1:
+    if repeats > 1 or repeated:
         return (RepeatedStratifiedKFold if CLASSIFY else RepeatedKFold)(n_splits=n_folds, n_repeats=repeats,
                                                                          random_state=SEED)
     return (StratifiedKFold if CLASSIFY else KFold)(n_splits=n_folds, shuffle=True, random_state=SEED)
@@ -90,9 +90,7 @@ CV_NOTE = "" if N_FOLDS * REPEATS == planned else (
     f"{planned} fits per trial would take about {planned * FOLD_SECONDS:.0f} s of the search's {TIME_BUDGET_S:.0f} s, "
     f"so each trial cross-validates {N_FOLDS * REPEATS} folds instead (noisier scores, more trials within the time).")
 if CV_NOTE:  # the fewer folds: as many shuffles of the repeated splitter as are left (one, as a rule)
-    folds = make_folds(N_FOLDS, REPEATS) if IN_TIME else (
-        RepeatedStratifiedKFold if CLASSIFY else RepeatedKFold)(n_splits=N_FOLDS, n_repeats=REPEATS,
-                                                                random_state=SEED)
+    folds = make_folds(N_FOLDS, REPEATS, repeated=True)
     _report(cv_plan={"folds": N_FOLDS, "repeats": REPEATS, "planned_fits": planned,
                      "fold_seconds": round(FOLD_SECONDS, 3)}, say=[CV_NOTE])
 
